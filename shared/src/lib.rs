@@ -1,0 +1,19 @@
+//! Weft's shared crate: the `weft/v1` model, the validator, templates and the API's wire types.
+//!
+//! **API Boundary:** every public type here is a wire contract between the server, the SPA and
+//! the stored definitions. **Architecture Invariant:** no tokio, sqlx or axum here; the crate
+//! builds for `wasm32-unknown-unknown` so the browser validates with the server's code.
+//!
+//! # Layout
+//! - [`model`]: the definition types, parsed node by node so errors name their node.
+//! - [`validate`]: every SPEC §1 rule, on petgraph; returns all findings at once.
+//! - [`template`]: MiniJinja templates and expressions over JSON.
+//! - [`api`]: request and response bodies.
+
+pub mod api;
+pub mod model;
+pub mod template;
+pub mod validate;
+
+pub use model::{Edge, Node, NodeKind, Workflow};
+pub use validate::{Diagnostic, Severity, parse_and_validate, validate};

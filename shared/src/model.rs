@@ -1,0 +1,467 @@
+//! The `weft/v1` workflow definition (SPEC §1) as serde types.
+//!
+//! Nodes are parsed one at a time (see [`Node::from_map`]) so that an unknown node type or an
+//! unknown field is reported with the id of the node it is in, and so the validator can list
+//! every broken node at once instead of stopping at the first.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+/// A workflow definition: a graph of nodes and the edges between them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workflow {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A JSON Schema every run's input must satisfy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_schema: Option<Value>,
+    /// The whole run's deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<DurationText>,
+    /// The node whose path runs when the run is cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_cancel: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triggers: Option<Triggers>,
+    pub nodes: Vec<Node>,
+    #[serde(default)]
+    pub edges: Vec<Edge>,
+}
+
+/// How a workflow can be started besides the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Triggers {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<WebhookTrigger>,
+}
+
+/// `POST /hooks/{name}` starts a run; with `secret`, deliveries must be signed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookTrigger {
+    /// The NAME of `WEFT_SECRET_<NAME>` holding the HMAC key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+/// An edge leaves `from` through `port` (default `next`) and enters `to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Edge {
+    pub from: String,
+    pub to: String,
+    #[serde(
+        default = "default_port",
+        skip_serializing_if = "is_default_port"
+    )]
+    pub port: String,
+}
+
+fn default_port() -> String {
+    "next".to_owned()
+}
+
+fn is_default_port(port: &str) -> bool {
+    port == "next"
+}
+
+/// Where the editor draws a node; the engine ignores it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Position {
+    pub x: f64,
+    pub y: f64,
+}
+
+/// One step of a workflow.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Node {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<Position>,
+    #[serde(flatten)]
+    pub kind: NodeKind,
+}
+
+/// What a node does, tagged by its `type`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum NodeKind {
+    Start(Empty),
+    End(EndNode),
+    Http(HttpNode),
+    Task(TaskNode),
+    Approval(ApprovalNode),
+    Signal(SignalNode),
+    Timer(TimerNode),
+    Condition(ConditionNode),
+    Transform(TransformNode),
+    Parallel(Empty),
+    Join(Empty),
+}
+
+/// The node types of SPEC §1, in palette order.
+pub const NODE_TYPES: [&str; 11] = [
+    "start",
+    "end",
+    "http",
+    "task",
+    "approval",
+    "signal",
+    "timer",
+    "condition",
+    "transform",
+    "parallel",
+    "join",
+];
+
+/// A node type without settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndNode {
+    /// The run's output, a template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpNode {
+    pub request: HttpRequest,
+    /// Per attempt; default 30s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<DurationText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryPolicy>,
+}
+
+/// An HTTP request whose every string is a template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpRequest {
+    pub method: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskNode {
+    pub queue: String,
+    pub activity: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<Value>,
+    /// Per attempt; default 5m.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<DurationText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_timeout: Option<DurationText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryPolicy>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalNode {
+    pub prompt: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<DurationText>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignalNode {
+    pub signal: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<DurationText>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimerNode {
+    pub duration: DurationText,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionNode {
+    pub expr: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransformNode {
+    pub output: Value,
+}
+
+/// How failed attempts are retried. Missing fields take SPEC defaults (see [`Retry`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryPolicy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_interval: Option<DurationText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_coefficient: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_interval: Option<DurationText>,
+}
+
+/// A retry policy with defaults applied and durations parsed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Retry {
+    pub max_attempts: u32,
+    pub initial_interval: Duration,
+    pub backoff_coefficient: f64,
+    pub max_interval: Duration,
+}
+
+impl Retry {
+    /// The wait before attempt `n + 1`, after attempt `n` (1-based) failed:
+    /// `min(initial × coefficient^(n-1), max_interval)`.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = attempt.saturating_sub(1).min(1024) as i32;
+        let secs = self.initial_interval.as_secs_f64() * self.backoff_coefficient.powi(exp);
+        let max = self.max_interval.as_secs_f64();
+        if !secs.is_finite() || secs >= max {
+            self.max_interval
+        } else {
+            Duration::from_secs_f64(secs)
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Applies SPEC defaults (`3, 1s, 2.0, 100 × initial_interval`). Invalid values (which the
+    /// validator reports) fall back to the defaults so the engine never sees them.
+    pub fn resolve(policy: Option<&RetryPolicy>) -> Retry {
+        let p = policy.cloned().unwrap_or_default();
+        let initial = p
+            .initial_interval
+            .as_ref()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(Duration::from_secs(1));
+        let max = p
+            .max_interval
+            .as_ref()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(initial * 100);
+        Retry {
+            max_attempts: p
+                .max_attempts
+                .filter(|n| *n >= 1)
+                .map_or(3, |n| n.min(u32::MAX as i64) as u32),
+            initial_interval: initial,
+            backoff_coefficient: p.backoff_coefficient.filter(|c| *c >= 1.0).unwrap_or(2.0),
+            max_interval: max,
+        }
+    }
+}
+
+/// A duration as written (`500ms`, `5s`, `1h30m`, `7d`), kept verbatim so a definition
+/// round-trips unchanged; [`DurationText::parse`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DurationText(pub String);
+
+impl DurationText {
+    pub fn parse(&self) -> Result<Duration, humantime::DurationError> {
+        humantime::parse_duration(self.0.trim())
+    }
+}
+
+impl fmt::Display for DurationText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Why a node could not be read; carries a stable diagnostic code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct NodeError {
+    pub code: &'static str,
+    pub node: Option<String>,
+    pub message: String,
+}
+
+impl Node {
+    /// Reads one node from its JSON object, naming the node in any error.
+    pub fn from_map(mut map: Map<String, Value>) -> Result<Node, NodeError> {
+        let id = match map.remove("id") {
+            Some(Value::String(id)) => id,
+            _ => {
+                return Err(NodeError {
+                    code: "invalid_node",
+                    node: None,
+                    message: "a node has no string `id`".to_owned(),
+                });
+            }
+        };
+        let fail = |code: &'static str, message: String| NodeError {
+            code,
+            node: Some(id.clone()),
+            message,
+        };
+        let label = match map.remove("label") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s),
+            Some(_) => return Err(fail("invalid_node", format!("node `{id}`: `label` must be a string"))),
+        };
+        let position = match map.remove("position") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                serde_json::from_value(v)
+                    .map_err(|e| fail("invalid_node", format!("node `{id}`: position: {e}")))?,
+            ),
+        };
+        let ty = match map.remove("type") {
+            Some(Value::String(t)) => t,
+            _ => return Err(fail("invalid_node", format!("node `{id}` has no string `type`"))),
+        };
+        let rest = Value::Object(map);
+        fn body<T: DeserializeOwned>(rest: Value) -> Result<T, serde_json::Error> {
+            serde_json::from_value(rest)
+        }
+        let kind = match ty.as_str() {
+            "start" => body(rest).map(NodeKind::Start),
+            "end" => body(rest).map(NodeKind::End),
+            "http" => body(rest).map(NodeKind::Http),
+            "task" => body(rest).map(NodeKind::Task),
+            "approval" => body(rest).map(NodeKind::Approval),
+            "signal" => body(rest).map(NodeKind::Signal),
+            "timer" => body(rest).map(NodeKind::Timer),
+            "condition" => body(rest).map(NodeKind::Condition),
+            "transform" => body(rest).map(NodeKind::Transform),
+            "parallel" => body(rest).map(NodeKind::Parallel),
+            "join" => body(rest).map(NodeKind::Join),
+            other => {
+                return Err(fail(
+                    "unknown_node_type",
+                    format!(
+                        "node `{id}` has unknown type `{other}` (expected one of {})",
+                        NODE_TYPES.join(", ")
+                    ),
+                ));
+            }
+        };
+        let kind = kind.map_err(|e| {
+            let msg = e.to_string();
+            let code = if msg.contains("unknown field") {
+                "unknown_field"
+            } else {
+                "invalid_node"
+            };
+            fail(code, format!("node `{id}` ({ty}): {msg}"))
+        })?;
+        Ok(Node {
+            id,
+            label,
+            position,
+            kind,
+        })
+    }
+
+    /// The node's `type` as written in a definition.
+    pub fn type_name(&self) -> &'static str {
+        self.kind.type_name()
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = Map::deserialize(d)?;
+        Node::from_map(map).map_err(D::Error::custom)
+    }
+}
+
+impl NodeKind {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            NodeKind::Start(_) => "start",
+            NodeKind::End(_) => "end",
+            NodeKind::Http(_) => "http",
+            NodeKind::Task(_) => "task",
+            NodeKind::Approval(_) => "approval",
+            NodeKind::Signal(_) => "signal",
+            NodeKind::Timer(_) => "timer",
+            NodeKind::Condition(_) => "condition",
+            NodeKind::Transform(_) => "transform",
+            NodeKind::Parallel(_) => "parallel",
+            NodeKind::Join(_) => "join",
+        }
+    }
+
+    /// The output ports this type has, each with whether the definition must connect it.
+    pub fn ports(&self) -> &'static [(&'static str, bool)] {
+        match self {
+            NodeKind::End(_) => &[],
+            NodeKind::Http(_) | NodeKind::Task(_) => &[("next", true), ("error", false)],
+            NodeKind::Approval(_) => &[("approved", true), ("rejected", false), ("timeout", false)],
+            NodeKind::Signal(_) => &[("next", true), ("timeout", false)],
+            NodeKind::Condition(_) => &[("true", true), ("false", true)],
+            NodeKind::Start(_)
+            | NodeKind::Timer(_)
+            | NodeKind::Transform(_)
+            | NodeKind::Parallel(_)
+            | NodeKind::Join(_) => &[("next", true)],
+        }
+    }
+
+    /// The retry policy of an activity node, with defaults applied.
+    pub fn retry(&self) -> Option<Retry> {
+        match self {
+            NodeKind::Http(n) => Some(RetryPolicy::resolve(n.retry.as_ref())),
+            NodeKind::Task(n) => Some(RetryPolicy::resolve(n.retry.as_ref())),
+            _ => None,
+        }
+    }
+
+    /// Every templated JSON value of this node, with the name of the field it sits in.
+    pub fn templates(&self) -> Vec<(&'static str, Value)> {
+        let mut out = Vec::new();
+        match self {
+            NodeKind::End(n) => out.extend(n.output.clone().map(|v| ("output", v))),
+            NodeKind::Http(n) => {
+                out.push(("request.method", Value::String(n.request.method.clone())));
+                out.push(("request.url", Value::String(n.request.url.clone())));
+                if let Some(h) = &n.request.headers {
+                    out.push((
+                        "request.headers",
+                        Value::Object(h.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()),
+                    ));
+                }
+                out.extend(n.request.body.clone().map(|v| ("request.body", v)));
+            }
+            NodeKind::Task(n) => out.extend(n.input.clone().map(|v| ("input", v))),
+            NodeKind::Approval(n) => out.push(("prompt", Value::String(n.prompt.clone()))),
+            NodeKind::Transform(n) => out.push(("output", n.output.clone())),
+            _ => {}
+        }
+        out
+    }
+}
+
+impl Workflow {
+    pub fn node(&self, id: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+}

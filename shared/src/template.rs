@@ -1,0 +1,202 @@
+//! Templates and expressions (SPEC §1 "Templates"): MiniJinja over JSON values.
+//!
+//! Lives in `shared` so the editor checks templates with the very parser the engine renders
+//! them with. A JSON string that is exactly one `{{ … }}` keeps the expression's JSON type;
+//! every other string renders to a string.
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde_json::Value;
+
+/// A template or expression that does not parse or does not render.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Error(pub String);
+
+impl From<minijinja::Error> for Error {
+    fn from(e: minijinja::Error) -> Self {
+        // MiniJinja's Display includes the line; the detail names the token.
+        match e.detail() {
+            Some(detail) => Error(format!("{} ({detail})", e.kind())),
+            None => Error(e.to_string()),
+        }
+    }
+}
+
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        // `nodes.x.output.y` of a node that did not run is `none`, not an error, so a
+        // cancel path can read what may not exist.
+        env.set_undefined_behavior(UndefinedBehavior::Chainable);
+        env
+    })
+}
+
+/// The inner expression of a string that is exactly one `{{ … }}`.
+fn sole_expression(s: &str) -> Option<&str> {
+    let t = s.trim();
+    let inner = t.strip_prefix("{{")?.strip_suffix("}}")?;
+    let inner = inner.strip_prefix('-').unwrap_or(inner);
+    let inner = inner.strip_suffix('-').unwrap_or(inner);
+    (!inner.contains("{{") && !inner.contains("}}")).then_some(inner)
+}
+
+/// Parses every string in `value`; returns the first error with the path of the string.
+pub fn check(value: &Value) -> Result<(), Error> {
+    let mut result = Ok(());
+    walk_strings(value, &mut |s| {
+        if result.is_ok() {
+            result = check_str(s);
+        }
+    });
+    result
+}
+
+fn check_str(s: &str) -> Result<(), Error> {
+    if !s.contains("{{") && !s.contains("{%") && !s.contains("{#") {
+        return Ok(());
+    }
+    match sole_expression(s) {
+        Some(expr) => env().compile_expression(expr).map(|_| ())?,
+        None => env().template_from_str(s).map(|_| ())?,
+    }
+    Ok(())
+}
+
+/// Parses an expression (a `condition`'s `expr`).
+pub fn check_expression(expr: &str) -> Result<(), Error> {
+    env().compile_expression(expr)?;
+    Ok(())
+}
+
+/// The node ids a template reads through `nodes.<id>`.
+pub fn node_refs(value: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    walk_strings(value, &mut |s| {
+        let vars = match sole_expression(s) {
+            Some(expr) => env()
+                .compile_expression(expr)
+                .map(|e| e.undeclared_variables(true)),
+            None if s.contains("{{") || s.contains("{%") => {
+                env().template_from_str(s).map(|t| t.undeclared_variables(true))
+            }
+            None => return,
+        };
+        out.extend(vars.into_iter().flatten().filter_map(|v| node_of(&v)));
+    });
+    out
+}
+
+/// The node ids an expression reads through `nodes.<id>`.
+pub fn expression_refs(expr: &str) -> BTreeSet<String> {
+    env()
+        .compile_expression(expr)
+        .map(|e| e.undeclared_variables(true))
+        .into_iter()
+        .flatten()
+        .filter_map(|v| node_of(&v))
+        .collect()
+}
+
+fn node_of(var: &str) -> Option<String> {
+    let mut parts = var.split('.');
+    (parts.next()? == "nodes").then_some(())?;
+    parts.next().map(str::to_owned)
+}
+
+fn walk_strings(value: &Value, f: &mut impl FnMut(&str)) {
+    match value {
+        Value::String(s) => f(s),
+        Value::Array(items) => items.iter().for_each(|v| walk_strings(v, f)),
+        Value::Object(map) => map.values().for_each(|v| walk_strings(v, f)),
+        _ => {}
+    }
+}
+
+/// Renders every string of `value` against `ctx` (`input`, `nodes`, `run`, `secrets`).
+pub fn render(value: &Value, ctx: &Value) -> Result<Value, Error> {
+    Ok(match value {
+        Value::String(s) => render_str(s, ctx)?,
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| render(v, ctx))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| Ok((k.clone(), render(v, ctx)?)))
+                .collect::<Result<_, Error>>()?,
+        ),
+        other => other.clone(),
+    })
+}
+
+fn render_str(s: &str, ctx: &Value) -> Result<Value, Error> {
+    if !s.contains("{{") && !s.contains("{%") && !s.contains("{#") {
+        return Ok(Value::String(s.to_owned()));
+    }
+    let ctx = minijinja::Value::from(minijinja::value::Serde(ctx));
+    match sole_expression(s) {
+        Some(expr) => {
+            let v = env().compile_expression(expr)?.eval(ctx)?;
+            if v.is_undefined() || v.is_none() {
+                return Ok(Value::Null);
+            }
+            serde_json::to_value(&v).map_err(|e| Error(e.to_string()))
+        }
+        None => Ok(Value::String(env().render_str(s, ctx)?)),
+    }
+}
+
+/// Renders a template to a string (a URL, a header, a prompt); JSON values are written out.
+pub fn render_string(s: &str, ctx: &Value) -> Result<String, Error> {
+    Ok(match render_str(s, ctx)? {
+        Value::String(s) => s,
+        Value::Null => String::new(),
+        other => other.to_string(),
+    })
+}
+
+/// Judges an expression by truthiness.
+pub fn eval_truthy(expr: &str, ctx: &Value) -> Result<bool, Error> {
+    let v = env()
+        .compile_expression(expr)?
+        .eval(minijinja::Value::from(minijinja::value::Serde(ctx)))?;
+    Ok(v.is_true())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sole_expression_keeps_json_type() {
+        let ctx = json!({"input": {"n": 5, "items": [1, 2]}});
+        assert_eq!(render(&json!("{{ input.n }}"), &ctx).unwrap(), json!(5));
+        assert_eq!(render(&json!("{{ input.items }}"), &ctx).unwrap(), json!([1, 2]));
+        assert_eq!(render(&json!("n={{ input.n }}"), &ctx).unwrap(), json!("n=5"));
+        assert_eq!(render(&json!({"a": ["{{ input.n + 1 }}"]}), &ctx).unwrap(), json!({"a": [6]}));
+    }
+
+    #[test]
+    fn missing_values_are_null() {
+        let ctx = json!({"nodes": {}});
+        assert_eq!(render(&json!("{{ nodes.x.output.id }}"), &ctx).unwrap(), Value::Null);
+    }
+
+    #[test]
+    fn refs_and_errors() {
+        let refs = node_refs(&json!({"a": "{{ nodes.charge.output.body }}", "b": "x {{ nodes.ship.output }} y"}));
+        assert_eq!(refs.into_iter().collect::<Vec<_>>(), vec!["charge", "ship"]);
+        assert!(check(&json!("{{ input. }}")).is_err());
+        assert!(check(&json!("{% if %}")).is_err());
+        assert!(check_expression("input.amount >").is_err());
+        assert!(eval_truthy("input.amount > 100", &json!({"input": {"amount": 150}})).unwrap());
+    }
+}
