@@ -295,15 +295,20 @@ pub fn validate(wf: &Workflow) -> Vec<Diagnostic> {
         }
     }
 
-    // Templates read `nodes.X` only where X runs first on every path: X strictly dominates.
+    // Templates read `nodes.X` only where X has run whenever this node runs: X dominates it,
+    // or X is forced by a fan-out that the node joins after (see `must_run`).
+    let acyclic = !cyclic.iter().any(|c| *c);
     let doms_main = start.map(|s| dominators::simple_fast(&graph, gidx[s]));
     let doms_cancel = cancel_root.map(|c| dominators::simple_fast(&graph, gidx[c]));
+    let must_main = start.filter(|_| acyclic).map(|s| must_run(wf, &graph, &gidx, s));
+    let must_cancel = cancel_root.filter(|_| acyclic).map(|c| must_run(wf, &graph, &gidx, c));
     for (i, node) in wf.nodes.iter().enumerate() {
         let refs = node_refs(node, &mut out);
         if refs.is_empty() || cyclic[i] {
             continue;
         }
-        let (doms, in_cancel) = if cancel.contains(&i) { (&doms_cancel, true) } else { (&doms_main, false) };
+        let in_cancel = cancel.contains(&i);
+        let (doms, must) = if in_cancel { (&doms_cancel, &must_cancel) } else { (&doms_main, &must_main) };
         for r in refs {
             let Some(&x) = index.get(r.as_str()) else {
                 out.push(Diagnostic::error("unknown_reference", format!("`{}` reads `nodes.{r}`, but there is no node `{r}`", node.id)).at_node(&node.id));
@@ -312,7 +317,7 @@ pub fn validate(wf: &Workflow) -> Vec<Diagnostic> {
             let dominated = doms.as_ref().is_some_and(|d| {
                 x != i && d.dominators(gidx[i]).is_some_and(|mut it| it.any(|ix| ix == gidx[x]))
             });
-            if dominated {
+            if dominated || must.as_ref().is_some_and(|m| m[i].contains(&x)) {
                 continue;
             }
             if in_cancel && main.contains(&x) {
@@ -331,6 +336,60 @@ pub fn validate(wf: &Workflow) -> Vec<Diagnostic> {
 
     out.sort_by(|a, b| a.severity.cmp(&b.severity));
     out
+}
+
+/// For each node reachable from `root` in an acyclic graph: the nodes that have surely run
+/// before it whenever it runs. Dominators alone miss a fan-in: after `parallel → a, b → join`,
+/// `join` runs only once `a` and `b` are decided, and both were forced to run by the fan-out.
+/// So the set is the intersection over predecessors, closed under "forced" successors (a node
+/// whose only connected port is its success port hands a token to every target), and kept to
+/// the node's ancestors, which are all decided before it.
+fn must_run(wf: &Workflow, graph: &DiGraph<usize, usize>, gidx: &[NodeIndex], root: usize) -> Vec<BTreeSet<usize>> {
+    use petgraph::Direction::{Incoming, Outgoing};
+    let n = wf.nodes.len();
+    let forced = |s: usize| -> bool {
+        let ports: BTreeSet<&str> = graph.edges(gidx[s]).map(|e| wf.edges[*e.weight()].port.as_str()).collect();
+        let primary = wf.nodes[s].kind.ports().first().map(|(p, _)| *p);
+        !matches!(wf.nodes[s].kind, NodeKind::Condition(_)) && ports.len() == 1 && ports.first().copied() == primary
+    };
+    let order = petgraph::algo::toposort(graph, None).unwrap_or_default();
+    let live = reachable(graph, gidx[root]);
+    let mut ancestors = vec![BTreeSet::new(); n];
+    let mut must = vec![BTreeSet::new(); n];
+    for ix in order {
+        let i = graph[ix];
+        if !live.contains(&i) || i == root {
+            continue;
+        }
+        let preds: Vec<usize> = graph.neighbors_directed(ix, Incoming).map(|p| graph[p]).filter(|p| live.contains(p)).collect();
+        let mut anc = BTreeSet::new();
+        let mut inter: Option<BTreeSet<usize>> = None;
+        for &p in &preds {
+            anc.extend(ancestors[p].iter().copied());
+            anc.insert(p);
+            let mut with_p = must[p].clone();
+            with_p.insert(p);
+            inter = Some(match inter {
+                None => with_p,
+                Some(acc) => acc.intersection(&with_p).copied().collect(),
+            });
+        }
+        let mut set = inter.unwrap_or_default();
+        let mut stack: Vec<usize> = set.iter().copied().collect();
+        while let Some(s) = stack.pop() {
+            if forced(s) {
+                for t in graph.neighbors_directed(gidx[s], Outgoing).map(|t| graph[t]) {
+                    if set.insert(t) {
+                        stack.push(t);
+                    }
+                }
+            }
+        }
+        set.retain(|x| anc.contains(x));
+        ancestors[i] = anc;
+        must[i] = set;
+    }
+    must
 }
 
 fn reachable(graph: &DiGraph<usize, usize>, from: NodeIndex) -> BTreeSet<usize> {
@@ -484,3 +543,6 @@ pub fn check_input(schema: &Value, input: &Value) -> Result<(), BTreeMap<String,
         .collect();
     if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,67 @@
+//! `api::Error`: every failure a handler returns, and its status and JSON body.
+//!
+//! Bodies are `{"error": {"code", "message", "details"?}}` (SPEC §3). Internal details are
+//! logged, never sent to the client.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use shared::api::{ApiError, ApiErrorBody};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// 400: the body is not what the endpoint reads.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 404
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: the request conflicts with the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413
+    #[error("request body is larger than 1 MiB")]
+    TooLarge,
+    /// 422 with the findings or failing paths in `details`.
+    #[error("{message}")]
+    Unprocessable { message: String, details: Value },
+    /// 500. Logged; the client sees only a generic message.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Error {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Error::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Error::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Error::Unprocessable { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let (message, details) = match self {
+            Error::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                ("internal server error".to_owned(), None)
+            }
+            Error::Unprocessable { message, details } => (message, Some(details)),
+            other => (other.to_string(), None),
+        };
+        let body = ApiErrorBody {
+            error: ApiError {
+                code: code.to_owned(),
+                message,
+                details,
+            },
+        };
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,38 @@
+//! The `weft` command line (SPEC §4): flags, with environment variables as fallbacks.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "weft", version, about = "Weft: draw workflows, run them durably.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API and the web UI and run the engine.
+    Serve(ServeArgs),
+    /// Validate definition files; exits 1 if any has an error.
+    Validate {
+        /// Definition files (JSON).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "WEFT_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// `sqlite://PATH` (created if missing) or `postgres://…`.
+    #[arg(long, env = "WEFT_DATABASE_URL", default_value = "sqlite://weft.db")]
+    pub database: String,
+    /// The built SPA (Trunk's dist folder).
+    #[arg(long, env = "WEFT_UI_DIR", default_value = "frontend/dist")]
+    pub ui_dir: PathBuf,
+}

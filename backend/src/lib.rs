@@ -1,0 +1,98 @@
+//! Weft's server: the HTTP API, the durable engine and its store, and the `weft` program.
+//!
+//! # Layout
+//! - [`config`]: the command line and its environment variables.
+//! - [`api`]: axum handlers for SPEC §3; JSON errors; body limits.
+//! - [`cli`]: `weft validate` and the other one-shot commands.
+//!
+//! `app()` builds the router without a socket so tests can drive it; `serve()` takes a bound
+//! listener and a shutdown future so tests can bind port 0.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+
+use std::future::Future;
+use std::path::Path;
+use std::process::ExitCode;
+
+use axum::Router;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+use config::{Cli, Command, ServeArgs};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {}
+
+/// The whole HTTP surface: `/api`, `/healthz`, and the SPA with a fallback to `index.html`.
+pub fn app(state: AppState, ui_dir: &Path) -> Router {
+    let spa = ServeDir::new(ui_dir).fallback(ServeFile::new(ui_dir.join("index.html")));
+    Router::new()
+        .nest("/api", api::router())
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback_service(spa)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+}
+
+/// Runs one `weft` command.
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Validate { files } => cli::validate_files(&files),
+        Command::Serve(args) => {
+            init_tracing();
+            let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+            match rt.block_on(serve_command(args)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!("{e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("WEFT_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+}
+
+async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(args.listen).await?;
+    tracing::info!(listen = %listener.local_addr()?, database = %args.database, "weft serving");
+    let router = app(AppState {}, &args.ui_dir);
+    serve(listener, router, shutdown_signal()).await?;
+    tracing::info!("weft stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

@@ -1,0 +1,46 @@
+//! The app's pages, one module per route, and [`Page`], which names them for links so that
+//! no `href` is spelled twice.
+
+pub mod coming_soon;
+pub mod home;
+pub mod not_found;
+
+/// A page with a fixed path: what the top bar and in-page links point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// The definition validator.
+    Home,
+    /// Stored workflow definitions (not built yet).
+    Workflows,
+    /// Runs and their history (not built yet).
+    Runs,
+}
+
+impl Page {
+    /// The route's path; `App` registers the same paths with `path!`.
+    pub fn path(self) -> &'static str {
+        match self {
+            Page::Home => "/",
+            Page::Workflows => "/workflows",
+            Page::Runs => "/runs",
+        }
+    }
+
+    /// The name shown in navigation and headings.
+    pub fn title(self) -> &'static str {
+        match self {
+            Page::Home => "Home",
+            Page::Workflows => "Workflows",
+            Page::Runs => "Runs",
+        }
+    }
+
+    /// A stable, lower-case name for `data-testid`s.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Page::Home => "home",
+            Page::Workflows => "workflows",
+            Page::Runs => "runs",
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! One test per validation rule: each mutates a valid definition so that exactly that rule
+//! must fire, and checks the finding's code and the node it points at.
+
+use serde_json::{Value, json};
+
+use super::*;
+
+/// start → fetch (http) → check (condition) → yes/no → end.
+fn base() -> Value {
+    json!({
+        "name": "base",
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "fetch", "type": "http", "request": {"method": "GET", "url": "http://x/{{ input.id }}"},
+             "retry": {"max_attempts": 2}},
+            {"id": "check", "type": "condition", "expr": "nodes.fetch.output.status == 200"},
+            {"id": "yes", "type": "transform", "output": {"body": "{{ nodes.fetch.output.body }}"}},
+            {"id": "no", "type": "end"},
+            {"id": "done", "type": "end", "output": "{{ nodes.yes.output }}"}
+        ],
+        "edges": [
+            {"from": "start", "to": "fetch"},
+            {"from": "fetch", "to": "check"},
+            {"from": "check", "to": "yes", "port": "true"},
+            {"from": "check", "to": "no", "port": "false"},
+            {"from": "yes", "to": "done"}
+        ]
+    })
+}
+
+fn findings(def: &Value) -> Vec<Diagnostic> {
+    parse_and_validate(def).1
+}
+
+/// Asserts a finding with `code` exists, pointing at `node` when given.
+#[track_caller]
+fn check(def: Value, code: &str, node: Option<&str>) {
+    let all = findings(&def);
+    let hit = all.iter().find(|d| d.code == code);
+    let Some(hit) = hit else {
+        panic!("expected `{code}`, got {all:#?}");
+    };
+    assert_eq!(hit.node.as_deref(), node, "{hit:?}");
+}
+
+fn nodes(def: &mut Value) -> &mut Vec<Value> {
+    def["nodes"].as_array_mut().unwrap()
+}
+
+fn edges(def: &mut Value) -> &mut Vec<Value> {
+    def["edges"].as_array_mut().unwrap()
+}
+
+#[test]
+fn base_is_clean() {
+    assert_eq!(findings(&base()), vec![]);
+}
+
+#[test]
+fn unknown_node_type_names_the_node() {
+    let mut d = base();
+    nodes(&mut d)[1]["type"] = json!("webhook");
+    check(d, "unknown_node_type", Some("fetch"));
+}
+
+#[test]
+fn unknown_field_names_the_node() {
+    let mut d = base();
+    nodes(&mut d)[1]["retries"] = json!(3);
+    check(d, "unknown_field", Some("fetch"));
+    let mut d = base();
+    d["colour"] = json!("red");
+    check(d, "unknown_field", None);
+}
+
+#[test]
+fn every_broken_node_is_reported() {
+    let mut d = base();
+    nodes(&mut d)[1]["type"] = json!("nope");
+    nodes(&mut d)[3]["extra"] = json!(1);
+    let all = findings(&d);
+    assert_eq!(all.len(), 2, "{all:?}");
+}
+
+#[test]
+fn invalid_name_and_ids() {
+    let mut d = base();
+    d["name"] = json!("Bad Name");
+    check(d, "invalid_name", None);
+    let mut d = base();
+    nodes(&mut d).push(json!({"id": "has space", "type": "end"}));
+    edges(&mut d).push(json!({"from": "check", "to": "has space", "port": "false"}));
+    check(d, "invalid_node_id", Some("has space"));
+}
+
+#[test]
+fn duplicate_node_id() {
+    let mut d = base();
+    nodes(&mut d).push(json!({"id": "no", "type": "end"}));
+    check(d, "duplicate_node_id", Some("no"));
+}
+
+#[test]
+fn edge_to_unknown_node() {
+    let mut d = base();
+    edges(&mut d).push(json!({"from": "yes", "to": "ghost"}));
+    let all = findings(&d);
+    let f = all.iter().find(|f| f.code == "unknown_edge_node").unwrap();
+    assert_eq!(f.edge, Some(5));
+}
+
+#[test]
+fn exactly_one_start() {
+    let mut d = base();
+    nodes(&mut d).push(json!({"id": "start2", "type": "start"}));
+    edges(&mut d).push(json!({"from": "start2", "to": "fetch"}));
+    check(d, "start_count", Some("start2"));
+    let mut d = base();
+    nodes(&mut d)[0]["type"] = json!("parallel");
+    check(d, "start_count", None);
+}
+
+#[test]
+fn edge_into_start() {
+    let mut d = base();
+    edges(&mut d).push(json!({"from": "check", "to": "start", "port": "false"}));
+    check(d, "edge_into_start", Some("start"));
+}
+
+#[test]
+fn unreachable_node() {
+    let mut d = base();
+    nodes(&mut d).push(json!({"id": "orphan", "type": "end"}));
+    check(d, "unreachable", Some("orphan"));
+}
+
+#[test]
+fn cycle_names_its_nodes() {
+    let mut d = base();
+    nodes(&mut d).push(json!({"id": "again", "type": "transform", "output": 1}));
+    edges(&mut d).push(json!({"from": "check", "to": "again", "port": "false"}));
+    edges(&mut d).push(json!({"from": "again", "to": "fetch"}));
+    let all = findings(&d);
+    let f = all.iter().find(|f| f.code == "cycle").expect("cycle");
+    for n in ["again", "check", "fetch"] {
+        assert!(f.message.contains(n), "{}", f.message);
+    }
+}
+
+#[test]
+fn port_the_type_does_not_have() {
+    let mut d = base();
+    edges(&mut d)[0]["port"] = json!("error");
+    check(d, "unknown_port", Some("start"));
+    let mut d = base();
+    edges(&mut d).push(json!({"from": "no", "to": "done"}));
+    check(d, "unknown_port", Some("no"));
+}
+
+#[test]
+fn missing_required_port() {
+    let mut d = base();
+    edges(&mut d).retain(|e| e["port"] != "false");
+    check(d, "missing_port", Some("check"));
+}
+
+#[test]
+fn node_with_no_way_out() {
+    let mut d = base();
+    edges(&mut d).retain(|e| e["from"] != "yes");
+    check(d, "no_way_out", Some("yes"));
+}
+
+#[test]
+fn template_and_expression_syntax() {
+    let mut d = base();
+    nodes(&mut d)[3]["output"] = json!({"x": "{{ input. }}"});
+    check(d, "template_syntax", Some("yes"));
+    let mut d = base();
+    nodes(&mut d)[2]["expr"] = json!("input.amount >");
+    check(d, "expression_syntax", Some("check"));
+}
+
+#[test]
+fn reference_to_a_node_that_may_not_have_run() {
+    let mut d = base();
+    // `no` runs on the false branch, so `done` (after `yes`) cannot read it.
+    nodes(&mut d)[5]["output"] = json!("{{ nodes.no.output }}");
+    check(d, "reference_not_dominating", Some("done"));
+    let mut d = base();
+    nodes(&mut d)[5]["output"] = json!("{{ nodes.nothere.output }}");
+    check(d, "unknown_reference", Some("done"));
+}
+
+#[test]
+fn fan_in_after_fan_out_may_read_every_branch() {
+    let d = json!({
+        "name": "fan",
+        "nodes": [
+            {"id": "start", "type": "start"}, {"id": "p", "type": "parallel"},
+            {"id": "a", "type": "transform", "output": 1}, {"id": "b", "type": "transform", "output": 2},
+            {"id": "j", "type": "join"},
+            {"id": "end", "type": "end", "output": ["{{ nodes.a.output }}", "{{ nodes.b.output }}"]}
+        ],
+        "edges": [
+            {"from": "start", "to": "p"}, {"from": "p", "to": "a"}, {"from": "p", "to": "b"},
+            {"from": "a", "to": "j"}, {"from": "b", "to": "j"}, {"from": "j", "to": "end"}
+        ]
+    });
+    assert_eq!(findings(&d), vec![]);
+    // After a condition's branches meet, neither branch is certain.
+    let mut c = d.clone();
+    nodes(&mut c)[1] = json!({"id": "p", "type": "condition", "expr": "true"});
+    edges(&mut c)[1]["port"] = json!("true");
+    edges(&mut c)[2]["port"] = json!("false");
+    check(c, "reference_not_dominating", Some("end"));
+}
+
+#[test]
+fn bad_durations() {
+    let mut d = base();
+    nodes(&mut d)[1]["timeout"] = json!("5 parsecs");
+    check(d, "invalid_duration", Some("fetch"));
+    let mut d = base();
+    d["timeout"] = json!("0s");
+    check(d, "invalid_duration", None);
+}
+
+#[test]
+fn retry_bounds() {
+    let mut d = base();
+    nodes(&mut d)[1]["retry"] = json!({"max_attempts": 0});
+    check(d, "retry_max_attempts", Some("fetch"));
+    let mut d = base();
+    nodes(&mut d)[1]["retry"] = json!({"backoff_coefficient": 0.5});
+    check(d, "retry_backoff_coefficient", Some("fetch"));
+}
+
+#[test]
+fn on_cancel_rules() {
+    let cancel = |d: &mut Value| {
+        nodes(d).push(json!({"id": "undo", "type": "http", "request": {"method": "POST", "url": "http://x/undo"}}));
+        nodes(d).push(json!({"id": "undone", "type": "end"}));
+        edges(d).push(json!({"from": "undo", "to": "undone"}));
+        d["on_cancel"] = json!("undo");
+    };
+    let mut d = base();
+    cancel(&mut d);
+    assert_eq!(findings(&d), vec![], "a proper cancel path is valid");
+    let mut d = base();
+    d["on_cancel"] = json!("ghost");
+    check(d, "on_cancel_unknown", None);
+    let mut d = base();
+    cancel(&mut d);
+    edges(&mut d).push(json!({"from": "yes", "to": "undo"}));
+    check(d, "on_cancel_incoming", Some("undo"));
+    let mut d = base();
+    d["on_cancel"] = json!("start");
+    check(d, "on_cancel_start", Some("start"));
+    let mut d = base();
+    cancel(&mut d);
+    edges(&mut d).push(json!({"from": "undo", "to": "done", "port": "error"}));
+    check(d, "on_cancel_joins_main", Some("done"));
+}
+
+#[test]
+fn invalid_input_schema() {
+    let mut d = base();
+    d["input_schema"] = json!({"type": "frobnicate"});
+    check(d, "invalid_input_schema", None);
+    let mut d = base();
+    d["input_schema"] = json!(42);
+    check(d, "invalid_input_schema", None);
+}
+
+#[test]
+fn timeout_port_without_a_timeout_is_a_warning() {
+    let mut d = base();
+    nodes(&mut d).push(json!({"id": "ok", "type": "approval", "prompt": "ok?"}));
+    edges(&mut d)[4] = json!({"from": "yes", "to": "ok"});
+    edges(&mut d).push(json!({"from": "ok", "to": "done", "port": "approved"}));
+    edges(&mut d).push(json!({"from": "ok", "to": "no", "port": "timeout"}));
+    let all = findings(&d);
+    let f = all.iter().find(|f| f.code == "port_never_taken").expect("warning");
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(is_valid(&all), "{all:?}");
+}
+
+#[test]
+fn input_is_checked_against_the_schema_with_paths() {
+    let schema = json!({"type": "object", "required": ["id"], "properties": {"n": {"type": "integer"}}});
+    assert!(check_input(&schema, &json!({"id": 1, "n": 2})).is_ok());
+    let errs = check_input(&schema, &json!({"n": "x"})).unwrap_err();
+    assert!(errs.contains_key("/n"), "{errs:?}");
+    assert!(errs.contains_key("/"), "{errs:?}");
+}
