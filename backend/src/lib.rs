@@ -9,6 +9,7 @@
 //! listener and a shutdown future so tests can bind port 0.
 
 pub mod api;
+pub mod engine;
 pub mod cli;
 pub mod config;
 

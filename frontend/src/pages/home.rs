@@ -127,6 +127,9 @@ pub fn Home() -> impl IntoView {
                             <Transition fallback=|| () set_pending>
                                 {move || Suspend::new(async move { server_result(server.await) })}
                             </Transition>
+                            <p class="caption">
+                                "Answered by " <code>"POST /api/validate"</code> "."
+                            </p>
                         </div>
                     </section>
                     <section class="card">

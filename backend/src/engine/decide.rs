@@ -1,0 +1,388 @@
+//! `decide`: the pure core. Given a run's state, one input and the time, it returns the new
+//! events (and the state they lead to). No I/O, no clock reads, no randomness.
+//!
+//! Tokens flow along edges (SPEC §1 "Tokens and merge"): when a node is decided every edge
+//! leaving it is decided too, carrying the run or not; a node whose incoming edges are all
+//! decided runs if one carried the run, and is skipped otherwise.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use shared::model::NodeKind;
+use shared::template;
+
+use super::event::{Event, Millis};
+use super::state::{NodeStatus, RunState};
+
+/// What happened to a run, from outside the core.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// Begin a new run (its state is fresh).
+    Start { workflow: String, version: i64 },
+    /// An activity attempt ended.
+    AttemptFinished { node: String, attempt: u32, result: Result<Value, ActivityError> },
+    /// A due timer: a retry backoff, a timer node, a wait's deadline, the run's deadline.
+    TimerFired { node: String, kind: TimerKind, attempt: u32 },
+    Decide { node: String, approve: bool, comment: Option<String> },
+    Signal { name: String, payload: Value },
+    Cancel { reason: Option<String> },
+}
+
+/// Why an attempt failed, and whether another may succeed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityError {
+    pub message: String,
+    pub retryable: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimerKind {
+    /// The backoff before attempt `attempt` is over.
+    Retry,
+    /// A `timer` node's duration is over.
+    Wait,
+    /// An approval's or signal's deadline.
+    Deadline,
+    /// The run's `timeout`.
+    RunDeadline,
+}
+
+impl TimerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimerKind::Retry => "retry",
+            TimerKind::Wait => "wait",
+            TimerKind::Deadline => "deadline",
+            TimerKind::RunDeadline => "run_deadline",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TimerKind> {
+        Some(match s {
+            "retry" => TimerKind::Retry,
+            "wait" => TimerKind::Wait,
+            "deadline" => TimerKind::Deadline,
+            "run_deadline" => TimerKind::RunDeadline,
+            _ => return None,
+        })
+    }
+}
+
+/// Why an input cannot be taken; maps to 404/409 at the API.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejected {
+    #[error("run is already {0}")]
+    Finished(&'static str),
+    #[error("node `{0}` not found in this run's workflow")]
+    UnknownNode(String),
+    #[error("node `{node}` is not a waiting approval (it is {status})")]
+    NotWaiting { node: String, status: &'static str },
+    #[error("run is already being cancelled")]
+    AlreadyCancelling,
+}
+
+/// The events an input produced and the state after them.
+#[derive(Debug)]
+pub struct Decision {
+    pub events: Vec<Event>,
+    pub state: RunState,
+}
+
+fn ms(d: Duration) -> Millis {
+    d.as_millis().min(i64::MAX as u128) as Millis
+}
+
+/// Decides what happens next for one run. Pure: same state + input + now ⇒ same events.
+pub fn decide(run: &RunState, input: Input, now: Millis) -> Result<Decision, Rejected> {
+    let mut d = Decider {
+        s: run.clone(),
+        events: Vec::new(),
+        now,
+    };
+    d.take(input)?;
+    Ok(Decision { events: d.events, state: d.s })
+}
+
+struct Decider {
+    s: RunState,
+    events: Vec<Event>,
+    now: Millis,
+}
+
+impl Decider {
+    fn emit(&mut self, e: Event) {
+        self.s.apply(&e, self.now);
+        self.events.push(e);
+    }
+
+    fn id(&self, i: usize) -> String {
+        self.s.plan.workflow.nodes[i].id.clone()
+    }
+
+    fn take(&mut self, input: Input) -> Result<(), Rejected> {
+        if self.s.status.is_finished() && !matches!(input, Input::Start { .. }) {
+            return Err(Rejected::Finished(self.s.status.as_str()));
+        }
+        match input {
+            Input::Start { workflow, version } => {
+                let input = self.s.input.clone();
+                self.emit(Event::RunStarted { workflow, version, input });
+                let start = self.s.plan.start;
+                self.activate(start);
+            }
+            Input::AttemptFinished { node, attempt, result } => self.attempt_finished(&node, attempt, result),
+            Input::TimerFired { node, kind, attempt } => self.timer_fired(&node, kind, attempt),
+            Input::Decide { node, approve, comment } => return self.decide_approval(&node, approve, comment),
+            Input::Signal { name, payload } => {
+                self.emit(Event::SignalReceived { name: name.clone(), payload: payload.clone() });
+                let waiting = (0..self.s.nodes.len()).find(|&i| {
+                    self.s.nodes[i].status == NodeStatus::Waiting
+                        && matches!(self.s.plan.kind(i), NodeKind::Signal(sig) if sig.signal == name)
+                });
+                if let Some(i) = waiting {
+                    let node = self.id(i);
+                    self.emit(Event::NodeCompleted { node, port: Some("next".into()), output: payload });
+                    self.propagate(i);
+                }
+            }
+            Input::Cancel { reason } => {
+                if self.s.cancelling {
+                    return Err(Rejected::AlreadyCancelling);
+                }
+                self.emit(Event::CancelRequested { reason: reason.clone() });
+                self.cancel_active();
+                if let Some(c) = self.s.plan.on_cancel {
+                    self.activate(c);
+                }
+            }
+        }
+        self.finish_if_done();
+        Ok(())
+    }
+
+    /// Starts a node whose turn has come.
+    fn activate(&mut self, i: usize) {
+        let node = self.id(i);
+        let plan = self.s.plan.clone();
+        let completed = |port: &str, output: Value| Event::NodeCompleted { node: node.clone(), port: Some(port.to_owned()), output };
+        match plan.kind(i) {
+            NodeKind::Start(_) | NodeKind::Parallel(_) | NodeKind::Join(_) => self.emit(completed("next", Value::Null)),
+            NodeKind::End(end) => match end.output.as_ref().map(|o| template::render(o, &self.s.context())) {
+                None => self.emit(Event::NodeCompleted { node: node.clone(), port: None, output: Value::Null }),
+                Some(Ok(output)) => self.emit(Event::NodeCompleted { node: node.clone(), port: None, output }),
+                Some(Err(e)) => return self.fail_node(i, format!("output: {e}")),
+            },
+            NodeKind::Transform(t) => match template::render(&t.output, &self.s.context()) {
+                Ok(output) => self.emit(completed("next", output)),
+                Err(e) => return self.fail_node(i, format!("output: {e}")),
+            },
+            NodeKind::Condition(c) => match template::eval_truthy(&c.expr, &self.s.context()) {
+                Ok(b) => self.emit(completed(if b { "true" } else { "false" }, Value::Bool(b))),
+                Err(e) => return self.fail_node(i, format!("expr: {e}")),
+            },
+            NodeKind::Http(_) | NodeKind::Task(_) => {
+                self.emit(Event::NodeStarted { node, attempt: 1 });
+                return;
+            }
+            NodeKind::Approval(a) => {
+                let prompt = match template::render_string(&a.prompt, &self.s.context()) {
+                    Ok(p) => p,
+                    Err(e) => return self.fail_node(i, format!("prompt: {e}")),
+                };
+                let until = a.timeout.as_ref().and_then(|t| t.parse().ok()).map(|t| self.now + ms(t));
+                self.emit(Event::NodeWaiting { node, until, prompt: Some(prompt) });
+                return;
+            }
+            NodeKind::Signal(sig) => {
+                if let Some((_, payload)) = self.s.signals.iter().find(|(n, _)| *n == sig.signal) {
+                    let payload = payload.clone();
+                    self.emit(completed("next", payload));
+                } else {
+                    let until = sig.timeout.as_ref().and_then(|t| t.parse().ok()).map(|t| self.now + ms(t));
+                    self.emit(Event::NodeWaiting { node, until, prompt: None });
+                    return;
+                }
+            }
+            NodeKind::Timer(t) => {
+                let until = self.now + t.duration.parse().map(ms).unwrap_or(0);
+                self.emit(Event::NodeWaiting { node, until: Some(until), prompt: None });
+                return;
+            }
+        }
+        self.propagate(i);
+    }
+
+    /// After node `i` is decided, runs or skips every node whose incoming edges are now all
+    /// decided. A worklist, not recursion: a long chain of instant nodes is one loop.
+    fn propagate(&mut self, i: usize) {
+        let plan = self.s.plan.clone();
+        let mut work = vec![i];
+        while let Some(n) = work.pop() {
+            if self.s.status.is_finished() {
+                return;
+            }
+            for &e in &plan.outgoing[n] {
+                let t = plan.target(e);
+                if self.s.nodes[t].status != NodeStatus::Pending {
+                    continue;
+                }
+                let decided: Option<Vec<bool>> = plan.incoming[t].iter().map(|&x| self.s.edges[x]).collect();
+                let Some(carried) = decided else { continue };
+                if carried.iter().any(|c| *c) {
+                    self.activate(t);
+                } else {
+                    self.emit(Event::NodeSkipped { node: self.id(t) });
+                    work.push(t);
+                }
+            }
+        }
+    }
+
+    /// A node failed for good: through its failure port if drawn, else the run fails.
+    fn fail_node_via(&mut self, i: usize, error: String, port: &str) {
+        let node = self.id(i);
+        if self.s.plan.has_port(i, port) {
+            self.emit(Event::NodeFailed { node, error, port: Some(port.to_owned()) });
+            self.propagate(i);
+        } else {
+            self.emit(Event::NodeFailed { node: node.clone(), error: error.clone(), port: None });
+            self.fail_run(format!("node `{node}` failed: {error}"));
+        }
+    }
+
+    fn fail_node(&mut self, i: usize, error: String) {
+        self.fail_node_via(i, error, "error");
+    }
+
+    fn fail_run(&mut self, error: String) {
+        if self.s.status.is_finished() {
+            return;
+        }
+        self.cancel_active();
+        self.emit(Event::RunFailed { error });
+    }
+
+    /// Abandons every attempt, timer and wait under way.
+    fn cancel_active(&mut self) {
+        for i in 0..self.s.nodes.len() {
+            if self.s.nodes[i].status.is_active() {
+                self.emit(Event::NodeCancelled { node: self.id(i) });
+            }
+        }
+    }
+
+    fn finish_if_done(&mut self) {
+        if self.s.status.is_finished() {
+            return;
+        }
+        let plan = self.s.plan.clone();
+        let on_path = |i: usize| plan.cancel_path[i] == self.s.cancelling;
+        let all_decided = (0..self.s.nodes.len()).filter(|&i| on_path(i)).all(|i| self.s.nodes[i].status.is_decided());
+        if self.s.cancelling {
+            // Without an `on_cancel` path there is nothing to wait for.
+            if all_decided {
+                let failed = (0..self.s.nodes.len()).find(|&i| plan.cancel_path[i] && self.s.nodes[i].status == NodeStatus::Failed);
+                let reason = match failed {
+                    Some(f) => Some(format!("cancel path failed at `{}`: {}", self.id(f), self.s.nodes[f].error.clone().unwrap_or_default())),
+                    None => self.s.cancel_reason.clone(),
+                };
+                self.emit(Event::RunCancelled { reason });
+            }
+            return;
+        }
+        if all_decided {
+            let ends: Vec<usize> = (0..self.s.nodes.len())
+                .filter(|&i| !plan.cancel_path[i] && matches!(plan.kind(i), NodeKind::End(_)) && self.s.nodes[i].status == NodeStatus::Completed)
+                .collect();
+            let output = match ends.as_slice() {
+                [one] => self.s.nodes[*one].output.clone(),
+                many => Value::Object(many.iter().map(|&i| (self.id(i), self.s.nodes[i].output.clone())).collect()),
+            };
+            self.emit(Event::RunCompleted { output });
+        }
+    }
+
+    fn attempt_finished(&mut self, node: &str, attempt: u32, result: Result<Value, ActivityError>) {
+        let Some(i) = self.s.node_index(node) else { return };
+        let n = &self.s.nodes[i];
+        // A late result of an attempt that was abandoned changes nothing.
+        if n.status != NodeStatus::Running || n.attempts != attempt {
+            return;
+        }
+        let node = node.to_owned();
+        match result {
+            Ok(output) => {
+                self.emit(Event::NodeCompleted { node, port: Some("next".into()), output });
+                self.propagate(i);
+            }
+            Err(err) => {
+                let retry = self.s.plan.kind(i).retry().expect("activities have a retry policy");
+                if err.retryable && attempt < retry.max_attempts {
+                    let retry_at = self.now + ms(retry.backoff(attempt));
+                    self.emit(Event::AttemptFailed { node, attempt, error: err.message, retry_at: Some(retry_at) });
+                } else {
+                    self.emit(Event::AttemptFailed { node, attempt, error: err.message.clone(), retry_at: None });
+                    let why = if err.retryable { format!("{} (after {attempt} attempts)", err.message) } else { err.message };
+                    self.fail_node(i, why);
+                }
+            }
+        }
+    }
+
+    fn timer_fired(&mut self, node: &str, kind: TimerKind, attempt: u32) {
+        if kind == TimerKind::RunDeadline {
+            let limit = self.s.plan.workflow.timeout.as_ref().map(|t| t.to_string()).unwrap_or_default();
+            return self.fail_run(format!("run timed out after {limit}"));
+        }
+        let Some(i) = self.s.node_index(node) else { return };
+        let n = &self.s.nodes[i];
+        match kind {
+            TimerKind::Retry if n.status == NodeStatus::Retrying && n.attempts + 1 == attempt => {
+                self.emit(Event::NodeStarted { node: node.to_owned(), attempt });
+            }
+            TimerKind::Wait if n.status == NodeStatus::Waiting => {
+                self.emit(Event::NodeCompleted { node: node.to_owned(), port: Some("next".into()), output: Value::Null });
+                self.propagate(i);
+            }
+            TimerKind::Deadline if n.status == NodeStatus::Waiting => {
+                let what = match self.s.plan.kind(i) {
+                    NodeKind::Approval(_) => "approval",
+                    _ => "signal",
+                };
+                if self.s.plan.has_port(i, "timeout") {
+                    self.emit(Event::NodeCompleted { node: node.to_owned(), port: Some("timeout".into()), output: json!({"timed_out": true}) });
+                    self.propagate(i);
+                } else {
+                    self.fail_node_via(i, format!("{what} timed out"), "timeout");
+                }
+            }
+            // Stale: the node moved on before the timer fired.
+            _ => {}
+        }
+    }
+
+    fn decide_approval(&mut self, node: &str, approve: bool, comment: Option<String>) -> Result<(), Rejected> {
+        let i = self.s.node_index(node).ok_or_else(|| Rejected::UnknownNode(node.to_owned()))?;
+        let n = &self.s.nodes[i];
+        if !matches!(self.s.plan.kind(i), NodeKind::Approval(_)) || n.status != NodeStatus::Waiting {
+            return Err(Rejected::NotWaiting { node: node.to_owned(), status: n.status.as_str() });
+        }
+        let decision = if approve { "approve" } else { "reject" };
+        let output = json!({ "decision": decision, "comment": comment });
+        if approve {
+            self.emit(Event::NodeCompleted { node: node.to_owned(), port: Some("approved".into()), output });
+            self.propagate(i);
+        } else if self.s.plan.has_port(i, "rejected") {
+            self.emit(Event::NodeCompleted { node: node.to_owned(), port: Some("rejected".into()), output });
+            self.propagate(i);
+        } else {
+            let why = match comment {
+                Some(c) if !c.is_empty() => format!("rejected: {c}"),
+                _ => "rejected".to_owned(),
+            };
+            self.fail_node_via(i, why, "rejected");
+        }
+        self.finish_if_done();
+        Ok(())
+    }
+}

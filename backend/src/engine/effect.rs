@@ -1,0 +1,59 @@
+//! `Effect`: what the core asks the shell to do after the events that call for it are durable.
+//!
+//! Derived from the new events alone, so recovery can derive the same effects from a log.
+
+use shared::model::NodeKind;
+
+use super::decide::TimerKind;
+use super::event::{Event, Millis};
+use super::state::RunState;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Send attempt `attempt` of an `http` node.
+    Http { node: String, attempt: u32 },
+    /// Hand attempt `attempt` of a `task` node to its queue.
+    Task { node: String, attempt: u32 },
+    /// Store a due timer (in the same transaction as the events).
+    SetTimer { node: String, kind: TimerKind, attempt: u32, due: Millis },
+    /// The node is decided: its timers are void.
+    ClearTimers { node: String },
+    /// The run is over: every timer of it is void.
+    ClearRunTimers,
+}
+
+/// The effects `events` (just decided for `run`, whose state is after them) call for.
+pub fn effects(run: &RunState, events: &[Event], now: Millis) -> Vec<Effect> {
+    let mut out = Vec::new();
+    for e in events {
+        match e {
+            Event::RunStarted { .. } => {
+                if let Some(t) = run.plan.workflow.timeout.as_ref().and_then(|t| t.parse().ok()) {
+                    let due = now + t.as_millis() as Millis;
+                    out.push(Effect::SetTimer { node: String::new(), kind: TimerKind::RunDeadline, attempt: 0, due });
+                }
+            }
+            Event::NodeStarted { node, attempt } => match run.node_index(node).map(|i| run.plan.kind(i)) {
+                Some(NodeKind::Http(_)) => out.push(Effect::Http { node: node.clone(), attempt: *attempt }),
+                Some(NodeKind::Task(_)) => out.push(Effect::Task { node: node.clone(), attempt: *attempt }),
+                _ => {}
+            },
+            Event::AttemptFailed { node, attempt, retry_at: Some(due), .. } => {
+                out.push(Effect::SetTimer { node: node.clone(), kind: TimerKind::Retry, attempt: attempt + 1, due: *due });
+            }
+            Event::NodeWaiting { node, until: Some(due), .. } => {
+                let kind = match run.node_index(node).map(|i| run.plan.kind(i)) {
+                    Some(NodeKind::Timer(_)) => TimerKind::Wait,
+                    _ => TimerKind::Deadline,
+                };
+                out.push(Effect::SetTimer { node: node.clone(), kind, attempt: 0, due: *due });
+            }
+            Event::NodeCompleted { node, .. } | Event::NodeFailed { node, .. } | Event::NodeCancelled { node } => {
+                out.push(Effect::ClearTimers { node: node.clone() });
+            }
+            e if e.is_final() => out.push(Effect::ClearRunTimers),
+            _ => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,324 @@
+//! `RunState`: what a run's log says, as a fold over its events.
+//!
+//! `apply` only records facts; the decisions were made by `decide`. A `Plan` is the indexed
+//! form of a definition version, shared by every run of that version.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+use shared::model::{NodeKind, Workflow};
+
+use super::event::{Event, Millis};
+
+/// A definition version with its graph indexed for the engine.
+#[derive(Debug)]
+pub struct Plan {
+    pub workflow: Workflow,
+    pub version: i64,
+    pub index: HashMap<String, usize>,
+    /// Edge indices entering each node.
+    pub incoming: Vec<Vec<usize>>,
+    /// Edge indices leaving each node.
+    pub outgoing: Vec<Vec<usize>>,
+    /// Nodes on the `on_cancel` path; they run only after a cancel.
+    pub cancel_path: Vec<bool>,
+    pub on_cancel: Option<usize>,
+    pub start: usize,
+}
+
+impl Plan {
+    /// Indexes a definition the validator accepted.
+    pub fn new(workflow: Workflow, version: i64) -> Plan {
+        let n = workflow.nodes.len();
+        let index: HashMap<String, usize> = workflow.nodes.iter().enumerate().map(|(i, node)| (node.id.clone(), i)).collect();
+        let mut incoming = vec![Vec::new(); n];
+        let mut outgoing = vec![Vec::new(); n];
+        for (e, edge) in workflow.edges.iter().enumerate() {
+            if let (Some(&f), Some(&t)) = (index.get(&edge.from), index.get(&edge.to)) {
+                outgoing[f].push(e);
+                incoming[t].push(e);
+            }
+        }
+        let on_cancel = workflow.on_cancel.as_ref().and_then(|c| index.get(c).copied());
+        let mut cancel_path = vec![false; n];
+        let mut stack: Vec<usize> = on_cancel.into_iter().collect();
+        while let Some(i) = stack.pop() {
+            if !std::mem::replace(&mut cancel_path[i], true) {
+                stack.extend(outgoing[i].iter().filter_map(|&e| index.get(&workflow.edges[e].to).copied()));
+            }
+        }
+        let start = workflow.nodes.iter().position(|n| matches!(n.kind, NodeKind::Start(_))).unwrap_or(0);
+        Plan {
+            workflow,
+            version,
+            index,
+            incoming,
+            outgoing,
+            cancel_path,
+            on_cancel,
+            start,
+        }
+    }
+
+    pub fn target(&self, edge: usize) -> usize {
+        self.index[&self.workflow.edges[edge].to]
+    }
+
+    pub fn kind(&self, node: usize) -> &NodeKind {
+        &self.workflow.nodes[node].kind
+    }
+
+    pub fn has_port(&self, node: usize, port: &str) -> bool {
+        self.outgoing[node].iter().any(|&e| self.workflow.edges[e].port == port)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Completed => "completed",
+            RunStatus::Failed => "failed",
+            RunStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn is_finished(self) -> bool {
+        self != RunStatus::Running
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeStatus {
+    Pending,
+    Running,
+    Retrying,
+    Waiting,
+    Completed,
+    Failed,
+    Skipped,
+    Cancelled,
+}
+
+impl NodeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeStatus::Pending => "pending",
+            NodeStatus::Running => "running",
+            NodeStatus::Retrying => "retrying",
+            NodeStatus::Waiting => "waiting",
+            NodeStatus::Completed => "completed",
+            NodeStatus::Failed => "failed",
+            NodeStatus::Skipped => "skipped",
+            NodeStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Decided: the node will not change again.
+    pub fn is_decided(self) -> bool {
+        matches!(self, NodeStatus::Completed | NodeStatus::Failed | NodeStatus::Skipped | NodeStatus::Cancelled)
+    }
+
+    /// Work is under way or awaited.
+    pub fn is_active(self) -> bool {
+        matches!(self, NodeStatus::Running | NodeStatus::Retrying | NodeStatus::Waiting)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeState {
+    pub status: NodeStatus,
+    pub attempts: u32,
+    pub output: Value,
+    pub error: Option<String>,
+    pub started_at: Option<Millis>,
+    pub finished_at: Option<Millis>,
+    /// The deadline of a wait, or when the next attempt starts.
+    pub due_at: Option<Millis>,
+    pub prompt: Option<String>,
+}
+
+impl NodeState {
+    fn new() -> Self {
+        NodeState {
+            status: NodeStatus::Pending,
+            attempts: 0,
+            output: Value::Null,
+            error: None,
+            started_at: None,
+            finished_at: None,
+            due_at: None,
+            prompt: None,
+        }
+    }
+}
+
+/// A run as its log says it is.
+#[derive(Debug, Clone)]
+pub struct RunState {
+    pub id: String,
+    pub plan: Arc<Plan>,
+    pub input: Value,
+    pub status: RunStatus,
+    pub nodes: Vec<NodeState>,
+    /// Per edge: undecided, or whether it carried the run.
+    pub edges: Vec<Option<bool>>,
+    /// Signals received and not yet consumed by a `signal` node, in arrival order.
+    pub signals: Vec<(String, Value)>,
+    pub cancelling: bool,
+    pub cancel_reason: Option<String>,
+    pub output: Value,
+    pub error: Option<String>,
+    /// The seq of the last applied event (0: none).
+    pub seq: i64,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+impl RunState {
+    pub fn new(id: String, plan: Arc<Plan>, input: Value) -> Self {
+        let n = plan.workflow.nodes.len();
+        let e = plan.workflow.edges.len();
+        RunState {
+            id,
+            plan,
+            input,
+            status: RunStatus::Running,
+            nodes: vec![NodeState::new(); n],
+            edges: vec![None; e],
+            signals: Vec::new(),
+            cancelling: false,
+            cancel_reason: None,
+            output: Value::Null,
+            error: None,
+            seq: 0,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    pub fn node_index(&self, id: &str) -> Option<usize> {
+        self.plan.index.get(id).copied()
+    }
+
+    /// Records one event. No validation: `decide` already made the decision.
+    pub fn apply(&mut self, event: &Event, at: Millis) {
+        self.seq += 1;
+        if self.seq == 1 {
+            self.created_at = at;
+        }
+        self.updated_at = at;
+        let idx = event.node().and_then(|n| self.plan.index.get(n).copied());
+        match (event, idx) {
+            (Event::RunStarted { input, .. }, _) => self.input = input.clone(),
+            (Event::NodeStarted { attempt, .. }, Some(i)) => {
+                let n = &mut self.nodes[i];
+                n.status = NodeStatus::Running;
+                n.attempts = *attempt;
+                n.started_at.get_or_insert(at);
+                n.due_at = None;
+            }
+            (Event::NodeWaiting { until, prompt, .. }, Some(i)) => {
+                let n = &mut self.nodes[i];
+                n.status = NodeStatus::Waiting;
+                n.started_at = Some(at);
+                n.due_at = *until;
+                n.prompt = prompt.clone();
+            }
+            (Event::AttemptFailed { error, retry_at, .. }, Some(i)) => {
+                let n = &mut self.nodes[i];
+                n.error = Some(error.clone());
+                if retry_at.is_some() {
+                    n.status = NodeStatus::Retrying;
+                    n.due_at = *retry_at;
+                }
+            }
+            (Event::NodeCompleted { port, output, .. }, Some(i)) => {
+                if let NodeKind::Signal(s) = self.plan.kind(i)
+                    && let Some(pos) = self.signals.iter().position(|(name, _)| *name == s.signal)
+                    && port.as_deref() == Some("next")
+                {
+                    self.signals.remove(pos);
+                }
+                let n = &mut self.nodes[i];
+                n.status = NodeStatus::Completed;
+                n.output = output.clone();
+                n.error = None;
+                n.started_at.get_or_insert(at);
+                n.finished_at = Some(at);
+                n.due_at = None;
+                self.decide_edges(i, port.as_deref());
+            }
+            (Event::NodeFailed { error, port, .. }, Some(i)) => {
+                let n = &mut self.nodes[i];
+                n.status = NodeStatus::Failed;
+                n.error = Some(error.clone());
+                n.output = json!({ "error": error });
+                n.started_at.get_or_insert(at);
+                n.finished_at = Some(at);
+                n.due_at = None;
+                self.decide_edges(i, port.as_deref());
+            }
+            (Event::NodeSkipped { .. }, Some(i)) => {
+                self.nodes[i].status = NodeStatus::Skipped;
+                self.decide_edges(i, None);
+            }
+            (Event::NodeCancelled { .. }, Some(i)) => {
+                let n = &mut self.nodes[i];
+                n.status = NodeStatus::Cancelled;
+                n.finished_at = Some(at);
+                n.due_at = None;
+            }
+            (Event::SignalReceived { name, payload }, _) => self.signals.push((name.clone(), payload.clone())),
+            (Event::CancelRequested { reason }, _) => {
+                self.cancelling = true;
+                self.cancel_reason = reason.clone();
+            }
+            (Event::RunCompleted { output }, _) => {
+                self.status = RunStatus::Completed;
+                self.output = output.clone();
+            }
+            (Event::RunFailed { error }, _) => {
+                self.status = RunStatus::Failed;
+                self.error = Some(error.clone());
+            }
+            (Event::RunCancelled { reason }, _) => {
+                self.status = RunStatus::Cancelled;
+                self.error = reason.clone().or(Some("cancelled".to_owned()));
+            }
+            // An event about a node this version lacks: nothing to record.
+            (_, None) => {}
+        }
+    }
+
+    fn decide_edges(&mut self, node: usize, port: Option<&str>) {
+        for &e in &self.plan.outgoing[node] {
+            self.edges[e] = Some(Some(self.plan.workflow.edges[e].port.as_str()) == port);
+        }
+    }
+
+    /// The template context: `input`, `nodes.<id>.output`, `run` (no secrets: those are added
+    /// only where a request is sent, so they never reach the log).
+    pub fn context(&self) -> Value {
+        let mut nodes = Map::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            if matches!(n.status, NodeStatus::Completed | NodeStatus::Failed) {
+                nodes.insert(self.plan.workflow.nodes[i].id.clone(), json!({ "output": n.output, "status": n.status.as_str() }));
+            }
+        }
+        json!({
+            "input": self.input,
+            "nodes": nodes,
+            "run": { "id": self.id, "workflow": self.plan.workflow.name, "version": self.plan.version },
+        })
+    }
+}

@@ -1,0 +1,292 @@
+//! Given/when/then tests of the pure core: ports, dead paths, merges, retries, failures,
+//! approvals, signals, timers and cancel with `on_cancel`.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::decide::{ActivityError, Input, Rejected, TimerKind, decide};
+use super::effect::{Effect, effects};
+use super::event::Event;
+use super::state::{NodeStatus, Plan, RunState, RunStatus};
+
+fn run(def: Value, input: Value) -> RunState {
+    let wf = shared::validate::parse(&def).expect("parses");
+    let findings = shared::validate(&wf);
+    assert!(shared::validate::is_valid(&findings), "{findings:#?}");
+    let mut s = RunState::new("r1".into(), Arc::new(Plan::new(wf, 1)), input);
+    s = step(&s, Input::Start { workflow: "t".into(), version: 1 }, 0).1;
+    s
+}
+
+/// Feeds one input; returns the events and the new state.
+#[track_caller]
+fn step(s: &RunState, input: Input, now: i64) -> (Vec<Event>, RunState) {
+    let d = decide(s, input, now).expect("accepted");
+    (d.events, d.state)
+}
+
+fn status(s: &RunState, node: &str) -> NodeStatus {
+    s.nodes[s.node_index(node).unwrap()].status
+}
+
+fn ok(node: &str, attempt: u32, out: Value) -> Input {
+    Input::AttemptFinished { node: node.into(), attempt, result: Ok(out) }
+}
+
+fn err(node: &str, attempt: u32, retryable: bool) -> Input {
+    Input::AttemptFinished { node: node.into(), attempt, result: Err(ActivityError { message: "boom".into(), retryable }) }
+}
+
+fn chain(nodes: Vec<Value>, edges: Vec<(&str, &str, &str)>) -> Value {
+    let edges: Vec<Value> = edges.into_iter().map(|(f, t, p)| json!({"from": f, "to": t, "port": p})).collect();
+    json!({"name": "t", "nodes": nodes, "edges": edges})
+}
+
+#[test]
+fn instant_nodes_run_to_completion_in_one_decision() {
+    let def = chain(
+        vec![
+            json!({"id": "start", "type": "start"}),
+            json!({"id": "a", "type": "transform", "output": {"n": "{{ input.n + 1 }}"}}),
+            json!({"id": "b", "type": "transform", "output": "{{ nodes.a.output.n * 2 }}"}),
+            json!({"id": "end", "type": "end", "output": {"b": "{{ nodes.b.output }}"}}),
+        ],
+        vec![("start", "a", "next"), ("a", "b", "next"), ("b", "end", "next")],
+    );
+    let s = run(def, json!({"n": 1}));
+    assert_eq!(s.status, RunStatus::Completed);
+    assert_eq!(s.output, json!({"b": 4}));
+    assert_eq!(s.seq, 6, "RunStarted + 4 NodeCompleted + RunCompleted");
+}
+
+fn branchy() -> Value {
+    chain(
+        vec![
+            json!({"id": "start", "type": "start"}),
+            json!({"id": "c", "type": "condition", "expr": "input.big"}),
+            json!({"id": "yes", "type": "transform", "output": "y"}),
+            json!({"id": "no", "type": "transform", "output": "n"}),
+            json!({"id": "after_yes", "type": "transform", "output": 1}),
+            json!({"id": "merge", "type": "join"}),
+            json!({"id": "end", "type": "end"}),
+        ],
+        vec![
+            ("start", "c", "next"),
+            ("c", "yes", "true"),
+            ("c", "no", "false"),
+            ("yes", "after_yes", "next"),
+            ("after_yes", "merge", "next"),
+            ("no", "merge", "next"),
+            ("merge", "end", "next"),
+        ],
+    )
+}
+
+#[test]
+fn condition_takes_one_port_and_dead_paths_are_skipped_before_the_merge() {
+    let s = run(branchy(), json!({"big": false}));
+    assert_eq!(s.status, RunStatus::Completed);
+    assert_eq!(status(&s, "yes"), NodeStatus::Skipped);
+    assert_eq!(status(&s, "after_yes"), NodeStatus::Skipped);
+    assert_eq!(status(&s, "no"), NodeStatus::Completed);
+    assert_eq!(status(&s, "merge"), NodeStatus::Completed);
+    let s = run(branchy(), json!({"big": true}));
+    assert_eq!(status(&s, "no"), NodeStatus::Skipped);
+    assert_eq!(status(&s, "merge"), NodeStatus::Completed);
+}
+
+fn fan_out() -> Value {
+    chain(
+        vec![
+            json!({"id": "start", "type": "start"}),
+            json!({"id": "p", "type": "parallel"}),
+            json!({"id": "a", "type": "http", "request": {"method": "GET", "url": "http://x/a"}, "retry": {"max_attempts": 3, "initial_interval": "1s"}}),
+            json!({"id": "b", "type": "http", "request": {"method": "GET", "url": "http://x/b"}}),
+            json!({"id": "j", "type": "join"}),
+            json!({"id": "end", "type": "end", "output": ["{{ nodes.a.output }}", "{{ nodes.b.output }}"]}),
+        ],
+        vec![("start", "p", "next"), ("p", "a", "next"), ("p", "b", "next"), ("a", "j", "next"), ("b", "j", "next"), ("j", "end", "next")],
+    )
+}
+
+#[test]
+fn join_waits_for_every_branch() {
+    let s = run(fan_out(), json!({}));
+    assert_eq!((status(&s, "a"), status(&s, "b")), (NodeStatus::Running, NodeStatus::Running));
+    let (_, s) = step(&s, ok("a", 1, json!(1)), 10);
+    assert_eq!(status(&s, "j"), NodeStatus::Pending, "b is not decided yet");
+    let (_, s) = step(&s, ok("b", 1, json!(2)), 20);
+    assert_eq!(s.status, RunStatus::Completed);
+    assert_eq!(s.output, json!([1, 2]));
+}
+
+#[test]
+fn retries_follow_the_backoff_and_late_results_are_ignored() {
+    let s = run(fan_out(), json!({}));
+    let (ev, s) = step(&s, err("a", 1, true), 1_000);
+    assert_eq!(ev, vec![Event::AttemptFailed { node: "a".into(), attempt: 1, error: "boom".into(), retry_at: Some(2_000) }]);
+    assert_eq!(
+        effects(&s, &ev, 1_000),
+        vec![Effect::SetTimer { node: "a".into(), kind: TimerKind::Retry, attempt: 2, due: 2_000 }]
+    );
+    assert_eq!(status(&s, "a"), NodeStatus::Retrying);
+    // The result of the abandoned attempt 1 arrives late: nothing happens.
+    assert!(step(&s, ok("a", 1, json!(9)), 1_500).0.is_empty());
+    let fire = |attempt| Input::TimerFired { node: "a".into(), kind: TimerKind::Retry, attempt };
+    let (ev, s) = step(&s, fire(2), 2_000);
+    assert_eq!(ev, vec![Event::NodeStarted { node: "a".into(), attempt: 2 }]);
+    assert_eq!(effects(&s, &ev, 2_000), vec![Effect::Http { node: "a".into(), attempt: 2 }]);
+    // A second firing of the same timer is stale.
+    assert!(step(&s, fire(2), 2_001).0.is_empty());
+    let (ev, s) = step(&s, err("a", 2, true), 3_000);
+    assert!(matches!(ev[0], Event::AttemptFailed { retry_at: Some(5_000), .. }), "1s × 2^1 = 2s: {ev:?}");
+    let (_, s) = step(&s, fire(3), 5_000);
+    let (ev, s) = step(&s, err("a", 3, true), 6_000);
+    assert!(matches!(ev[0], Event::AttemptFailed { retry_at: None, .. }), "3 of 3 attempts used");
+    assert_eq!(status(&s, "a"), NodeStatus::Failed);
+    assert_eq!(s.status, RunStatus::Failed, "no error edge: the run fails");
+    assert_eq!(status(&s, "b"), NodeStatus::Cancelled, "its other branches are cancelled");
+}
+
+#[test]
+fn a_non_retryable_error_fails_at_once_through_the_error_port() {
+    let def = chain(
+        vec![
+            json!({"id": "start", "type": "start"}),
+            json!({"id": "h", "type": "http", "request": {"method": "GET", "url": "http://x"}}),
+            json!({"id": "ok", "type": "end"}),
+            json!({"id": "handled", "type": "end", "output": "{{ nodes.h.output.error }}"}),
+        ],
+        vec![("start", "h", "next"), ("h", "ok", "next"), ("h", "handled", "error")],
+    );
+    let s = run(def, json!({}));
+    let (_, s) = step(&s, err("h", 1, false), 5);
+    assert_eq!(status(&s, "h"), NodeStatus::Failed);
+    assert_eq!(status(&s, "ok"), NodeStatus::Skipped);
+    assert_eq!(s.status, RunStatus::Completed);
+    assert_eq!(s.output, json!("boom"));
+}
+
+fn approval(with_rejected: bool) -> Value {
+    let mut edges = vec![("start", "ask", "next"), ("ask", "yes", "approved"), ("ask", "late", "timeout")];
+    if with_rejected {
+        edges.push(("ask", "no", "rejected"));
+    }
+    let mut nodes = vec![
+        json!({"id": "start", "type": "start"}),
+        json!({"id": "ask", "type": "approval", "prompt": "Ship {{ input.order }}?", "timeout": "1h"}),
+        json!({"id": "yes", "type": "end", "output": "{{ nodes.ask.output.comment }}"}),
+        json!({"id": "late", "type": "end"}),
+    ];
+    if with_rejected {
+        nodes.push(json!({"id": "no", "type": "end"}));
+    }
+    chain(nodes, edges)
+}
+
+#[test]
+fn approvals_wait_render_their_prompt_and_take_their_port() {
+    let s = run(approval(true), json!({"order": "A1"}));
+    let ask = &s.nodes[s.node_index("ask").unwrap()];
+    assert_eq!((ask.status, ask.prompt.as_deref(), ask.due_at), (NodeStatus::Waiting, Some("Ship A1?"), Some(3_600_000)));
+    let decide_it = |approve| Input::Decide { node: "ask".into(), approve, comment: Some("fine".into()) };
+    let (_, done) = step(&s, decide_it(true), 10);
+    assert_eq!((done.status, done.output.clone()), (RunStatus::Completed, json!("fine")));
+    assert_eq!(decide(&done, decide_it(true), 11).unwrap_err(), Rejected::Finished("completed"));
+    let (_, rejected) = step(&s, decide_it(false), 10);
+    assert_eq!(status(&rejected, "no"), NodeStatus::Completed);
+    assert_eq!(rejected.status, RunStatus::Completed);
+    // Without a `rejected` edge a rejection fails the run.
+    let s = run(approval(false), json!({"order": "A1"}));
+    let (_, failed) = step(&s, decide_it(false), 10);
+    assert_eq!(failed.status, RunStatus::Failed);
+    // The deadline takes the `timeout` port.
+    let (_, timed) = step(&s, Input::TimerFired { node: "ask".into(), kind: TimerKind::Deadline, attempt: 0 }, 3_600_000);
+    assert_eq!(status(&timed, "late"), NodeStatus::Completed);
+    // Deciding a node that is not waiting is refused.
+    assert!(matches!(decide(&timed, decide_it(true), 1), Err(Rejected::Finished(_))));
+    let s2 = run(fan_out(), json!({}));
+    assert!(matches!(decide(&s2, Input::Decide { node: "a".into(), approve: true, comment: None }, 1), Err(Rejected::NotWaiting { .. })));
+    assert!(matches!(decide(&s2, Input::Decide { node: "zz".into(), approve: true, comment: None }, 1), Err(Rejected::UnknownNode(_))));
+}
+
+#[test]
+fn signals_are_consumed_when_waited_for_and_buffered_otherwise() {
+    let def = chain(
+        vec![
+            json!({"id": "start", "type": "start"}),
+            json!({"id": "t", "type": "timer", "duration": "10s"}),
+            json!({"id": "s", "type": "signal", "signal": "go"}),
+            json!({"id": "end", "type": "end", "output": "{{ nodes.s.output.x }}"}),
+        ],
+        vec![("start", "t", "next"), ("t", "s", "next"), ("s", "end", "next")],
+    );
+    let s = run(def, json!({}));
+    assert_eq!(s.nodes[s.node_index("t").unwrap()].due_at, Some(10_000));
+    // The signal arrives before its node waits: kept.
+    let (_, s) = step(&s, Input::Signal { name: "go".into(), payload: json!({"x": 7}) }, 5);
+    assert_eq!(s.signals.len(), 1);
+    let (_, s) = step(&s, Input::TimerFired { node: "t".into(), kind: TimerKind::Wait, attempt: 0 }, 10_000);
+    assert_eq!(s.status, RunStatus::Completed);
+    assert_eq!(s.output, json!(7));
+    assert!(s.signals.is_empty());
+}
+
+fn cancellable() -> Value {
+    let mut d = chain(
+        vec![
+            json!({"id": "start", "type": "start"}),
+            json!({"id": "charge", "type": "http", "request": {"method": "POST", "url": "http://x/charge"}}),
+            json!({"id": "end", "type": "end"}),
+            json!({"id": "refund", "type": "http", "request": {"method": "POST", "url": "http://x/refund"}}),
+            json!({"id": "refunded", "type": "end"}),
+        ],
+        vec![("start", "charge", "next"), ("charge", "end", "next"), ("refund", "refunded", "next")],
+    );
+    d["on_cancel"] = json!("refund");
+    d
+}
+
+#[test]
+fn cancel_abandons_work_and_runs_the_on_cancel_path() {
+    let s = run(cancellable(), json!({}));
+    let (ev, s) = step(&s, Input::Cancel { reason: Some("customer asked".into()) }, 5);
+    assert!(ev.contains(&Event::NodeCancelled { node: "charge".into() }));
+    assert_eq!(status(&s, "refund"), NodeStatus::Running);
+    assert_eq!(s.status, RunStatus::Running, "running the cancel path");
+    assert_eq!(decide(&s, Input::Cancel { reason: None }, 6).unwrap_err(), Rejected::AlreadyCancelling);
+    // The abandoned charge attempt reports late: ignored.
+    assert!(step(&s, ok("charge", 1, json!(1)), 7).0.is_empty());
+    let (_, s) = step(&s, ok("refund", 1, json!("r")), 8);
+    assert_eq!(s.status, RunStatus::Cancelled);
+    assert_eq!(s.error.as_deref(), Some("customer asked"));
+    assert_eq!(decide(&s, Input::Cancel { reason: None }, 9).unwrap_err(), Rejected::Finished("cancelled"));
+}
+
+#[test]
+fn the_log_folds_back_to_the_same_state() {
+    let s0 = run(fan_out(), json!({}));
+    let mut log: Vec<Event> = Vec::new();
+    let first = decide(&RunState::new("r1".into(), s0.plan.clone(), json!({})), Input::Start { workflow: "t".into(), version: 1 }, 0).unwrap();
+    log.extend(first.events);
+    let n0 = log.len();
+    let d = decide(&first.state, ok("a", 1, json!(1)), 3).unwrap();
+    log.extend(d.events.clone());
+    let mut folded = RunState::new("r1".into(), s0.plan.clone(), Value::Null);
+    for (i, e) in log.iter().enumerate() {
+        folded.apply(e, if i < n0 { 0 } else { 3 });
+    }
+    assert_eq!(folded.nodes, d.state.nodes);
+    assert_eq!(folded.seq, d.state.seq);
+}
+
+#[test]
+fn the_run_deadline_fails_the_run() {
+    let mut def = fan_out();
+    def["timeout"] = json!("1m");
+    let s = run(def, json!({}));
+    let (_, s) = step(&s, Input::TimerFired { node: String::new(), kind: TimerKind::RunDeadline, attempt: 0 }, 60_000);
+    assert_eq!(s.status, RunStatus::Failed);
+    assert_eq!(s.error.as_deref(), Some("run timed out after 1m"));
+}

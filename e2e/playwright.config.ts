@@ -1,0 +1,59 @@
+// Browser tests against the real server: `weft serve` on a fresh SQLite file, hosting the
+// Trunk-built SPA from frontend/dist. Build both first (see README.md).
+import os from 'node:os';
+import path from 'node:path';
+import { defineConfig } from '@playwright/test';
+
+const PORT = 18080;
+const root = path.resolve(__dirname, '..');
+
+// Workers re-read this file; the environment carries the main process's choice to them
+// and to global-teardown.ts, which deletes the file.
+process.env.WEFT_E2E_DB ??= path.join(os.tmpdir(), `weft-e2e-${process.pid}-${Date.now()}.db`);
+const database = process.env.WEFT_E2E_DB;
+
+export default defineConfig({
+  testDir: './tests',
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  // Two cores, one server: run the scenarios one after another.
+  workers: 1,
+  reporter: [['list']],
+  globalTeardown: './global-teardown.ts',
+  use: {
+    baseURL: `http://127.0.0.1:${PORT}`,
+    viewport: { width: 1280, height: 800 },
+    browserName: 'chromium',
+    launchOptions: {
+      // Debian's chromium; Playwright's own browsers are never downloaded.
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+  },
+  webServer: {
+    command: [
+      `'${path.join(root, 'target/debug/weft')}' serve`,
+      `--listen 127.0.0.1:${PORT}`,
+      `--database 'sqlite://${database}?mode=rwc'`,
+      `--ui-dir '${path.join(root, 'frontend/dist')}'`,
+    ].join(' '),
+    cwd: root,
+    url: `http://127.0.0.1:${PORT}/healthz`,
+    // A server left over on the port would be testing old code: fail instead.
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  },
+});
