@@ -12,8 +12,9 @@ pub fn validate_files(files: &[PathBuf]) -> ExitCode {
         let name = file.display();
         let json = match std::fs::read_to_string(file)
             .map_err(|e| e.to_string())
-            .and_then(|text| serde_json::from_str(&text).map_err(|e| format!("malformed JSON: {e}")))
-        {
+            .and_then(|text| {
+                serde_json::from_str(&text).map_err(|e| format!("malformed JSON: {e}"))
+            }) {
             Ok(json) => json,
             Err(e) => {
                 println!("{name}: error [unreadable] {e}");
@@ -39,5 +40,9 @@ pub fn validate_files(files: &[PathBuf]) -> ExitCode {
         }
         ok &= is_valid(&findings);
     }
-    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

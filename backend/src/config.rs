@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "weft", version, about = "Weft: draw workflows, run them durably.")]
+#[command(
+    name = "weft",
+    version,
+    about = "Weft: draw workflows, run them durably."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -9,9 +9,10 @@
 //! listener and a shutdown future so tests can bind port 0.
 
 pub mod api;
-pub mod engine;
 pub mod cli;
 pub mod config;
+pub mod engine;
+pub mod store;
 
 use std::future::Future;
 use std::path::Path;
@@ -27,7 +28,10 @@ use config::{Cli, Command, ServeArgs};
 
 /// What every handler can reach.
 #[derive(Clone)]
-pub struct AppState {}
+pub struct AppState {
+    pub store: store::Store,
+    pub engine: engine::driver::Engine,
+}
 
 /// The whole HTTP surface: `/api`, `/healthz`, and the SPA with a fallback to `index.html`.
 pub fn app(state: AppState, ui_dir: &Path) -> Router {
@@ -46,7 +50,9 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Runs one `weft` command.
@@ -69,15 +75,34 @@ pub fn run(cli: Cli) -> ExitCode {
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("WEFT_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let filter =
+        EnvFilter::try_from_env("WEFT_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     tracing_subscriber::fmt().with_env_filter(filter).init();
 }
 
 async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
+    if !args.database.starts_with("sqlite:") {
+        anyhow::bail!(
+            "only sqlite:// databases are supported so far (got `{}`)",
+            args.database
+        );
+    }
+    let store = store::Store::open(&args.database).await?;
+    let started = std::time::Instant::now();
+    let (engine, driver) =
+        engine::driver::Engine::start(store.clone(), engine::activity::Secrets::from_env()).await?;
+    tracing::info!(elapsed = ?started.elapsed(), "engine resumed");
     let listener = TcpListener::bind(args.listen).await?;
     tracing::info!(listen = %listener.local_addr()?, database = %args.database, "weft serving");
-    let router = app(AppState {}, &args.ui_dir);
+    let router = app(AppState { store, engine }, &args.ui_dir);
     serve(listener, router, shutdown_signal()).await?;
+    // The router (and its engine handles) are gone: the driver commits what it accepted and stops.
+    if tokio::time::timeout(std::time::Duration::from_secs(10), driver)
+        .await
+        .is_err()
+    {
+        tracing::warn!("engine did not stop within 10 s");
+    }
     tracing::info!("weft stopped");
     Ok(())
 }

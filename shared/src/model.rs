@@ -58,10 +58,7 @@ pub struct WebhookTrigger {
 pub struct Edge {
     pub from: String,
     pub to: String,
-    #[serde(
-        default = "default_port",
-        skip_serializing_if = "is_default_port"
-    )]
+    #[serde(default = "default_port", skip_serializing_if = "is_default_port")]
     pub port: String,
 }
 
@@ -324,7 +321,12 @@ impl Node {
         let label = match map.remove("label") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s),
-            Some(_) => return Err(fail("invalid_node", format!("node `{id}`: `label` must be a string"))),
+            Some(_) => {
+                return Err(fail(
+                    "invalid_node",
+                    format!("node `{id}`: `label` must be a string"),
+                ));
+            }
         };
         let position = match map.remove("position") {
             None | Some(Value::Null) => None,
@@ -335,7 +337,12 @@ impl Node {
         };
         let ty = match map.remove("type") {
             Some(Value::String(t)) => t,
-            _ => return Err(fail("invalid_node", format!("node `{id}` has no string `type`"))),
+            _ => {
+                return Err(fail(
+                    "invalid_node",
+                    format!("node `{id}` has no string `type`"),
+                ));
+            }
         };
         let rest = Value::Object(map);
         fn body<T: DeserializeOwned>(rest: Value) -> Result<T, serde_json::Error> {
@@ -446,7 +453,11 @@ impl NodeKind {
                 if let Some(h) = &n.request.headers {
                     out.push((
                         "request.headers",
-                        Value::Object(h.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()),
+                        Value::Object(
+                            h.iter()
+                                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                                .collect(),
+                        ),
                     ));
                 }
                 out.extend(n.request.body.clone().map(|v| ("request.body", v)));

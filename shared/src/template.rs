@@ -81,9 +81,9 @@ pub fn node_refs(value: &Value) -> BTreeSet<String> {
             Some(expr) => env()
                 .compile_expression(expr)
                 .map(|e| e.undeclared_variables(true)),
-            None if s.contains("{{") || s.contains("{%") => {
-                env().template_from_str(s).map(|t| t.undeclared_variables(true))
-            }
+            None if s.contains("{{") || s.contains("{%") => env()
+                .template_from_str(s)
+                .map(|t| t.undeclared_variables(true)),
             None => return,
         };
         out.extend(vars.into_iter().flatten().filter_map(|v| node_of(&v)));
@@ -179,20 +179,34 @@ mod tests {
     fn sole_expression_keeps_json_type() {
         let ctx = json!({"input": {"n": 5, "items": [1, 2]}});
         assert_eq!(render(&json!("{{ input.n }}"), &ctx).unwrap(), json!(5));
-        assert_eq!(render(&json!("{{ input.items }}"), &ctx).unwrap(), json!([1, 2]));
-        assert_eq!(render(&json!("n={{ input.n }}"), &ctx).unwrap(), json!("n=5"));
-        assert_eq!(render(&json!({"a": ["{{ input.n + 1 }}"]}), &ctx).unwrap(), json!({"a": [6]}));
+        assert_eq!(
+            render(&json!("{{ input.items }}"), &ctx).unwrap(),
+            json!([1, 2])
+        );
+        assert_eq!(
+            render(&json!("n={{ input.n }}"), &ctx).unwrap(),
+            json!("n=5")
+        );
+        assert_eq!(
+            render(&json!({"a": ["{{ input.n + 1 }}"]}), &ctx).unwrap(),
+            json!({"a": [6]})
+        );
     }
 
     #[test]
     fn missing_values_are_null() {
         let ctx = json!({"nodes": {}});
-        assert_eq!(render(&json!("{{ nodes.x.output.id }}"), &ctx).unwrap(), Value::Null);
+        assert_eq!(
+            render(&json!("{{ nodes.x.output.id }}"), &ctx).unwrap(),
+            Value::Null
+        );
     }
 
     #[test]
     fn refs_and_errors() {
-        let refs = node_refs(&json!({"a": "{{ nodes.charge.output.body }}", "b": "x {{ nodes.ship.output }} y"}));
+        let refs = node_refs(
+            &json!({"a": "{{ nodes.charge.output.body }}", "b": "x {{ nodes.ship.output }} y"}),
+        );
         assert_eq!(refs.into_iter().collect::<Vec<_>>(), vec!["charge", "ship"]);
         assert!(check(&json!("{{ input. }}")).is_err());
         assert!(check(&json!("{% if %}")).is_err());

@@ -89,7 +89,10 @@ pub fn parse_and_validate(json: &Value) -> (Option<Workflow>, Vec<Diagnostic>) {
 /// Reads a definition, reporting every node that does not parse.
 pub fn parse(json: &Value) -> Result<Workflow, Vec<Diagnostic>> {
     let Value::Object(top) = json else {
-        return Err(vec![Diagnostic::error("invalid_definition", "a definition must be a JSON object")]);
+        return Err(vec![Diagnostic::error(
+            "invalid_definition",
+            "a definition must be a JSON object",
+        )]);
     };
     let mut findings = Vec::new();
     let mut nodes = Vec::new();
@@ -97,7 +100,10 @@ pub fn parse(json: &Value) -> Result<Workflow, Vec<Diagnostic>> {
         Some(Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
                 let Value::Object(map) = item else {
-                    findings.push(Diagnostic::error("invalid_node", format!("nodes[{i}] is not an object")));
+                    findings.push(Diagnostic::error(
+                        "invalid_node",
+                        format!("nodes[{i}] is not an object"),
+                    ));
                     continue;
                 };
                 match Node::from_map(map.clone()) {
@@ -109,8 +115,14 @@ pub fn parse(json: &Value) -> Result<Workflow, Vec<Diagnostic>> {
                 }
             }
         }
-        Some(_) => findings.push(Diagnostic::error("invalid_definition", "`nodes` must be an array")),
-        None => findings.push(Diagnostic::error("invalid_definition", "missing field `nodes`")),
+        Some(_) => findings.push(Diagnostic::error(
+            "invalid_definition",
+            "`nodes` must be an array",
+        )),
+        None => findings.push(Diagnostic::error(
+            "invalid_definition",
+            "missing field `nodes`",
+        )),
     }
     let mut rest: Map<String, Value> = top.clone();
     rest.insert("nodes".into(), Value::Array(Vec::new()));
@@ -122,7 +134,11 @@ pub fn parse(json: &Value) -> Result<Workflow, Vec<Diagnostic>> {
         Ok(_) => Err(findings),
         Err(e) => {
             let msg = e.to_string();
-            let code = if msg.contains("unknown field") { "unknown_field" } else { "invalid_definition" };
+            let code = if msg.contains("unknown field") {
+                "unknown_field"
+            } else {
+                "invalid_definition"
+            };
             findings.insert(0, Diagnostic::error(code, msg));
             Err(findings)
         }
@@ -138,7 +154,10 @@ fn valid_name(name: &str) -> bool {
 
 /// A node id: `[A-Za-z0-9_-]{1,64}`.
 pub fn valid_node_id(id: &str) -> bool {
-    (1..=64).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    (1..=64).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// A workflow name: `[a-z0-9][a-z0-9_-]{0,62}`.
@@ -152,7 +171,10 @@ pub fn validate(wf: &Workflow) -> Vec<Diagnostic> {
     if !valid_name(&wf.name) {
         out.push(Diagnostic::error(
             "invalid_name",
-            format!("workflow name `{}` must match [a-z0-9][a-z0-9_-]{{0,62}}", wf.name),
+            format!(
+                "workflow name `{}` must match [a-z0-9][a-z0-9_-]{{0,62}}",
+                wf.name
+            ),
         ));
     }
 
@@ -161,12 +183,21 @@ pub fn validate(wf: &Workflow) -> Vec<Diagnostic> {
     for (i, node) in wf.nodes.iter().enumerate() {
         if !valid_node_id(&node.id) {
             out.push(
-                Diagnostic::error("invalid_node_id", format!("node id `{}` must match [A-Za-z0-9_-]{{1,64}}", node.id))
-                    .at_node(&node.id),
+                Diagnostic::error(
+                    "invalid_node_id",
+                    format!("node id `{}` must match [A-Za-z0-9_-]{{1,64}}", node.id),
+                )
+                .at_node(&node.id),
             );
         }
         if index.insert(&node.id, i).is_some() {
-            out.push(Diagnostic::error("duplicate_node_id", format!("node id `{}` is used twice", node.id)).at_node(&node.id));
+            out.push(
+                Diagnostic::error(
+                    "duplicate_node_id",
+                    format!("node id `{}` is used twice", node.id),
+                )
+                .at_node(&node.id),
+            );
         }
         check_settings(node, &mut out);
     }
@@ -176,9 +207,19 @@ pub fn validate(wf: &Workflow) -> Vec<Diagnostic> {
     check_schema(wf, &mut out);
     check_triggers(wf, &mut out);
 
-    let starts: Vec<&Node> = wf.nodes.iter().filter(|n| matches!(n.kind, NodeKind::Start(_))).collect();
+    let starts: Vec<&Node> = wf
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.kind, NodeKind::Start(_)))
+        .collect();
     if starts.len() != 1 {
-        let d = Diagnostic::error("start_count", format!("a workflow needs exactly one `start` node, found {}", starts.len()));
+        let d = Diagnostic::error(
+            "start_count",
+            format!(
+                "a workflow needs exactly one `start` node, found {}",
+                starts.len()
+            ),
+        );
         out.push(match starts.get(1) {
             Some(second) => d.at_node(&second.id),
             None => d,
@@ -193,33 +234,82 @@ pub fn validate(wf: &Workflow) -> Vec<Diagnostic> {
         let from = index.get(edge.from.as_str()).copied();
         let to = index.get(edge.to.as_str()).copied();
         if from.is_none() {
-            out.push(Diagnostic::error("unknown_edge_node", format!("edge {e} leaves unknown node `{}`", edge.from)).at_edge(e));
+            out.push(
+                Diagnostic::error(
+                    "unknown_edge_node",
+                    format!("edge {e} leaves unknown node `{}`", edge.from),
+                )
+                .at_edge(e),
+            );
         }
         if to.is_none() {
-            out.push(Diagnostic::error("unknown_edge_node", format!("edge {e} enters unknown node `{}`", edge.to)).at_edge(e));
+            out.push(
+                Diagnostic::error(
+                    "unknown_edge_node",
+                    format!("edge {e} enters unknown node `{}`", edge.to),
+                )
+                .at_edge(e),
+            );
         }
-        let (Some(from), Some(to)) = (from, to) else { continue };
+        let (Some(from), Some(to)) = (from, to) else {
+            continue;
+        };
         let src = &wf.nodes[from];
         if matches!(wf.nodes[to].kind, NodeKind::Start(_)) {
-            out.push(Diagnostic::error("edge_into_start", format!("edge {} → {} enters `start`", edge.from, edge.to)).at_edge(e).at_node(&edge.to));
+            out.push(
+                Diagnostic::error(
+                    "edge_into_start",
+                    format!("edge {} → {} enters `start`", edge.from, edge.to),
+                )
+                .at_edge(e)
+                .at_node(&edge.to),
+            );
         }
         if !src.kind.ports().iter().any(|(p, _)| *p == edge.port) {
             let have: Vec<&str> = src.kind.ports().iter().map(|(p, _)| *p).collect();
             let msg = if have.is_empty() {
-                format!("`{}` is an `end` node and has no output port (edge to `{}`)", src.id, edge.to)
+                format!(
+                    "`{}` is an `end` node and has no output port (edge to `{}`)",
+                    src.id, edge.to
+                )
             } else {
-                format!("`{}` ({}) has no port `{}`; its ports are {}", src.id, src.type_name(), edge.port, have.join(", "))
+                format!(
+                    "`{}` ({}) has no port `{}`; its ports are {}",
+                    src.id,
+                    src.type_name(),
+                    edge.port,
+                    have.join(", ")
+                )
             };
-            out.push(Diagnostic::error("unknown_port", msg).at_node(&src.id).at_edge(e));
+            out.push(
+                Diagnostic::error("unknown_port", msg)
+                    .at_node(&src.id)
+                    .at_edge(e),
+            );
         }
         if !seen_edges.insert((from, to, edge.port.as_str())) {
-            out.push(Diagnostic::warning("duplicate_edge", format!("edge {} → {} ({}) is drawn twice", edge.from, edge.to, edge.port)).at_edge(e));
+            out.push(
+                Diagnostic::warning(
+                    "duplicate_edge",
+                    format!(
+                        "edge {} → {} ({}) is drawn twice",
+                        edge.from, edge.to, edge.port
+                    ),
+                )
+                .at_edge(e),
+            );
         }
         if edge.port == "timeout" && port_never_taken(src) {
             out.push(
-                Diagnostic::warning("port_never_taken", format!("`{}` has no `timeout`, so its `timeout` port is never taken", src.id))
-                    .at_node(&src.id)
-                    .at_edge(e),
+                Diagnostic::warning(
+                    "port_never_taken",
+                    format!(
+                        "`{}` has no `timeout`, so its `timeout` port is never taken",
+                        src.id
+                    ),
+                )
+                .at_node(&src.id)
+                .at_edge(e),
             );
         }
         graph.add_edge(gidx[from], gidx[to], e);
@@ -227,17 +317,39 @@ pub fn validate(wf: &Workflow) -> Vec<Diagnostic> {
 
     // Ports: a way out, and every required port connected.
     for (i, node) in wf.nodes.iter().enumerate() {
-        let out_ports: BTreeSet<&str> = graph.edges(gidx[i]).map(|er| wf.edges[*er.weight()].port.as_str()).collect();
+        let out_ports: BTreeSet<&str> = graph
+            .edges(gidx[i])
+            .map(|er| wf.edges[*er.weight()].port.as_str())
+            .collect();
         if matches!(node.kind, NodeKind::End(_)) {
             continue;
         }
         if out_ports.is_empty() {
-            out.push(Diagnostic::error("no_way_out", format!("`{}` leads nowhere: connect it, or end the path with an `end` node", node.id)).at_node(&node.id));
+            out.push(
+                Diagnostic::error(
+                    "no_way_out",
+                    format!(
+                        "`{}` leads nowhere: connect it, or end the path with an `end` node",
+                        node.id
+                    ),
+                )
+                .at_node(&node.id),
+            );
             continue;
         }
         for (port, required) in node.kind.ports() {
             if *required && !out_ports.contains(port) {
-                out.push(Diagnostic::error("missing_port", format!("`{}` ({}) must connect its `{port}` port", node.id, node.type_name())).at_node(&node.id));
+                out.push(
+                    Diagnostic::error(
+                        "missing_port",
+                        format!(
+                            "`{}` ({}) must connect its `{port}` port",
+                            node.id,
+                            node.type_name()
+                        ),
+                    )
+                    .at_node(&node.id),
+                );
             }
         }
     }
@@ -247,39 +359,76 @@ pub fn validate(wf: &Workflow) -> Vec<Diagnostic> {
     for scc in tarjan_scc(&graph) {
         let self_loop = scc.len() == 1 && graph.contains_edge(scc[0], scc[0]);
         if scc.len() > 1 || self_loop {
-            let mut names: Vec<&str> = scc.iter().map(|ix| wf.nodes[graph[*ix]].id.as_str()).collect();
+            let mut names: Vec<&str> = scc
+                .iter()
+                .map(|ix| wf.nodes[graph[*ix]].id.as_str())
+                .collect();
             names.sort();
             for ix in &scc {
                 cyclic[graph[*ix]] = true;
             }
-            out.push(Diagnostic::error("cycle", format!("cycle through {}", names.join(" → "))).at_node(names[0]));
+            out.push(
+                Diagnostic::error("cycle", format!("cycle through {}", names.join(" → ")))
+                    .at_node(names[0]),
+            );
         }
     }
 
     let start = (starts.len() == 1).then(|| index[starts[0].id.as_str()]);
-    let main = start.map(|s| reachable(&graph, gidx[s])).unwrap_or_default();
+    let main = start
+        .map(|s| reachable(&graph, gidx[s]))
+        .unwrap_or_default();
 
     // on_cancel: a separate path from a node nothing enters and `start` does not reach.
     let mut cancel_root = None;
     let mut cancel = BTreeSet::new();
     if let Some(name) = &wf.on_cancel {
         match index.get(name.as_str()) {
-            None => out.push(Diagnostic::error("on_cancel_unknown", format!("`on_cancel` names unknown node `{name}`"))),
+            None => out.push(Diagnostic::error(
+                "on_cancel_unknown",
+                format!("`on_cancel` names unknown node `{name}`"),
+            )),
             Some(&c) => {
-                let incoming = graph.neighbors_directed(gidx[c], petgraph::Direction::Incoming).count();
+                let incoming = graph
+                    .neighbors_directed(gidx[c], petgraph::Direction::Incoming)
+                    .count();
                 if matches!(wf.nodes[c].kind, NodeKind::Start(_)) {
-                    out.push(Diagnostic::error("on_cancel_start", "`on_cancel` cannot be the `start` node").at_node(name));
+                    out.push(
+                        Diagnostic::error(
+                            "on_cancel_start",
+                            "`on_cancel` cannot be the `start` node",
+                        )
+                        .at_node(name),
+                    );
                 } else if incoming > 0 {
-                    out.push(Diagnostic::error("on_cancel_incoming", format!("`on_cancel` node `{name}` must have no incoming edges")).at_node(name));
+                    out.push(
+                        Diagnostic::error(
+                            "on_cancel_incoming",
+                            format!("`on_cancel` node `{name}` must have no incoming edges"),
+                        )
+                        .at_node(name),
+                    );
                 } else if main.contains(&c) {
-                    out.push(Diagnostic::error("on_cancel_reachable", format!("`on_cancel` node `{name}` must not be reachable from `start`")).at_node(name));
+                    out.push(
+                        Diagnostic::error(
+                            "on_cancel_reachable",
+                            format!("`on_cancel` node `{name}` must not be reachable from `start`"),
+                        )
+                        .at_node(name),
+                    );
                 } else {
                     cancel_root = Some(c);
                     cancel = reachable(&graph, gidx[c]);
                     for &n in cancel.intersection(&main) {
                         out.push(
-                            Diagnostic::error("on_cancel_joins_main", format!("the cancel path from `{name}` joins the main path at `{}`", wf.nodes[n].id))
-                                .at_node(&wf.nodes[n].id),
+                            Diagnostic::error(
+                                "on_cancel_joins_main",
+                                format!(
+                                    "the cancel path from `{name}` joins the main path at `{}`",
+                                    wf.nodes[n].id
+                                ),
+                            )
+                            .at_node(&wf.nodes[n].id),
                         );
                     }
                 }
@@ -290,7 +439,13 @@ pub fn validate(wf: &Workflow) -> Vec<Diagnostic> {
     if start.is_some() {
         for (i, node) in wf.nodes.iter().enumerate() {
             if !main.contains(&i) && !cancel.contains(&i) {
-                out.push(Diagnostic::error("unreachable", format!("`{}` cannot be reached from `start`", node.id)).at_node(&node.id));
+                out.push(
+                    Diagnostic::error(
+                        "unreachable",
+                        format!("`{}` cannot be reached from `start`", node.id),
+                    )
+                    .at_node(&node.id),
+                );
             }
         }
     }
@@ -300,22 +455,41 @@ pub fn validate(wf: &Workflow) -> Vec<Diagnostic> {
     let acyclic = !cyclic.iter().any(|c| *c);
     let doms_main = start.map(|s| dominators::simple_fast(&graph, gidx[s]));
     let doms_cancel = cancel_root.map(|c| dominators::simple_fast(&graph, gidx[c]));
-    let must_main = start.filter(|_| acyclic).map(|s| must_run(wf, &graph, &gidx, s));
-    let must_cancel = cancel_root.filter(|_| acyclic).map(|c| must_run(wf, &graph, &gidx, c));
+    let must_main = start
+        .filter(|_| acyclic)
+        .map(|s| must_run(wf, &graph, &gidx, s));
+    let must_cancel = cancel_root
+        .filter(|_| acyclic)
+        .map(|c| must_run(wf, &graph, &gidx, c));
     for (i, node) in wf.nodes.iter().enumerate() {
         let refs = node_refs(node, &mut out);
         if refs.is_empty() || cyclic[i] {
             continue;
         }
         let in_cancel = cancel.contains(&i);
-        let (doms, must) = if in_cancel { (&doms_cancel, &must_cancel) } else { (&doms_main, &must_main) };
+        let (doms, must) = if in_cancel {
+            (&doms_cancel, &must_cancel)
+        } else {
+            (&doms_main, &must_main)
+        };
         for r in refs {
             let Some(&x) = index.get(r.as_str()) else {
-                out.push(Diagnostic::error("unknown_reference", format!("`{}` reads `nodes.{r}`, but there is no node `{r}`", node.id)).at_node(&node.id));
+                out.push(
+                    Diagnostic::error(
+                        "unknown_reference",
+                        format!(
+                            "`{}` reads `nodes.{r}`, but there is no node `{r}`",
+                            node.id
+                        ),
+                    )
+                    .at_node(&node.id),
+                );
                 continue;
             };
             let dominated = doms.as_ref().is_some_and(|d| {
-                x != i && d.dominators(gidx[i]).is_some_and(|mut it| it.any(|ix| ix == gidx[x]))
+                x != i
+                    && d.dominators(gidx[i])
+                        .is_some_and(|mut it| it.any(|ix| ix == gidx[x]))
             });
             if dominated || must.as_ref().is_some_and(|m| m[i].contains(&x)) {
                 continue;
@@ -344,13 +518,23 @@ pub fn validate(wf: &Workflow) -> Vec<Diagnostic> {
 /// So the set is the intersection over predecessors, closed under "forced" successors (a node
 /// whose only connected port is its success port hands a token to every target), and kept to
 /// the node's ancestors, which are all decided before it.
-fn must_run(wf: &Workflow, graph: &DiGraph<usize, usize>, gidx: &[NodeIndex], root: usize) -> Vec<BTreeSet<usize>> {
+fn must_run(
+    wf: &Workflow,
+    graph: &DiGraph<usize, usize>,
+    gidx: &[NodeIndex],
+    root: usize,
+) -> Vec<BTreeSet<usize>> {
     use petgraph::Direction::{Incoming, Outgoing};
     let n = wf.nodes.len();
     let forced = |s: usize| -> bool {
-        let ports: BTreeSet<&str> = graph.edges(gidx[s]).map(|e| wf.edges[*e.weight()].port.as_str()).collect();
+        let ports: BTreeSet<&str> = graph
+            .edges(gidx[s])
+            .map(|e| wf.edges[*e.weight()].port.as_str())
+            .collect();
         let primary = wf.nodes[s].kind.ports().first().map(|(p, _)| *p);
-        !matches!(wf.nodes[s].kind, NodeKind::Condition(_)) && ports.len() == 1 && ports.first().copied() == primary
+        !matches!(wf.nodes[s].kind, NodeKind::Condition(_))
+            && ports.len() == 1
+            && ports.first().copied() == primary
     };
     let order = petgraph::algo::toposort(graph, None).unwrap_or_default();
     let live = reachable(graph, gidx[root]);
@@ -361,7 +545,11 @@ fn must_run(wf: &Workflow, graph: &DiGraph<usize, usize>, gidx: &[NodeIndex], ro
         if !live.contains(&i) || i == root {
             continue;
         }
-        let preds: Vec<usize> = graph.neighbors_directed(ix, Incoming).map(|p| graph[p]).filter(|p| live.contains(p)).collect();
+        let preds: Vec<usize> = graph
+            .neighbors_directed(ix, Incoming)
+            .map(|p| graph[p])
+            .filter(|p| live.contains(p))
+            .collect();
         let mut anc = BTreeSet::new();
         let mut inter: Option<BTreeSet<usize>> = None;
         for &p in &preds {
@@ -378,7 +566,10 @@ fn must_run(wf: &Workflow, graph: &DiGraph<usize, usize>, gidx: &[NodeIndex], ro
         let mut stack: Vec<usize> = set.iter().copied().collect();
         while let Some(s) = stack.pop() {
             if forced(s) {
-                for t in graph.neighbors_directed(gidx[s], Outgoing).map(|t| graph[t]) {
+                for t in graph
+                    .neighbors_directed(gidx[s], Outgoing)
+                    .map(|t| graph[t])
+                {
                     if set.insert(t) {
                         stack.push(t);
                     }
@@ -415,19 +606,30 @@ fn node_refs(node: &Node, out: &mut Vec<Diagnostic>) -> BTreeSet<String> {
     for (field, value) in node.kind.templates() {
         match template::check(&value) {
             Ok(()) => refs.extend(template::node_refs(&value)),
-            Err(e) => out.push(Diagnostic::error("template_syntax", format!("`{}`.{field}: {e}", node.id)).at_node(&node.id)),
+            Err(e) => out.push(
+                Diagnostic::error("template_syntax", format!("`{}`.{field}: {e}", node.id))
+                    .at_node(&node.id),
+            ),
         }
     }
     if let NodeKind::Condition(c) = &node.kind {
         match template::check_expression(&c.expr) {
             Ok(()) => refs.extend(template::expression_refs(&c.expr)),
-            Err(e) => out.push(Diagnostic::error("expression_syntax", format!("`{}`.expr: {e}", node.id)).at_node(&node.id)),
+            Err(e) => out.push(
+                Diagnostic::error("expression_syntax", format!("`{}`.expr: {e}", node.id))
+                    .at_node(&node.id),
+            ),
         }
     }
     refs
 }
 
-fn check_duration(d: &DurationText, field: &str, node: Option<&str>, out: &mut Vec<Diagnostic>) -> Option<std::time::Duration> {
+fn check_duration(
+    d: &DurationText,
+    field: &str,
+    node: Option<&str>,
+    out: &mut Vec<Diagnostic>,
+) -> Option<std::time::Duration> {
     let at = |diag: Diagnostic| match node {
         Some(n) => diag.at_node(n),
         None => diag,
@@ -435,12 +637,20 @@ fn check_duration(d: &DurationText, field: &str, node: Option<&str>, out: &mut V
     let prefix = node.map(|n| format!("`{n}`.")).unwrap_or_default();
     match d.parse() {
         Ok(v) if v.is_zero() => {
-            out.push(at(Diagnostic::error("invalid_duration", format!("{prefix}{field}: `{d}` must be longer than zero"))));
+            out.push(at(Diagnostic::error(
+                "invalid_duration",
+                format!("{prefix}{field}: `{d}` must be longer than zero"),
+            )));
             None
         }
         Ok(v) => Some(v),
         Err(e) => {
-            out.push(at(Diagnostic::error("invalid_duration", format!("{prefix}{field}: `{d}` is not a duration like 500ms, 5s, 1h30m or 7d ({e})"))));
+            out.push(at(Diagnostic::error(
+                "invalid_duration",
+                format!(
+                    "{prefix}{field}: `{d}` is not a duration like 500ms, 5s, 1h30m or 7d ({e})"
+                ),
+            )));
             None
         }
     }
@@ -449,17 +659,44 @@ fn check_duration(d: &DurationText, field: &str, node: Option<&str>, out: &mut V
 fn check_retry(node: &str, retry: Option<&RetryPolicy>, out: &mut Vec<Diagnostic>) {
     let Some(r) = retry else { return };
     if let Some(n) = r.max_attempts.filter(|n| *n < 1) {
-        out.push(Diagnostic::error("retry_max_attempts", format!("`{node}`.retry.max_attempts is {n}; it must be at least 1")).at_node(node));
+        out.push(
+            Diagnostic::error(
+                "retry_max_attempts",
+                format!("`{node}`.retry.max_attempts is {n}; it must be at least 1"),
+            )
+            .at_node(node),
+        );
     }
-    if let Some(c) = r.backoff_coefficient.filter(|c| !(*c >= 1.0) || !c.is_finite()) {
-        out.push(Diagnostic::error("retry_backoff_coefficient", format!("`{node}`.retry.backoff_coefficient is {c}; it must be at least 1")).at_node(node));
+    if let Some(c) = r
+        .backoff_coefficient
+        .filter(|c| !(*c >= 1.0) || !c.is_finite())
+    {
+        out.push(
+            Diagnostic::error(
+                "retry_backoff_coefficient",
+                format!("`{node}`.retry.backoff_coefficient is {c}; it must be at least 1"),
+            )
+            .at_node(node),
+        );
     }
-    let initial = r.initial_interval.as_ref().and_then(|d| check_duration(d, "retry.initial_interval", Some(node), out));
-    let max = r.max_interval.as_ref().and_then(|d| check_duration(d, "retry.max_interval", Some(node), out));
+    let initial = r
+        .initial_interval
+        .as_ref()
+        .and_then(|d| check_duration(d, "retry.initial_interval", Some(node), out));
+    let max = r
+        .max_interval
+        .as_ref()
+        .and_then(|d| check_duration(d, "retry.max_interval", Some(node), out));
     if let (Some(i), Some(m)) = (initial, max)
         && m < i
     {
-        out.push(Diagnostic::warning("retry_max_interval", format!("`{node}`.retry.max_interval is shorter than initial_interval")).at_node(node));
+        out.push(
+            Diagnostic::warning(
+                "retry_max_interval",
+                format!("`{node}`.retry.max_interval is shorter than initial_interval"),
+            )
+            .at_node(node),
+        );
     }
 }
 
@@ -475,11 +712,26 @@ fn check_settings(node: &Node, out: &mut Vec<Diagnostic>) {
             dur(&h.timeout, "timeout", out);
             check_retry(id, h.retry.as_ref(), out);
             let m = h.request.method.to_ascii_uppercase();
-            if !m.contains("{{") && !["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].contains(&m.as_str()) {
-                out.push(Diagnostic::error("invalid_method", format!("`{id}`.request.method `{}` is not an HTTP method", h.request.method)).at_node(id));
+            if !m.contains("{{")
+                && !["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+                    .contains(&m.as_str())
+            {
+                out.push(
+                    Diagnostic::error(
+                        "invalid_method",
+                        format!(
+                            "`{id}`.request.method `{}` is not an HTTP method",
+                            h.request.method
+                        ),
+                    )
+                    .at_node(id),
+                );
             }
             if h.request.url.trim().is_empty() {
-                out.push(Diagnostic::error("missing_url", format!("`{id}`.request.url is empty")).at_node(id));
+                out.push(
+                    Diagnostic::error("missing_url", format!("`{id}`.request.url is empty"))
+                        .at_node(id),
+                );
             }
         }
         NodeKind::Task(t) => {
@@ -488,7 +740,10 @@ fn check_settings(node: &Node, out: &mut Vec<Diagnostic>) {
             check_retry(id, t.retry.as_ref(), out);
             for (field, v) in [("queue", &t.queue), ("activity", &t.activity)] {
                 if v.trim().is_empty() {
-                    out.push(Diagnostic::error("missing_field", format!("`{id}`.{field} is empty")).at_node(id));
+                    out.push(
+                        Diagnostic::error("missing_field", format!("`{id}`.{field} is empty"))
+                            .at_node(id),
+                    );
                 }
             }
         }
@@ -496,7 +751,10 @@ fn check_settings(node: &Node, out: &mut Vec<Diagnostic>) {
         NodeKind::Signal(s) => {
             dur(&s.timeout, "timeout", out);
             if s.signal.trim().is_empty() {
-                out.push(Diagnostic::error("missing_field", format!("`{id}`.signal is empty")).at_node(id));
+                out.push(
+                    Diagnostic::error("missing_field", format!("`{id}`.signal is empty"))
+                        .at_node(id),
+                );
             }
         }
         NodeKind::Timer(t) => {
@@ -507,24 +765,41 @@ fn check_settings(node: &Node, out: &mut Vec<Diagnostic>) {
 }
 
 fn check_schema(wf: &Workflow, out: &mut Vec<Diagnostic>) {
-    let Some(schema) = &wf.input_schema else { return };
+    let Some(schema) = &wf.input_schema else {
+        return;
+    };
     if !schema.is_object() && !schema.is_boolean() {
-        out.push(Diagnostic::error("invalid_input_schema", "`input_schema` must be a JSON Schema object"));
+        out.push(Diagnostic::error(
+            "invalid_input_schema",
+            "`input_schema` must be a JSON Schema object",
+        ));
         return;
     }
     if let Err(e) = jsonschema::validator_for(schema) {
-        out.push(Diagnostic::error("invalid_input_schema", format!("`input_schema` is not a valid JSON Schema: {e}")));
+        out.push(Diagnostic::error(
+            "invalid_input_schema",
+            format!("`input_schema` is not a valid JSON Schema: {e}"),
+        ));
     }
 }
 
 fn check_triggers(wf: &Workflow, out: &mut Vec<Diagnostic>) {
-    let secret = wf.triggers.as_ref().and_then(|t| t.webhook.as_ref()).and_then(|w| w.secret.as_ref());
+    let secret = wf
+        .triggers
+        .as_ref()
+        .and_then(|t| t.webhook.as_ref())
+        .and_then(|w| w.secret.as_ref());
     if let Some(s) = secret
-        && (s.is_empty() || !s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+        && (s.is_empty()
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
     {
         out.push(Diagnostic::error(
             "invalid_secret_name",
-            format!("webhook secret `{s}` must be a NAME of [A-Z0-9_] (read from WEFT_SECRET_<NAME>)"),
+            format!(
+                "webhook secret `{s}` must be a NAME of [A-Z0-9_] (read from WEFT_SECRET_<NAME>)"
+            ),
         ));
     }
 }
@@ -538,10 +813,21 @@ pub fn check_input(schema: &Value, input: &Value) -> Result<(), BTreeMap<String,
         .iter_errors(input)
         .map(|e| {
             let path = e.instance_path().to_string();
-            (if path.is_empty() { "/".to_owned() } else { path }, e.to_string())
+            (
+                if path.is_empty() {
+                    "/".to_owned()
+                } else {
+                    path
+                },
+                e.to_string(),
+            )
         })
         .collect();
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 #[cfg(test)]

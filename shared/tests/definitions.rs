@@ -12,7 +12,12 @@ fn examples() -> Vec<(String, Value)> {
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .map(|p| (p.display().to_string(), serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap()))
+        .map(|p| {
+            (
+                p.display().to_string(),
+                serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap(),
+            )
+        })
         .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
@@ -36,7 +41,11 @@ fn examples_round_trip() {
         let again: Workflow = serde_json::from_str(&text).unwrap();
         assert_eq!(wf, again, "{path}");
         // Serializing writes back exactly the fields that were read.
-        assert_eq!(serde_json::to_value(&again).unwrap(), strip_default_ports(def), "{path}");
+        assert_eq!(
+            serde_json::to_value(&again).unwrap(),
+            strip_default_ports(def),
+            "{path}"
+        );
     }
 }
 
@@ -96,7 +105,14 @@ fn retry_backoff_arithmetic() {
     let secs: Vec<f64> = (1..=4).map(|n| r.backoff(n).as_secs_f64()).collect();
     assert_eq!(secs, vec![1.0, 2.0, 4.0, 5.0]);
     let d = RetryPolicy::resolve(None);
-    assert_eq!((d.max_attempts, d.initial_interval.as_secs(), d.max_interval.as_secs()), (3, 1, 100));
+    assert_eq!(
+        (
+            d.max_attempts,
+            d.initial_interval.as_secs(),
+            d.max_interval.as_secs()
+        ),
+        (3, 1, 100)
+    );
 }
 
 fn arb_node(ids: Vec<String>) -> impl Strategy<Value = Value> {

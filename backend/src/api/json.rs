@@ -38,9 +38,17 @@ pub async fn raw<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Error
 
 /// Parses JSON; an empty body reads as `{}` so bodiless POSTs (cancel, heartbeat) work.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
     serde_json::from_slice(bytes).map_err(|e| {
-        let what = if e.is_syntax() || e.is_eof() { "malformed JSON" } else { "invalid body" };
+        let what = if e.is_syntax() || e.is_eof() {
+            "malformed JSON"
+        } else {
+            "invalid body"
+        };
         Error::BadRequest(format!("{what}: {e}"))
     })
 }

@@ -3,11 +3,13 @@
 
 pub mod error;
 pub mod json;
+mod runs;
 mod validate;
+mod workflows;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::post;
+use axum::routing::{get, post, put};
 
 use crate::AppState;
 use error::Error;
@@ -16,6 +18,25 @@ use error::Error;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/validate", post(validate::validate_definition))
+        .route("/workflows", get(workflows::list_workflows))
+        .route(
+            "/workflows/{name}",
+            put(workflows::save_workflow)
+                .get(workflows::get_workflow)
+                .delete(workflows::archive_workflow),
+        )
+        .route(
+            "/workflows/{name}/versions/{version}",
+            get(workflows::get_workflow_version),
+        )
+        .route("/workflows/{name}/runs", post(runs::create_run))
+        .route("/runs", get(runs::list_runs))
+        .route("/runs/{id}", get(runs::get_run))
+        .route("/runs/{id}/events", get(runs::run_events))
+        .route("/runs/{id}/stream", get(runs::stream_run))
+        .route("/runs/{id}/approvals/{node}", post(runs::decide_approval))
+        .route("/runs/{id}/signals/{name}", post(runs::send_signal))
+        .route("/runs/{id}/cancel", post(runs::cancel_run))
         .fallback(|| async { Error::NotFound("no such API endpoint".to_owned()) })
         .layer(DefaultBodyLimit::max(json::MAX_BODY))
 }

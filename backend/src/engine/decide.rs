@@ -18,14 +18,34 @@ use super::state::{NodeStatus, RunState};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {
     /// Begin a new run (its state is fresh).
-    Start { workflow: String, version: i64 },
+    Start {
+        workflow: String,
+        version: i64,
+    },
     /// An activity attempt ended.
-    AttemptFinished { node: String, attempt: u32, result: Result<Value, ActivityError> },
+    AttemptFinished {
+        node: String,
+        attempt: u32,
+        result: Result<Value, ActivityError>,
+    },
     /// A due timer: a retry backoff, a timer node, a wait's deadline, the run's deadline.
-    TimerFired { node: String, kind: TimerKind, attempt: u32 },
-    Decide { node: String, approve: bool, comment: Option<String> },
-    Signal { name: String, payload: Value },
-    Cancel { reason: Option<String> },
+    TimerFired {
+        node: String,
+        kind: TimerKind,
+        attempt: u32,
+    },
+    Decide {
+        node: String,
+        approve: bool,
+        comment: Option<String>,
+    },
+    Signal {
+        name: String,
+        payload: Value,
+    },
+    Cancel {
+        reason: Option<String>,
+    },
 }
 
 /// Why an attempt failed, and whether another may succeed.
@@ -100,7 +120,10 @@ pub fn decide(run: &RunState, input: Input, now: Millis) -> Result<Decision, Rej
         now,
     };
     d.take(input)?;
-    Ok(Decision { events: d.events, state: d.s })
+    Ok(Decision {
+        events: d.events,
+        state: d.s,
+    })
 }
 
 struct Decider {
@@ -126,22 +149,45 @@ impl Decider {
         match input {
             Input::Start { workflow, version } => {
                 let input = self.s.input.clone();
-                self.emit(Event::RunStarted { workflow, version, input });
+                self.emit(Event::RunStarted {
+                    workflow,
+                    version,
+                    input,
+                });
                 let start = self.s.plan.start;
                 self.activate(start);
             }
-            Input::AttemptFinished { node, attempt, result } => self.attempt_finished(&node, attempt, result),
-            Input::TimerFired { node, kind, attempt } => self.timer_fired(&node, kind, attempt),
-            Input::Decide { node, approve, comment } => return self.decide_approval(&node, approve, comment),
+            Input::AttemptFinished {
+                node,
+                attempt,
+                result,
+            } => self.attempt_finished(&node, attempt, result),
+            Input::TimerFired {
+                node,
+                kind,
+                attempt,
+            } => self.timer_fired(&node, kind, attempt),
+            Input::Decide {
+                node,
+                approve,
+                comment,
+            } => return self.decide_approval(&node, approve, comment),
             Input::Signal { name, payload } => {
-                self.emit(Event::SignalReceived { name: name.clone(), payload: payload.clone() });
+                self.emit(Event::SignalReceived {
+                    name: name.clone(),
+                    payload: payload.clone(),
+                });
                 let waiting = (0..self.s.nodes.len()).find(|&i| {
                     self.s.nodes[i].status == NodeStatus::Waiting
                         && matches!(self.s.plan.kind(i), NodeKind::Signal(sig) if sig.signal == name)
                 });
                 if let Some(i) = waiting {
                     let node = self.id(i);
-                    self.emit(Event::NodeCompleted { node, port: Some("next".into()), output: payload });
+                    self.emit(Event::NodeCompleted {
+                        node,
+                        port: Some("next".into()),
+                        output: payload,
+                    });
                     self.propagate(i);
                 }
             }
@@ -149,7 +195,9 @@ impl Decider {
                 if self.s.cancelling {
                     return Err(Rejected::AlreadyCancelling);
                 }
-                self.emit(Event::CancelRequested { reason: reason.clone() });
+                self.emit(Event::CancelRequested {
+                    reason: reason.clone(),
+                });
                 self.cancel_active();
                 if let Some(c) = self.s.plan.on_cancel {
                     self.activate(c);
@@ -164,12 +212,30 @@ impl Decider {
     fn activate(&mut self, i: usize) {
         let node = self.id(i);
         let plan = self.s.plan.clone();
-        let completed = |port: &str, output: Value| Event::NodeCompleted { node: node.clone(), port: Some(port.to_owned()), output };
+        let completed = |port: &str, output: Value| Event::NodeCompleted {
+            node: node.clone(),
+            port: Some(port.to_owned()),
+            output,
+        };
         match plan.kind(i) {
-            NodeKind::Start(_) | NodeKind::Parallel(_) | NodeKind::Join(_) => self.emit(completed("next", Value::Null)),
-            NodeKind::End(end) => match end.output.as_ref().map(|o| template::render(o, &self.s.context())) {
-                None => self.emit(Event::NodeCompleted { node: node.clone(), port: None, output: Value::Null }),
-                Some(Ok(output)) => self.emit(Event::NodeCompleted { node: node.clone(), port: None, output }),
+            NodeKind::Start(_) | NodeKind::Parallel(_) | NodeKind::Join(_) => {
+                self.emit(completed("next", Value::Null))
+            }
+            NodeKind::End(end) => match end
+                .output
+                .as_ref()
+                .map(|o| template::render(o, &self.s.context()))
+            {
+                None => self.emit(Event::NodeCompleted {
+                    node: node.clone(),
+                    port: None,
+                    output: Value::Null,
+                }),
+                Some(Ok(output)) => self.emit(Event::NodeCompleted {
+                    node: node.clone(),
+                    port: None,
+                    output,
+                }),
                 Some(Err(e)) => return self.fail_node(i, format!("output: {e}")),
             },
             NodeKind::Transform(t) => match template::render(&t.output, &self.s.context()) {
@@ -189,8 +255,16 @@ impl Decider {
                     Ok(p) => p,
                     Err(e) => return self.fail_node(i, format!("prompt: {e}")),
                 };
-                let until = a.timeout.as_ref().and_then(|t| t.parse().ok()).map(|t| self.now + ms(t));
-                self.emit(Event::NodeWaiting { node, until, prompt: Some(prompt) });
+                let until = a
+                    .timeout
+                    .as_ref()
+                    .and_then(|t| t.parse().ok())
+                    .map(|t| self.now + ms(t));
+                self.emit(Event::NodeWaiting {
+                    node,
+                    until,
+                    prompt: Some(prompt),
+                });
                 return;
             }
             NodeKind::Signal(sig) => {
@@ -198,14 +272,26 @@ impl Decider {
                     let payload = payload.clone();
                     self.emit(completed("next", payload));
                 } else {
-                    let until = sig.timeout.as_ref().and_then(|t| t.parse().ok()).map(|t| self.now + ms(t));
-                    self.emit(Event::NodeWaiting { node, until, prompt: None });
+                    let until = sig
+                        .timeout
+                        .as_ref()
+                        .and_then(|t| t.parse().ok())
+                        .map(|t| self.now + ms(t));
+                    self.emit(Event::NodeWaiting {
+                        node,
+                        until,
+                        prompt: None,
+                    });
                     return;
                 }
             }
             NodeKind::Timer(t) => {
                 let until = self.now + t.duration.parse().map(ms).unwrap_or(0);
-                self.emit(Event::NodeWaiting { node, until: Some(until), prompt: None });
+                self.emit(Event::NodeWaiting {
+                    node,
+                    until: Some(until),
+                    prompt: None,
+                });
                 return;
             }
         }
@@ -226,7 +312,8 @@ impl Decider {
                 if self.s.nodes[t].status != NodeStatus::Pending {
                     continue;
                 }
-                let decided: Option<Vec<bool>> = plan.incoming[t].iter().map(|&x| self.s.edges[x]).collect();
+                let decided: Option<Vec<bool>> =
+                    plan.incoming[t].iter().map(|&x| self.s.edges[x]).collect();
                 let Some(carried) = decided else { continue };
                 if carried.iter().any(|c| *c) {
                     self.activate(t);
@@ -242,10 +329,18 @@ impl Decider {
     fn fail_node_via(&mut self, i: usize, error: String, port: &str) {
         let node = self.id(i);
         if self.s.plan.has_port(i, port) {
-            self.emit(Event::NodeFailed { node, error, port: Some(port.to_owned()) });
+            self.emit(Event::NodeFailed {
+                node,
+                error,
+                port: Some(port.to_owned()),
+            });
             self.propagate(i);
         } else {
-            self.emit(Event::NodeFailed { node: node.clone(), error: error.clone(), port: None });
+            self.emit(Event::NodeFailed {
+                node: node.clone(),
+                error: error.clone(),
+                port: None,
+            });
             self.fail_run(format!("node `{node}` failed: {error}"));
         }
     }
@@ -277,13 +372,20 @@ impl Decider {
         }
         let plan = self.s.plan.clone();
         let on_path = |i: usize| plan.cancel_path[i] == self.s.cancelling;
-        let all_decided = (0..self.s.nodes.len()).filter(|&i| on_path(i)).all(|i| self.s.nodes[i].status.is_decided());
+        let all_decided = (0..self.s.nodes.len())
+            .filter(|&i| on_path(i))
+            .all(|i| self.s.nodes[i].status.is_decided());
         if self.s.cancelling {
             // Without an `on_cancel` path there is nothing to wait for.
             if all_decided {
-                let failed = (0..self.s.nodes.len()).find(|&i| plan.cancel_path[i] && self.s.nodes[i].status == NodeStatus::Failed);
+                let failed = (0..self.s.nodes.len())
+                    .find(|&i| plan.cancel_path[i] && self.s.nodes[i].status == NodeStatus::Failed);
                 let reason = match failed {
-                    Some(f) => Some(format!("cancel path failed at `{}`: {}", self.id(f), self.s.nodes[f].error.clone().unwrap_or_default())),
+                    Some(f) => Some(format!(
+                        "cancel path failed at `{}`: {}",
+                        self.id(f),
+                        self.s.nodes[f].error.clone().unwrap_or_default()
+                    )),
                     None => self.s.cancel_reason.clone(),
                 };
                 self.emit(Event::RunCancelled { reason });
@@ -292,18 +394,28 @@ impl Decider {
         }
         if all_decided {
             let ends: Vec<usize> = (0..self.s.nodes.len())
-                .filter(|&i| !plan.cancel_path[i] && matches!(plan.kind(i), NodeKind::End(_)) && self.s.nodes[i].status == NodeStatus::Completed)
+                .filter(|&i| {
+                    !plan.cancel_path[i]
+                        && matches!(plan.kind(i), NodeKind::End(_))
+                        && self.s.nodes[i].status == NodeStatus::Completed
+                })
                 .collect();
             let output = match ends.as_slice() {
                 [one] => self.s.nodes[*one].output.clone(),
-                many => Value::Object(many.iter().map(|&i| (self.id(i), self.s.nodes[i].output.clone())).collect()),
+                many => Value::Object(
+                    many.iter()
+                        .map(|&i| (self.id(i), self.s.nodes[i].output.clone()))
+                        .collect(),
+                ),
             };
             self.emit(Event::RunCompleted { output });
         }
     }
 
     fn attempt_finished(&mut self, node: &str, attempt: u32, result: Result<Value, ActivityError>) {
-        let Some(i) = self.s.node_index(node) else { return };
+        let Some(i) = self.s.node_index(node) else {
+            return;
+        };
         let n = &self.s.nodes[i];
         // A late result of an attempt that was abandoned changes nothing.
         if n.status != NodeStatus::Running || n.attempts != attempt {
@@ -312,17 +424,40 @@ impl Decider {
         let node = node.to_owned();
         match result {
             Ok(output) => {
-                self.emit(Event::NodeCompleted { node, port: Some("next".into()), output });
+                self.emit(Event::NodeCompleted {
+                    node,
+                    port: Some("next".into()),
+                    output,
+                });
                 self.propagate(i);
             }
             Err(err) => {
-                let retry = self.s.plan.kind(i).retry().expect("activities have a retry policy");
+                let retry = self
+                    .s
+                    .plan
+                    .kind(i)
+                    .retry()
+                    .expect("activities have a retry policy");
                 if err.retryable && attempt < retry.max_attempts {
                     let retry_at = self.now + ms(retry.backoff(attempt));
-                    self.emit(Event::AttemptFailed { node, attempt, error: err.message, retry_at: Some(retry_at) });
+                    self.emit(Event::AttemptFailed {
+                        node,
+                        attempt,
+                        error: err.message,
+                        retry_at: Some(retry_at),
+                    });
                 } else {
-                    self.emit(Event::AttemptFailed { node, attempt, error: err.message.clone(), retry_at: None });
-                    let why = if err.retryable { format!("{} (after {attempt} attempts)", err.message) } else { err.message };
+                    self.emit(Event::AttemptFailed {
+                        node,
+                        attempt,
+                        error: err.message.clone(),
+                        retry_at: None,
+                    });
+                    let why = if err.retryable {
+                        format!("{} (after {attempt} attempts)", err.message)
+                    } else {
+                        err.message
+                    };
                     self.fail_node(i, why);
                 }
             }
@@ -331,17 +466,33 @@ impl Decider {
 
     fn timer_fired(&mut self, node: &str, kind: TimerKind, attempt: u32) {
         if kind == TimerKind::RunDeadline {
-            let limit = self.s.plan.workflow.timeout.as_ref().map(|t| t.to_string()).unwrap_or_default();
+            let limit = self
+                .s
+                .plan
+                .workflow
+                .timeout
+                .as_ref()
+                .map(|t| t.to_string())
+                .unwrap_or_default();
             return self.fail_run(format!("run timed out after {limit}"));
         }
-        let Some(i) = self.s.node_index(node) else { return };
+        let Some(i) = self.s.node_index(node) else {
+            return;
+        };
         let n = &self.s.nodes[i];
         match kind {
             TimerKind::Retry if n.status == NodeStatus::Retrying && n.attempts + 1 == attempt => {
-                self.emit(Event::NodeStarted { node: node.to_owned(), attempt });
+                self.emit(Event::NodeStarted {
+                    node: node.to_owned(),
+                    attempt,
+                });
             }
             TimerKind::Wait if n.status == NodeStatus::Waiting => {
-                self.emit(Event::NodeCompleted { node: node.to_owned(), port: Some("next".into()), output: Value::Null });
+                self.emit(Event::NodeCompleted {
+                    node: node.to_owned(),
+                    port: Some("next".into()),
+                    output: Value::Null,
+                });
                 self.propagate(i);
             }
             TimerKind::Deadline if n.status == NodeStatus::Waiting => {
@@ -350,7 +501,11 @@ impl Decider {
                     _ => "signal",
                 };
                 if self.s.plan.has_port(i, "timeout") {
-                    self.emit(Event::NodeCompleted { node: node.to_owned(), port: Some("timeout".into()), output: json!({"timed_out": true}) });
+                    self.emit(Event::NodeCompleted {
+                        node: node.to_owned(),
+                        port: Some("timeout".into()),
+                        output: json!({"timed_out": true}),
+                    });
                     self.propagate(i);
                 } else {
                     self.fail_node_via(i, format!("{what} timed out"), "timeout");
@@ -361,19 +516,39 @@ impl Decider {
         }
     }
 
-    fn decide_approval(&mut self, node: &str, approve: bool, comment: Option<String>) -> Result<(), Rejected> {
-        let i = self.s.node_index(node).ok_or_else(|| Rejected::UnknownNode(node.to_owned()))?;
+    fn decide_approval(
+        &mut self,
+        node: &str,
+        approve: bool,
+        comment: Option<String>,
+    ) -> Result<(), Rejected> {
+        let i = self
+            .s
+            .node_index(node)
+            .ok_or_else(|| Rejected::UnknownNode(node.to_owned()))?;
         let n = &self.s.nodes[i];
-        if !matches!(self.s.plan.kind(i), NodeKind::Approval(_)) || n.status != NodeStatus::Waiting {
-            return Err(Rejected::NotWaiting { node: node.to_owned(), status: n.status.as_str() });
+        if !matches!(self.s.plan.kind(i), NodeKind::Approval(_)) || n.status != NodeStatus::Waiting
+        {
+            return Err(Rejected::NotWaiting {
+                node: node.to_owned(),
+                status: n.status.as_str(),
+            });
         }
         let decision = if approve { "approve" } else { "reject" };
         let output = json!({ "decision": decision, "comment": comment });
         if approve {
-            self.emit(Event::NodeCompleted { node: node.to_owned(), port: Some("approved".into()), output });
+            self.emit(Event::NodeCompleted {
+                node: node.to_owned(),
+                port: Some("approved".into()),
+                output,
+            });
             self.propagate(i);
         } else if self.s.plan.has_port(i, "rejected") {
-            self.emit(Event::NodeCompleted { node: node.to_owned(), port: Some("rejected".into()), output });
+            self.emit(Event::NodeCompleted {
+                node: node.to_owned(),
+                port: Some("rejected".into()),
+                output,
+            });
             self.propagate(i);
         } else {
             let why = match comment {

@@ -15,7 +15,12 @@ pub enum Effect {
     /// Hand attempt `attempt` of a `task` node to its queue.
     Task { node: String, attempt: u32 },
     /// Store a due timer (in the same transaction as the events).
-    SetTimer { node: String, kind: TimerKind, attempt: u32, due: Millis },
+    SetTimer {
+        node: String,
+        kind: TimerKind,
+        attempt: u32,
+        due: Millis,
+    },
     /// The node is decided: its timers are void.
     ClearTimers { node: String },
     /// The run is over: every timer of it is void.
@@ -28,30 +33,81 @@ pub fn effects(run: &RunState, events: &[Event], now: Millis) -> Vec<Effect> {
     for e in events {
         match e {
             Event::RunStarted { .. } => {
-                if let Some(t) = run.plan.workflow.timeout.as_ref().and_then(|t| t.parse().ok()) {
+                if let Some(t) = run
+                    .plan
+                    .workflow
+                    .timeout
+                    .as_ref()
+                    .and_then(|t| t.parse().ok())
+                {
                     let due = now + t.as_millis() as Millis;
-                    out.push(Effect::SetTimer { node: String::new(), kind: TimerKind::RunDeadline, attempt: 0, due });
+                    out.push(Effect::SetTimer {
+                        node: String::new(),
+                        kind: TimerKind::RunDeadline,
+                        attempt: 0,
+                        due,
+                    });
                 }
             }
-            Event::NodeStarted { node, attempt } => match run.node_index(node).map(|i| run.plan.kind(i)) {
-                Some(NodeKind::Http(_)) => out.push(Effect::Http { node: node.clone(), attempt: *attempt }),
-                Some(NodeKind::Task(_)) => out.push(Effect::Task { node: node.clone(), attempt: *attempt }),
-                _ => {}
-            },
-            Event::AttemptFailed { node, attempt, retry_at: Some(due), .. } => {
-                out.push(Effect::SetTimer { node: node.clone(), kind: TimerKind::Retry, attempt: attempt + 1, due: *due });
+            Event::NodeStarted { node, attempt } => {
+                match run.node_index(node).map(|i| run.plan.kind(i)) {
+                    Some(NodeKind::Http(_)) => out.push(Effect::Http {
+                        node: node.clone(),
+                        attempt: *attempt,
+                    }),
+                    Some(NodeKind::Task(_)) => out.push(Effect::Task {
+                        node: node.clone(),
+                        attempt: *attempt,
+                    }),
+                    _ => {}
+                }
             }
-            Event::NodeWaiting { node, until: Some(due), .. } => {
+            Event::AttemptFailed {
+                node,
+                attempt,
+                retry_at: Some(due),
+                ..
+            } => {
+                out.push(Effect::SetTimer {
+                    node: node.clone(),
+                    kind: TimerKind::Retry,
+                    attempt: attempt + 1,
+                    due: *due,
+                });
+            }
+            Event::NodeWaiting {
+                node,
+                until: Some(due),
+                ..
+            } => {
                 let kind = match run.node_index(node).map(|i| run.plan.kind(i)) {
                     Some(NodeKind::Timer(_)) => TimerKind::Wait,
                     _ => TimerKind::Deadline,
                 };
-                out.push(Effect::SetTimer { node: node.clone(), kind, attempt: 0, due: *due });
+                out.push(Effect::SetTimer {
+                    node: node.clone(),
+                    kind,
+                    attempt: 0,
+                    due: *due,
+                });
             }
-            Event::NodeCompleted { node, .. } | Event::NodeFailed { node, .. } | Event::NodeCancelled { node } => {
-                out.push(Effect::ClearTimers { node: node.clone() });
+            // Only waits and retries have timers; skipping the rest keeps the hot path lean.
+            Event::NodeCompleted { node, .. }
+            | Event::NodeFailed { node, .. }
+            | Event::NodeCancelled { node } => {
+                let waits = run.node_index(node).is_some_and(|i| {
+                    matches!(
+                        run.plan.kind(i),
+                        NodeKind::Approval(_) | NodeKind::Signal(_) | NodeKind::Timer(_)
+                    )
+                });
+                if waits || matches!(e, Event::NodeCancelled { .. }) {
+                    out.push(Effect::ClearTimers { node: node.clone() });
+                }
             }
-            e if e.is_final() => out.push(Effect::ClearRunTimers),
+            e if e.is_final() && run.plan.workflow.timeout.is_some() => {
+                out.push(Effect::ClearRunTimers)
+            }
             _ => {}
         }
     }

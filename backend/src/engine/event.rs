@@ -12,9 +12,16 @@ pub type Millis = i64;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    RunStarted { workflow: String, version: i64, input: Value },
+    RunStarted {
+        workflow: String,
+        version: i64,
+        input: Value,
+    },
     /// An activity attempt begins (http, task).
-    NodeStarted { node: String, attempt: u32 },
+    NodeStarted {
+        node: String,
+        attempt: u32,
+    },
     /// A node waits for a person, a signal or the clock; `until` is its deadline.
     NodeWaiting {
         node: String,
@@ -48,16 +55,27 @@ pub enum Event {
         port: Option<String>,
     },
     /// No incoming edge carried the run here (dead-path elimination).
-    NodeSkipped { node: String },
-    NodeCancelled { node: String },
+    NodeSkipped {
+        node: String,
+    },
+    NodeCancelled {
+        node: String,
+    },
     /// A signal arrived; a `signal` node waiting for `name` consumes it, now or later.
-    SignalReceived { name: String, payload: Value },
+    SignalReceived {
+        name: String,
+        payload: Value,
+    },
     CancelRequested {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
-    RunCompleted { output: Value },
-    RunFailed { error: String },
+    RunCompleted {
+        output: Value,
+    },
+    RunFailed {
+        error: String,
+    },
     RunCancelled {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
@@ -117,6 +135,9 @@ impl Event {
 
     /// True for the events that end a run.
     pub fn is_final(&self) -> bool {
-        matches!(self, Event::RunCompleted { .. } | Event::RunFailed { .. } | Event::RunCancelled { .. })
+        matches!(
+            self,
+            Event::RunCompleted { .. } | Event::RunFailed { .. } | Event::RunCancelled { .. }
+        )
     }
 }

@@ -4,7 +4,9 @@
 //! **Architecture Invariant:** `decide` and `apply` do no I/O, read no clock and draw no
 //! random numbers; the driver passes the time in. Events are append-only.
 
+pub mod activity;
 pub mod decide;
+pub mod driver;
 pub mod effect;
 pub mod event;
 pub mod state;

@@ -31,7 +31,12 @@ impl Plan {
     /// Indexes a definition the validator accepted.
     pub fn new(workflow: Workflow, version: i64) -> Plan {
         let n = workflow.nodes.len();
-        let index: HashMap<String, usize> = workflow.nodes.iter().enumerate().map(|(i, node)| (node.id.clone(), i)).collect();
+        let index: HashMap<String, usize> = workflow
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, node)| (node.id.clone(), i))
+            .collect();
         let mut incoming = vec![Vec::new(); n];
         let mut outgoing = vec![Vec::new(); n];
         for (e, edge) in workflow.edges.iter().enumerate() {
@@ -40,15 +45,26 @@ impl Plan {
                 incoming[t].push(e);
             }
         }
-        let on_cancel = workflow.on_cancel.as_ref().and_then(|c| index.get(c).copied());
+        let on_cancel = workflow
+            .on_cancel
+            .as_ref()
+            .and_then(|c| index.get(c).copied());
         let mut cancel_path = vec![false; n];
         let mut stack: Vec<usize> = on_cancel.into_iter().collect();
         while let Some(i) = stack.pop() {
             if !std::mem::replace(&mut cancel_path[i], true) {
-                stack.extend(outgoing[i].iter().filter_map(|&e| index.get(&workflow.edges[e].to).copied()));
+                stack.extend(
+                    outgoing[i]
+                        .iter()
+                        .filter_map(|&e| index.get(&workflow.edges[e].to).copied()),
+                );
             }
         }
-        let start = workflow.nodes.iter().position(|n| matches!(n.kind, NodeKind::Start(_))).unwrap_or(0);
+        let start = workflow
+            .nodes
+            .iter()
+            .position(|n| matches!(n.kind, NodeKind::Start(_)))
+            .unwrap_or(0);
         Plan {
             workflow,
             version,
@@ -70,7 +86,9 @@ impl Plan {
     }
 
     pub fn has_port(&self, node: usize, port: &str) -> bool {
-        self.outgoing[node].iter().any(|&e| self.workflow.edges[e].port == port)
+        self.outgoing[node]
+            .iter()
+            .any(|&e| self.workflow.edges[e].port == port)
     }
 }
 
@@ -125,12 +143,21 @@ impl NodeStatus {
 
     /// Decided: the node will not change again.
     pub fn is_decided(self) -> bool {
-        matches!(self, NodeStatus::Completed | NodeStatus::Failed | NodeStatus::Skipped | NodeStatus::Cancelled)
+        matches!(
+            self,
+            NodeStatus::Completed
+                | NodeStatus::Failed
+                | NodeStatus::Skipped
+                | NodeStatus::Cancelled
+        )
     }
 
     /// Work is under way or awaited.
     pub fn is_active(self) -> bool {
-        matches!(self, NodeStatus::Running | NodeStatus::Retrying | NodeStatus::Waiting)
+        matches!(
+            self,
+            NodeStatus::Running | NodeStatus::Retrying | NodeStatus::Waiting
+        )
     }
 }
 
@@ -234,7 +261,12 @@ impl RunState {
                 n.due_at = *until;
                 n.prompt = prompt.clone();
             }
-            (Event::AttemptFailed { error, retry_at, .. }, Some(i)) => {
+            (
+                Event::AttemptFailed {
+                    error, retry_at, ..
+                },
+                Some(i),
+            ) => {
                 let n = &mut self.nodes[i];
                 n.error = Some(error.clone());
                 if retry_at.is_some() {
@@ -278,7 +310,9 @@ impl RunState {
                 n.finished_at = Some(at);
                 n.due_at = None;
             }
-            (Event::SignalReceived { name, payload }, _) => self.signals.push((name.clone(), payload.clone())),
+            (Event::SignalReceived { name, payload }, _) => {
+                self.signals.push((name.clone(), payload.clone()))
+            }
             (Event::CancelRequested { reason }, _) => {
                 self.cancelling = true;
                 self.cancel_reason = reason.clone();
@@ -312,7 +346,10 @@ impl RunState {
         let mut nodes = Map::new();
         for (i, n) in self.nodes.iter().enumerate() {
             if matches!(n.status, NodeStatus::Completed | NodeStatus::Failed) {
-                nodes.insert(self.plan.workflow.nodes[i].id.clone(), json!({ "output": n.output, "status": n.status.as_str() }));
+                nodes.insert(
+                    self.plan.workflow.nodes[i].id.clone(),
+                    json!({ "output": n.output, "status": n.status.as_str() }),
+                );
             }
         }
         json!({

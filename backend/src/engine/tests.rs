@@ -15,7 +15,15 @@ fn run(def: Value, input: Value) -> RunState {
     let findings = shared::validate(&wf);
     assert!(shared::validate::is_valid(&findings), "{findings:#?}");
     let mut s = RunState::new("r1".into(), Arc::new(Plan::new(wf, 1)), input);
-    s = step(&s, Input::Start { workflow: "t".into(), version: 1 }, 0).1;
+    s = step(
+        &s,
+        Input::Start {
+            workflow: "t".into(),
+            version: 1,
+        },
+        0,
+    )
+    .1;
     s
 }
 
@@ -31,15 +39,29 @@ fn status(s: &RunState, node: &str) -> NodeStatus {
 }
 
 fn ok(node: &str, attempt: u32, out: Value) -> Input {
-    Input::AttemptFinished { node: node.into(), attempt, result: Ok(out) }
+    Input::AttemptFinished {
+        node: node.into(),
+        attempt,
+        result: Ok(out),
+    }
 }
 
 fn err(node: &str, attempt: u32, retryable: bool) -> Input {
-    Input::AttemptFinished { node: node.into(), attempt, result: Err(ActivityError { message: "boom".into(), retryable }) }
+    Input::AttemptFinished {
+        node: node.into(),
+        attempt,
+        result: Err(ActivityError {
+            message: "boom".into(),
+            retryable,
+        }),
+    }
 }
 
 fn chain(nodes: Vec<Value>, edges: Vec<(&str, &str, &str)>) -> Value {
-    let edges: Vec<Value> = edges.into_iter().map(|(f, t, p)| json!({"from": f, "to": t, "port": p})).collect();
+    let edges: Vec<Value> = edges
+        .into_iter()
+        .map(|(f, t, p)| json!({"from": f, "to": t, "port": p}))
+        .collect();
     json!({"name": "t", "nodes": nodes, "edges": edges})
 }
 
@@ -52,7 +74,11 @@ fn instant_nodes_run_to_completion_in_one_decision() {
             json!({"id": "b", "type": "transform", "output": "{{ nodes.a.output.n * 2 }}"}),
             json!({"id": "end", "type": "end", "output": {"b": "{{ nodes.b.output }}"}}),
         ],
-        vec![("start", "a", "next"), ("a", "b", "next"), ("b", "end", "next")],
+        vec![
+            ("start", "a", "next"),
+            ("a", "b", "next"),
+            ("b", "end", "next"),
+        ],
     );
     let s = run(def, json!({"n": 1}));
     assert_eq!(s.status, RunStatus::Completed);
@@ -106,14 +132,24 @@ fn fan_out() -> Value {
             json!({"id": "j", "type": "join"}),
             json!({"id": "end", "type": "end", "output": ["{{ nodes.a.output }}", "{{ nodes.b.output }}"]}),
         ],
-        vec![("start", "p", "next"), ("p", "a", "next"), ("p", "b", "next"), ("a", "j", "next"), ("b", "j", "next"), ("j", "end", "next")],
+        vec![
+            ("start", "p", "next"),
+            ("p", "a", "next"),
+            ("p", "b", "next"),
+            ("a", "j", "next"),
+            ("b", "j", "next"),
+            ("j", "end", "next"),
+        ],
     )
 }
 
 #[test]
 fn join_waits_for_every_branch() {
     let s = run(fan_out(), json!({}));
-    assert_eq!((status(&s, "a"), status(&s, "b")), (NodeStatus::Running, NodeStatus::Running));
+    assert_eq!(
+        (status(&s, "a"), status(&s, "b")),
+        (NodeStatus::Running, NodeStatus::Running)
+    );
     let (_, s) = step(&s, ok("a", 1, json!(1)), 10);
     assert_eq!(status(&s, "j"), NodeStatus::Pending, "b is not decided yet");
     let (_, s) = step(&s, ok("b", 1, json!(2)), 20);
@@ -125,28 +161,73 @@ fn join_waits_for_every_branch() {
 fn retries_follow_the_backoff_and_late_results_are_ignored() {
     let s = run(fan_out(), json!({}));
     let (ev, s) = step(&s, err("a", 1, true), 1_000);
-    assert_eq!(ev, vec![Event::AttemptFailed { node: "a".into(), attempt: 1, error: "boom".into(), retry_at: Some(2_000) }]);
+    assert_eq!(
+        ev,
+        vec![Event::AttemptFailed {
+            node: "a".into(),
+            attempt: 1,
+            error: "boom".into(),
+            retry_at: Some(2_000)
+        }]
+    );
     assert_eq!(
         effects(&s, &ev, 1_000),
-        vec![Effect::SetTimer { node: "a".into(), kind: TimerKind::Retry, attempt: 2, due: 2_000 }]
+        vec![Effect::SetTimer {
+            node: "a".into(),
+            kind: TimerKind::Retry,
+            attempt: 2,
+            due: 2_000
+        }]
     );
     assert_eq!(status(&s, "a"), NodeStatus::Retrying);
     // The result of the abandoned attempt 1 arrives late: nothing happens.
     assert!(step(&s, ok("a", 1, json!(9)), 1_500).0.is_empty());
-    let fire = |attempt| Input::TimerFired { node: "a".into(), kind: TimerKind::Retry, attempt };
+    let fire = |attempt| Input::TimerFired {
+        node: "a".into(),
+        kind: TimerKind::Retry,
+        attempt,
+    };
     let (ev, s) = step(&s, fire(2), 2_000);
-    assert_eq!(ev, vec![Event::NodeStarted { node: "a".into(), attempt: 2 }]);
-    assert_eq!(effects(&s, &ev, 2_000), vec![Effect::Http { node: "a".into(), attempt: 2 }]);
+    assert_eq!(
+        ev,
+        vec![Event::NodeStarted {
+            node: "a".into(),
+            attempt: 2
+        }]
+    );
+    assert_eq!(
+        effects(&s, &ev, 2_000),
+        vec![Effect::Http {
+            node: "a".into(),
+            attempt: 2
+        }]
+    );
     // A second firing of the same timer is stale.
     assert!(step(&s, fire(2), 2_001).0.is_empty());
     let (ev, s) = step(&s, err("a", 2, true), 3_000);
-    assert!(matches!(ev[0], Event::AttemptFailed { retry_at: Some(5_000), .. }), "1s × 2^1 = 2s: {ev:?}");
+    assert!(
+        matches!(
+            ev[0],
+            Event::AttemptFailed {
+                retry_at: Some(5_000),
+                ..
+            }
+        ),
+        "1s × 2^1 = 2s: {ev:?}"
+    );
     let (_, s) = step(&s, fire(3), 5_000);
     let (ev, s) = step(&s, err("a", 3, true), 6_000);
-    assert!(matches!(ev[0], Event::AttemptFailed { retry_at: None, .. }), "3 of 3 attempts used");
+    assert!(
+        matches!(ev[0], Event::AttemptFailed { retry_at: None, .. }),
+        "3 of 3 attempts used"
+    );
     assert_eq!(status(&s, "a"), NodeStatus::Failed);
     assert_eq!(s.status, RunStatus::Failed, "no error edge: the run fails");
-    assert_eq!(status(&s, "b"), NodeStatus::Cancelled, "its other branches are cancelled");
+    assert_eq!(
+        status(&s, "b"),
+        NodeStatus::Cancelled,
+        "its other branches are cancelled"
+    );
 }
 
 #[test]
@@ -158,7 +239,11 @@ fn a_non_retryable_error_fails_at_once_through_the_error_port() {
             json!({"id": "ok", "type": "end"}),
             json!({"id": "handled", "type": "end", "output": "{{ nodes.h.output.error }}"}),
         ],
-        vec![("start", "h", "next"), ("h", "ok", "next"), ("h", "handled", "error")],
+        vec![
+            ("start", "h", "next"),
+            ("h", "ok", "next"),
+            ("h", "handled", "error"),
+        ],
     );
     let s = run(def, json!({}));
     let (_, s) = step(&s, err("h", 1, false), 5);
@@ -169,7 +254,11 @@ fn a_non_retryable_error_fails_at_once_through_the_error_port() {
 }
 
 fn approval(with_rejected: bool) -> Value {
-    let mut edges = vec![("start", "ask", "next"), ("ask", "yes", "approved"), ("ask", "late", "timeout")];
+    let mut edges = vec![
+        ("start", "ask", "next"),
+        ("ask", "yes", "approved"),
+        ("ask", "late", "timeout"),
+    ];
     if with_rejected {
         edges.push(("ask", "no", "rejected"));
     }
@@ -189,11 +278,24 @@ fn approval(with_rejected: bool) -> Value {
 fn approvals_wait_render_their_prompt_and_take_their_port() {
     let s = run(approval(true), json!({"order": "A1"}));
     let ask = &s.nodes[s.node_index("ask").unwrap()];
-    assert_eq!((ask.status, ask.prompt.as_deref(), ask.due_at), (NodeStatus::Waiting, Some("Ship A1?"), Some(3_600_000)));
-    let decide_it = |approve| Input::Decide { node: "ask".into(), approve, comment: Some("fine".into()) };
+    assert_eq!(
+        (ask.status, ask.prompt.as_deref(), ask.due_at),
+        (NodeStatus::Waiting, Some("Ship A1?"), Some(3_600_000))
+    );
+    let decide_it = |approve| Input::Decide {
+        node: "ask".into(),
+        approve,
+        comment: Some("fine".into()),
+    };
     let (_, done) = step(&s, decide_it(true), 10);
-    assert_eq!((done.status, done.output.clone()), (RunStatus::Completed, json!("fine")));
-    assert_eq!(decide(&done, decide_it(true), 11).unwrap_err(), Rejected::Finished("completed"));
+    assert_eq!(
+        (done.status, done.output.clone()),
+        (RunStatus::Completed, json!("fine"))
+    );
+    assert_eq!(
+        decide(&done, decide_it(true), 11).unwrap_err(),
+        Rejected::Finished("completed")
+    );
     let (_, rejected) = step(&s, decide_it(false), 10);
     assert_eq!(status(&rejected, "no"), NodeStatus::Completed);
     assert_eq!(rejected.status, RunStatus::Completed);
@@ -202,13 +304,46 @@ fn approvals_wait_render_their_prompt_and_take_their_port() {
     let (_, failed) = step(&s, decide_it(false), 10);
     assert_eq!(failed.status, RunStatus::Failed);
     // The deadline takes the `timeout` port.
-    let (_, timed) = step(&s, Input::TimerFired { node: "ask".into(), kind: TimerKind::Deadline, attempt: 0 }, 3_600_000);
+    let (_, timed) = step(
+        &s,
+        Input::TimerFired {
+            node: "ask".into(),
+            kind: TimerKind::Deadline,
+            attempt: 0,
+        },
+        3_600_000,
+    );
     assert_eq!(status(&timed, "late"), NodeStatus::Completed);
     // Deciding a node that is not waiting is refused.
-    assert!(matches!(decide(&timed, decide_it(true), 1), Err(Rejected::Finished(_))));
+    assert!(matches!(
+        decide(&timed, decide_it(true), 1),
+        Err(Rejected::Finished(_))
+    ));
     let s2 = run(fan_out(), json!({}));
-    assert!(matches!(decide(&s2, Input::Decide { node: "a".into(), approve: true, comment: None }, 1), Err(Rejected::NotWaiting { .. })));
-    assert!(matches!(decide(&s2, Input::Decide { node: "zz".into(), approve: true, comment: None }, 1), Err(Rejected::UnknownNode(_))));
+    assert!(matches!(
+        decide(
+            &s2,
+            Input::Decide {
+                node: "a".into(),
+                approve: true,
+                comment: None
+            },
+            1
+        ),
+        Err(Rejected::NotWaiting { .. })
+    ));
+    assert!(matches!(
+        decide(
+            &s2,
+            Input::Decide {
+                node: "zz".into(),
+                approve: true,
+                comment: None
+            },
+            1
+        ),
+        Err(Rejected::UnknownNode(_))
+    ));
 }
 
 #[test]
@@ -220,14 +355,33 @@ fn signals_are_consumed_when_waited_for_and_buffered_otherwise() {
             json!({"id": "s", "type": "signal", "signal": "go"}),
             json!({"id": "end", "type": "end", "output": "{{ nodes.s.output.x }}"}),
         ],
-        vec![("start", "t", "next"), ("t", "s", "next"), ("s", "end", "next")],
+        vec![
+            ("start", "t", "next"),
+            ("t", "s", "next"),
+            ("s", "end", "next"),
+        ],
     );
     let s = run(def, json!({}));
     assert_eq!(s.nodes[s.node_index("t").unwrap()].due_at, Some(10_000));
     // The signal arrives before its node waits: kept.
-    let (_, s) = step(&s, Input::Signal { name: "go".into(), payload: json!({"x": 7}) }, 5);
+    let (_, s) = step(
+        &s,
+        Input::Signal {
+            name: "go".into(),
+            payload: json!({"x": 7}),
+        },
+        5,
+    );
     assert_eq!(s.signals.len(), 1);
-    let (_, s) = step(&s, Input::TimerFired { node: "t".into(), kind: TimerKind::Wait, attempt: 0 }, 10_000);
+    let (_, s) = step(
+        &s,
+        Input::TimerFired {
+            node: "t".into(),
+            kind: TimerKind::Wait,
+            attempt: 0,
+        },
+        10_000,
+    );
     assert_eq!(s.status, RunStatus::Completed);
     assert_eq!(s.output, json!(7));
     assert!(s.signals.is_empty());
@@ -242,7 +396,11 @@ fn cancellable() -> Value {
             json!({"id": "refund", "type": "http", "request": {"method": "POST", "url": "http://x/refund"}}),
             json!({"id": "refunded", "type": "end"}),
         ],
-        vec![("start", "charge", "next"), ("charge", "end", "next"), ("refund", "refunded", "next")],
+        vec![
+            ("start", "charge", "next"),
+            ("charge", "end", "next"),
+            ("refund", "refunded", "next"),
+        ],
     );
     d["on_cancel"] = json!("refund");
     d
@@ -251,24 +409,46 @@ fn cancellable() -> Value {
 #[test]
 fn cancel_abandons_work_and_runs_the_on_cancel_path() {
     let s = run(cancellable(), json!({}));
-    let (ev, s) = step(&s, Input::Cancel { reason: Some("customer asked".into()) }, 5);
-    assert!(ev.contains(&Event::NodeCancelled { node: "charge".into() }));
+    let (ev, s) = step(
+        &s,
+        Input::Cancel {
+            reason: Some("customer asked".into()),
+        },
+        5,
+    );
+    assert!(ev.contains(&Event::NodeCancelled {
+        node: "charge".into()
+    }));
     assert_eq!(status(&s, "refund"), NodeStatus::Running);
     assert_eq!(s.status, RunStatus::Running, "running the cancel path");
-    assert_eq!(decide(&s, Input::Cancel { reason: None }, 6).unwrap_err(), Rejected::AlreadyCancelling);
+    assert_eq!(
+        decide(&s, Input::Cancel { reason: None }, 6).unwrap_err(),
+        Rejected::AlreadyCancelling
+    );
     // The abandoned charge attempt reports late: ignored.
     assert!(step(&s, ok("charge", 1, json!(1)), 7).0.is_empty());
     let (_, s) = step(&s, ok("refund", 1, json!("r")), 8);
     assert_eq!(s.status, RunStatus::Cancelled);
     assert_eq!(s.error.as_deref(), Some("customer asked"));
-    assert_eq!(decide(&s, Input::Cancel { reason: None }, 9).unwrap_err(), Rejected::Finished("cancelled"));
+    assert_eq!(
+        decide(&s, Input::Cancel { reason: None }, 9).unwrap_err(),
+        Rejected::Finished("cancelled")
+    );
 }
 
 #[test]
 fn the_log_folds_back_to_the_same_state() {
     let s0 = run(fan_out(), json!({}));
     let mut log: Vec<Event> = Vec::new();
-    let first = decide(&RunState::new("r1".into(), s0.plan.clone(), json!({})), Input::Start { workflow: "t".into(), version: 1 }, 0).unwrap();
+    let first = decide(
+        &RunState::new("r1".into(), s0.plan.clone(), json!({})),
+        Input::Start {
+            workflow: "t".into(),
+            version: 1,
+        },
+        0,
+    )
+    .unwrap();
     log.extend(first.events);
     let n0 = log.len();
     let d = decide(&first.state, ok("a", 1, json!(1)), 3).unwrap();
@@ -286,7 +466,15 @@ fn the_run_deadline_fails_the_run() {
     let mut def = fan_out();
     def["timeout"] = json!("1m");
     let s = run(def, json!({}));
-    let (_, s) = step(&s, Input::TimerFired { node: String::new(), kind: TimerKind::RunDeadline, attempt: 0 }, 60_000);
+    let (_, s) = step(
+        &s,
+        Input::TimerFired {
+            node: String::new(),
+            kind: TimerKind::RunDeadline,
+            attempt: 0,
+        },
+        60_000,
+    );
     assert_eq!(s.status, RunStatus::Failed);
     assert_eq!(s.error.as_deref(), Some("run timed out after 1m"));
 }

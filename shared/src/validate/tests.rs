@@ -281,14 +281,18 @@ fn timeout_port_without_a_timeout_is_a_warning() {
     edges(&mut d).push(json!({"from": "ok", "to": "done", "port": "approved"}));
     edges(&mut d).push(json!({"from": "ok", "to": "no", "port": "timeout"}));
     let all = findings(&d);
-    let f = all.iter().find(|f| f.code == "port_never_taken").expect("warning");
+    let f = all
+        .iter()
+        .find(|f| f.code == "port_never_taken")
+        .expect("warning");
     assert_eq!(f.severity, Severity::Warning);
     assert!(is_valid(&all), "{all:?}");
 }
 
 #[test]
 fn input_is_checked_against_the_schema_with_paths() {
-    let schema = json!({"type": "object", "required": ["id"], "properties": {"n": {"type": "integer"}}});
+    let schema =
+        json!({"type": "object", "required": ["id"], "properties": {"n": {"type": "integer"}}});
     assert!(check_input(&schema, &json!({"id": 1, "n": 2})).is_ok());
     let errs = check_input(&schema, &json!({"n": "x"})).unwrap_err();
     assert!(errs.contains_key("/n"), "{errs:?}");

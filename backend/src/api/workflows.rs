@@ -1,0 +1,135 @@
+//! Workflow definitions: save as versions, list, read, archive.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use shared::validate::{is_valid, parse_and_validate, valid_workflow_name};
+
+use super::error::Error;
+use super::json::Body;
+use crate::AppState;
+use crate::engine::driver::now_ms;
+use crate::store::StoredWorkflow;
+
+/// `PUT /api/workflows/{name}`: 201 for a new version, 200 when unchanged, 422 when invalid.
+pub(super) async fn save_workflow(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    Body(mut def): Body<Value>,
+) -> Result<(StatusCode, Json<Value>), Error> {
+    if !valid_workflow_name(&name) {
+        return Err(Error::BadRequest(format!(
+            "workflow name `{name}` must match [a-z0-9][a-z0-9_-]{{0,62}}"
+        )));
+    }
+    let Some(obj) = def.as_object_mut() else {
+        return Err(Error::BadRequest(
+            "a definition must be a JSON object".into(),
+        ));
+    };
+    match obj.get("name") {
+        None => {
+            obj.insert("name".into(), Value::String(name.clone()));
+        }
+        Some(Value::String(n)) if *n == name => {}
+        Some(other) => {
+            return Err(Error::BadRequest(format!(
+                "the definition's name {other} differs from `{name}` in the path"
+            )));
+        }
+    }
+    let (wf, diagnostics) = parse_and_validate(&def);
+    if !is_valid(&diagnostics) || wf.is_none() {
+        return Err(Error::Unprocessable {
+            message: "the definition is invalid".into(),
+            details: json!({ "diagnostics": diagnostics }),
+        });
+    }
+    // Store the canonical form so an unchanged save compares equal whatever the key order.
+    let canonical = serde_json::to_value(wf.expect("checked")).map_err(anyhow::Error::from)?;
+    let (version, created) = app
+        .store
+        .save_workflow(&name, &canonical, now_ms())
+        .await
+        .map_err(anyhow::Error::from)?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(json!({ "name": name, "version": version, "diagnostics": diagnostics })),
+    ))
+}
+
+pub(super) async fn list_workflows(State(app): State<AppState>) -> Result<Json<Value>, Error> {
+    let list = app
+        .store
+        .list_workflows()
+        .await
+        .map_err(anyhow::Error::from)?;
+    let items: Vec<Value> = list
+        .into_iter()
+        .map(|w| {
+            json!({"name": w.name, "version": w.version, "description": w.description, "updated_at": w.updated_at,
+                   "last_run": w.last_run_status.map(|s| json!({"status": s, "created_at": w.last_run_at}))})
+        })
+        .collect();
+    Ok(Json(json!({ "workflows": items })))
+}
+
+fn view(w: StoredWorkflow) -> Json<Value> {
+    Json(
+        json!({"name": w.name, "version": w.version, "archived": w.archived, "created_at": w.created_at, "definition": w.definition}),
+    )
+}
+
+pub(super) async fn get_workflow(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, Error> {
+    match app
+        .store
+        .workflow(&name, None)
+        .await
+        .map_err(anyhow::Error::from)?
+    {
+        Some(w) if !w.archived => Ok(view(w)),
+        _ => Err(Error::NotFound(format!("workflow `{name}` not found"))),
+    }
+}
+
+pub(super) async fn get_workflow_version(
+    State(app): State<AppState>,
+    Path((name, version)): Path<(String, i64)>,
+) -> Result<Json<Value>, Error> {
+    match app
+        .store
+        .workflow(&name, Some(version))
+        .await
+        .map_err(anyhow::Error::from)?
+    {
+        Some(w) => Ok(view(w)),
+        None => Err(Error::NotFound(format!(
+            "workflow `{name}` has no version {version}"
+        ))),
+    }
+}
+
+pub(super) async fn archive_workflow(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, Error> {
+    if app
+        .store
+        .archive_workflow(&name)
+        .await
+        .map_err(anyhow::Error::from)?
+    {
+        Ok(Json(json!({ "name": name, "archived": true })))
+    } else {
+        Err(Error::NotFound(format!("workflow `{name}` not found")))
+    }
+}

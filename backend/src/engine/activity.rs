@@ -1,0 +1,108 @@
+//! The `http` activity executor: renders the request (adding `secrets` only here, so they
+//! never reach the log) and sends one attempt with reqwest.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use shared::model::HttpNode;
+use shared::template;
+
+use super::decide::ActivityError;
+
+/// Secrets from `WEFT_SECRET_<NAME>`, read once at start.
+#[derive(Debug, Default, Clone)]
+pub struct Secrets(Arc<HashMap<String, String>>);
+
+impl Secrets {
+    pub fn from_env() -> Secrets {
+        let map = std::env::vars()
+            .filter_map(|(k, v)| k.strip_prefix("WEFT_SECRET_").map(|n| (n.to_owned(), v)))
+            .collect();
+        Secrets(Arc::new(map))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    fn as_json(&self) -> Value {
+        json!(*self.0)
+    }
+}
+
+/// Sends one attempt. `ctx` is the run's template context; `key` the Idempotency-Key.
+pub async fn send(
+    client: &reqwest::Client,
+    node: &HttpNode,
+    ctx: Value,
+    secrets: &Secrets,
+    key: &str,
+) -> Result<Value, ActivityError> {
+    let mut ctx = ctx;
+    ctx["secrets"] = secrets.as_json();
+    let fail = |message: String| ActivityError {
+        message,
+        retryable: false,
+    };
+    let method = template::render_string(&node.request.method, &ctx)
+        .map_err(|e| fail(format!("method: {e}")))?;
+    let method = reqwest::Method::from_bytes(method.trim().to_ascii_uppercase().as_bytes())
+        .map_err(|_| fail(format!("`{method}` is not an HTTP method")))?;
+    let url =
+        template::render_string(&node.request.url, &ctx).map_err(|e| fail(format!("url: {e}")))?;
+    let timeout = node
+        .timeout
+        .as_ref()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(Duration::from_secs(30));
+    let mut req = client
+        .request(method, &url)
+        .timeout(timeout)
+        .header("Idempotency-Key", key);
+    for (name, value) in node.request.headers.iter().flatten() {
+        let value = template::render_string(value, &ctx)
+            .map_err(|e| fail(format!("header {name}: {e}")))?;
+        req = req.header(name.as_str(), value);
+    }
+    if let Some(body) = &node.request.body {
+        let body = template::render(body, &ctx).map_err(|e| fail(format!("body: {e}")))?;
+        req = req.json(&body);
+    }
+    let resp = req.send().await.map_err(|e| ActivityError {
+        message: if e.is_timeout() {
+            format!("timed out after {}", humantime::format_duration(timeout))
+        } else {
+            format!("request failed: {}", root_cause(&e))
+        },
+        retryable: true,
+    })?;
+    let status = resp.status();
+    let text = resp.text().await.map_err(|e| ActivityError {
+        message: format!("reading the response: {e}"),
+        retryable: true,
+    })?;
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    if status.is_success() {
+        return Ok(json!({ "status": status.as_u16(), "body": body }));
+    }
+    let code = status.as_u16();
+    let mut snippet = match &body {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    snippet.truncate(300);
+    Err(ActivityError {
+        message: format!("HTTP {code}: {snippet}"),
+        retryable: status.is_server_error() || code == 408 || code == 429,
+    })
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}

@@ -1,0 +1,361 @@
+//! The SQLite store: WAL mode, one writer (the engine's group commit), many readers.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Row, SqlitePool};
+
+use super::{Batch, Error, Result, RunFilter, RunRow, StoredWorkflow, TimerRow, WorkflowSummary};
+use crate::engine::event::{Event, Millis, Recorded};
+
+/// SQLite's limit on bound parameters per statement, with room to spare.
+const MAX_PARAMS: usize = 30_000;
+
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+fn json_text(v: &Value) -> String {
+    v.to_string()
+}
+
+fn parse_json(s: Option<String>) -> Result<Value> {
+    match s {
+        None => Ok(Value::Null),
+        Some(s) => serde_json::from_str(&s).map_err(|e| Error::Corrupt(e.to_string())),
+    }
+}
+
+impl Store {
+    /// Opens (creating if missing) `sqlite://PATH` and applies the migrations.
+    pub async fn open(url: &str) -> Result<Store> {
+        let opts = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit is on disk when it returns, so "recorded" means durable.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-32000");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("../migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| Error::Db(e.into()))?;
+        Ok(Store { pool })
+    }
+
+    /// Saves a definition as the next version unless it equals the latest; returns the
+    /// version and whether it is new.
+    pub async fn save_workflow(
+        &self,
+        name: &str,
+        definition: &Value,
+        now: Millis,
+    ) -> Result<(i64, bool)> {
+        let mut tx = self.pool.begin().await?;
+        let latest: Option<(i64, String)> = sqlx::query_as(
+            "select w.version, w.definition from workflow_names n join workflows w on w.name = n.name and w.version = n.latest where n.name = ?",
+        )
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let text = json_text(definition);
+        if let Some((v, def)) = &latest
+            && parse_json(Some(def.clone()))? == *definition
+        {
+            sqlx::query("update workflow_names set archived = 0 where name = ?")
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok((*v, false));
+        }
+        let version = latest.map_or(1, |(v, _)| v + 1);
+        sqlx::query(
+            "insert into workflows (name, version, definition, created_at) values (?, ?, ?, ?)",
+        )
+        .bind(name)
+        .bind(version)
+        .bind(&text)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("insert into workflow_names (name, latest, archived) values (?, ?, 0) on conflict (name) do update set latest = excluded.latest, archived = 0")
+            .bind(name)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((version, true))
+    }
+
+    /// One version, or the latest with `None`.
+    pub async fn workflow(
+        &self,
+        name: &str,
+        version: Option<i64>,
+    ) -> Result<Option<StoredWorkflow>> {
+        let row = sqlx::query(
+            "select w.name, w.version, w.definition, w.created_at, n.archived from workflows w join workflow_names n on n.name = w.name \
+             where w.name = ? and w.version = coalesce(?, n.latest)",
+        )
+        .bind(name)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(StoredWorkflow {
+                name: r.try_get("name")?,
+                version: r.try_get("version")?,
+                definition: parse_json(r.try_get("definition")?)?,
+                created_at: r.try_get("created_at")?,
+                archived: r.try_get::<i64, _>("archived")? != 0,
+            })
+        })
+        .transpose()
+    }
+
+    /// Every workflow not archived, with its latest version and latest run.
+    pub async fn list_workflows(&self) -> Result<Vec<WorkflowSummary>> {
+        let rows = sqlx::query(
+            "select n.name, n.latest, w.definition, w.created_at, \
+               (select status from runs r where r.workflow = n.name order by created_at desc, id desc limit 1) as last_status, \
+               (select created_at from runs r where r.workflow = n.name order by created_at desc, id desc limit 1) as last_at \
+             from workflow_names n join workflows w on w.name = n.name and w.version = n.latest where n.archived = 0 order by n.name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let def = parse_json(r.try_get("definition")?)?;
+                Ok(WorkflowSummary {
+                    name: r.try_get("name")?,
+                    version: r.try_get("latest")?,
+                    description: def
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    updated_at: r.try_get("created_at")?,
+                    last_run_status: r.try_get("last_status")?,
+                    last_run_at: r.try_get("last_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Archives a workflow; false if there is no such workflow.
+    pub async fn archive_workflow(&self, name: &str) -> Result<bool> {
+        let r = sqlx::query("update workflow_names set archived = 1 where name = ?")
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub async fn run(&self, id: &str) -> Result<Option<RunRow>> {
+        let row = sqlx::query("select * from runs where id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(run_row).transpose()
+    }
+
+    /// The log of a run after `after` (0: all of it), in order.
+    pub async fn events(&self, run: &str, after: i64) -> Result<Vec<Recorded>> {
+        let rows = sqlx::query("select seq, type, node, at, data from events where run_id = ? and seq > ? order by seq")
+            .bind(run)
+            .bind(after)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(recorded).collect()
+    }
+
+    pub async fn list_runs(&self, f: &RunFilter) -> Result<Vec<RunRow>> {
+        let mut q = QueryBuilder::new("select * from runs where 1 = 1");
+        if let Some(w) = &f.workflow {
+            q.push(" and workflow = ").push_bind(w.clone());
+        }
+        if let Some(s) = &f.status {
+            q.push(" and status = ").push_bind(s.clone());
+        }
+        if let Some((at, id)) = &f.after {
+            q.push(" and (created_at < ").push_bind(*at);
+            q.push(" or (created_at = ").push_bind(*at);
+            q.push(" and id < ").push_bind(id.clone()).push("))");
+        }
+        q.push(" order by created_at desc, id desc limit ")
+            .push_bind(f.limit);
+        let rows = q.build().fetch_all(&self.pool).await?;
+        rows.into_iter().map(run_row).collect()
+    }
+
+    /// Runs that are not finished, for recovery.
+    pub async fn unfinished_runs(&self) -> Result<Vec<RunRow>> {
+        let rows = sqlx::query("select * from runs where status = 'running'")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(run_row).collect()
+    }
+
+    /// The logs of many runs at once (recovery), grouped by run in order.
+    pub async fn events_of_unfinished(&self) -> Result<Vec<(String, Recorded)>> {
+        let rows = sqlx::query(
+            "select e.run_id, e.seq, e.type, e.node, e.at, e.data from events e join runs r on r.id = e.run_id \
+             where r.status = 'running' order by e.run_id, e.seq",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| Ok((r.try_get("run_id")?, recorded(r)?)))
+            .collect()
+    }
+
+    /// When the earliest timer is due.
+    pub async fn next_due(&self) -> Result<Option<Millis>> {
+        Ok(sqlx::query_scalar("select min(due_at) from timers")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    pub async fn due_timers(&self, now: Millis, limit: i64) -> Result<Vec<TimerRow>> {
+        let rows = sqlx::query("select run_id, node, kind, attempt, due_at from timers where due_at <= ? order by due_at limit ?")
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(TimerRow {
+                    run_id: r.try_get("run_id")?,
+                    node: r.try_get("node")?,
+                    kind: r.try_get("kind")?,
+                    attempt: r.try_get::<i64, _>("attempt")? as u32,
+                    due_at: r.try_get("due_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Writes a group commit in one transaction.
+    pub async fn commit(&self, b: &Batch) -> Result<()> {
+        if b.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for chunk in b.events.chunks(MAX_PARAMS / 6) {
+            let mut q =
+                QueryBuilder::new("insert into events (run_id, seq, type, node, at, data) ");
+            q.push_values(chunk, |mut row, (run, r)| {
+                let (ty, node, data) = r.event.split();
+                row.push_bind(run.clone())
+                    .push_bind(r.seq)
+                    .push_bind(ty)
+                    .push_bind(node)
+                    .push_bind(r.at)
+                    .push_bind(data.to_string());
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        for chunk in b.runs.chunks(MAX_PARAMS / 10) {
+            let mut q = QueryBuilder::new(
+                "insert into runs (id, workflow, version, status, input, output, error, created_at, updated_at, last_seq) ",
+            );
+            q.push_values(chunk, |mut row, r| {
+                row.push_bind(r.id.clone())
+                    .push_bind(r.workflow.clone())
+                    .push_bind(r.version)
+                    .push_bind(r.status.clone())
+                    .push_bind(json_text(&r.input))
+                    .push_bind((!r.output.is_null()).then(|| json_text(&r.output)))
+                    .push_bind(r.error.clone())
+                    .push_bind(r.created_at)
+                    .push_bind(r.updated_at)
+                    .push_bind(r.last_seq);
+            });
+            q.push(
+                " on conflict (id) do update set status = excluded.status, output = excluded.output, error = excluded.error, \
+                 updated_at = excluded.updated_at, last_seq = excluded.last_seq",
+            );
+            q.build().execute(&mut *tx).await?;
+        }
+        for (run, node) in &b.clear_timers {
+            match node {
+                Some(n) => {
+                    sqlx::query("delete from timers where run_id = ? and node = ?")
+                        .bind(run)
+                        .bind(n)
+                        .execute(&mut *tx)
+                        .await?
+                }
+                None => {
+                    sqlx::query("delete from timers where run_id = ?")
+                        .bind(run)
+                        .execute(&mut *tx)
+                        .await?
+                }
+            };
+        }
+        for t in &b.fired {
+            sqlx::query(
+                "delete from timers where run_id = ? and node = ? and kind = ? and attempt = ?",
+            )
+            .bind(&t.run_id)
+            .bind(&t.node)
+            .bind(&t.kind)
+            .bind(t.attempt as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for chunk in b.set_timers.chunks(MAX_PARAMS / 5) {
+            let mut q =
+                QueryBuilder::new("insert into timers (run_id, node, kind, attempt, due_at) ");
+            q.push_values(chunk, |mut row, t| {
+                row.push_bind(t.run_id.clone())
+                    .push_bind(t.node.clone())
+                    .push_bind(t.kind.clone())
+                    .push_bind(t.attempt as i64)
+                    .push_bind(t.due_at);
+            });
+            q.push(" on conflict (run_id, node, kind) do update set attempt = excluded.attempt, due_at = excluded.due_at");
+            q.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn run_row(r: SqliteRow) -> Result<RunRow> {
+    Ok(RunRow {
+        id: r.try_get("id")?,
+        workflow: r.try_get("workflow")?,
+        version: r.try_get("version")?,
+        status: r.try_get("status")?,
+        input: parse_json(r.try_get("input")?)?,
+        output: parse_json(r.try_get("output")?)?,
+        error: r.try_get("error")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        last_seq: r.try_get("last_seq")?,
+    })
+}
+
+fn recorded(r: SqliteRow) -> Result<Recorded> {
+    let ty: String = r.try_get("type")?;
+    let node: Option<String> = r.try_get("node")?;
+    let data = parse_json(r.try_get("data")?)?;
+    let event = Event::join(&ty, node.as_deref(), data)
+        .map_err(|e| Error::Corrupt(format!("event {ty}: {e}")))?;
+    Ok(Recorded {
+        seq: r.try_get("seq")?,
+        at: r.try_get("at")?,
+        event,
+    })
+}
