@@ -26,6 +26,12 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Benchmark the engine (W1, W2, L1, M1, R1 of docs/benchmarks.md) on a temp database.
+    Bench {
+        /// Runs for W1 (each 10 steps).
+        #[arg(long, default_value_t = 2000)]
+        runs: usize,
+    },
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -9,6 +9,7 @@
 //! listener and a shutdown future so tests can bind port 0.
 
 pub mod api;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod engine;
@@ -59,6 +60,16 @@ pub async fn serve(
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Validate { files } => cli::validate_files(&files),
+        Command::Bench { runs } => {
+            let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+            match rt.block_on(bench::run(runs)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("bench failed: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Serve(args) => {
             init_tracing();
             let rt = tokio::runtime::Runtime::new().expect("tokio runtime");

@@ -508,7 +508,7 @@ pub fn validate(wf: &Workflow) -> Vec<Diagnostic> {
         }
     }
 
-    out.sort_by(|a, b| a.severity.cmp(&b.severity));
+    out.sort_by_key(|d| d.severity);
     out
 }
 
@@ -669,7 +669,7 @@ fn check_retry(node: &str, retry: Option<&RetryPolicy>, out: &mut Vec<Diagnostic
     }
     if let Some(c) = r
         .backoff_coefficient
-        .filter(|c| !(*c >= 1.0) || !c.is_finite())
+        .filter(|c| c.is_nan() || *c < 1.0 || !c.is_finite())
     {
         out.push(
             Diagnostic::error(

@@ -1,0 +1,296 @@
+//! `weft bench`: the engine's benchmark harness (docs/benchmarks.md). It starts a real
+//! server in-process on a temp SQLite file and drives it over HTTP, as users would.
+//!
+//! W1: 200 concurrent runs × 10 `transform` steps, durable steps/s. W2: 200 runs × 10 `http`
+//! steps against a local service. L1: one 10-step run end to end, p50/p99 over 100 runs.
+//! M1: RSS with 10,000 runs waiting on an approval, then the time to approve them all.
+//! R1: restart recovery time with those 10,000 unfinished runs.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use crate::engine::activity::Secrets;
+use crate::engine::driver::Engine;
+use crate::store::Store;
+use crate::{AppState, app, serve};
+
+struct Server {
+    base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: tokio::task::JoinHandle<()>,
+}
+
+async fn start_server(db: &str) -> anyhow::Result<Server> {
+    let store = Store::open(db).await?;
+    let (engine, driver) = Engine::start(store.clone(), Secrets::default()).await?;
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let router = app(AppState { store, engine }, std::path::Path::new("."));
+    let done = tokio::spawn(async move {
+        let _ = serve(listener, router, async move { drop(stopped.await) }).await;
+        let _ = driver.await;
+    });
+    Ok(Server {
+        base,
+        stop: Some(stop),
+        done,
+    })
+}
+
+impl Server {
+    async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        let _ = (&mut self.done).await;
+    }
+}
+
+fn chain(name: &str, step: impl Fn(usize) -> Value) -> Value {
+    let mut nodes = vec![json!({"id": "start", "type": "start"})];
+    let mut edges = vec![];
+    let mut prev = "start".to_owned();
+    for i in 0..10 {
+        let mut n = step(i);
+        let id = format!("s{i}");
+        n["id"] = json!(id);
+        nodes.push(n);
+        edges.push(json!({"from": prev, "to": id}));
+        prev = id;
+    }
+    nodes.push(json!({"id": "end", "type": "end"}));
+    edges.push(json!({"from": prev, "to": "end"}));
+    json!({"name": name, "nodes": nodes, "edges": edges})
+}
+
+async fn put(c: &reqwest::Client, base: &str, def: &Value) -> anyhow::Result<()> {
+    let name = def["name"].as_str().unwrap_or_default();
+    let r = c
+        .put(format!("{base}/api/workflows/{name}"))
+        .json(def)
+        .send()
+        .await?;
+    anyhow::ensure!(
+        r.status().is_success(),
+        "saving {name}: {}",
+        r.text().await?
+    );
+    Ok(())
+}
+
+async fn start(c: &reqwest::Client, base: &str, wf: &str, input: Value) -> anyhow::Result<Value> {
+    let r = c
+        .post(format!("{base}/api/workflows/{wf}/runs"))
+        .json(&json!({"input": input}))
+        .send()
+        .await?;
+    anyhow::ensure!(r.status().is_success(), "start: {}", r.status());
+    Ok(r.json().await?)
+}
+
+/// Runs `n` clients, each calling `f(i)` for its share of `total` jobs.
+async fn fan<F, Fut>(clients: usize, total: usize, f: F) -> anyhow::Result<()>
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let next = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (f, next) = (f.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                if i >= total {
+                    return Ok::<(), anyhow::Error>(());
+                }
+                f(i).await?;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(())
+}
+
+fn rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}
+
+/// Waits until `n` runs of the server are finished, by polling the run list's count of
+/// running runs (the harness's own wait, not the engine's).
+async fn wait_all_finished(c: &reqwest::Client, base: &str, wf: &str) -> anyhow::Result<()> {
+    loop {
+        let v: Value = c
+            .get(format!(
+                "{base}/api/runs?workflow={wf}&status=running&limit=1"
+            ))
+            .send()
+            .await?
+            .json()
+            .await?;
+        if v["runs"].as_array().is_some_and(Vec::is_empty) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// A local activity target: answers every POST with a small JSON body.
+async fn target() -> anyhow::Result<String> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let router = axum::Router::new().fallback(|| async { axum::Json(json!({"ok": true})) });
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Ok(base)
+}
+
+pub async fn run(runs: usize) -> anyhow::Result<()> {
+    let dir = tempfile_dir()?;
+    let db = format!("sqlite://{}/bench.db", dir.display());
+    let c = reqwest::Client::builder()
+        .pool_max_idle_per_host(512)
+        .build()?;
+    let server = start_server(&db).await?;
+    let base = server.base.clone();
+    println!(
+        "weft bench ({} cores, SQLite WAL synchronous=FULL at {})",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        dir.display()
+    );
+
+    // W1
+    put(
+        &c,
+        &base,
+        &chain(
+            "w1",
+            |i| json!({"type": "transform", "output": {"i": i, "prev": "{{ input.n }}"}}),
+        ),
+    )
+    .await?;
+    let total = runs.max(200) * 10;
+    let t = Instant::now();
+    let (c2, b2) = (c.clone(), base.clone());
+    fan(200, total, move |i| {
+        let (c, b) = (c2.clone(), b2.clone());
+        async move { start(&c, &b, "w1", json!({"n": i})).await.map(drop) }
+    })
+    .await?;
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "W1  {total} runs × 10 transform steps, 200 clients: {:.0} steps/s ({:.0} runs/s)",
+        total as f64 * 10.0 / secs,
+        total as f64 / secs
+    );
+
+    // W2
+    let tb = target().await?;
+    put(&c, &base, &chain("w2", |i| json!({"type": "http", "request": {"method": "POST", "url": format!("{tb}/step/{i}"), "body": {"n": "{{ input.n }}"}}}))).await?;
+    let n2 = 200;
+    let t = Instant::now();
+    let (c2, b2) = (c.clone(), base.clone());
+    fan(200, n2, move |i| {
+        let (c, b) = (c2.clone(), b2.clone());
+        async move { start(&c, &b, "w2", json!({"n": i})).await.map(drop) }
+    })
+    .await?;
+    wait_all_finished(&c, &base, "w2").await?;
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "W2  {n2} runs × 10 http steps: {:.0} steps/s",
+        n2 as f64 * 10.0 / secs
+    );
+
+    // L1
+    let mut lat = Vec::new();
+    for i in 0..100 {
+        let t = Instant::now();
+        let v = start(&c, &base, "w1", json!({"n": i})).await?;
+        anyhow::ensure!(
+            v["status"] == "completed",
+            "L1 run did not complete in one call: {v}"
+        );
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    lat.sort_by(f64::total_cmp);
+    println!(
+        "L1  one 10-step run end to end (HTTP start → completed): p50 {:.2} ms, p99 {:.2} ms",
+        lat[49], lat[98]
+    );
+
+    // M1
+    let approval = json!({"name": "m1", "nodes": [
+        {"id": "start", "type": "start"}, {"id": "ask", "type": "approval", "prompt": "ok {{ input.n }}?"}, {"id": "end", "type": "end"}],
+        "edges": [{"from": "start", "to": "ask"}, {"from": "ask", "to": "end", "port": "approved"}]});
+    put(&c, &base, &approval).await?;
+    let before = rss_mb();
+    let (c2, b2) = (c.clone(), base.clone());
+    let ids: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let ids2 = ids.clone();
+    fan(200, 10_000, move |i| {
+        let (c, b, ids) = (c2.clone(), b2.clone(), ids2.clone());
+        async move {
+            let v = start(&c, &b, "m1", json!({"n": i})).await?;
+            ids.lock()
+                .expect("ids")
+                .push(v["id"].as_str().unwrap_or_default().to_owned());
+            Ok(())
+        }
+    })
+    .await?;
+    let waiting = rss_mb();
+    println!(
+        "M1  RSS of the whole bench process: {before:.0} MB before, {waiting:.0} MB with 10,000 runs waiting on an approval"
+    );
+
+    // R1: restart on the same file with those 10,000 unfinished runs.
+    server.stop().await;
+    let t = Instant::now();
+    let server = start_server(&db).await?;
+    println!(
+        "R1  restart with 10,000 unfinished runs: ready in {:.0} ms",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    let base = server.base.clone();
+
+    let ids = Arc::new(std::mem::take(&mut *ids.lock().expect("ids")));
+    let t = Instant::now();
+    let (c2, b2, ids2) = (c.clone(), base.clone(), ids.clone());
+    fan(200, ids.len(), move |i| {
+        let (c, b, ids) = (c2.clone(), b2.clone(), ids2.clone());
+        async move {
+            let r = c
+                .post(format!("{b}/api/runs/{}/approvals/ask", ids[i]))
+                .json(&json!({"decision": "approve"}))
+                .send()
+                .await?;
+            anyhow::ensure!(r.status().is_success(), "approve: {}", r.status());
+            Ok(())
+        }
+    })
+    .await?;
+    wait_all_finished(&c, &base, "m1").await?;
+    println!("M1  approve all 10,000: {:.2} s", t.elapsed().as_secs_f64());
+    server.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("weft-bench-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
