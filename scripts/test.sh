@@ -18,7 +18,7 @@ cargo build -p backend
 wait "$ui"
 
 step "Rust tests"
-cargo test --workspace
+cargo test
 
 step "browser tests (Playwright, Chromium)"
 if [ ! -x /usr/bin/chromium ]; then

@@ -79,11 +79,14 @@ enum Command {
     },
 }
 
+/// Indexed plans by `(workflow, version)`.
+type PlanCache = Arc<Mutex<HashMap<(String, i64), Arc<Plan>>>>;
+
 /// Definition versions, indexed once and shared by every run of a version.
 #[derive(Clone)]
 pub struct Plans {
     store: Store,
-    cache: Arc<Mutex<HashMap<(String, i64), Arc<Plan>>>>,
+    cache: PlanCache,
 }
 
 impl Plans {
@@ -311,7 +314,7 @@ impl Driver {
             for cmd in cmds.drain(..) {
                 self.handle(cmd, now, &mut round).await;
             }
-            self.finish(round, now).await;
+            self.finish(round).await;
         }
         tracing::info!("engine stopped: every accepted command is committed");
     }
@@ -470,7 +473,7 @@ impl Driver {
         self.runs.insert(id, after);
     }
 
-    async fn finish(&mut self, mut round: Round, now: Millis) {
+    async fn finish(&mut self, mut round: Round) {
         let touched: HashSet<String> = round.touched.drain(..).collect();
         round.batch.runs = touched
             .iter()
@@ -541,7 +544,6 @@ impl Driver {
                 self.runs.remove(&id);
             }
         }
-        let _ = now;
     }
 
     fn perform(&self, run: &RunState, fx: Effect) {
