@@ -419,7 +419,10 @@ impl Driver {
                 Ok(())
             }
             Err(e) => {
-                self.runs.insert(run_id.to_owned(), state);
+                // Put back only what the cache holds: runs with an attempt in flight.
+                if has_inflight(&state) {
+                    self.runs.insert(run_id.to_owned(), state);
+                }
                 Err(e.into())
             }
         }
@@ -586,6 +589,11 @@ impl Driver {
             Effect::SetTimer { .. } | Effect::ClearTimers { .. } | Effect::ClearRunTimers => {}
         }
     }
+}
+
+/// A run the driver keeps in memory: one with an attempt under way.
+fn has_inflight(s: &RunState) -> bool {
+    !s.status.is_finished() && s.nodes.iter().any(|n| n.status == NodeStatus::Running)
 }
 
 fn run_row(s: &RunState) -> RunRow {
