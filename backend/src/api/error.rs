@@ -17,6 +17,9 @@ pub enum Error {
     /// 404
     #[error("{0}")]
     NotFound(String),
+    /// 405: the path exists, the method does not.
+    #[error("method not allowed on this path")]
+    MethodNotAllowed,
     /// 409: the request conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
@@ -36,6 +39,7 @@ impl Error {
         match self {
             Error::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Error::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Error::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Error::Unprocessable { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),

@@ -1,12 +1,14 @@
-//! `Body<T>`: the JSON body extractor every handler uses.
+//! The extractors every handler uses: `Body<T>` (JSON body), `Params<T>` (path) and
+//! `Filter<T>` (query string), each rejecting with an [`Error`] so every failure is JSON.
 //!
 //! It reads the bytes itself (so a missing `Content-Type` is fine for curl and webhook
 //! senders) and turns every failure into an [`Error`]: 413 over the limit, 400 otherwise,
 //! naming where the JSON went wrong.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use super::error::Error;
@@ -51,4 +53,32 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         };
         Error::BadRequest(format!("{what}: {e}"))
     })
+}
+
+/// Path parameters; a malformed one is a 400 in our error body.
+pub struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Params<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(t)| Params(t))
+            .map_err(|r| Error::BadRequest(r.body_text()))
+    }
+}
+
+/// The query string; a malformed one is a 400 in our error body.
+pub struct Filter<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Filter<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(t)| Filter(t))
+            .map_err(|r| Error::BadRequest(r.body_text()))
+    }
 }

@@ -38,5 +38,6 @@ pub fn router() -> Router<AppState> {
         .route("/runs/{id}/signals/{name}", post(runs::send_signal))
         .route("/runs/{id}/cancel", post(runs::cancel_run))
         .fallback(|| async { Error::NotFound("no such API endpoint".to_owned()) })
+        .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(json::MAX_BODY))
 }

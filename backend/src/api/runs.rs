@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::stream::Stream;
@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::error::Error;
-use super::json::Body;
+use super::json::{Body, Filter, Params};
 use crate::AppState;
 use crate::engine::decide::{Input, Rejected};
 use crate::engine::driver::{self, Started};
@@ -106,7 +106,7 @@ pub(crate) async fn start_run(
 
 pub(super) async fn create_run(
     State(app): State<AppState>,
-    Path(name): Path<String>,
+    Params(name): Params<String>,
     Body(req): Body<StartRun>,
 ) -> Result<(StatusCode, Json<Value>), Error> {
     start_run(&app, &name, req.input, req.run_id).await
@@ -122,7 +122,7 @@ pub(super) struct ListQuery {
 
 pub(super) async fn list_runs(
     State(app): State<AppState>,
-    Query(q): Query<ListQuery>,
+    Filter(q): Filter<ListQuery>,
 ) -> Result<Json<Value>, Error> {
     if let Some(s) = &q.status
         && !["running", "completed", "failed", "cancelled"].contains(&s.as_str())
@@ -180,7 +180,7 @@ async fn load(app: &AppState, id: &str) -> Result<(RunRow, Vec<Recorded>, RunSta
 
 pub(super) async fn get_run(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    Params(id): Params<String>,
 ) -> Result<Json<Value>, Error> {
     let (row, _, state) = load(&app, &id).await?;
     let mut nodes = Map::new();
@@ -205,7 +205,7 @@ fn event_json(r: &Recorded) -> Value {
 
 pub(super) async fn run_events(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    Params(id): Params<String>,
 ) -> Result<Json<Value>, Error> {
     if app.store.run(&id).await.map_err(store_err)?.is_none() {
         return Err(Error::NotFound(format!("run `{id}` not found")));
@@ -220,12 +220,12 @@ pub(super) async fn run_events(
 /// SSE event's id is its `seq`, so a reconnecting client resumes exactly where it was.
 pub(super) async fn stream_run(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    Params(id): Params<String>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, Error> {
-    if app.store.run(&id).await.map_err(store_err)?.is_none() {
+    let Some(row) = app.store.run(&id).await.map_err(store_err)? else {
         return Err(Error::NotFound(format!("run `{id}` not found")));
-    }
+    };
     let last: i64 = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -243,6 +243,8 @@ pub(super) async fn stream_run(
             finished |= r.event.is_final();
             yield Ok(sse(&r));
         }
+        // Resumed after the last event of a finished run: nothing more will come.
+        finished |= row.status != "running" && sent >= row.last_seq;
         while !finished {
             match live.recv().await {
                 Ok(c) if c.run_id == id => {
@@ -289,7 +291,7 @@ pub(super) struct Decision {
 
 pub(super) async fn decide_approval(
     State(app): State<AppState>,
-    Path((id, node)): Path<(String, String)>,
+    Params((id, node)): Params<(String, String)>,
     Body(d): Body<Decision>,
 ) -> Result<Json<Value>, Error> {
     let approve = match d.decision.as_str() {
@@ -325,7 +327,7 @@ pub(super) struct SignalBody {
 
 pub(super) async fn send_signal(
     State(app): State<AppState>,
-    Path((id, name)): Path<(String, String)>,
+    Params((id, name)): Params<(String, String)>,
     Body(b): Body<SignalBody>,
 ) -> Result<Json<Value>, Error> {
     app.engine
@@ -348,7 +350,7 @@ pub(super) struct CancelBody {
 
 pub(super) async fn cancel_run(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    Params(id): Params<String>,
     Body(b): Body<CancelBody>,
 ) -> Result<Json<Value>, Error> {
     app.engine

@@ -1,13 +1,13 @@
 //! Workflow definitions: save as versions, list, read, archive.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use shared::validate::{is_valid, parse_and_validate, valid_workflow_name};
 
 use super::error::Error;
-use super::json::Body;
+use super::json::{Body, Params};
 use crate::AppState;
 use crate::engine::driver::now_ms;
 use crate::store::StoredWorkflow;
@@ -15,7 +15,7 @@ use crate::store::StoredWorkflow;
 /// `PUT /api/workflows/{name}`: 201 for a new version, 200 when unchanged, 422 when invalid.
 pub(super) async fn save_workflow(
     State(app): State<AppState>,
-    Path(name): Path<String>,
+    Params(name): Params<String>,
     Body(mut def): Body<Value>,
 ) -> Result<(StatusCode, Json<Value>), Error> {
     if !valid_workflow_name(&name) {
@@ -88,7 +88,7 @@ fn view(w: StoredWorkflow) -> Json<Value> {
 
 pub(super) async fn get_workflow(
     State(app): State<AppState>,
-    Path(name): Path<String>,
+    Params(name): Params<String>,
 ) -> Result<Json<Value>, Error> {
     match app
         .store
@@ -103,7 +103,7 @@ pub(super) async fn get_workflow(
 
 pub(super) async fn get_workflow_version(
     State(app): State<AppState>,
-    Path((name, version)): Path<(String, i64)>,
+    Params((name, version)): Params<(String, i64)>,
 ) -> Result<Json<Value>, Error> {
     match app
         .store
@@ -120,7 +120,7 @@ pub(super) async fn get_workflow_version(
 
 pub(super) async fn archive_workflow(
     State(app): State<AppState>,
-    Path(name): Path<String>,
+    Params(name): Params<String>,
 ) -> Result<Json<Value>, Error> {
     if app
         .store

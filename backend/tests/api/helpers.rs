@@ -1,0 +1,527 @@
+//! Test harness: the real `weft` binary as a child process on a free port with a SQLite file
+//! in a temp dir ([`Weft`]), and an in-process HTTP service that http nodes call
+//! ([`Target`]), which records every request and fails or stalls on demand.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::net::TcpListener as StdListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use reqwest::header::CONTENT_TYPE;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+/// How long `wait_for` and friends poll before giving up.
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
+/// The polling interval of `wait_for` and friends.
+const POLL: Duration = Duration::from_millis(20);
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .expect("bind a free port")
+        .local_addr()
+        .expect("local addr")
+        .port()
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("reqwest client")
+}
+
+/// A running `weft serve` child process and what it needs to be restarted on the same file.
+pub(crate) struct Weft {
+    child: Option<Child>,
+    /// `http://127.0.0.1:<port>`; stays the same across restarts.
+    pub(crate) base: String,
+    port: u16,
+    db_path: PathBuf,
+    ui_dir: PathBuf,
+    log_path: PathBuf,
+    envs: Vec<(String, String)>,
+    pub(crate) client: reqwest::Client,
+    /// Keeps the temp dir (database, UI, log) alive as long as the server.
+    _dir: Option<TempDir>,
+}
+
+/// Spawns `weft serve` on `db_path` (created if missing) and waits for `/healthz`.
+pub(crate) async fn spawn_weft(db_path: &Path) -> Weft {
+    spawn_weft_with(db_path, &[]).await
+}
+
+/// Like [`spawn_weft`], with extra environment variables (e.g. `WEFT_SECRET_*`).
+pub(crate) async fn spawn_weft_with(db_path: &Path, envs: &[(&str, &str)]) -> Weft {
+    let dir = db_path.parent().expect("db path has a parent");
+    let ui_dir = dir.join("ui");
+    std::fs::create_dir_all(&ui_dir).expect("ui dir");
+    std::fs::write(
+        ui_dir.join("index.html"),
+        "<!doctype html><title>weft</title>",
+    )
+    .expect("index.html");
+    let port = free_port();
+    let mut weft = Weft {
+        child: None,
+        base: format!("http://127.0.0.1:{port}"),
+        port,
+        db_path: db_path.to_owned(),
+        ui_dir,
+        log_path: dir.join("weft.log"),
+        envs: envs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        client: client(),
+        _dir: None,
+    };
+    weft.start().await;
+    weft
+}
+
+impl Weft {
+    /// A server on a fresh database in its own temp dir.
+    pub(crate) async fn fresh() -> Weft {
+        Weft::fresh_with(&[]).await
+    }
+
+    pub(crate) async fn fresh_with(envs: &[(&str, &str)]) -> Weft {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut weft = spawn_weft_with(&dir.path().join("weft.db"), envs).await;
+        weft._dir = Some(dir);
+        weft
+    }
+
+    async fn start(&mut self) {
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(&self.log_path)
+            .expect("log file");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_weft"));
+        cmd.arg("serve")
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("--database")
+            .arg(format!("sqlite://{}?mode=rwc", self.db_path.display()))
+            .arg("--ui-dir")
+            .arg(&self.ui_dir)
+            .env_remove("WEFT_API_TOKEN")
+            .env("WEFT_LOG", "info,sqlx=warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log.try_clone().expect("log fd")))
+            .stderr(Stdio::from(log));
+        for (k, v) in &self.envs {
+            cmd.env(k, v);
+        }
+        self.child = Some(cmd.spawn().expect("spawn weft"));
+        self.client = client();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!("weft exited during start ({status}); log:\n{}", self.log());
+            }
+            if let Ok(r) = self.client.get(self.url("/healthz")).send().await
+                && r.status().is_success()
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "weft did not answer /healthz; log:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// The server's log so far (stdout and stderr).
+    pub(crate) fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// SIGKILL: no shutdown, no flush; whatever SQLite committed is what survives.
+    pub(crate) fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the server again on the same database file and port.
+    pub(crate) async fn restart(&mut self) {
+        self.kill9();
+        self.start().await;
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> (u16, Value) {
+        let resp = req.send().await.expect("request to weft");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("response body");
+        // A body that is not JSON comes back as a string, so assertions can show it.
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, body)
+    }
+
+    pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(self.client.get(self.url(path))).await
+    }
+
+    pub(crate) async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(self.client.delete(self.url(path))).await
+    }
+
+    pub(crate) async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send(self.client.post(self.url(path)).json(body)).await
+    }
+
+    pub(crate) async fn put(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send(self.client.put(self.url(path)).json(body)).await
+    }
+
+    /// Sends raw bytes as a JSON body.
+    pub(crate) async fn raw(&self, method: Method, path: &str, body: Vec<u8>) -> (u16, Value) {
+        let req = self
+            .client
+            .request(method, self.url(path))
+            .header(CONTENT_TYPE, "application/json")
+            .body(body);
+        self.send(req).await
+    }
+
+    /// `GET` that must succeed.
+    pub(crate) async fn get_ok(&self, path: &str) -> Value {
+        let (status, body) = self.get(path).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// Saves a definition (its `name` is the path) and returns its version.
+    pub(crate) async fn put_workflow(&self, def: &Value) -> i64 {
+        let name = def["name"].as_str().expect("definition has a name");
+        let (status, body) = self.put(&format!("/api/workflows/{name}"), def).await;
+        assert!(
+            status == 200 || status == 201,
+            "PUT workflow {name}: {status} {body:#}"
+        );
+        body["version"].as_i64().expect("version")
+    }
+
+    /// Starts a run that must be created; returns its id.
+    pub(crate) async fn start_run(&self, workflow: &str, input: Value) -> String {
+        let (status, body) = self
+            .post(
+                &format!("/api/workflows/{workflow}/runs"),
+                &json!({ "input": input }),
+            )
+            .await;
+        assert_eq!(status, 201, "start {workflow}: {body:#}");
+        body["run_id"].as_str().expect("run_id").to_owned()
+    }
+
+    pub(crate) async fn run(&self, run_id: &str) -> Value {
+        self.get_ok(&format!("/api/runs/{run_id}")).await
+    }
+
+    /// Polls the run until it has `status`; panics on another final status or after [`WAIT`].
+    pub(crate) async fn wait_for(&self, run_id: &str, status: &str) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let run = self.run(run_id).await;
+            let now = run["status"].as_str().unwrap_or_default();
+            if now == status {
+                return run;
+            }
+            if now != "running" {
+                panic!("run {run_id} is {now}, expected {status}: {run:#}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "run {run_id} still {now} after {WAIT:?}, expected {status}: {run:#}"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Polls the run until node `node` has `status`.
+    pub(crate) async fn wait_node(&self, run_id: &str, node: &str, status: &str) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let run = self.run(run_id).await;
+            if run["nodes"][node]["status"] == status {
+                return run;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "node {node} of run {run_id} never became {status}: {run:#}"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// The run's history; asserts it is gap-free (seq 1..n).
+    pub(crate) async fn events(&self, run_id: &str) -> Vec<Value> {
+        let body = self.get_ok(&format!("/api/runs/{run_id}/events")).await;
+        let events = body["events"].as_array().expect("events").clone();
+        assert_gap_free(&events);
+        events
+    }
+}
+
+impl Weft {
+    /// Reads `GET /api/runs/{id}/stream` until the server ends it (after the run's final
+    /// event); returns each event's SSE `id` and its parsed `data`.
+    pub(crate) async fn stream(
+        &self,
+        run_id: &str,
+        last_event_id: Option<i64>,
+    ) -> Vec<(i64, Value)> {
+        let mut req = self
+            .client
+            .get(self.url(&format!("/api/runs/{run_id}/stream")));
+        if let Some(id) = last_event_id {
+            req = req.header("Last-Event-ID", id.to_string());
+        }
+        let read = async {
+            let mut resp = req.send().await.expect("open stream");
+            assert_eq!(resp.status(), 200, "stream of {run_id}");
+            let ct = resp
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            assert!(ct.starts_with("text/event-stream"), "content-type {ct}");
+            let mut buf = String::new();
+            let mut out = Vec::new();
+            while let Some(chunk) = resp.chunk().await.expect("stream chunk") {
+                buf.push_str(&String::from_utf8_lossy(&chunk));
+                while let Some(end) = buf.find("\n\n") {
+                    let block: String = buf.drain(..end + 2).collect();
+                    let mut id = None;
+                    let mut data = String::new();
+                    for line in block.lines() {
+                        if let Some(v) = line.strip_prefix("id:") {
+                            id = Some(v.trim().parse::<i64>().expect("numeric SSE id"));
+                        } else if let Some(v) = line.strip_prefix("data:") {
+                            data.push_str(v.strip_prefix(' ').unwrap_or(v));
+                        }
+                    }
+                    if let Some(id) = id {
+                        out.push((id, serde_json::from_str(&data).expect("SSE data is JSON")));
+                    }
+                }
+            }
+            out
+        };
+        tokio::time::timeout(WAIT, read)
+            .await
+            .expect("the stream ended after the run's final event")
+    }
+}
+
+impl Drop for Weft {
+    fn drop(&mut self) {
+        self.kill9();
+        if std::thread::panicking() {
+            let log = self.log();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            eprintln!("--- weft log (last 40 lines) ---");
+            for line in tail.iter().rev() {
+                eprintln!("{line}");
+            }
+        }
+    }
+}
+
+/// Asserts `events` have `seq` 1, 2, …, n in order.
+#[track_caller]
+pub(crate) fn assert_gap_free(events: &[Value]) {
+    let seqs: Vec<i64> = events
+        .iter()
+        .map(|e| e["seq"].as_i64().expect("seq"))
+        .collect();
+    let want: Vec<i64> = (1..=events.len() as i64).collect();
+    assert_eq!(seqs, want, "history is not gap-free");
+}
+
+/// The `type`s of a history, in order.
+pub(crate) fn types(events: &[Value]) -> Vec<&str> {
+    events
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default())
+        .collect()
+}
+
+/// The events of `ty` about `node`.
+pub(crate) fn node_events<'a>(events: &'a [Value], ty: &str, node: &str) -> Vec<&'a Value> {
+    events
+        .iter()
+        .filter(|e| e["type"] == ty && e["node"] == node)
+        .collect()
+}
+
+/// True for SPEC §3's error body: `{"error": {"code", "message", …}}`.
+pub(crate) fn is_json_error(body: &Value) -> bool {
+    body["error"]["code"].is_string() && body["error"]["message"].is_string()
+}
+
+/// What a [`Target`] path does.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Rule {
+    /// Answer `status` the first `n` times, then 200.
+    FailFirst(u32, u16),
+    /// Always answer `status`.
+    Always(u16),
+    /// Sleep before answering 200 the first `n` times.
+    SlowFirst(u32, Duration),
+    /// Always sleep before answering 200.
+    Slow(Duration),
+}
+
+/// One request a [`Target`] received.
+#[derive(Debug, Clone)]
+pub(crate) struct Seen {
+    pub(crate) path: String,
+    pub(crate) method: String,
+    /// The JSON body, or `Value::String` of the text, or `Null` when empty.
+    pub(crate) body: Value,
+    pub(crate) key: Option<String>,
+    pub(crate) headers: HashMap<String, String>,
+    /// When the request arrived (before any injected sleep).
+    pub(crate) at: Instant,
+    /// The same moment as Unix milliseconds, to compare with event `at`s.
+    pub(crate) at_ms: i64,
+}
+
+#[derive(Default)]
+struct TargetState {
+    seen: Mutex<Vec<Seen>>,
+    rules: Mutex<HashMap<String, Rule>>,
+}
+
+/// An HTTP service on a free port that records every request. It answers
+/// `200 {"path", "n", "echo"}` (`n`: how many requests that path has had, `echo`: the body)
+/// unless a [`Rule`] says otherwise.
+pub(crate) struct Target {
+    pub(crate) base: String,
+    state: Arc<TargetState>,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+impl Target {
+    pub(crate) async fn spawn() -> Target {
+        let state = Arc::new(TargetState::default());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind target");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let app = Router::new().fallback(answer).with_state(state.clone());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("target serves");
+        });
+        Target {
+            base,
+            state,
+            _server: server,
+        }
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub(crate) fn rule(&self, path: &str, rule: Rule) {
+        self.state
+            .rules
+            .lock()
+            .expect("rules")
+            .insert(path.to_owned(), rule);
+    }
+
+    pub(crate) fn seen(&self) -> Vec<Seen> {
+        self.state.seen.lock().expect("seen").clone()
+    }
+
+    pub(crate) fn seen_at(&self, path: &str) -> Vec<Seen> {
+        self.seen().into_iter().filter(|s| s.path == path).collect()
+    }
+}
+
+async fn answer(
+    State(state): State<Arc<TargetState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let at = Instant::now();
+    let at_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64;
+    let path = uri.path().to_owned();
+    let body = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()))
+    };
+    let headers: HashMap<String, String> = headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                v.to_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let n = {
+        let mut seen = state.seen.lock().expect("seen");
+        seen.push(Seen {
+            path: path.clone(),
+            method: method.to_string(),
+            body: body.clone(),
+            key: headers.get("idempotency-key").cloned(),
+            headers,
+            at,
+            at_ms,
+        });
+        seen.iter().filter(|s| s.path == path).count() as u32
+    };
+    let rule = state.rules.lock().expect("rules").get(&path).copied();
+    let fail = |status: u16| {
+        let status = StatusCode::from_u16(status).expect("status");
+        (status, axum::Json(json!({"error": "injected", "n": n}))).into_response()
+    };
+    match rule {
+        Some(Rule::FailFirst(k, status)) if n <= k => return fail(status),
+        Some(Rule::Always(status)) => return fail(status),
+        Some(Rule::SlowFirst(k, d)) if n <= k => tokio::time::sleep(d).await,
+        Some(Rule::Slow(d)) => tokio::time::sleep(d).await,
+        _ => {}
+    }
+    axum::Json(json!({"path": path, "n": n, "echo": body})).into_response()
+}

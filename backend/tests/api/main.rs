@@ -1,0 +1,8 @@
+//! The API integration suite: the real `weft` binary over real HTTP against a real SQLite
+//! file. One binary (matklad, "delete cargo integration tests"); each module covers one area.
+
+mod bad_input;
+mod crash;
+mod helpers;
+mod runs;
+mod workflows;
