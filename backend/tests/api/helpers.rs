@@ -162,6 +162,26 @@ impl Weft {
         }
     }
 
+    /// SIGTERM, then waits up to 10 s for the process to exit; returns its exit code.
+    pub(crate) fn terminate(&mut self) -> Option<i32> {
+        let mut c = self.child.take()?;
+        let killed = Command::new("kill")
+            .arg("-TERM")
+            .arg(c.id().to_string())
+            .status();
+        assert!(killed.is_ok_and(|s| s.success()), "kill -TERM failed");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = c.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+        None
+    }
+
     /// Starts the server again on the same database file and port.
     pub(crate) async fn restart(&mut self) {
         self.kill9();

@@ -2,6 +2,7 @@
 //! file. One binary (matklad, "delete cargo integration tests"); each module covers one area.
 
 mod bad_input;
+mod cli;
 mod crash;
 mod helpers;
 mod runs;
