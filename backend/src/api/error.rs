@@ -69,3 +69,9 @@ impl IntoResponse for Error {
         (status, Json(body)).into_response()
     }
 }
+
+impl From<crate::store::Error> for Error {
+    fn from(e: crate::store::Error) -> Self {
+        Error::Internal(e.into())
+    }
+}

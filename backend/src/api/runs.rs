@@ -34,13 +34,10 @@ impl From<driver::Error> for Error {
                 Error::Conflict(format!("run `{id}` already exists with a different input"))
             }
             driver::Error::Stopped => Error::Internal(anyhow::anyhow!("engine stopped")),
+            driver::Error::CommitFailed => Error::Internal(anyhow::anyhow!("group commit failed")),
             driver::Error::Store(e) => Error::Internal(e.into()),
         }
     }
-}
-
-fn store_err(e: crate::store::Error) -> Error {
-    Error::Internal(e.into())
 }
 
 #[derive(Deserialize)]
@@ -70,7 +67,7 @@ pub(crate) async fn start_run(
     input: Value,
     run_id: Option<String>,
 ) -> Result<(StatusCode, Json<Value>), Error> {
-    let stored = app.store.workflow(name, None).await.map_err(store_err)?;
+    let stored = app.store.workflow(name, None).await?;
     let Some(stored) = stored.filter(|w| !w.archived) else {
         return Err(Error::NotFound(format!("workflow `{name}` not found")));
     };
@@ -87,8 +84,7 @@ pub(crate) async fn start_run(
         .engine
         .plans
         .get(name, stored.version)
-        .await
-        .map_err(store_err)?
+        .await?
         .ok_or_else(|| Error::NotFound(format!("workflow `{name}` not found")))?;
     if let Some(schema) = &plan.workflow.input_schema
         && let Err(paths) = shared::validate::check_input(schema, &input)
@@ -146,8 +142,7 @@ pub(super) async fn list_runs(
             limit,
             after,
         })
-        .await
-        .map_err(store_err)?;
+        .await?;
     let next = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|r| format!("{}.{}", r.created_at, r.id)))
         .flatten();
@@ -156,33 +151,27 @@ pub(super) async fn list_runs(
     ))
 }
 
-async fn load(app: &AppState, id: &str) -> Result<(RunRow, Vec<Recorded>, RunState), Error> {
+async fn load(app: &AppState, id: &str) -> Result<(RunRow, RunState), Error> {
     let row = app
         .store
         .run(id)
-        .await
-        .map_err(store_err)?
+        .await?
         .ok_or_else(|| Error::NotFound(format!("run `{id}` not found")))?;
-    let events = app.store.events(id, 0).await.map_err(store_err)?;
-    let plan = app
+    let events = app.store.events(id, 0).await?;
+    let state = app
         .engine
         .plans
-        .get(&row.workflow, row.version)
-        .await
-        .map_err(store_err)?
+        .fold(&row.id, &row.workflow, row.version, &events)
+        .await?
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("run without its workflow")))?;
-    let mut state = RunState::new(row.id.clone(), plan, Value::Null);
-    for r in &events {
-        state.apply(&r.event, r.at);
-    }
-    Ok((row, events, state))
+    Ok((row, state))
 }
 
 pub(super) async fn get_run(
     State(app): State<AppState>,
     Params(id): Params<String>,
 ) -> Result<Json<Value>, Error> {
-    let (row, _, state) = load(&app, &id).await?;
+    let (row, state) = load(&app, &id).await?;
     let mut nodes = Map::new();
     for (i, n) in state.nodes.iter().enumerate() {
         let node = &state.plan.workflow.nodes[i];
@@ -207,10 +196,10 @@ pub(super) async fn run_events(
     State(app): State<AppState>,
     Params(id): Params<String>,
 ) -> Result<Json<Value>, Error> {
-    if app.store.run(&id).await.map_err(store_err)?.is_none() {
+    if app.store.run(&id).await?.is_none() {
         return Err(Error::NotFound(format!("run `{id}` not found")));
     }
-    let events = app.store.events(&id, 0).await.map_err(store_err)?;
+    let events = app.store.events(&id, 0).await?;
     Ok(Json(
         json!({ "events": events.iter().map(event_json).collect::<Vec<_>>() }),
     ))
@@ -223,7 +212,7 @@ pub(super) async fn stream_run(
     Params(id): Params<String>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, Error> {
-    let Some(row) = app.store.run(&id).await.map_err(store_err)? else {
+    let Some(row) = app.store.run(&id).await? else {
         return Err(Error::NotFound(format!("run `{id}` not found")));
     };
     let last: i64 = headers

@@ -48,11 +48,7 @@ pub(super) async fn save_workflow(
     }
     // Store the canonical form so an unchanged save compares equal whatever the key order.
     let canonical = serde_json::to_value(wf.expect("checked")).map_err(anyhow::Error::from)?;
-    let (version, created) = app
-        .store
-        .save_workflow(&name, &canonical, now_ms())
-        .await
-        .map_err(anyhow::Error::from)?;
+    let (version, created) = app.store.save_workflow(&name, &canonical, now_ms()).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -65,11 +61,7 @@ pub(super) async fn save_workflow(
 }
 
 pub(super) async fn list_workflows(State(app): State<AppState>) -> Result<Json<Value>, Error> {
-    let list = app
-        .store
-        .list_workflows()
-        .await
-        .map_err(anyhow::Error::from)?;
+    let list = app.store.list_workflows().await?;
     let items: Vec<Value> = list
         .into_iter()
         .map(|w| {
@@ -90,12 +82,7 @@ pub(super) async fn get_workflow(
     State(app): State<AppState>,
     Params(name): Params<String>,
 ) -> Result<Json<Value>, Error> {
-    match app
-        .store
-        .workflow(&name, None)
-        .await
-        .map_err(anyhow::Error::from)?
-    {
+    match app.store.workflow(&name, None).await? {
         Some(w) if !w.archived => Ok(view(w)),
         _ => Err(Error::NotFound(format!("workflow `{name}` not found"))),
     }
@@ -105,12 +92,7 @@ pub(super) async fn get_workflow_version(
     State(app): State<AppState>,
     Params((name, version)): Params<(String, i64)>,
 ) -> Result<Json<Value>, Error> {
-    match app
-        .store
-        .workflow(&name, Some(version))
-        .await
-        .map_err(anyhow::Error::from)?
-    {
+    match app.store.workflow(&name, Some(version)).await? {
         Some(w) => Ok(view(w)),
         None => Err(Error::NotFound(format!(
             "workflow `{name}` has no version {version}"
@@ -122,12 +104,7 @@ pub(super) async fn archive_workflow(
     State(app): State<AppState>,
     Params(name): Params<String>,
 ) -> Result<Json<Value>, Error> {
-    if app
-        .store
-        .archive_workflow(&name)
-        .await
-        .map_err(anyhow::Error::from)?
-    {
+    if app.store.archive_workflow(&name).await? {
         Ok(Json(json!({ "name": name, "archived": true })))
     } else {
         Err(Error::NotFound(format!("workflow `{name}` not found")))

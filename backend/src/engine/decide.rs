@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use shared::model::NodeKind;
+use shared::model::{DurationText, NodeKind};
 use shared::template;
 
 use super::event::{Event, Millis};
@@ -138,6 +138,13 @@ impl Decider {
         self.events.push(e);
     }
 
+    /// When a wait with this timeout ends, counted from now.
+    fn deadline(&self, timeout: Option<&DurationText>) -> Option<Millis> {
+        timeout
+            .and_then(|t| t.parse().ok())
+            .map(|t| self.now + ms(t))
+    }
+
     fn id(&self, i: usize) -> String {
         self.s.plan.workflow.nodes[i].id.clone()
     }
@@ -255,11 +262,7 @@ impl Decider {
                     Ok(p) => p,
                     Err(e) => return self.fail_node(i, format!("prompt: {e}")),
                 };
-                let until = a
-                    .timeout
-                    .as_ref()
-                    .and_then(|t| t.parse().ok())
-                    .map(|t| self.now + ms(t));
+                let until = self.deadline(a.timeout.as_ref());
                 self.emit(Event::NodeWaiting {
                     node,
                     until,
@@ -272,11 +275,7 @@ impl Decider {
                     let payload = payload.clone();
                     self.emit(completed("next", payload));
                 } else {
-                    let until = sig
-                        .timeout
-                        .as_ref()
-                        .and_then(|t| t.parse().ok())
-                        .map(|t| self.now + ms(t));
+                    let until = self.deadline(sig.timeout.as_ref());
                     self.emit(Event::NodeWaiting {
                         node,
                         until,

@@ -40,6 +40,8 @@ pub enum Error {
     InputConflict(String),
     #[error("the engine is shutting down")]
     Stopped,
+    #[error("the write failed; nothing was recorded")]
+    CommitFailed,
     #[error(transparent)]
     Store(#[from] store::Error),
 }
@@ -125,7 +127,8 @@ impl Plans {
             .await
     }
 
-    async fn fold(
+    /// Folds a log into the state of a run of `workflow` at `version`.
+    pub async fn fold(
         &self,
         id: &str,
         workflow: &str,
@@ -372,21 +375,13 @@ impl Driver {
         round: &mut Round,
     ) -> Result<Started, Error> {
         let existing = match self.runs.get(&run_id) {
-            Some(s) => Some(s.input.clone()),
-            None => self.store.run(&run_id).await?.map(|r| r.input),
+            Some(s) => Some(run_row(s)),
+            None => self.store.run(&run_id).await?,
         };
-        if let Some(old) = existing {
-            if old != input {
+        if let Some(row) = existing {
+            if row.input != input {
                 return Err(Error::InputConflict(run_id));
             }
-            let row = match self.runs.get(&run_id) {
-                Some(s) => run_row(s),
-                None => self
-                    .store
-                    .run(&run_id)
-                    .await?
-                    .ok_or_else(|| Error::RunNotFound(run_id.clone()))?,
-            };
             return Ok(Started::Existing(row));
         }
         let fresh = RunState::new(run_id.clone(), plan.clone(), input);
@@ -483,33 +478,28 @@ impl Driver {
             .filter_map(|id| self.runs.get(id))
             .map(run_row)
             .collect();
-        if let Err(e) = self.store.commit(&round.batch).await {
+        let committed = self.store.commit(&round.batch).await;
+        if let Err(e) = &committed {
             tracing::error!(error = %e, "group commit failed; the round's commands are refused");
             for id in &touched {
                 self.runs.remove(id);
             }
-            let err = || {
-                Error::Store(store::Error::Corrupt(
-                    "the write failed; nothing was recorded".into(),
-                ))
-            };
-            for r in round.replies {
-                match r {
-                    Reply::Start(tx, _) => drop(tx.send(Err(err()))),
-                    Reply::Input(Some(tx), _) => drop(tx.send(Err(err()))),
-                    Reply::Input(None, _) => {}
-                    Reply::Timers(tx) => drop(tx.send(())),
-                }
-            }
-            return;
         }
         for r in round.replies {
+            let ok = committed.is_ok();
             match r {
-                Reply::Start(tx, res) => drop(tx.send(res)),
-                Reply::Input(Some(tx), res) => drop(tx.send(res)),
+                Reply::Start(tx, res) => {
+                    drop(tx.send(if ok { res } else { Err(Error::CommitFailed) }))
+                }
+                Reply::Input(Some(tx), res) => {
+                    drop(tx.send(if ok { res } else { Err(Error::CommitFailed) }))
+                }
                 Reply::Input(None, _) => {}
                 Reply::Timers(tx) => drop(tx.send(())),
             }
+        }
+        if committed.is_err() {
+            return;
         }
         if round.new_timers {
             self.wake.notify_one();
@@ -534,8 +524,7 @@ impl Driver {
         }
         for (run_id, fx) in round.perform {
             if let Some(s) = self.runs.get(&run_id) {
-                let s = s.clone();
-                self.perform(&s, fx);
+                self.perform(s, fx);
             }
         }
         // Keep only runs with an attempt in flight; the rest live in the store.
