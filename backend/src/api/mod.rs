@@ -4,6 +4,7 @@
 pub mod error;
 pub mod json;
 mod runs;
+mod tasks;
 mod validate;
 mod workflows;
 
@@ -37,6 +38,10 @@ pub fn router() -> Router<AppState> {
         .route("/runs/{id}/approvals/{node}", post(runs::decide_approval))
         .route("/runs/{id}/signals/{name}", post(runs::send_signal))
         .route("/runs/{id}/cancel", post(runs::cancel_run))
+        .route("/queues/{queue}/poll", post(tasks::poll_queue))
+        .route("/tasks/{token}/complete", post(tasks::complete_task))
+        .route("/tasks/{token}/fail", post(tasks::fail_task))
+        .route("/tasks/{token}/heartbeat", post(tasks::heartbeat_task))
         .fallback(|| async { Error::NotFound("no such API endpoint".to_owned()) })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(json::MAX_BODY))

@@ -27,8 +27,11 @@ impl Secrets {
         self.0.get(name).map(String::as_str)
     }
 
-    fn as_json(&self) -> Value {
-        json!(*self.0)
+    /// A run's template context with `secrets` added: only for what leaves the server (a
+    /// request, a task's input), never for what is logged.
+    pub fn context(&self, mut ctx: Value) -> Value {
+        ctx["secrets"] = json!(*self.0);
+        ctx
     }
 }
 
@@ -40,8 +43,7 @@ pub async fn send(
     secrets: &Secrets,
     key: &str,
 ) -> Result<Value, ActivityError> {
-    let mut ctx = ctx;
-    ctx["secrets"] = secrets.as_json();
+    let ctx = secrets.context(ctx);
     let fail = |message: String| ActivityError {
         message,
         retryable: false,

@@ -13,13 +13,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 use shared::model::NodeKind;
+use shared::template;
 use tokio::sync::{Notify, broadcast, mpsc, oneshot};
 
 use super::activity::{self, Secrets};
-use super::decide::{Input, Rejected, TimerKind, decide};
+use super::decide::{ActivityError, Input, Rejected, TimerKind, decide};
 use super::effect::{Effect, effects};
 use super::event::{Millis, Recorded};
 use super::state::{NodeStatus, Plan, RunState};
+use super::tasks::{Task, Tasks};
 use crate::store::{self, Batch, RunRow, Store, TimerRow};
 
 /// The wall clock, in milliseconds. Read by the shells only.
@@ -63,7 +65,8 @@ pub struct Committed {
     pub events: Vec<Recorded>,
 }
 
-enum Command {
+/// What the driver takes from its channel.
+pub(super) enum Command {
     Start {
         run_id: String,
         plan: Arc<Plan>,
@@ -152,6 +155,7 @@ pub struct Engine {
     tx: mpsc::Sender<Command>,
     pub published: broadcast::Sender<Arc<Committed>>,
     pub plans: Plans,
+    pub tasks: Tasks,
 }
 
 impl Engine {
@@ -164,6 +168,7 @@ impl Engine {
         let (published, _) = broadcast::channel(16_384);
         let plans = Plans::new(store.clone());
         let wake = Arc::new(Notify::new());
+        let tasks = Tasks::new(tx.downgrade());
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(256)
             .build()
@@ -177,6 +182,7 @@ impl Engine {
             wake: wake.clone(),
             client,
             secrets,
+            tasks: tasks.clone(),
         };
         driver.recover().await?;
         let handle = tokio::spawn(driver.run(rx));
@@ -186,6 +192,7 @@ impl Engine {
                 tx,
                 published,
                 plans,
+                tasks,
             },
             handle,
         ))
@@ -236,6 +243,7 @@ struct Driver {
     wake: Arc<Notify>,
     client: reqwest::Client,
     secrets: Secrets,
+    tasks: Tasks,
 }
 
 enum Reply {
@@ -557,26 +565,81 @@ impl Driver {
                 );
                 tokio::spawn(async move {
                     let result = activity::send(&client, &http, ctx, &secrets, &key).await;
-                    if let Some(tx) = tx.upgrade() {
-                        let input = Input::AttemptFinished {
+                    report(tx, run_id, node, attempt, result).await;
+                });
+            }
+            Effect::Task { node, attempt } => {
+                let Some(i) = run.node_index(&node) else {
+                    return;
+                };
+                let NodeKind::Task(t) = run.plan.kind(i) else {
+                    return;
+                };
+                let ctx = self.secrets.context(run.context());
+                let input = t
+                    .input
+                    .as_ref()
+                    .map_or(Ok(Value::Null), |v| template::render(v, &ctx));
+                let input = match input {
+                    Ok(v) => v,
+                    Err(e) => {
+                        // A task whose input does not render cannot be done by any worker.
+                        let result = Err(ActivityError {
+                            message: format!("input: {e}"),
+                            retryable: false,
+                        });
+                        tokio::spawn(report(
+                            self.tx.clone(),
+                            run.id.clone(),
                             node,
                             attempt,
                             result,
-                        };
-                        let _ = tx
-                            .send(Command::Input {
-                                run_id,
-                                input,
-                                reply: None,
-                            })
-                            .await;
+                        ));
+                        return;
                     }
+                };
+                self.tasks.enqueue(Task {
+                    queue: t.queue.clone(),
+                    run_id: run.id.clone(),
+                    node,
+                    attempt,
+                    activity: t.activity.clone(),
+                    input,
+                    timeout: t
+                        .timeout
+                        .as_ref()
+                        .and_then(|d| d.parse().ok())
+                        .unwrap_or(Duration::from_secs(300)),
+                    heartbeat: t.heartbeat_timeout.as_ref().and_then(|d| d.parse().ok()),
                 });
             }
-            // Task queues arrive with the workers issue; the attempt waits in the log.
-            Effect::Task { .. } => {}
+            Effect::AbandonTask { node } => self.tasks.abandon(&run.id, &node),
             Effect::SetTimer { .. } | Effect::ClearTimers { .. } | Effect::ClearRunTimers => {}
         }
+    }
+}
+
+/// Hands an attempt's outcome back to the driver.
+async fn report(
+    tx: mpsc::WeakSender<Command>,
+    run_id: String,
+    node: String,
+    attempt: u32,
+    result: Result<Value, ActivityError>,
+) {
+    if let Some(tx) = tx.upgrade() {
+        let input = Input::AttemptFinished {
+            node,
+            attempt,
+            result,
+        };
+        let _ = tx
+            .send(Command::Input {
+                run_id,
+                input,
+                reply: None,
+            })
+            .await;
     }
 }
 

@@ -14,6 +14,8 @@ pub enum Effect {
     Http { node: String, attempt: u32 },
     /// Hand attempt `attempt` of a `task` node to its queue.
     Task { node: String, attempt: u32 },
+    /// The task attempt of this node is void: its queue entry or lease goes.
+    AbandonTask { node: String },
     /// Store a due timer (in the same transaction as the events).
     SetTimer {
         node: String,
@@ -103,6 +105,12 @@ pub fn effects(run: &RunState, events: &[Event], now: Millis) -> Vec<Effect> {
                 });
                 if waits || matches!(e, Event::NodeCancelled { .. }) {
                     out.push(Effect::ClearTimers { node: node.clone() });
+                }
+                let task = run
+                    .node_index(node)
+                    .is_some_and(|i| matches!(run.plan.kind(i), NodeKind::Task(_)));
+                if task && matches!(e, Event::NodeCancelled { .. }) {
+                    out.push(Effect::AbandonTask { node: node.clone() });
                 }
             }
             e if e.is_final() && run.plan.workflow.timeout.is_some() => {

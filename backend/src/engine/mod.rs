@@ -10,6 +10,7 @@ pub mod driver;
 pub mod effect;
 pub mod event;
 pub mod state;
+pub mod tasks;
 
 #[cfg(test)]
 mod tests;

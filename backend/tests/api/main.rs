@@ -6,4 +6,5 @@ mod cli;
 mod crash;
 mod helpers;
 mod runs;
+mod tasks;
 mod workflows;

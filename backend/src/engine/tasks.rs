@@ -1,0 +1,299 @@
+//! Task queues for external workers (SPEC §1 `task`, §3 `/api/queues`, `/api/tasks`).
+//!
+//! The log says which task attempts exist (a `task` node running attempt n); this module
+//! holds only what is cheap to lose: the queues of attempts waiting for a worker, the
+//! long-polls waiting for a task, and the leases of tasks handed out. After a restart the
+//! driver re-enqueues every running task attempt from the log, so nothing durable lives here.
+//!
+//! A poll is woken the moment a task is enqueued (a oneshot per waiting poller, no sleeps).
+//! A lease ends when the worker completes or fails the task, when the attempt's `timeout`
+//! passes, or when `heartbeat_timeout` passes without a heartbeat; then the attempt is
+//! reported failed (retryable) and the engine's retry policy decides what comes next.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::decide::{ActivityError, Input};
+use super::driver::Command;
+
+/// A task attempt ready for a worker.
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub queue: String,
+    pub run_id: String,
+    pub node: String,
+    pub attempt: u32,
+    pub activity: String,
+    pub input: Value,
+    pub timeout: Duration,
+    pub heartbeat: Option<Duration>,
+}
+
+impl Task {
+    /// `attempt.node.run_id`: node ids hold no dots, so the token splits unambiguously.
+    pub fn token(&self) -> String {
+        format!("{}.{}.{}", self.attempt, self.node, self.run_id)
+    }
+}
+
+/// Why a worker's call about a task is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "task token is not current: the attempt timed out, lost its heartbeat, was cancelled or already finished"
+    )]
+    Stale,
+    #[error("the engine is shutting down")]
+    Stopped,
+}
+
+struct Lease {
+    task: Task,
+    deadline: Instant,
+    heartbeat_deadline: Option<Instant>,
+}
+
+#[derive(Default)]
+struct Inner {
+    queues: HashMap<String, VecDeque<Task>>,
+    /// Long-polls waiting per queue, each with an id so a timed-out poll can withdraw.
+    waiters: HashMap<String, VecDeque<(u64, oneshot::Sender<Task>)>>,
+    leases: HashMap<String, Lease>,
+    /// The current attempt of every task that is queued or leased, by `(run, node)`.
+    live: HashMap<(String, String), u32>,
+    next_waiter: u64,
+}
+
+/// The queues; cloned handles share them.
+#[derive(Clone)]
+pub struct Tasks {
+    inner: Arc<Mutex<Inner>>,
+    engine: mpsc::WeakSender<Command>,
+}
+
+impl Tasks {
+    pub(super) fn new(engine: mpsc::WeakSender<Command>) -> Tasks {
+        Tasks {
+            inner: Arc::default(),
+            engine,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().expect("tasks lock")
+    }
+
+    /// Makes an attempt available: to a waiting poller at once, else queued.
+    pub fn enqueue(&self, task: Task) {
+        let mut inner = self.lock();
+        inner
+            .live
+            .insert((task.run_id.clone(), task.node.clone()), task.attempt);
+        let mut task = task;
+        while let Some((_, waiter)) = inner
+            .waiters
+            .get_mut(&task.queue)
+            .and_then(VecDeque::pop_front)
+        {
+            let leased = self.lease(&mut inner, task.clone());
+            match waiter.send(leased) {
+                Ok(()) => return,
+                // That poll gave up; take the lease back and try the next one.
+                Err(t) => {
+                    inner.leases.remove(&t.token());
+                    task = t;
+                }
+            }
+        }
+        inner
+            .queues
+            .entry(task.queue.clone())
+            .or_default()
+            .push_back(task);
+    }
+
+    /// Forgets an attempt whose node was cancelled or decided; its token becomes stale.
+    pub fn abandon(&self, run_id: &str, node: &str) {
+        let mut inner = self.lock();
+        if let Some(attempt) = inner.live.remove(&(run_id.to_owned(), node.to_owned())) {
+            inner.leases.remove(&format!("{attempt}.{node}.{run_id}"));
+        }
+    }
+
+    /// Waits up to `wait` for a task of `queue`.
+    pub async fn poll(&self, queue: &str, wait: Duration) -> Option<Task> {
+        let (id, mut rx) = {
+            let mut inner = self.lock();
+            while let Some(task) = inner.queues.get_mut(queue).and_then(VecDeque::pop_front) {
+                if inner.live.get(&(task.run_id.clone(), task.node.clone())) == Some(&task.attempt)
+                {
+                    return Some(self.lease(&mut inner, task));
+                }
+            }
+            let (tx, rx) = oneshot::channel();
+            inner.next_waiter += 1;
+            let id = inner.next_waiter;
+            inner
+                .waiters
+                .entry(queue.to_owned())
+                .or_default()
+                .push_back((id, tx));
+            (id, rx)
+        };
+        if let Ok(Ok(task)) = tokio::time::timeout(wait, &mut rx).await {
+            return Some(task);
+        }
+        // Withdraw under the lock; a task sent just before is still in the channel.
+        let mut inner = self.lock();
+        if let Some(w) = inner.waiters.get_mut(queue) {
+            w.retain(|(i, _)| *i != id);
+        }
+        drop(inner);
+        rx.try_recv().ok()
+    }
+
+    /// Hands `task` out: starts its lease and the watch over its deadlines.
+    fn lease(&self, inner: &mut Inner, task: Task) -> Task {
+        let now = Instant::now();
+        let lease = Lease {
+            task: task.clone(),
+            deadline: now + task.timeout,
+            heartbeat_deadline: task.heartbeat.map(|h| now + h),
+        };
+        let token = task.token();
+        inner.leases.insert(token.clone(), lease);
+        let me = self.clone();
+        tokio::spawn(async move { me.watch(token).await });
+        task
+    }
+
+    /// Ends a lease whose deadline passes, reporting the attempt failed and retryable.
+    async fn watch(self, token: String) {
+        loop {
+            let due = {
+                let inner = self.lock();
+                let Some(l) = inner.leases.get(&token) else {
+                    return;
+                };
+                l.heartbeat_deadline
+                    .map_or(l.deadline, |h| h.min(l.deadline))
+            };
+            tokio::time::sleep_until(due).await;
+            let expired = {
+                let mut inner = self.lock();
+                let Some(l) = inner.leases.get(&token) else {
+                    return;
+                };
+                let now = Instant::now();
+                let why = if now >= l.deadline {
+                    Some(format!(
+                        "task timed out after {}",
+                        humantime::format_duration(l.task.timeout)
+                    ))
+                } else if l.heartbeat_deadline.is_some_and(|h| now >= h) {
+                    Some(format!(
+                        "no heartbeat within {}",
+                        humantime::format_duration(l.task.heartbeat.unwrap_or_default())
+                    ))
+                } else {
+                    None
+                };
+                why.and_then(|why| {
+                    let l = inner.leases.remove(&token)?;
+                    inner
+                        .live
+                        .remove(&(l.task.run_id.clone(), l.task.node.clone()));
+                    Some((l.task, why))
+                })
+            };
+            if let Some((task, why)) = expired {
+                let _ = self
+                    .report(
+                        &task,
+                        Err(ActivityError {
+                            message: why,
+                            retryable: true,
+                        }),
+                    )
+                    .await;
+                return;
+            }
+        }
+    }
+
+    fn take(&self, token: &str) -> Result<Task, Error> {
+        let mut inner = self.lock();
+        let lease = inner.leases.remove(token).ok_or(Error::Stale)?;
+        inner
+            .live
+            .remove(&(lease.task.run_id.clone(), lease.task.node.clone()));
+        Ok(lease.task)
+    }
+
+    /// The worker finished the task.
+    pub async fn complete(&self, token: &str, output: Value) -> Result<Task, Error> {
+        let task = self.take(token)?;
+        self.report(&task, Ok(output)).await?;
+        Ok(task)
+    }
+
+    /// The worker failed the task; `retryable` false fails the node at once.
+    pub async fn fail(&self, token: &str, error: String, retryable: bool) -> Result<Task, Error> {
+        let task = self.take(token)?;
+        self.report(
+            &task,
+            Err(ActivityError {
+                message: error,
+                retryable,
+            }),
+        )
+        .await?;
+        Ok(task)
+    }
+
+    /// The worker is alive: the heartbeat deadline moves on.
+    pub fn heartbeat(&self, token: &str) -> Result<(), Error> {
+        let mut inner = self.lock();
+        let lease = inner.leases.get_mut(token).ok_or(Error::Stale)?;
+        if let Some(h) = lease.task.heartbeat {
+            lease.heartbeat_deadline = Some(Instant::now() + h);
+        }
+        Ok(())
+    }
+
+    /// Tasks waiting for a worker, per queue.
+    pub fn depths(&self) -> Vec<(String, usize)> {
+        let inner = self.lock();
+        inner
+            .queues
+            .iter()
+            .map(|(q, v)| (q.clone(), v.len()))
+            .collect()
+    }
+
+    async fn report(&self, task: &Task, result: Result<Value, ActivityError>) -> Result<(), Error> {
+        let tx = self.engine.upgrade().ok_or(Error::Stopped)?;
+        let (reply, done) = oneshot::channel();
+        let input = Input::AttemptFinished {
+            node: task.node.clone(),
+            attempt: task.attempt,
+            result,
+        };
+        tx.send(Command::Input {
+            run_id: task.run_id.clone(),
+            input,
+            reply: Some(reply),
+        })
+        .await
+        .map_err(|_| Error::Stopped)?;
+        drop(tx);
+        // Durable once this returns: the worker may forget the task.
+        let _ = done.await;
+        Ok(())
+    }
+}
