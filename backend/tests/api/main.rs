@@ -7,4 +7,5 @@ mod crash;
 mod helpers;
 mod runs;
 mod tasks;
+mod worker;
 mod workflows;
