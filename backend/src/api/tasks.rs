@@ -49,7 +49,7 @@ pub(super) async fn poll_queue(
     Ok(match app.engine.tasks.poll(&queue, wait).await {
         Some(t) => Json(json!({
             "task_token": t.token(), "run_id": t.run_id, "node": t.node, "activity": t.activity,
-            "input": t.input, "attempt": t.attempt,
+            "input": t.input, "attempt": t.attempt, "enqueued_at": t.enqueued_at,
         }))
         .into_response(),
         None => StatusCode::NO_CONTENT.into_response(),

@@ -611,6 +611,7 @@ impl Driver {
                         .and_then(|d| d.parse().ok())
                         .unwrap_or(Duration::from_secs(300)),
                     heartbeat: t.heartbeat_timeout.as_ref().and_then(|d| d.parse().ok()),
+                    enqueued_at: now_ms(),
                 });
             }
             Effect::AbandonTask { node } => self.tasks.abandon(&run.id, &node),

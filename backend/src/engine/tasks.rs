@@ -32,6 +32,9 @@ pub struct Task {
     pub input: Value,
     pub timeout: Duration,
     pub heartbeat: Option<Duration>,
+    /// When the attempt joined its queue (ms since the epoch), so a worker can see how long
+    /// it waited.
+    pub enqueued_at: super::event::Millis,
 }
 
 impl Task {
