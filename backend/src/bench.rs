@@ -26,11 +26,18 @@ struct Server {
 
 async fn start_server(db: &str) -> anyhow::Result<Server> {
     let store = Store::open(db).await?;
-    let (engine, driver) = Engine::start(store.clone(), Secrets::default()).await?;
+    let secrets = Secrets::default();
+    let (engine, driver) = Engine::start(store.clone(), secrets.clone()).await?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let router = app(AppState { store, engine }, std::path::Path::new("."));
+    let state = AppState {
+        store,
+        engine,
+        secrets,
+        api_token: None,
+    };
+    let router = app(state, std::path::Path::new("."));
     let done = tokio::spawn(async move {
         let _ = serve(listener, router, async move { drop(stopped.await) }).await;
         let _ = driver.await;

@@ -45,4 +45,7 @@ pub struct ServeArgs {
     /// The built SPA (Trunk's dist folder).
     #[arg(long, env = "WEFT_UI_DIR", default_value = "frontend/dist")]
     pub ui_dir: PathBuf,
+    /// When set, every `/api` call needs `Authorization: Bearer <token>`.
+    #[arg(long, env = "WEFT_API_TOKEN", hide_env_values = true)]
+    pub api_token: Option<String>,
 }

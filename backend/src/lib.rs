@@ -2,7 +2,8 @@
 //!
 //! # Layout
 //! - [`config`]: the command line and its environment variables.
-//! - [`api`]: axum handlers for SPEC §3; JSON errors; body limits.
+//! - [`api`]: axum handlers for SPEC §3 (`/api` behind the optional token, `/hooks`); JSON
+//!   errors; body limits.
 //! - [`cli`]: `weft validate` and the other one-shot commands.
 //!
 //! `app()` builds the router without a socket so tests can drive it; `serve()` takes a bound
@@ -18,9 +19,10 @@ pub mod store;
 use std::future::Future;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use axum::Router;
 use axum::routing::get;
+use axum::{Router, middleware};
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
@@ -32,13 +34,21 @@ use config::{Cli, Command, ServeArgs};
 pub struct AppState {
     pub store: store::Store,
     pub engine: engine::driver::Engine,
+    /// `WEFT_SECRET_*`, the same values the engine renders into requests; webhooks check
+    /// their signatures with them.
+    pub secrets: engine::activity::Secrets,
+    /// `WEFT_API_TOKEN`: when set, `/api` answers only requests that carry it.
+    pub api_token: Option<Arc<str>>,
 }
 
-/// The whole HTTP surface: `/api`, `/healthz`, and the SPA with a fallback to `index.html`.
+/// The whole HTTP surface: `/api` (behind the token, if any), `/hooks`, `/healthz`, and the
+/// SPA with a fallback to `index.html`.
 pub fn app(state: AppState, ui_dir: &Path) -> Router {
     let spa = ServeDir::new(ui_dir).fallback(ServeFile::new(ui_dir.join("index.html")));
+    let token = middleware::from_fn_with_state(state.clone(), api::auth::require_token);
     Router::new()
-        .nest("/api", api::router())
+        .nest("/api", api::router().layer(token))
+        .nest("/hooks", api::hooks::router())
         .route("/healthz", get(|| async { "ok" }))
         .fallback_service(spa)
         .layer(TraceLayer::new_for_http())
@@ -100,12 +110,24 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
     }
     let store = store::Store::open(&args.database).await?;
     let started = std::time::Instant::now();
-    let (engine, driver) =
-        engine::driver::Engine::start(store.clone(), engine::activity::Secrets::from_env()).await?;
+    let secrets = engine::activity::Secrets::from_env();
+    let (engine, driver) = engine::driver::Engine::start(store.clone(), secrets.clone()).await?;
     tracing::info!(elapsed = ?started.elapsed(), "engine resumed");
     let listener = TcpListener::bind(args.listen).await?;
-    tracing::info!(listen = %listener.local_addr()?, database = %args.database, "weft serving");
-    let router = app(AppState { store, engine }, &args.ui_dir);
+    let api_token: Option<Arc<str>> = args.api_token.filter(|t| !t.is_empty()).map(Into::into);
+    tracing::info!(
+        listen = %listener.local_addr()?,
+        database = %args.database,
+        api_token = if api_token.is_some() { "required" } else { "off" },
+        "weft serving"
+    );
+    let state = AppState {
+        store,
+        engine,
+        secrets,
+        api_token,
+    };
+    let router = app(state, &args.ui_dir);
     serve(listener, router, shutdown_signal()).await?;
     // The router (and its engine handles) are gone: the driver commits what it accepted and stops.
     if tokio::time::timeout(std::time::Duration::from_secs(10), driver)

@@ -14,6 +14,9 @@ pub enum Error {
     /// 400: the body is not what the endpoint reads.
     #[error("{0}")]
     BadRequest(String),
+    /// 401: a missing or wrong API token or webhook signature.
+    #[error("{0}")]
+    Unauthorized(String),
     /// 404
     #[error("{0}")]
     NotFound(String),
@@ -29,6 +32,10 @@ pub enum Error {
     /// 422 with the findings or failing paths in `details`.
     #[error("{message}")]
     Unprocessable { message: String, details: Value },
+    /// 503: the server is misconfigured for this request (e.g. a webhook secret is not set);
+    /// the message says what the operator must fix.
+    #[error("{0}")]
+    Unavailable(String),
     /// 500. Logged; the client sees only a generic message.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -38,11 +45,13 @@ impl Error {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Error::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Error::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Error::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Error::Unprocessable { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -55,6 +64,10 @@ impl IntoResponse for Error {
             Error::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 ("internal server error".to_owned(), None)
+            }
+            Error::Unavailable(message) => {
+                tracing::warn!(%message, "misconfigured");
+                (message, None)
             }
             Error::Unprocessable { message, details } => (message, Some(details)),
             other => (other.to_string(), None),

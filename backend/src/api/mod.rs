@@ -1,7 +1,9 @@
 //! The HTTP API of SPEC §3. **Architecture Invariant:** only this module knows HTTP and JSON
 //! shapes; handlers translate requests into engine and store calls.
 
+pub mod auth;
 pub mod error;
+pub mod hooks;
 pub mod json;
 mod runs;
 mod tasks;

@@ -1,10 +1,12 @@
 //! The API integration suite: the real `weft` binary over real HTTP against a real SQLite
 //! file. One binary (matklad, "delete cargo integration tests"); each module covers one area.
 
+mod auth;
 mod bad_input;
 mod cli;
 mod crash;
 mod helpers;
+mod hooks;
 mod runs;
 mod tasks;
 mod worker;

@@ -1,0 +1,114 @@
+//! Webhook triggers (SPEC §3, `POST /hooks/{name}`): another service starts a run by posting
+//! JSON, as with n8n's webhook node. They live outside `/api` so senders need no API token;
+//! instead a definition that names a secret only accepts deliveries signed with it.
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::{Json, Router};
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use shared::model::WebhookTrigger;
+
+use super::error::Error;
+use super::json::{self, Params};
+use super::runs::start_run;
+use crate::AppState;
+use crate::engine::activity::Secrets;
+
+/// Carries `sha256=<hex HMAC-SHA256 of the raw body>`, keyed with the webhook's secret.
+const SIGNATURE: &str = "x-weft-signature";
+
+/// `/{name}`, nested under `/hooks`, with JSON errors for every other path and method.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/{name}", post(trigger_workflow))
+        .fallback(|| async { Error::NotFound("no such webhook".to_owned()) })
+        .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(json::MAX_BODY))
+}
+
+/// Starts a run of the latest version of `name` with the body as its input → `202 {"run_id"}`.
+/// The `Idempotency-Key` header becomes the run id, so a redelivery starts nothing new.
+async fn trigger_workflow(
+    State(app): State<AppState>,
+    Params(name): Params<String>,
+    headers: HeaderMap,
+    req: Request,
+) -> Result<(StatusCode, Json<Value>), Error> {
+    let hook = webhook(&app, &name).await?;
+    let body = json::raw(req, &app).await?;
+    if let Some(secret) = &hook.secret {
+        verify_signature(&app.secrets, secret, &headers, &body)?;
+    }
+    let input: Value = json::parse(&body)?;
+    let run_id = headers
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str()
+                .map(|s| s.trim().to_owned())
+                .map_err(|_| Error::BadRequest("Idempotency-Key must be ASCII".into()))
+        })
+        .transpose()?;
+    let (_, Json(run)) = start_run(&app, &name, input, run_id).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "run_id": run["run_id"] })),
+    ))
+}
+
+/// The webhook trigger of the latest, unarchived version of `name`. A workflow without one
+/// has no webhook, as in n8n: 404.
+async fn webhook(app: &AppState, name: &str) -> Result<WebhookTrigger, Error> {
+    let not_found = || Error::NotFound(format!("workflow `{name}` not found"));
+    let stored = app
+        .store
+        .workflow(name, None)
+        .await?
+        .filter(|w| !w.archived)
+        .ok_or_else(not_found)?;
+    let plan = app
+        .engine
+        .plans
+        .get(name, stored.version)
+        .await?
+        .ok_or_else(not_found)?;
+    plan.workflow
+        .triggers
+        .as_ref()
+        .and_then(|t| t.webhook.clone())
+        .ok_or_else(|| Error::NotFound(format!("workflow `{name}` has no webhook trigger")))
+}
+
+/// Checks `X-Weft-Signature` against the HMAC-SHA256 of `body` keyed with `WEFT_SECRET_<secret>`,
+/// in constant time. A secret the server does not have is the operator's mistake: 503.
+fn verify_signature(
+    secrets: &Secrets,
+    secret: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), Error> {
+    let key = secrets.get(secret).filter(|k| !k.is_empty()).ok_or_else(|| {
+        Error::Unavailable(format!(
+            "this webhook is signed with the server's environment variable WEFT_SECRET_{secret}, \
+             which is not set"
+        ))
+    })?;
+    let header = headers.get(SIGNATURE).ok_or_else(|| {
+        Error::Unauthorized(
+            "missing X-Weft-Signature: sha256=<hex HMAC-SHA256 of the body>".to_owned(),
+        )
+    })?;
+    let wrong = || Error::Unauthorized("X-Weft-Signature does not match the body".to_owned());
+    let given = header
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().strip_prefix("sha256="))
+        .and_then(|hex| hex::decode(hex).ok())
+        .ok_or_else(wrong)?;
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(body);
+    mac.verify_slice(&given).map_err(|_| wrong())
+}
