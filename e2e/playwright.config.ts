@@ -5,6 +5,9 @@ import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 
 const PORT = 18080;
+/** A second server that requires `Authorization: Bearer ${API_TOKEN}` on `/api`. */
+export const TOKEN_PORT = 18081;
+export const API_TOKEN = 'e2e-token';
 const root = path.resolve(__dirname, '..');
 
 // Workers re-read this file; the environment carries the main process's choice to them
@@ -41,19 +44,30 @@ export default defineConfig({
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
   },
-  webServer: {
+  webServer: [
+    // No token, whatever the shell that started the suite has.
+    server(PORT, database, { WEFT_API_TOKEN: '' }),
+    // The same program with an API token, for token.spec.ts.
+    server(TOKEN_PORT, `${database}.token.db`, { WEFT_API_TOKEN: API_TOKEN }),
+  ],
+});
+
+/** `weft serve` on `port` with a fresh SQLite file, hosting the built SPA. */
+function server(port: number, db: string, env: Record<string, string>) {
+  return {
     command: [
       `'${path.join(root, 'target/debug/weft')}' serve`,
-      `--listen 127.0.0.1:${PORT}`,
-      `--database 'sqlite://${database}?mode=rwc'`,
+      `--listen 127.0.0.1:${port}`,
+      `--database 'sqlite://${db}?mode=rwc'`,
       `--ui-dir '${path.join(root, 'frontend/dist')}'`,
     ].join(' '),
     cwd: root,
-    url: `http://127.0.0.1:${PORT}/healthz`,
+    env,
+    url: `http://127.0.0.1:${port}/healthz`,
     // A server left over on the port would be testing old code: fail instead.
     reuseExistingServer: false,
     timeout: 60_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-  },
-});
+    stdout: 'pipe' as const,
+    stderr: 'pipe' as const,
+  };
+}

@@ -3,8 +3,17 @@
 //! Every call returns the endpoint's response type or an [`ApiErrorBody`]: the server's own
 //! error body for a non-2xx status, or one made up here for a failure that never reached it
 //! (network, unreadable body). Pages thus handle a single error shape.
+//!
+//! A server started with `WEFT_API_TOKEN` answers 401 until a call carries the token. Then
+//! the client asks the person for it once (through [`token_request`], which
+//! `components::token_prompt` shows), keeps it in `sessionStorage` for the browser session,
+//! and sends the call again, so pages never see the 401 unless the person cancels.
 
-use gloo_net::http::{Request, Response};
+use std::cell::RefCell;
+
+use futures_channel::oneshot;
+use gloo_net::http::{Request, RequestBuilder, Response};
+use leptos::prelude::{ArcRwSignal, Set};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -23,14 +32,45 @@ where
     B: Serialize + ?Sized,
     T: DeserializeOwned,
 {
-    let request = Request::post(url)
-        .json(body)
-        .map_err(|e| local_error("request_body", e))?;
-    let response = request
-        .send()
-        .await
-        .map_err(|e| local_error("network", e))?;
+    let response = send(|token| with_token(Request::post(url), token).json(body)).await?;
     into_json(response).await
+}
+
+/// Sends the request `build` makes with the session's token. On a 401 it asks for a token
+/// and sends it again; when the person cancels, the 401 is the answer.
+async fn send(
+    build: impl Fn(Option<&str>) -> std::result::Result<Request, gloo_net::Error>,
+) -> Result<Response> {
+    loop {
+        let token = session_token();
+        let request = build(token.as_deref()).map_err(|e| local_error("request_body", e))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| local_error("network", e))?;
+        if response.status() != 401 {
+            return Ok(response);
+        }
+        // Another call may have been given a new token while this one was in flight.
+        if session_token() != token {
+            continue;
+        }
+        let why = if token.is_some() {
+            TokenRequest::Rejected
+        } else {
+            TokenRequest::Missing
+        };
+        if !ask_for_token(why).await {
+            return Ok(response);
+        }
+    }
+}
+
+fn with_token(builder: RequestBuilder, token: Option<&str>) -> RequestBuilder {
+    match token {
+        Some(token) => builder.header("Authorization", &format!("Bearer {token}")),
+        None => builder,
+    }
 }
 
 /// Reads a 2xx body as `T`; turns any other status into the server's [`ApiErrorBody`].
@@ -64,4 +104,67 @@ fn local_error(code: &str, message: impl ToString) -> ApiErrorBody {
             details: None,
         },
     }
+}
+
+/// Why the UI is asking for the API token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRequest {
+    /// The server wants a token and this session has none.
+    Missing,
+    /// The server refused the session's token (wrong, or changed since).
+    Rejected,
+}
+
+/// The `sessionStorage` key: the token lasts as long as the tab, not across browser restarts.
+const TOKEN_KEY: &str = "weft.api_token";
+
+thread_local! {
+    /// The session's token, read from `sessionStorage` once; also kept here where storage is
+    /// unavailable (some private modes).
+    static TOKEN: RefCell<Option<String>> = RefCell::new(read_session_storage());
+    /// `Some` while a call waits for the person to give a token; the prompt shows it.
+    static REQUEST: ArcRwSignal<Option<TokenRequest>> = ArcRwSignal::new(None);
+    /// The calls waiting for the answer; told `true` to send again, `false` to give up.
+    static WAITING: RefCell<Vec<oneshot::Sender<bool>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Whether (and why) the token prompt should be shown.
+pub fn token_request() -> ArcRwSignal<Option<TokenRequest>> {
+    REQUEST.with(Clone::clone)
+}
+
+/// The prompt's answer: `Some(token)` is kept for the session and every waiting call is sent
+/// again with it; `None` (cancel) lets them return their 401.
+pub fn answer_token_request(token: Option<String>) {
+    if let Some(token) = &token {
+        if let Some(storage) = session_storage() {
+            // Storage full or denied: the in-memory copy still serves this page.
+            let _ = storage.set_item(TOKEN_KEY, token);
+        }
+        TOKEN.with(|t| *t.borrow_mut() = Some(token.clone()));
+    }
+    REQUEST.with(|r| r.set(None));
+    for waiting in WAITING.with(RefCell::take) {
+        let _ = waiting.send(token.is_some());
+    }
+}
+
+/// Shows the prompt (once, however many calls are waiting) and waits for its answer.
+async fn ask_for_token(why: TokenRequest) -> bool {
+    let (tx, rx) = oneshot::channel();
+    WAITING.with(|w| w.borrow_mut().push(tx));
+    REQUEST.with(|r| r.set(Some(why)));
+    rx.await.unwrap_or(false)
+}
+
+fn session_token() -> Option<String> {
+    TOKEN.with(|t| t.borrow().clone())
+}
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+fn read_session_storage() -> Option<String> {
+    session_storage()?.get_item(TOKEN_KEY).ok().flatten()
 }

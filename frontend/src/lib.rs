@@ -5,10 +5,12 @@
 //!
 //! # Layout
 //! - [`App`]: the shell (top bar) and the router.
-//! - [`api`]: the typed HTTP client.
+//! - [`api`]: the typed HTTP client (and the API token it asks for on a 401).
+//! - [`components`]: UI shared across pages; [`components::token_prompt`] asks for the token.
 //! - [`pages`]: one module per route, and [`pages::Page`] for links.
 
 pub mod api;
+pub mod components;
 pub mod pages;
 
 use leptos::prelude::*;
@@ -36,6 +38,7 @@ pub fn App() -> impl IntoView {
                     />
                 </Routes>
             </main>
+            <components::token_prompt::TokenPrompt />
         </Router>
     }
 }

@@ -1,0 +1,3 @@
+//! Pieces of UI used by more than one page, or by the shell around every page.
+
+pub mod token_prompt;
