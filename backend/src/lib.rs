@@ -14,6 +14,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod metrics;
 pub mod store;
 
 use std::future::Future;
@@ -21,6 +22,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Router, middleware};
 use tokio::net::TcpListener;
@@ -49,7 +51,12 @@ pub fn app(state: AppState, ui_dir: &Path) -> Router {
     Router::new()
         .nest("/api", api::router().layer(token))
         .nest("/hooks", api::hooks::router())
+        .layer(middleware::from_fn(api::deadline))
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/metrics",
+            get(|State(app): State<AppState>| async move { metrics::render(&app.engine.tasks) }),
+        )
         .fallback_service(spa)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -108,6 +115,7 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
             args.database
         );
     }
+    metrics::handle();
     let store = store::Store::open(&args.database).await?;
     let started = std::time::Instant::now();
     let secrets = engine::activity::Secrets::from_env();

@@ -17,6 +17,26 @@ use axum::routing::{get, post, put};
 use crate::AppState;
 use error::Error;
 
+/// No API call runs longer than this; a poll waits at most 30 s and a stream's response
+/// starts at once (its body is not limited).
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(45);
+
+/// The request timeout of `/api` and `/hooks`: a JSON 503 when a handler takes too long.
+pub async fn deadline(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => Error::Unavailable(format!(
+            "the request took longer than {} s",
+            REQUEST_TIMEOUT.as_secs()
+        ))
+        .into_response(),
+    }
+}
+
 /// Everything under `/api`, with a JSON 404 for paths it does not serve.
 pub fn router() -> Router<AppState> {
     Router::new()

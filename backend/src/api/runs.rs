@@ -222,8 +222,10 @@ pub(super) async fn stream_run(
         .unwrap_or(0);
     // Subscribe before reading the history so nothing falls between the two.
     let mut live = app.engine.published.subscribe();
+    let gauge = crate::metrics::SseClient::open();
     let store = app.store.clone();
     let stream = async_stream::stream! {
+        let _gauge = gauge;
         let mut sent = last;
         let mut finished = false;
         let history = store.events(&id, sent).await.unwrap_or_default();

@@ -486,7 +486,9 @@ impl Driver {
             .filter_map(|id| self.runs.get(id))
             .map(run_row)
             .collect();
+        let started = std::time::Instant::now();
         let committed = self.store.commit(&round.batch).await;
+        crate::metrics::commit(round.batch.events.len(), started.elapsed().as_secs_f64());
         if let Err(e) = &committed {
             tracing::error!(error = %e, "group commit failed; the round's commands are refused");
             for id in &touched {
@@ -517,17 +519,20 @@ impl Driver {
         for (run, r) in round.batch.events {
             by_run.entry(run).or_default().push(r);
         }
-        if self.published.receiver_count() > 0 {
-            for (run_id, events) in by_run {
-                if let Some(s) = self.runs.get(&run_id) {
-                    let c = Committed {
-                        run_id,
-                        workflow: s.plan.workflow.name.clone(),
-                        status: s.status.as_str().to_owned(),
-                        events,
-                    };
-                    let _ = self.published.send(Arc::new(c));
-                }
+        let listening = self.published.receiver_count() > 0;
+        for (run_id, events) in by_run {
+            let Some(s) = self.runs.get(&run_id) else {
+                continue;
+            };
+            crate::metrics::record(s, &events);
+            if listening {
+                let c = Committed {
+                    run_id,
+                    workflow: s.plan.workflow.name.clone(),
+                    status: s.status.as_str().to_owned(),
+                    events,
+                };
+                let _ = self.published.send(Arc::new(c));
             }
         }
         for (run_id, fx) in round.perform {

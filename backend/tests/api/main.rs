@@ -7,6 +7,7 @@ mod cli;
 mod crash;
 mod helpers;
 mod hooks;
+mod ops;
 mod runs;
 mod tasks;
 mod worker;
