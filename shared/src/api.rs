@@ -7,6 +7,7 @@ use crate::validate::Diagnostic;
 
 /// `POST /api/validate` → 200.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ValidateResponse {
     pub valid: bool,
     pub diagnostics: Vec<Diagnostic>,
@@ -14,11 +15,13 @@ pub struct ValidateResponse {
 
 /// Every error response: `{"error": {"code", "message", "details"?}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiErrorBody {
     pub error: ApiError,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     pub code: String,
     pub message: String,

@@ -16,6 +16,7 @@ use crate::model::{DurationText, Node, NodeKind, RetryPolicy, Workflow};
 use crate::template;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Error,
@@ -24,6 +25,7 @@ pub enum Severity {
 
 /// One finding about a definition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Diagnostic {
     pub severity: Severity,
     /// Stable, snake_case; see the `code` constants in this module's tests.

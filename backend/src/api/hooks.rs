@@ -4,12 +4,14 @@
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
 use axum::{Json, Router};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
+use shared::api::ApiErrorBody;
 use shared::model::WebhookTrigger;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::Error;
 use super::json::{self, Params};
@@ -22,15 +24,45 @@ const SIGNATURE: &str = "x-weft-signature";
 
 /// `/{name}`, nested under `/hooks`, with JSON errors for every other path and method.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/{name}", post(trigger_workflow))
+    let (router, _) = routes().split_for_parts();
+    router
         .fallback(|| async { Error::NotFound("no such webhook".to_owned()) })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(json::MAX_BODY))
 }
 
-/// Starts a run of the latest version of `name` with the body as its input → `202 {"run_id"}`.
-/// The `Idempotency-Key` header becomes the run id, so a redelivery starts nothing new.
+/// The routes with their OpenAPI paths, relative to `/hooks`: [`router`] serves them and
+/// `GET /api/openapi.json` documents them.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default().routes(routes!(trigger_workflow))
+}
+
+/// Start a run from a webhook delivery
+///
+/// Starts a run of the latest version of `name` with the body as its input. The
+/// `Idempotency-Key` header becomes the run id, so a redelivery starts nothing new. Needs no
+/// API token; a definition that names a webhook secret only accepts deliveries signed with it.
+#[utoipa::path(
+    post,
+    path = "/{name}",
+    tag = "hooks",
+    params(
+        ("name" = String, Path, description = "The workflow's name; its definition must have a webhook trigger"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Becomes the `run_id` (1-128 characters of `[A-Za-z0-9-_.:]`)"),
+        ("X-Weft-Signature" = Option<String>, Header, description = "`sha256=<hex HMAC-SHA256 of the raw body>`, keyed with `WEFT_SECRET_<SECRET>`; required when the trigger names a secret"),
+    ),
+    request_body(content = Option<Value>, description = "Any JSON: the run's input (an empty body is `{}`)"),
+    responses(
+        (status = 202, description = "`{run_id}`, of a new run or of the one with this `Idempotency-Key` and input", body = Object),
+        (status = 400, description = "The body is not JSON, or a malformed `Idempotency-Key`", body = ApiErrorBody),
+        (status = 401, description = "The signature is missing or does not match the body", body = ApiErrorBody),
+        (status = 404, description = "No such workflow, it is archived, or it has no webhook trigger", body = ApiErrorBody),
+        (status = 409, description = "A run with this `Idempotency-Key` exists with a different input", body = ApiErrorBody),
+        (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
+        (status = 422, description = "The input does not match the workflow's `input_schema`", body = ApiErrorBody),
+        (status = 503, description = "The trigger's secret is not set on the server (`WEFT_SECRET_<SECRET>`)", body = ApiErrorBody),
+    ),
+)]
 async fn trigger_workflow(
     State(app): State<AppState>,
     Params(name): Params<String>,

@@ -1,18 +1,23 @@
 //! The HTTP API of SPEC §3. **Architecture Invariant:** only this module knows HTTP and JSON
 //! shapes; handlers translate requests into engine and store calls.
+//!
+//! Each route is registered together with its `#[utoipa::path]` doc, so `GET /api/openapi.json`
+//! ([`openapi`]) documents every route the router serves.
 
 pub mod auth;
 pub mod error;
 pub mod hooks;
 pub mod json;
+mod openapi;
 mod runs;
 mod tasks;
 mod validate;
 mod workflows;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::{Extension, Router};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use error::Error;
@@ -37,34 +42,35 @@ pub async fn deadline(
     }
 }
 
-/// Everything under `/api`, with a JSON 404 for paths it does not serve.
+/// Everything under `/api`, with a JSON 404 for paths it does not serve and a JSON 405 for
+/// methods a path does not take. Paths are relative to `/api`, where `crate::app` nests it.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/validate", post(validate::validate_definition))
-        .route("/workflows", get(workflows::list_workflows))
-        .route(
-            "/workflows/{name}",
-            put(workflows::save_workflow)
-                .get(workflows::get_workflow)
-                .delete(workflows::archive_workflow),
-        )
-        .route(
-            "/workflows/{name}/versions/{version}",
-            get(workflows::get_workflow_version),
-        )
-        .route("/workflows/{name}/runs", post(runs::create_run))
-        .route("/runs", get(runs::list_runs))
-        .route("/runs/{id}", get(runs::get_run))
-        .route("/runs/{id}/events", get(runs::run_events))
-        .route("/runs/{id}/stream", get(runs::stream_run))
-        .route("/runs/{id}/approvals/{node}", post(runs::decide_approval))
-        .route("/runs/{id}/signals/{name}", post(runs::send_signal))
-        .route("/runs/{id}/cancel", post(runs::cancel_run))
-        .route("/queues/{queue}/poll", post(tasks::poll_queue))
-        .route("/tasks/{token}/complete", post(tasks::complete_task))
-        .route("/tasks/{token}/fail", post(tasks::fail_task))
-        .route("/tasks/{token}/heartbeat", post(tasks::heartbeat_task))
+    let (router, api) = OpenApiRouter::default()
+        .routes(routes!(validate::validate_definition))
+        .routes(routes!(workflows::list_workflows))
+        .routes(routes!(
+            workflows::save_workflow,
+            workflows::get_workflow,
+            workflows::archive_workflow
+        ))
+        .routes(routes!(workflows::get_workflow_version))
+        .routes(routes!(runs::create_run))
+        .routes(routes!(runs::list_runs))
+        .routes(routes!(runs::get_run))
+        .routes(routes!(runs::run_events))
+        .routes(routes!(runs::stream_run))
+        .routes(routes!(runs::decide_approval))
+        .routes(routes!(runs::send_signal))
+        .routes(routes!(runs::cancel_run))
+        .routes(routes!(tasks::poll_queue))
+        .routes(routes!(tasks::complete_task))
+        .routes(routes!(tasks::fail_task))
+        .routes(routes!(tasks::heartbeat_task))
+        .routes(routes!(openapi::openapi_json))
+        .split_for_parts();
+    router
         .fallback(|| async { Error::NotFound("no such API endpoint".to_owned()) })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(json::MAX_BODY))
+        .layer(Extension(openapi::Document::new(api)))
 }

@@ -11,6 +11,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::stream::Stream;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use shared::api::ApiErrorBody;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::error::Error;
@@ -40,11 +41,14 @@ impl From<driver::Error> for Error {
     }
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/workflows/{name}/runs`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct StartRun {
+    /// The run's input, checked against the workflow's `input_schema`; default `null`.
     #[serde(default)]
     input: Value,
+    /// Makes the start idempotent: 1-128 characters of `[A-Za-z0-9-_.:]`. Default: a new UUIDv7.
     run_id: Option<String>,
 }
 
@@ -100,6 +104,26 @@ pub(crate) async fn start_run(
     })
 }
 
+/// Start a run of a workflow's latest version
+///
+/// Idempotent by `run_id`: the same id and input return the existing run (`200`); the same id
+/// with another input is a `409`.
+#[utoipa::path(
+    post,
+    path = "/workflows/{name}/runs",
+    tag = "runs",
+    params(("name" = String, Path, description = "The workflow's name")),
+    request_body = Option<StartRun>,
+    responses(
+        (status = 201, description = "A new run: `{id, run_id, workflow, version, status, input, output, error, created_at, updated_at}`", body = Object),
+        (status = 200, description = "The run that already has this `run_id` and input", body = Object),
+        (status = 400, description = "Malformed JSON, an unknown field, or a malformed `run_id`", body = ApiErrorBody),
+        (status = 404, description = "No such workflow, or it is archived", body = ApiErrorBody),
+        (status = 409, description = "A run with this `run_id` exists with a different input", body = ApiErrorBody),
+        (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
+        (status = 422, description = "The input does not match the workflow's `input_schema`; `details.errors` lists the failing paths", body = ApiErrorBody),
+    ),
+)]
 pub(super) async fn create_run(
     State(app): State<AppState>,
     Params(name): Params<String>,
@@ -108,14 +132,31 @@ pub(super) async fn create_run(
     start_run(&app, &name, req.input, req.run_id).await
 }
 
-#[derive(Deserialize)]
+/// The filters and page of `GET /api/runs`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ListQuery {
+    /// Only runs of this workflow.
     workflow: Option<String>,
+    /// Only runs with this status: `running`, `completed`, `failed` or `cancelled`.
     status: Option<String>,
+    /// Page size, 1-500 (default 50).
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
+/// List runs, newest first
+#[utoipa::path(
+    get,
+    path = "/runs",
+    tag = "runs",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "`{runs: [...], next_cursor}`, each run `{id, run_id, workflow, version, status, input, output, error, created_at, updated_at}`; `next_cursor` is null on the last page", body = Object),
+        (status = 400, description = "An unknown status, a malformed cursor or limit", body = ApiErrorBody),
+    ),
+)]
 pub(super) async fn list_runs(
     State(app): State<AppState>,
     Filter(q): Filter<ListQuery>,
@@ -167,6 +208,17 @@ async fn load(app: &AppState, id: &str) -> Result<(RunRow, RunState), Error> {
     Ok((row, state))
 }
 
+/// Get a run with the state of each node
+#[utoipa::path(
+    get,
+    path = "/runs/{id}",
+    tag = "runs",
+    params(("id" = String, Path, description = "The run's id")),
+    responses(
+        (status = 200, description = "The run's row plus `nodes`: `{<node id>: {status, type, attempts, output, error, started_at, finished_at, due_at, prompt}}` and `cancelling`", body = Object),
+        (status = 404, description = "No such run", body = ApiErrorBody),
+    ),
+)]
 pub(super) async fn get_run(
     State(app): State<AppState>,
     Params(id): Params<String>,
@@ -192,6 +244,17 @@ fn event_json(r: &Recorded) -> Value {
     json!({"seq": r.seq, "type": ty, "node": node, "at": r.at, "data": data})
 }
 
+/// Get a run's whole event history, in order
+#[utoipa::path(
+    get,
+    path = "/runs/{id}/events",
+    tag = "runs",
+    params(("id" = String, Path, description = "The run's id")),
+    responses(
+        (status = 200, description = "`{events: [{seq, type, node, at, data}]}`", body = Object),
+        (status = 404, description = "No such run", body = ApiErrorBody),
+    ),
+)]
 pub(super) async fn run_events(
     State(app): State<AppState>,
     Params(id): Params<String>,
@@ -205,8 +268,25 @@ pub(super) async fn run_events(
     ))
 }
 
-/// `GET /api/runs/{id}/stream`: the history after `Last-Event-ID`, then live events. Each
-/// SSE event's id is its `seq`, so a reconnecting client resumes exactly where it was.
+/// Stream a run's events (Server-Sent Events)
+///
+/// The history after `Last-Event-ID`, then live events, until the run's final event. Each SSE
+/// event (`event: run_event`) has its `seq` as id and the event JSON as data, so a
+/// reconnecting client resumes exactly where it was.
+#[utoipa::path(
+    get,
+    path = "/runs/{id}/stream",
+    tag = "runs",
+    params(
+        ("id" = String, Path, description = "The run's id"),
+        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this `seq`"),
+        ("access_token" = Option<String>, Query, description = "The API token, for clients that cannot send headers (a browser's `EventSource`); this route only"),
+    ),
+    responses(
+        (status = 200, description = "`text/event-stream` of `{seq, type, node, at, data}` events", content_type = "text/event-stream", body = String),
+        (status = 404, description = "No such run", body = ApiErrorBody),
+    ),
+)]
 pub(super) async fn stream_run(
     State(app): State<AppState>,
     Params(id): Params<String>,
@@ -273,13 +353,32 @@ fn sse(r: &Recorded) -> SseEvent {
         .data(event_json(r).to_string())
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/runs/{id}/approvals/{node}`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Decision {
+    /// `approve` or `reject`.
+    #[schema(examples("approve"))]
     decision: String,
+    /// Kept in the history with the decision.
     comment: Option<String>,
 }
 
+/// Approve or reject an approval node that is waiting
+#[utoipa::path(
+    post,
+    path = "/runs/{id}/approvals/{node}",
+    tag = "runs",
+    params(("id" = String, Path, description = "The run's id"), ("node" = String, Path, description = "The approval node's id")),
+    request_body = Decision,
+    responses(
+        (status = 200, description = "`{run_id, node, decision}`", body = Object),
+        (status = 400, description = "Malformed JSON, or a decision other than `approve`/`reject`", body = ApiErrorBody),
+        (status = 404, description = "No such run, or no such node in its workflow", body = ApiErrorBody),
+        (status = 409, description = "The node is not waiting for a decision", body = ApiErrorBody),
+        (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
+    ),
+)]
 pub(super) async fn decide_approval(
     State(app): State<AppState>,
     Params((id, node)): Params<(String, String)>,
@@ -309,13 +408,33 @@ pub(super) async fn decide_approval(
     ))
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/runs/{id}/signals/{name}`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SignalBody {
+    /// The waiting `signal` node's output; default `null`.
     #[serde(default)]
     payload: Value,
 }
 
+/// Send a signal to a run
+///
+/// Recorded in the run's history; a `signal` node waiting for this name completes with the
+/// payload as its output.
+#[utoipa::path(
+    post,
+    path = "/runs/{id}/signals/{name}",
+    tag = "runs",
+    params(("id" = String, Path, description = "The run's id"), ("name" = String, Path, description = "The signal's name, as a `signal` node names it")),
+    request_body = Option<SignalBody>,
+    responses(
+        (status = 200, description = "`{run_id, signal}`", body = Object),
+        (status = 400, description = "Malformed JSON or an unknown field", body = ApiErrorBody),
+        (status = 404, description = "No such run", body = ApiErrorBody),
+        (status = 409, description = "The run has already finished", body = ApiErrorBody),
+        (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
+    ),
+)]
 pub(super) async fn send_signal(
     State(app): State<AppState>,
     Params((id, name)): Params<(String, String)>,
@@ -333,12 +452,31 @@ pub(super) async fn send_signal(
     Ok(Json(json!({ "run_id": id, "signal": name })))
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/runs/{id}/cancel`; an empty body is `{}`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CancelBody {
+    /// Kept in the history.
     reason: Option<String>,
 }
 
+/// Cancel a run
+///
+/// Runs its `on_cancel` path, if any, before it ends as `cancelled`.
+#[utoipa::path(
+    post,
+    path = "/runs/{id}/cancel",
+    tag = "runs",
+    params(("id" = String, Path, description = "The run's id")),
+    request_body = Option<CancelBody>,
+    responses(
+        (status = 200, description = "`{run_id, cancelled: true}`", body = Object),
+        (status = 400, description = "Malformed JSON or an unknown field", body = ApiErrorBody),
+        (status = 404, description = "No such run", body = ApiErrorBody),
+        (status = 409, description = "The run has already finished or is being cancelled", body = ApiErrorBody),
+        (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
+    ),
+)]
 pub(super) async fn cancel_run(
     State(app): State<AppState>,
     Params(id): Params<String>,

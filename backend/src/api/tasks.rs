@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use shared::api::ApiErrorBody;
 
 use super::error::Error;
 use super::json::{Body, Params};
@@ -27,14 +28,32 @@ impl From<tasks::Error> for Error {
     }
 }
 
-#[derive(Deserialize, Default)]
+/// The body of `POST /api/queues/{queue}/poll`; an empty body is `{}`.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PollBody {
     /// How long to wait for a task, at most 30 s (the default).
+    #[schema(examples("10s"))]
     wait: Option<String>,
 }
 
-/// `POST /api/queues/{queue}/poll` → 200 with a task, or 204 when none came in time.
+/// Long-poll a task queue for a task
+///
+/// Answers as soon as a task is enqueued: `200` with the task, or `204` when none came within
+/// `wait`.
+#[utoipa::path(
+    post,
+    path = "/queues/{queue}/poll",
+    tag = "tasks",
+    params(("queue" = String, Path, description = "The queue a `task` node names")),
+    request_body = Option<PollBody>,
+    responses(
+        (status = 200, description = "A task: `{task_token, run_id, node, activity, input, attempt, enqueued_at}`", body = Object),
+        (status = 204, description = "No task came within `wait`"),
+        (status = 400, description = "Malformed JSON or a malformed `wait`", body = ApiErrorBody),
+        (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
+    ),
+)]
 pub(super) async fn poll_queue(
     State(app): State<AppState>,
     Params(queue): Params<String>,
@@ -56,13 +75,29 @@ pub(super) async fn poll_queue(
     })
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/tasks/{token}/complete`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CompleteBody {
+    /// The node's output; default `null`.
     #[serde(default)]
     output: Value,
 }
 
+/// Complete a task with its output
+#[utoipa::path(
+    post,
+    path = "/tasks/{token}/complete",
+    tag = "tasks",
+    params(("token" = String, Path, description = "The `task_token` a poll returned")),
+    request_body = Option<CompleteBody>,
+    responses(
+        (status = 200, description = "`{run_id, node, attempt, status: completed}`", body = Object),
+        (status = 400, description = "Malformed JSON or an unknown field", body = ApiErrorBody),
+        (status = 409, description = "A stale token: the attempt timed out, lost its heartbeat or was cancelled", body = ApiErrorBody),
+        (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
+    ),
+)]
 pub(super) async fn complete_task(
     State(app): State<AppState>,
     Params(token): Params<String>,
@@ -74,14 +109,32 @@ pub(super) async fn complete_task(
     ))
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/tasks/{token}/fail`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct FailBody {
+    /// What went wrong; kept in the history.
     error: String,
     /// Default true: the retry policy decides.
     retryable: Option<bool>,
 }
 
+/// Fail a task
+///
+/// A retryable failure is retried by the node's retry policy; otherwise the node fails.
+#[utoipa::path(
+    post,
+    path = "/tasks/{token}/fail",
+    tag = "tasks",
+    params(("token" = String, Path, description = "The `task_token` a poll returned")),
+    request_body = FailBody,
+    responses(
+        (status = 200, description = "`{run_id, node, attempt, status: failed}`", body = Object),
+        (status = 400, description = "Malformed JSON, a missing `error` or an unknown field", body = ApiErrorBody),
+        (status = 409, description = "A stale token: the attempt timed out, lost its heartbeat or was cancelled", body = ApiErrorBody),
+        (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
+    ),
+)]
 pub(super) async fn fail_task(
     State(app): State<AppState>,
     Params(token): Params<String>,
@@ -97,6 +150,20 @@ pub(super) async fn fail_task(
     ))
 }
 
+/// Heartbeat a task, so its `heartbeat_timeout` starts over
+#[utoipa::path(
+    post,
+    path = "/tasks/{token}/heartbeat",
+    tag = "tasks",
+    params(("token" = String, Path, description = "The `task_token` a poll returned")),
+    request_body(content = Option<Value>, description = "Any JSON, e.g. progress details; nothing of it is kept"),
+    responses(
+        (status = 200, description = "`{ok: true}`", body = Object),
+        (status = 400, description = "Malformed JSON", body = ApiErrorBody),
+        (status = 409, description = "A stale token: the attempt timed out, lost its heartbeat or was cancelled", body = ApiErrorBody),
+        (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
+    ),
+)]
 pub(super) async fn heartbeat_task(
     State(app): State<AppState>,
     Params(token): Params<String>,

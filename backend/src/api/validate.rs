@@ -2,12 +2,27 @@
 
 use axum::Json;
 use serde_json::Value;
-use shared::api::ValidateResponse;
+use shared::api::{ApiErrorBody, ValidateResponse};
 use shared::validate::{is_valid, parse_and_validate};
 
 use super::error::Error;
 use super::json::Body;
 
+/// Validate a definition without saving it
+///
+/// Runs the same validator as `PUT /api/workflows/{name}` and the designer, and reports every
+/// finding. An invalid definition is still a `200` with `"valid": false`.
+#[utoipa::path(
+    post,
+    path = "/validate",
+    tag = "workflows",
+    request_body(content = Object, description = "A workflow definition (`weft/v1`, SPEC §1)"),
+    responses(
+        (status = 200, description = "The findings; `valid` is false when any is an error", body = ValidateResponse),
+        (status = 400, description = "The body is not JSON", body = ApiErrorBody),
+        (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
+    ),
+)]
 pub(super) async fn validate_definition(
     Body(def): Body<Value>,
 ) -> Result<Json<ValidateResponse>, Error> {

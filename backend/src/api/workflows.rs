@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
+use shared::api::ApiErrorBody;
 use shared::validate::{is_valid, parse_and_validate, valid_workflow_name};
 
 use super::error::Error;
@@ -12,7 +13,25 @@ use crate::AppState;
 use crate::engine::driver::now_ms;
 use crate::store::StoredWorkflow;
 
-/// `PUT /api/workflows/{name}`: 201 for a new version, 200 when unchanged, 422 when invalid.
+/// Save a definition as a new version
+///
+/// `201` for a new version, `200` with the same version when the definition is unchanged,
+/// `422` with the validator's findings when it is invalid. The definition's `name`, if any,
+/// must be the one in the path.
+#[utoipa::path(
+    put,
+    path = "/workflows/{name}",
+    tag = "workflows",
+    params(("name" = String, Path, description = "The workflow's name")),
+    request_body(content = Object, description = "A workflow definition (`weft/v1`, SPEC §1)"),
+    responses(
+        (status = 201, description = "Saved as a new version: `{name, version, diagnostics}`", body = Object),
+        (status = 200, description = "Unchanged: the latest version, `{name, version, diagnostics}`", body = Object),
+        (status = 400, description = "Not JSON, not an object, a malformed name, or a `name` other than the path's", body = ApiErrorBody),
+        (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
+        (status = 422, description = "The definition is invalid; `details.diagnostics` lists every finding", body = ApiErrorBody),
+    ),
+)]
 pub(super) async fn save_workflow(
     State(app): State<AppState>,
     Params(name): Params<String>,
@@ -60,6 +79,17 @@ pub(super) async fn save_workflow(
     ))
 }
 
+/// List workflows
+///
+/// The latest version of every workflow that is not archived, with its last run.
+#[utoipa::path(
+    get,
+    path = "/workflows",
+    tag = "workflows",
+    responses(
+        (status = 200, description = "`{workflows: [{name, version, description, updated_at, last_run: {status, created_at}?}]}`", body = Object),
+    ),
+)]
 pub(super) async fn list_workflows(State(app): State<AppState>) -> Result<Json<Value>, Error> {
     let list = app.store.list_workflows().await?;
     let items: Vec<Value> = list
@@ -78,6 +108,17 @@ fn view(w: StoredWorkflow) -> Json<Value> {
     )
 }
 
+/// Get a workflow's latest version
+#[utoipa::path(
+    get,
+    path = "/workflows/{name}",
+    tag = "workflows",
+    params(("name" = String, Path, description = "The workflow's name")),
+    responses(
+        (status = 200, description = "`{name, version, archived, created_at, definition}`", body = Object),
+        (status = 404, description = "No such workflow, or it is archived", body = ApiErrorBody),
+    ),
+)]
 pub(super) async fn get_workflow(
     State(app): State<AppState>,
     Params(name): Params<String>,
@@ -88,6 +129,20 @@ pub(super) async fn get_workflow(
     }
 }
 
+/// Get one version of a workflow
+///
+/// Archived workflows keep their versions, so runs pinned to them stay readable.
+#[utoipa::path(
+    get,
+    path = "/workflows/{name}/versions/{version}",
+    tag = "workflows",
+    params(("name" = String, Path, description = "The workflow's name"), ("version" = i64, Path, description = "The version number, from 1")),
+    responses(
+        (status = 200, description = "`{name, version, archived, created_at, definition}`", body = Object),
+        (status = 400, description = "The version is not an integer", body = ApiErrorBody),
+        (status = 404, description = "No such workflow or version", body = ApiErrorBody),
+    ),
+)]
 pub(super) async fn get_workflow_version(
     State(app): State<AppState>,
     Params((name, version)): Params<(String, i64)>,
@@ -100,6 +155,19 @@ pub(super) async fn get_workflow_version(
     }
 }
 
+/// Archive a workflow
+///
+/// It disappears from the list and can start no runs; its versions and runs stay.
+#[utoipa::path(
+    delete,
+    path = "/workflows/{name}",
+    tag = "workflows",
+    params(("name" = String, Path, description = "The workflow's name")),
+    responses(
+        (status = 200, description = "`{name, archived: true}`", body = Object),
+        (status = 404, description = "No such workflow", body = ApiErrorBody),
+    ),
+)]
 pub(super) async fn archive_workflow(
     State(app): State<AppState>,
     Params(name): Params<String>,

@@ -7,6 +7,7 @@ mod cli;
 mod crash;
 mod helpers;
 mod hooks;
+mod openapi;
 mod ops;
 mod runs;
 mod tasks;
