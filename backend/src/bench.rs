@@ -4,7 +4,8 @@
 //! W1: 200 concurrent runs × 10 `transform` steps, durable steps/s. W2: 200 runs × 10 `http`
 //! steps against a local service. L1: one 10-step run end to end, p50/p99 over 100 runs.
 //! M1: RSS with 10,000 runs waiting on an approval, then the time to approve them all.
-//! R1: restart recovery time with those 10,000 unfinished runs.
+//! R1: restart recovery time with those 10,000 unfinished runs. W3: 200 runs × 10 `task`
+//! steps done by 4 worker processes over HTTP, steps/s and queue-to-worker latency.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -221,6 +222,8 @@ pub async fn run(runs: usize) -> anyhow::Result<()> {
         n2 as f64 * 10.0 / secs
     );
 
+    w3(&c, &base).await?;
+
     // L1
     let mut lat = Vec::new();
     for i in 0..100 {
@@ -300,4 +303,101 @@ fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!("weft-bench-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
+}
+
+/// W3: 200 runs × 10 `task` steps done by 4 worker processes over HTTP (each this binary in
+/// `weft bench --worker-for URL` mode, with `SLOTS` concurrent poll loops).
+async fn w3(c: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    put(c, base, &chain("w3", |i| json!({"type": "task", "queue": "w3", "activity": format!("step{i}"), "input": {"n": "{{ input.n }}"}}))).await?;
+    let exe = std::env::current_exe()?;
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            tokio::process::Command::new(&exe)
+                .args(["bench", "--worker-for", base])
+                .stdout(std::process::Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+        })
+        .collect::<Result<_, _>>()?;
+    let n = 200;
+    let t = Instant::now();
+    let (c2, b2) = (c.clone(), base.to_owned());
+    fan(200, n, move |i| {
+        let (c, b) = (c2.clone(), b2.clone());
+        async move { start(&c, &b, "w3", json!({"n": i})).await.map(drop) }
+    })
+    .await?;
+    wait_all_finished(c, base, "w3").await?;
+    let secs = t.elapsed().as_secs_f64();
+    let mut waits: Vec<f64> = Vec::new();
+    for w in workers {
+        let out = w.wait_with_output().await?;
+        let line = String::from_utf8_lossy(&out.stdout);
+        let parsed: Vec<f64> = serde_json::from_str(line.trim()).unwrap_or_default();
+        waits.extend(parsed);
+    }
+    anyhow::ensure!(
+        waits.len() == n * 10,
+        "workers reported {} tasks, expected {}",
+        waits.len(),
+        n * 10
+    );
+    waits.sort_by(f64::total_cmp);
+    let p50 = waits[waits.len() / 2];
+    let p99 = waits[waits.len() * 99 / 100];
+    println!(
+        "W3  {n} runs × 10 task steps, 4 worker processes: {:.0} steps/s; queue-to-worker p50 {p50:.2} ms, p99 {p99:.2} ms",
+        n as f64 * 10.0 / secs
+    );
+    Ok(())
+}
+
+/// Concurrent tasks per W3 worker process: 4 × 50 = one per run, so a task waits for
+/// dispatch, not for a free slot.
+const SLOTS: usize = 50;
+
+/// A worker process for W3: `SLOTS` poll loops on queue `w3`, completing every task at once; exits
+/// after a second without work and prints each task's queue wait (ms) as a JSON array.
+pub async fn worker(base: &str) -> anyhow::Result<()> {
+    let c = reqwest::Client::new();
+    let waits: Arc<std::sync::Mutex<Vec<f64>>> = Arc::default();
+    let mut loops = Vec::new();
+    for _ in 0..SLOTS {
+        let (c, base, waits) = (c.clone(), base.to_owned(), waits.clone());
+        loops.push(tokio::spawn(async move {
+            let mut idle_since = Instant::now();
+            loop {
+                let r = c
+                    .post(format!("{base}/api/queues/w3/poll"))
+                    .json(&json!({"wait": "1s"}))
+                    .send()
+                    .await?;
+                if r.status() == reqwest::StatusCode::NO_CONTENT {
+                    if idle_since.elapsed() > Duration::from_secs(3) {
+                        return Ok::<(), anyhow::Error>(());
+                    }
+                    continue;
+                }
+                let task: Value = r.json().await?;
+                let now = crate::engine::driver::now_ms();
+                waits
+                    .lock()
+                    .expect("waits")
+                    .push((now - task["enqueued_at"].as_i64().unwrap_or(now)) as f64);
+                let token = task["task_token"].as_str().unwrap_or_default();
+                let done = c
+                    .post(format!("{base}/api/tasks/{token}/complete"))
+                    .json(&json!({"output": {"ok": true}}))
+                    .send()
+                    .await?;
+                anyhow::ensure!(done.status().is_success(), "complete: {}", done.status());
+                idle_since = Instant::now();
+            }
+        }));
+    }
+    for l in loops {
+        l.await??;
+    }
+    println!("{}", serde_json::to_string(&*waits.lock().expect("waits"))?);
+    Ok(())
 }

@@ -31,6 +31,9 @@ pub enum Command {
         /// Runs for W1 (each 10 steps).
         #[arg(long, default_value_t = 2000)]
         runs: usize,
+        /// Internal: be one of W3's worker processes against this server URL.
+        #[arg(long, hide = true)]
+        worker_for: Option<String>,
     },
 }
 

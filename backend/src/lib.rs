@@ -77,9 +77,13 @@ pub async fn serve(
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Validate { files } => cli::validate_files(&files),
-        Command::Bench { runs } => {
+        Command::Bench { runs, worker_for } => {
             let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
-            match rt.block_on(bench::run(runs)) {
+            let result = match worker_for {
+                Some(url) => rt.block_on(bench::worker(&url)),
+                None => rt.block_on(bench::run(runs)),
+            };
+            match result {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("bench failed: {e:#}");
