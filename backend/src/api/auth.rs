@@ -13,9 +13,9 @@ use subtle::ConstantTimeEq;
 use super::error::Error;
 use crate::AppState;
 
-/// The one route that also takes `?access_token=`: a browser's `EventSource` cannot send
-/// headers.
-const STREAM: &str = "/api/runs/{id}/stream";
+/// The routes that also take `?access_token=`: the SSE streams, since a browser's
+/// `EventSource` cannot send headers.
+const STREAMS: [&str; 2] = ["/api/runs/{id}/stream", "/api/runs/stream"];
 
 /// Lets a request through when no token is configured or it presents the right one;
 /// otherwise answers 401 with `WWW-Authenticate: Bearer`.
@@ -45,11 +45,11 @@ fn bearer(req: &Request) -> Option<String> {
         .then(|| token.trim().to_owned())
 }
 
-/// `?access_token=` on `GET` of the SSE stream, and nowhere else: tokens in URLs end up in
+/// `?access_token=` on `GET` of the SSE streams, and nowhere else: tokens in URLs end up in
 /// logs and browser history, so only the route that has no other way gets one.
 fn query_token(req: &Request) -> Option<String> {
     let matched = req.extensions().get::<MatchedPath>()?;
-    if req.method() != Method::GET || matched.as_str() != STREAM {
+    if req.method() != Method::GET || !STREAMS.contains(&matched.as_str()) {
         return None;
     }
     let Query(q) = Query::<AccessToken>::try_from_uri(req.uri()).ok()?;

@@ -59,6 +59,7 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(runs::get_run))
         .routes(routes!(runs::run_events))
         .routes(routes!(runs::stream_run))
+        .routes(routes!(runs::stream_runs))
         .routes(routes!(runs::decide_approval))
         .routes(routes!(runs::send_signal))
         .routes(routes!(runs::cancel_run))

@@ -354,6 +354,52 @@ fn sse(r: &Recorded) -> SseEvent {
 }
 
 /// The body of `POST /api/runs/{id}/approvals/{node}`.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub(super) struct FeedQuery {
+    /// Only runs of this workflow.
+    workflow: Option<String>,
+}
+
+/// `GET /api/runs/stream`: a live feed of run changes for the runs page. Each commit that
+/// touches a run sends its current `{id, workflow, status, updated_at, last_seq}` (event
+/// `run`); a client that falls behind gets `event: resync` and reloads the list.
+#[utoipa::path(
+    get,
+    path = "/runs/stream",
+    tag = "runs",
+    params(FeedQuery, ("access_token" = Option<String>, Query, description = "The API token, for clients that cannot send headers (a browser's `EventSource`)")),
+    responses((status = 200, description = "`text/event-stream`: `run` events `{id, workflow, status, updated_at, last_seq}`, and `resync` when events were dropped", content_type = "text/event-stream", body = String)),
+)]
+pub(super) async fn stream_runs(
+    State(app): State<AppState>,
+    Filter(q): Filter<FeedQuery>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let mut live = app.engine.published.subscribe();
+    let gauge = crate::metrics::SseClient::open();
+    let stream = async_stream::stream! {
+        let _gauge = gauge;
+        loop {
+            match live.recv().await {
+                Ok(c) if q.workflow.as_ref().is_none_or(|w| *w == c.workflow) => {
+                    let (Some(first), Some(last)) = (c.events.first(), c.events.last()) else { continue };
+                    let created = (first.seq == 1).then_some(first.at);
+                    let data = json!({"id": c.run_id, "workflow": c.workflow, "status": c.status,
+                                      "created_at": created, "updated_at": last.at, "last_seq": last.seq});
+                    yield Ok(SseEvent::default().event("run").data(data.to_string()));
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => yield Ok(SseEvent::default().event("resync").data("{}")),
+                Err(RecvError::Closed) => break,
+            }
+        }
+    };
+    Sse::new(stream).keep_alive(
+        KeepAlive::new()
+            .interval(Duration::from_secs(15))
+            .text("heartbeat"),
+    )
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Decision {
