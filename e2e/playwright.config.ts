@@ -9,6 +9,8 @@ const PORT = 18080;
 export const TOKEN_PORT = 18081;
 export const API_TOKEN = 'e2e-token';
 const root = path.resolve(__dirname, '..');
+/** The server under test: this checkout's debug build unless `WEFT_E2E_BIN` names another. */
+const weft = process.env.WEFT_E2E_BIN || path.join(root, 'target/debug/weft');
 
 // Workers re-read this file; the environment carries the main process's choice to them
 // and to global-teardown.ts, which deletes the file.
@@ -56,7 +58,7 @@ export default defineConfig({
 function server(port: number, db: string, env: Record<string, string>) {
   return {
     command: [
-      `'${path.join(root, 'target/debug/weft')}' serve`,
+      `'${weft}' serve`,
       `--listen 127.0.0.1:${port}`,
       `--database 'sqlite://${db}?mode=rwc'`,
       `--ui-dir '${path.join(root, 'frontend/dist')}'`,

@@ -8,10 +8,10 @@ test('a client route is served the SPA and rendered by its router', async ({ req
   expect(await response.text()).toContain('<script type="module">');
 
   await page.goto('/workflows');
-  await expect(page.getByTestId('coming-soon')).toContainText('Workflows');
+  await expect(page.getByTestId('page-workflows')).toBeVisible();
   await page.getByTestId('nav-runs').click();
   await expect(page).toHaveURL(/\/runs$/);
-  await expect(page.getByTestId('coming-soon')).toContainText('Runs');
+  await expect(page.getByTestId('page-runs')).toBeVisible();
 });
 
 test('an unknown API path is a JSON 404, not the page', async ({ request }) => {

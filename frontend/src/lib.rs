@@ -7,10 +7,13 @@
 //! - [`App`]: the shell (top bar) and the router.
 //! - [`api`]: the typed HTTP client (and the API token it asks for on a 401).
 //! - [`components`]: UI shared across pages; [`components::token_prompt`] asks for the token.
+//! - [`graph`]: the workflow graph drawn in SVG, editable in the designer, read-only (with
+//!   live node states) on a run's page.
 //! - [`pages`]: one module per route, and [`pages::Page`] for links.
 
 pub mod api;
 pub mod components;
+pub mod graph;
 pub mod pages;
 
 use leptos::prelude::*;
@@ -28,14 +31,10 @@ pub fn App() -> impl IntoView {
             <main class="page">
                 <Routes fallback=pages::not_found::NotFound>
                     <Route path=path!("/") view=pages::home::Home />
-                    <Route
-                        path=path!("/workflows")
-                        view=|| view! { <pages::coming_soon::ComingSoon page=Page::Workflows /> }
-                    />
-                    <Route
-                        path=path!("/runs")
-                        view=|| view! { <pages::coming_soon::ComingSoon page=Page::Runs /> }
-                    />
+                    <Route path=path!("/workflows") view=pages::workflows::Workflows />
+                    <Route path=path!("/workflows/:name") view=pages::designer::Designer />
+                    <Route path=path!("/runs") view=pages::runs::Runs />
+                    <Route path=path!("/runs/:id") view=pages::run::RunPage />
                 </Routes>
             </main>
             <components::token_prompt::TokenPrompt />

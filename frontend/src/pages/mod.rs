@@ -1,18 +1,21 @@
 //! The app's pages, one module per route, and [`Page`], which names them for links so that
 //! no `href` is spelled twice.
 
-pub mod coming_soon;
+pub mod designer;
 pub mod home;
 pub mod not_found;
+pub mod run;
+pub mod runs;
+pub mod workflows;
 
 /// A page with a fixed path: what the top bar and in-page links point at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
     /// The definition validator.
     Home,
-    /// Stored workflow definitions (not built yet).
+    /// Stored workflow definitions, and the designer below them.
     Workflows,
-    /// Runs and their history (not built yet).
+    /// Runs, newest first, and each run's console below them.
     Runs,
 }
 
