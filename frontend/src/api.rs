@@ -27,13 +27,49 @@ pub async fn validate(definition: &Value) -> Result<ValidateResponse> {
     post_json("/api/validate", definition).await
 }
 
-async fn post_json<B, T>(url: &str, body: &B) -> Result<T>
+/// `GET url` → the 2xx body as `T`. Pages build their own calls from these verbs.
+pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T> {
+    let response = send(|token| with_token(Request::get(url), token).build()).await?;
+    into_json(response).await
+}
+
+/// `POST url` with a JSON body → the 2xx body as `T`.
+pub async fn post_json<B, T>(url: &str, body: &B) -> Result<T>
 where
     B: Serialize + ?Sized,
     T: DeserializeOwned,
 {
     let response = send(|token| with_token(Request::post(url), token).json(body)).await?;
     into_json(response).await
+}
+
+/// `PUT url` with a JSON body → the 2xx body as `T`.
+pub async fn put_json<B, T>(url: &str, body: &B) -> Result<T>
+where
+    B: Serialize + ?Sized,
+    T: DeserializeOwned,
+{
+    let response = send(|token| with_token(Request::put(url), token).json(body)).await?;
+    into_json(response).await
+}
+
+/// `DELETE url` → the 2xx body as `T`.
+pub async fn delete_json<T: DeserializeOwned>(url: &str) -> Result<T> {
+    let response = send(|token| with_token(Request::delete(url), token).build()).await?;
+    into_json(response).await
+}
+
+/// The URL for an `EventSource` on `path` (which may hold a query already): `EventSource`
+/// cannot send headers, so the session's token, if any, goes in `access_token`.
+pub fn stream_url(path: &str) -> String {
+    match session_token() {
+        None => path.to_owned(),
+        Some(token) => {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let token = String::from(js_sys::encode_uri_component(&token));
+            format!("{path}{sep}access_token={token}")
+        }
+    }
 }
 
 /// Sends the request `build` makes with the session's token. On a 401 it asks for a token
