@@ -17,8 +17,16 @@ ui=$!
 cargo build -p backend
 wait "$ui"
 
-step "Rust tests"
+step "Rust tests (the API suite on SQLite)"
 cargo test
+
+step "the API suite again on PostgreSQL (a throwaway server the tests start)"
+if [ -n "${WEFT_TEST_POSTGRES_URL:-}" ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  WEFT_TEST_STORE=postgres cargo test -p backend --test api
+else
+  if [ "${CI:-}" = "true" ]; then echo "PostgreSQL missing in CI" >&2; exit 1; fi
+  printf '\n!!!!!!!!\n!!! SKIPPED: the PostgreSQL pass: no /usr/lib/postgresql/*/bin/initdb and no WEFT_TEST_POSTGRES_URL (apt-get install postgresql)\n!!!!!!!!\n\n' >&2
+fi
 
 step "browser tests (Playwright, Chromium)"
 if [ ! -x /usr/bin/chromium ]; then

@@ -20,6 +20,12 @@ pub struct Cli {
 pub enum Command {
     /// Serve the API and the web UI and run the engine.
     Serve(ServeArgs),
+    /// Create or upgrade the database's tables (`serve` does this too when it starts).
+    Migrate {
+        /// `sqlite://PATH` (created if missing) or `postgres://…`.
+        #[arg(long, env = "WEFT_DATABASE_URL", default_value = "sqlite://weft.db")]
+        database: String,
+    },
     /// Validate definition files; exits 1 if any has an error.
     Validate {
         /// Definition files (JSON).

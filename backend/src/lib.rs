@@ -55,7 +55,7 @@ pub fn app(state: AppState, ui_dir: &Path) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/metrics",
-            get(|State(app): State<AppState>| async move { metrics::render(&app.engine.tasks) }),
+            get(|State(app): State<AppState>| async move { metrics::render(&app.engine.tasks).await }),
         )
         .fallback_service(spa)
         .layer(TraceLayer::new_for_http())
@@ -77,6 +77,20 @@ pub async fn serve(
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Validate { files } => cli::validate_files(&files),
+        Command::Migrate { database } => {
+            init_tracing();
+            let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+            match rt.block_on(store::Store::open(&database)) {
+                Ok(_) => {
+                    println!("{}: migrations applied", redact(&database));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("migrate failed: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Bench { runs, worker_for } => {
             let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
             let result = match worker_for {
@@ -113,12 +127,6 @@ fn init_tracing() {
 }
 
 async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
-    if !args.database.starts_with("sqlite:") {
-        anyhow::bail!(
-            "only sqlite:// databases are supported so far (got `{}`)",
-            args.database
-        );
-    }
     metrics::handle();
     let store = store::Store::open(&args.database).await?;
     let started = std::time::Instant::now();
@@ -129,7 +137,7 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
     let api_token: Option<Arc<str>> = args.api_token.filter(|t| !t.is_empty()).map(Into::into);
     tracing::info!(
         listen = %listener.local_addr()?,
-        database = %args.database,
+        database = %redact(&args.database),
         api_token = if api_token.is_some() { "required" } else { "off" },
         "weft serving"
     );
@@ -150,6 +158,17 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!("weft stopped");
     Ok(())
+}
+
+/// A database URL without its password, for logs.
+fn redact(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

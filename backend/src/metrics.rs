@@ -34,8 +34,8 @@ pub fn handle() -> PrometheusHandle {
 }
 
 /// Renders the text exposition, with the queue depths read at scrape time.
-pub fn render(tasks: &Tasks) -> String {
-    for (queue, depth) in tasks.depths() {
+pub async fn render(tasks: &Tasks) -> String {
+    for (queue, depth) in tasks.depths().await {
         gauge!("weft_task_queue_depth", "queue" => queue).set(depth as f64);
     }
     handle().render()

@@ -319,11 +319,18 @@ pub(super) async fn stream_run(
         while !finished {
             match live.recv().await {
                 Ok(c) if c.run_id == id => {
-                    let from = sent;
-                    for r in c.events.iter().filter(|r| r.seq > from) {
+                    // With several processes, another's commit can be announced after a
+                    // later one: a gap is filled from the log, and what was sent is skipped.
+                    let gap = c.events.first().is_some_and(|r| r.seq > sent + 1);
+                    let events = if gap {
+                        store.events(&id, sent).await.unwrap_or_default()
+                    } else {
+                        c.events.iter().filter(|r| r.seq > sent).cloned().collect()
+                    };
+                    for r in events {
                         sent = r.seq;
                         finished |= r.event.is_final();
-                        yield Ok(sse(r));
+                        yield Ok(sse(&r));
                     }
                 }
                 Ok(_) => {}

@@ -24,6 +24,7 @@ impl From<tasks::Error> for Error {
         match e {
             tasks::Error::Stale => Error::Conflict(e.to_string()),
             tasks::Error::Stopped => Error::Internal(anyhow::anyhow!("engine stopped")),
+            tasks::Error::Store(e) => Error::Internal(e.into()),
         }
     }
 }
@@ -65,7 +66,7 @@ pub(super) async fn poll_queue(
             .map_err(|e| Error::BadRequest(format!("wait `{w}`: {e}")))?
             .min(MAX_WAIT),
     };
-    Ok(match app.engine.tasks.poll(&queue, wait).await {
+    Ok(match app.engine.tasks.poll(&queue, wait).await? {
         Some(t) => Json(json!({
             "task_token": t.token(), "run_id": t.run_id, "node": t.node, "activity": t.activity,
             "input": t.input, "attempt": t.attempt, "enqueued_at": t.enqueued_at,
@@ -103,9 +104,10 @@ pub(super) async fn complete_task(
     Params(token): Params<String>,
     Body(b): Body<CompleteBody>,
 ) -> Result<Json<Value>, Error> {
-    let t = app.engine.tasks.complete(&token, b.output).await?;
+    let (run_id, node, attempt) = tasks::parse_token(&token).ok_or(tasks::Error::Stale)?;
+    app.engine.tasks.complete(&token, b.output).await?;
     Ok(Json(
-        json!({ "run_id": t.run_id, "node": t.node, "attempt": t.attempt, "status": "completed" }),
+        json!({ "run_id": run_id, "node": node, "attempt": attempt, "status": "completed" }),
     ))
 }
 
@@ -140,13 +142,13 @@ pub(super) async fn fail_task(
     Params(token): Params<String>,
     Body(b): Body<FailBody>,
 ) -> Result<Json<Value>, Error> {
-    let t = app
-        .engine
+    let (run_id, node, attempt) = tasks::parse_token(&token).ok_or(tasks::Error::Stale)?;
+    app.engine
         .tasks
         .fail(&token, b.error, b.retryable.unwrap_or(true))
         .await?;
     Ok(Json(
-        json!({ "run_id": t.run_id, "node": t.node, "attempt": t.attempt, "status": "failed" }),
+        json!({ "run_id": run_id, "node": node, "attempt": attempt, "status": "failed" }),
     ))
 }
 
@@ -170,6 +172,6 @@ pub(super) async fn heartbeat_task(
     // Any JSON (a worker may send progress details); nothing of it is kept.
     Body(_): Body<Value>,
 ) -> Result<Json<Value>, Error> {
-    app.engine.tasks.heartbeat(&token)?;
+    app.engine.tasks.heartbeat(&token).await?;
     Ok(Json(json!({ "ok": true })))
 }

@@ -6,6 +6,12 @@
 //! on the channel. Runs with an attempt in flight stay in memory; a run that only waits (an
 //! approval, a timer, a signal) is dropped from memory and folded again from its log when
 //! something happens to it.
+//!
+//! On a shared store (PostgreSQL, several processes) another process may append to a run
+//! this one holds in memory. The commit then writes nothing ([`store::Error::Conflict`]):
+//! the round's runs are dropped from memory and its commands decided again from the log.
+//! Attempts started here are leased in the same transaction; [`super::shared`] renews the
+//! leases, takes over those of dead processes and relays other processes' commits.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -81,6 +87,13 @@ pub(super) enum Command {
     Timers {
         due: Vec<TimerRow>,
         reply: oneshot::Sender<()>,
+    },
+    /// Shared stores: this process took over the lease of an `http` attempt whose process
+    /// died; send it again if the log says it is still current.
+    Resume {
+        run_id: String,
+        node: String,
+        attempt: u32,
     },
 }
 
@@ -168,7 +181,10 @@ impl Engine {
         let (published, _) = broadcast::channel(16_384);
         let plans = Plans::new(store.clone());
         let wake = Arc::new(Notify::new());
-        let tasks = Tasks::new(tx.downgrade());
+        let tasks = match store.shared() {
+            None => Tasks::local(tx.downgrade()),
+            Some(pg) => Tasks::shared(pg.clone(), tx.downgrade(), plans.clone(), secrets.clone()),
+        };
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(256)
             .build()
@@ -183,8 +199,21 @@ impl Engine {
             client,
             secrets,
             tasks: tasks.clone(),
+            shared: store.shared().is_some(),
         };
-        driver.recover().await?;
+        if let Some(pg) = store.shared() {
+            // Other processes may be running these runs: leases decide who resumes what.
+            super::shared::start(
+                pg.clone(),
+                tx.downgrade(),
+                published.clone(),
+                wake.clone(),
+                tasks.clone(),
+            )
+            .await?;
+        } else {
+            driver.recover().await?;
+        }
         let handle = tokio::spawn(driver.run(rx));
         tokio::spawn(timer_service(store, tx.downgrade(), wake));
         Ok((
@@ -244,25 +273,26 @@ struct Driver {
     client: reqwest::Client,
     secrets: Secrets,
     tasks: Tasks,
+    /// Whether other processes share the store (PostgreSQL).
+    shared: bool,
 }
 
-enum Reply {
-    Start(
-        oneshot::Sender<Result<Started, Error>>,
-        Result<Started, Error>,
-    ),
-    Input(
-        Option<oneshot::Sender<Result<(), Error>>>,
-        Result<(), Error>,
-    ),
-    Timers(oneshot::Sender<()>),
+/// What a command came to, sent to its caller once the round is durable.
+enum Outcome {
+    Start(Result<Started, Error>),
+    Input(Result<(), Error>),
+    Done,
 }
+
+/// A round is decided again from the log at most this often when other processes keep
+/// appending to its runs first.
+const MAX_REDO: usize = 50;
 
 /// What one drained set of commands will write and do.
 #[derive(Default)]
 struct Round {
     batch: Batch,
-    replies: Vec<Reply>,
+    outcomes: Vec<Outcome>,
     touched: Vec<String>,
     perform: Vec<(String, Effect)>,
     new_timers: bool,
@@ -320,12 +350,37 @@ impl Driver {
     async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
         let mut cmds = Vec::with_capacity(4096);
         while rx.recv_many(&mut cmds, 4096).await > 0 {
-            let mut round = Round::default();
-            let now = now_ms();
+            let mut redo = 0;
+            let committed = loop {
+                let mut round = Round::default();
+                let now = now_ms();
+                for cmd in &cmds {
+                    let outcome = self.handle(cmd, now, &mut round).await;
+                    round.outcomes.push(outcome);
+                }
+                match self.finish(round).await {
+                    Err(store::Error::Conflict(runs)) if redo < MAX_REDO => {
+                        redo += 1;
+                        tracing::debug!(
+                            ?runs,
+                            redo,
+                            "another process appended first; deciding again"
+                        );
+                    }
+                    other => break other,
+                }
+            };
+            let outcomes = match committed {
+                Ok(outcomes) => outcomes,
+                Err(e) => {
+                    tracing::error!(error = %e, "group commit failed; the round's commands are refused");
+                    Vec::new()
+                }
+            };
+            let mut outcomes = outcomes.into_iter();
             for cmd in cmds.drain(..) {
-                self.handle(cmd, now, &mut round).await;
+                reply(cmd, outcomes.next());
             }
-            self.finish(round).await;
         }
         tracing::info!("engine stopped: every accepted command is committed");
     }
@@ -337,26 +392,21 @@ impl Driver {
         self.plans.load(run_id).await
     }
 
-    async fn handle(&mut self, cmd: Command, now: Millis, round: &mut Round) {
+    async fn handle(&mut self, cmd: &Command, now: Millis, round: &mut Round) -> Outcome {
         match cmd {
             Command::Start {
                 run_id,
                 plan,
                 input,
-                reply,
-            } => {
-                let result = self.start(run_id, plan, input, now, round).await;
-                round.replies.push(Reply::Start(reply, result));
+                ..
+            } => Outcome::Start(
+                self.start(run_id.clone(), plan.clone(), input.clone(), now, round)
+                    .await,
+            ),
+            Command::Input { run_id, input, .. } => {
+                Outcome::Input(self.input(run_id, input.clone(), now, round).await)
             }
-            Command::Input {
-                run_id,
-                input,
-                reply,
-            } => {
-                let result = self.input(&run_id, input, now, round).await;
-                round.replies.push(Reply::Input(reply, result));
-            }
-            Command::Timers { due, reply } => {
+            Command::Timers { due, .. } => {
                 for t in due {
                     if let Some(kind) = TimerKind::parse(&t.kind) {
                         let input = Input::TimerFired {
@@ -367,10 +417,41 @@ impl Driver {
                         // A timer of a finished run or a moved-on node is simply void.
                         let _ = self.input(&t.run_id, input, now, round).await;
                     }
-                    round.batch.fired.push(t);
+                    round.batch.fired.push(t.clone());
                 }
-                round.replies.push(Reply::Timers(reply));
+                Outcome::Done
             }
+            Command::Resume {
+                run_id,
+                node,
+                attempt,
+            } => {
+                self.resume(run_id, node, *attempt, round).await;
+                Outcome::Done
+            }
+        }
+    }
+
+    /// Sends a taken-over `http` attempt again if its node is still running that attempt.
+    async fn resume(&mut self, run_id: &str, node: &str, attempt: u32, round: &mut Round) {
+        let Ok(Some(state)) = self.state(run_id).await else {
+            return;
+        };
+        let current = state.node_index(node).is_some_and(|i| {
+            state.nodes[i].status == NodeStatus::Running && state.nodes[i].attempts == attempt
+        });
+        if current && !state.status.is_finished() {
+            round.perform.push((
+                run_id.to_owned(),
+                Effect::Http {
+                    node: node.to_owned(),
+                    attempt,
+                },
+            ));
+            round.touched.push(run_id.to_owned());
+            self.runs.insert(run_id.to_owned(), state);
+        } else if has_inflight(&state) {
+            self.runs.insert(run_id.to_owned(), state);
         }
     }
 
@@ -475,41 +556,34 @@ impl Driver {
                 },
             ));
         }
+        if self.shared {
+            round.batch.expected.entry(id.clone()).or_insert(before.seq);
+        }
         round.touched.push(id.clone());
         self.runs.insert(id, after);
     }
 
-    async fn finish(&mut self, mut round: Round) {
+    /// Commits the round; then publishes its events and performs its effects. On an error
+    /// nothing was written and the round's runs are dropped from memory (the log is the truth).
+    async fn finish(&mut self, mut round: Round) -> Result<Vec<Outcome>, store::Error> {
         let touched: HashSet<String> = round.touched.drain(..).collect();
         round.batch.runs = touched
             .iter()
+            .filter(|id| round.batch.expected.contains_key(*id) || !self.shared)
             .filter_map(|id| self.runs.get(id))
             .map(run_row)
             .collect();
+        if self.shared {
+            self.lease_and_queue(&mut round);
+        }
         let started = std::time::Instant::now();
         let committed = self.store.commit(&round.batch).await;
         crate::metrics::commit(round.batch.events.len(), started.elapsed().as_secs_f64());
-        if let Err(e) = &committed {
-            tracing::error!(error = %e, "group commit failed; the round's commands are refused");
+        if let Err(e) = committed {
             for id in &touched {
                 self.runs.remove(id);
             }
-        }
-        for r in round.replies {
-            let ok = committed.is_ok();
-            match r {
-                Reply::Start(tx, res) => {
-                    drop(tx.send(if ok { res } else { Err(Error::CommitFailed) }))
-                }
-                Reply::Input(Some(tx), res) => {
-                    drop(tx.send(if ok { res } else { Err(Error::CommitFailed) }))
-                }
-                Reply::Input(None, _) => {}
-                Reply::Timers(tx) => drop(tx.send(())),
-            }
-        }
-        if committed.is_err() {
-            return;
+            return Err(e);
         }
         if round.new_timers {
             self.wake.notify_one();
@@ -549,6 +623,66 @@ impl Driver {
                 self.runs.remove(&id);
             }
         }
+        Ok(round.outcomes)
+    }
+
+    /// Shared stores: the round's `http` attempts are leased to this process and its task
+    /// attempts join the shared queue, in the same transaction as the events that start them;
+    /// leases of attempts that end go.
+    fn lease_and_queue(&self, round: &mut Round) {
+        for (run_id, fx) in &round.perform {
+            let Some(run) = self.runs.get(run_id) else {
+                continue;
+            };
+            match fx {
+                Effect::Http { node, attempt } => round.batch.leases.push(store::LeaseRow {
+                    run_id: run_id.clone(),
+                    node: node.clone(),
+                    attempt: *attempt,
+                }),
+                Effect::Task { node, attempt } => {
+                    let Some(NodeKind::Task(t)) = run.node_index(node).map(|i| run.plan.kind(i))
+                    else {
+                        continue;
+                    };
+                    let ms = |d: &Option<shared::model::DurationText>| {
+                        d.as_ref()
+                            .and_then(|d| d.parse().ok())
+                            .map(|d: Duration| d.as_millis() as i64)
+                    };
+                    round.batch.tasks.push(store::postgres::TaskRow {
+                        run_id: run_id.clone(),
+                        node: node.clone(),
+                        attempt: *attempt,
+                        queue: t.queue.clone(),
+                        activity: t.activity.clone(),
+                        timeout_ms: ms(&t.timeout).unwrap_or(300_000),
+                        heartbeat_ms: ms(&t.heartbeat_timeout),
+                        enqueued_at: now_ms(),
+                        worker_until: None,
+                        heartbeat_until: None,
+                    });
+                }
+                Effect::AbandonTask { node } => {
+                    round.batch.clear_tasks.push((run_id.clone(), node.clone()))
+                }
+                _ => {}
+            }
+        }
+        for (run_id, r) in &round.batch.events {
+            use super::event::Event;
+            match &r.event {
+                Event::AttemptFailed { node, .. }
+                | Event::NodeCompleted { node, .. }
+                | Event::NodeFailed { node, .. }
+                | Event::NodeCancelled { node } => round
+                    .batch
+                    .clear_leases
+                    .push((run_id.clone(), Some(node.clone()))),
+                e if e.is_final() => round.batch.clear_leases.push((run_id.clone(), None)),
+                _ => {}
+            }
+        }
     }
 
     fn perform(&self, run: &RunState, fx: Effect) {
@@ -573,6 +707,8 @@ impl Driver {
                     report(tx, run_id, node, attempt, result).await;
                 });
             }
+            // Shared stores: the attempt is a row of the shared queue, written with its event.
+            Effect::Task { .. } | Effect::AbandonTask { .. } if self.shared => {}
             Effect::Task { node, attempt } => {
                 let Some(i) = run.node_index(&node) else {
                     return;
@@ -603,7 +739,7 @@ impl Driver {
                         return;
                     }
                 };
-                self.tasks.enqueue(Task {
+                self.tasks.enqueue_local(Task {
                     queue: t.queue.clone(),
                     run_id: run.id.clone(),
                     node,
@@ -619,14 +755,36 @@ impl Driver {
                     enqueued_at: now_ms(),
                 });
             }
-            Effect::AbandonTask { node } => self.tasks.abandon(&run.id, &node),
+            Effect::AbandonTask { node } => self.tasks.abandon_local(&run.id, &node),
             Effect::SetTimer { .. } | Effect::ClearTimers { .. } | Effect::ClearRunTimers => {}
         }
     }
 }
 
+/// Answers a command's caller with its outcome (`None`: the round was not committed).
+fn reply(cmd: Command, outcome: Option<Outcome>) {
+    match (cmd, outcome) {
+        (Command::Start { reply, .. }, Some(Outcome::Start(r))) => drop(reply.send(r)),
+        (Command::Start { reply, .. }, _) => drop(reply.send(Err(Error::CommitFailed))),
+        (
+            Command::Input {
+                reply: Some(reply), ..
+            },
+            Some(Outcome::Input(r)),
+        ) => drop(reply.send(r)),
+        (
+            Command::Input {
+                reply: Some(reply), ..
+            },
+            _,
+        ) => drop(reply.send(Err(Error::CommitFailed))),
+        (Command::Timers { reply, .. }, _) => drop(reply.send(())),
+        (Command::Input { reply: None, .. } | Command::Resume { .. }, _) => {}
+    }
+}
+
 /// Hands an attempt's outcome back to the driver.
-async fn report(
+pub(super) async fn report(
     tx: mpsc::WeakSender<Command>,
     run_id: String,
     node: String,

@@ -9,6 +9,7 @@ pub mod decide;
 pub mod driver;
 pub mod effect;
 pub mod event;
+pub mod shared;
 pub mod state;
 pub mod tasks;
 

@@ -1,7 +1,11 @@
 //! Task queues for external workers (SPEC §1 `task`, §3 `/api/queues`, `/api/tasks`).
 //!
-//! The log says which task attempts exist (a `task` node running attempt n); this module
-//! holds only what is cheap to lose: the queues of attempts waiting for a worker, the
+//! [`Tasks`] is the queue the API talks to: in memory for one process ([`LocalTasks`], on
+//! SQLite), or the shared `tasks` table that several processes serve
+//! ([`super::shared::SharedTasks`], on PostgreSQL).
+//!
+//! The log says which task attempts exist (a `task` node running attempt n); the local
+//! queue holds only what is cheap to lose: the queues of attempts waiting for a worker, the
 //! long-polls waiting for a task, and the leases of tasks handed out. After a restart the
 //! driver re-enqueues every running task attempt from the log, so nothing durable lives here.
 //!
@@ -18,8 +22,10 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::decide::{ActivityError, Input};
+use super::decide::ActivityError;
 use super::driver::Command;
+use super::shared::SharedTasks;
+use crate::store;
 
 /// A task attempt ready for a worker.
 #[derive(Debug, Clone)]
@@ -53,6 +59,94 @@ pub enum Error {
     Stale,
     #[error("the engine is shutting down")]
     Stopped,
+    #[error(transparent)]
+    Store(#[from] store::Error),
+}
+
+/// Parses a task token back into `(run_id, node, attempt)`.
+pub fn parse_token(token: &str) -> Option<(&str, &str, u32)> {
+    let (attempt, rest) = token.split_once('.')?;
+    let (node, run) = rest.split_once('.')?;
+    Some((run, node, attempt.parse().ok()?))
+}
+
+/// The task queues, local or shared.
+#[derive(Clone)]
+pub enum Tasks {
+    Local(LocalTasks),
+    Shared(SharedTasks),
+}
+
+impl Tasks {
+    pub(super) fn local(engine: mpsc::WeakSender<Command>) -> Tasks {
+        Tasks::Local(LocalTasks::new(engine))
+    }
+
+    pub(super) fn shared(
+        store: store::Postgres,
+        engine: mpsc::WeakSender<Command>,
+        plans: super::driver::Plans,
+        secrets: super::activity::Secrets,
+    ) -> Tasks {
+        Tasks::Shared(SharedTasks::new(store, engine, plans, secrets))
+    }
+
+    /// Local queues only: a shared queue's rows are written with their events.
+    pub(super) fn enqueue_local(&self, task: Task) {
+        if let Tasks::Local(t) = self {
+            t.enqueue(task);
+        }
+    }
+
+    pub(super) fn abandon_local(&self, run_id: &str, node: &str) {
+        if let Tasks::Local(t) = self {
+            t.abandon(run_id, node);
+        }
+    }
+
+    /// Waits up to `wait` for a task of `queue`.
+    pub async fn poll(&self, queue: &str, wait: Duration) -> Result<Option<Task>, Error> {
+        match self {
+            Tasks::Local(t) => Ok(t.poll(queue, wait).await),
+            Tasks::Shared(t) => t.poll(queue, wait).await,
+        }
+    }
+
+    /// The worker finished the task.
+    pub async fn complete(&self, token: &str, output: Value) -> Result<(), Error> {
+        match self {
+            Tasks::Local(t) => t.finish(token, Ok(output)).await,
+            Tasks::Shared(t) => t.finish(token, Ok(output)).await,
+        }
+    }
+
+    /// The worker failed the task; `retryable` false fails the node at once.
+    pub async fn fail(&self, token: &str, error: String, retryable: bool) -> Result<(), Error> {
+        let result = Err(ActivityError {
+            message: error,
+            retryable,
+        });
+        match self {
+            Tasks::Local(t) => t.finish(token, result).await,
+            Tasks::Shared(t) => t.finish(token, result).await,
+        }
+    }
+
+    /// The worker is alive: the heartbeat deadline moves on.
+    pub async fn heartbeat(&self, token: &str) -> Result<(), Error> {
+        match self {
+            Tasks::Local(t) => t.heartbeat(token),
+            Tasks::Shared(t) => t.heartbeat(token).await,
+        }
+    }
+
+    /// Tasks waiting for a worker, per queue.
+    pub async fn depths(&self) -> Vec<(String, usize)> {
+        match self {
+            Tasks::Local(t) => t.depths(),
+            Tasks::Shared(t) => t.depths().await,
+        }
+    }
 }
 
 struct Lease {
@@ -72,16 +166,16 @@ struct Inner {
     next_waiter: u64,
 }
 
-/// The queues; cloned handles share them.
+/// The in-memory queues of one process; cloned handles share them.
 #[derive(Clone)]
-pub struct Tasks {
+pub struct LocalTasks {
     inner: Arc<Mutex<Inner>>,
     engine: mpsc::WeakSender<Command>,
 }
 
-impl Tasks {
-    pub(super) fn new(engine: mpsc::WeakSender<Command>) -> Tasks {
-        Tasks {
+impl LocalTasks {
+    fn new(engine: mpsc::WeakSender<Command>) -> LocalTasks {
+        LocalTasks {
             inner: Arc::default(),
             engine,
         }
@@ -92,7 +186,7 @@ impl Tasks {
     }
 
     /// Makes an attempt available: to a waiting poller at once, else queued.
-    pub fn enqueue(&self, task: Task) {
+    fn enqueue(&self, task: Task) {
         let mut inner = self.lock();
         inner
             .live
@@ -121,15 +215,14 @@ impl Tasks {
     }
 
     /// Forgets an attempt whose node was cancelled or decided; its token becomes stale.
-    pub fn abandon(&self, run_id: &str, node: &str) {
+    fn abandon(&self, run_id: &str, node: &str) {
         let mut inner = self.lock();
         if let Some(attempt) = inner.live.remove(&(run_id.to_owned(), node.to_owned())) {
             inner.leases.remove(&format!("{attempt}.{node}.{run_id}"));
         }
     }
 
-    /// Waits up to `wait` for a task of `queue`.
-    pub async fn poll(&self, queue: &str, wait: Duration) -> Option<Task> {
+    async fn poll(&self, queue: &str, wait: Duration) -> Option<Task> {
         let (id, mut rx) = {
             let mut inner = self.lock();
             while let Some(task) = inner.queues.get_mut(queue).and_then(VecDeque::pop_front) {
@@ -238,29 +331,12 @@ impl Tasks {
         Ok(lease.task)
     }
 
-    /// The worker finished the task.
-    pub async fn complete(&self, token: &str, output: Value) -> Result<Task, Error> {
+    async fn finish(&self, token: &str, result: Result<Value, ActivityError>) -> Result<(), Error> {
         let task = self.take(token)?;
-        self.report(&task, Ok(output)).await?;
-        Ok(task)
+        self.report(&task, result).await
     }
 
-    /// The worker failed the task; `retryable` false fails the node at once.
-    pub async fn fail(&self, token: &str, error: String, retryable: bool) -> Result<Task, Error> {
-        let task = self.take(token)?;
-        self.report(
-            &task,
-            Err(ActivityError {
-                message: error,
-                retryable,
-            }),
-        )
-        .await?;
-        Ok(task)
-    }
-
-    /// The worker is alive: the heartbeat deadline moves on.
-    pub fn heartbeat(&self, token: &str) -> Result<(), Error> {
+    fn heartbeat(&self, token: &str) -> Result<(), Error> {
         let mut inner = self.lock();
         let lease = inner.leases.get_mut(token).ok_or(Error::Stale)?;
         if let Some(h) = lease.task.heartbeat {
@@ -269,8 +345,7 @@ impl Tasks {
         Ok(())
     }
 
-    /// Tasks waiting for a worker, per queue.
-    pub fn depths(&self) -> Vec<(String, usize)> {
+    fn depths(&self) -> Vec<(String, usize)> {
         let inner = self.lock();
         inner
             .queues
@@ -280,23 +355,34 @@ impl Tasks {
     }
 
     async fn report(&self, task: &Task, result: Result<Value, ActivityError>) -> Result<(), Error> {
-        let tx = self.engine.upgrade().ok_or(Error::Stopped)?;
-        let (reply, done) = oneshot::channel();
-        let input = Input::AttemptFinished {
-            node: task.node.clone(),
-            attempt: task.attempt,
-            result,
-        };
-        tx.send(Command::Input {
-            run_id: task.run_id.clone(),
-            input,
-            reply: Some(reply),
-        })
-        .await
-        .map_err(|_| Error::Stopped)?;
-        drop(tx);
-        // Durable once this returns: the worker may forget the task.
-        let _ = done.await;
-        Ok(())
+        report_durably(&self.engine, &task.run_id, &task.node, task.attempt, result).await
     }
+}
+
+/// Hands an attempt's outcome to the driver and waits until it is durable, so the worker may
+/// forget the task once its call returns.
+pub(super) async fn report_durably(
+    engine: &mpsc::WeakSender<Command>,
+    run_id: &str,
+    node: &str,
+    attempt: u32,
+    result: Result<Value, ActivityError>,
+) -> Result<(), Error> {
+    let tx = engine.upgrade().ok_or(Error::Stopped)?;
+    let (reply, done) = oneshot::channel();
+    let input = super::decide::Input::AttemptFinished {
+        node: node.to_owned(),
+        attempt,
+        result,
+    };
+    tx.send(Command::Input {
+        run_id: run_id.to_owned(),
+        input,
+        reply: Some(reply),
+    })
+    .await
+    .map_err(|_| Error::Stopped)?;
+    drop(tx);
+    let _ = done.await;
+    Ok(())
 }

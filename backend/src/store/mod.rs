@@ -1,12 +1,22 @@
-//! The store: workflow versions, the event log and the indexes derived from it.
+//! The store: workflow versions, the event log and the indexes derived from it, on SQLite
+//! (one process) or PostgreSQL (one or several processes sharing the work).
 //!
 //! **Architecture Invariant:** events are append-only, never updated; `runs` and `timers`
 //! rows change only in the transaction that appends the events they follow from
 //! ([`Batch`]), so a crash can never leave them out of step with the log.
+//!
+//! [`Store`] is an enum over the two databases rather than a trait object: the set is closed,
+//! the engine calls one API, and each method's SQL lives in its database's module. What only
+//! several processes need (leases on attempts in flight, the shared task queue, LISTEN/NOTIFY)
+//! is reached through [`Store::shared`], which SQLite never returns.
 
+pub mod postgres;
 mod sqlite;
 
-pub use sqlite::Store;
+pub use postgres::Postgres;
+pub use sqlite::Sqlite;
+
+use std::collections::HashMap;
 
 use serde_json::Value;
 
@@ -19,6 +29,11 @@ pub enum Error {
     Db(#[from] sqlx::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// Another process appended to these runs since they were read: nothing was written.
+    #[error("runs changed by another process: {0:?}")]
+    Conflict(Vec<String>),
+    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
+    Url(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -69,10 +84,21 @@ pub struct TimerRow {
     pub due_at: Millis,
 }
 
+/// An `http` attempt in flight, leased by the process performing it (shared stores only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeaseRow {
+    pub run_id: String,
+    pub node: String,
+    pub attempt: u32,
+}
+
 /// Everything one group commit writes, in one transaction.
 #[derive(Debug, Default)]
 pub struct Batch {
     pub events: Vec<(String, Recorded)>,
+    /// Per run with events: its `last_seq` when the batch was decided. A shared store writes
+    /// nothing if any of them moved (another process appended first).
+    pub expected: HashMap<String, i64>,
     /// Upserted by id.
     pub runs: Vec<RunRow>,
     /// Timer rows to delete, by `(run_id, node)`; an empty node with `None` clears a run.
@@ -81,6 +107,14 @@ pub struct Batch {
     pub fired: Vec<TimerRow>,
     /// Upserted by `(run_id, node, kind)`; written after the deletes.
     pub set_timers: Vec<TimerRow>,
+    /// Shared stores: attempts this process starts (upserted, owned by it).
+    pub leases: Vec<LeaseRow>,
+    /// Shared stores: leases that end, by `(run_id, node)`; `None` ends every lease of a run.
+    pub clear_leases: Vec<(String, Option<String>)>,
+    /// Shared stores: task attempts that join their queue.
+    pub tasks: Vec<postgres::TaskRow>,
+    /// Shared stores: task attempts that are void (cancelled), by `(run_id, node)`.
+    pub clear_tasks: Vec<(String, String)>,
 }
 
 impl Batch {
@@ -90,6 +124,109 @@ impl Batch {
             && self.clear_timers.is_empty()
             && self.fired.is_empty()
             && self.set_timers.is_empty()
+            && self.leases.is_empty()
+            && self.clear_leases.is_empty()
+            && self.tasks.is_empty()
+            && self.clear_tasks.is_empty()
+    }
+}
+
+/// The database behind the engine.
+#[derive(Clone)]
+pub enum Store {
+    Sqlite(Sqlite),
+    Postgres(Postgres),
+}
+
+/// Calls the same method on whichever database this is.
+macro_rules! delegate {
+    ($(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty) => {
+        $(#[$doc])*
+        pub async fn $name(&self, $($arg: $ty),*) -> $ret {
+            match self {
+                Store::Sqlite(s) => s.$name($($arg),*).await,
+                Store::Postgres(s) => s.$name($($arg),*).await,
+            }
+        }
+    };
+}
+
+impl Store {
+    /// Opens `sqlite://PATH` (created if missing) or `postgres://…` and applies the
+    /// migrations under `migrations/`.
+    pub async fn open(url: &str) -> Result<Store> {
+        if url.starts_with("sqlite:") {
+            Ok(Store::Sqlite(Sqlite::open(url).await?))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Store::Postgres(Postgres::open(url).await?))
+        } else {
+            Err(Error::Url(url.to_owned()))
+        }
+    }
+
+    /// The PostgreSQL store when several processes may share this database.
+    pub fn shared(&self) -> Option<&Postgres> {
+        match self {
+            Store::Sqlite(_) => None,
+            Store::Postgres(p) => Some(p),
+        }
+    }
+
+    delegate!(
+        /// Saves a definition as the next version unless it equals the latest; returns the
+        /// version and whether it is new.
+        save_workflow(name: &str, definition: &Value, now: Millis) -> Result<(i64, bool)>
+    );
+    delegate!(
+        /// One version, or the latest with `None`.
+        workflow(name: &str, version: Option<i64>) -> Result<Option<StoredWorkflow>>
+    );
+    delegate!(
+        /// Every workflow not archived, with its latest version and latest run.
+        list_workflows() -> Result<Vec<WorkflowSummary>>
+    );
+    delegate!(
+        /// Archives a workflow; false if there is no such workflow.
+        archive_workflow(name: &str) -> Result<bool>
+    );
+    delegate!(run(id: &str) -> Result<Option<RunRow>>);
+    delegate!(
+        /// The log of a run after `after` (0: all of it), in order.
+        events(run: &str, after: i64) -> Result<Vec<Recorded>>
+    );
+    delegate!(list_runs(f: &RunFilter) -> Result<Vec<RunRow>>);
+    delegate!(
+        /// Runs that are not finished, for recovery.
+        unfinished_runs() -> Result<Vec<RunRow>>
+    );
+    delegate!(
+        /// The logs of every unfinished run (recovery), grouped by run in order.
+        events_of_unfinished() -> Result<Vec<(String, Recorded)>>
+    );
+    delegate!(
+        /// When the earliest timer is due.
+        next_due() -> Result<Option<Millis>>
+    );
+    delegate!(
+        /// Timers due at `now`. A shared store claims them for a while, so that one process
+        /// fires each; a claim that lapses (the process died) frees the timer again.
+        due_timers(now: Millis, limit: i64) -> Result<Vec<TimerRow>>
+    );
+    delegate!(
+        /// Writes a group commit in one transaction, or nothing (`Error::Conflict`).
+        commit(b: &Batch) -> Result<()>
+    );
+}
+
+/// How JSON values are stored (text, in both databases).
+fn json_text(v: &Value) -> String {
+    v.to_string()
+}
+
+fn parse_json(s: Option<String>) -> Result<Value> {
+    match s {
+        None => Ok(Value::Null),
+        Some(s) => serde_json::from_str(&s).map_err(|e| Error::Corrupt(e.to_string())),
     }
 }
 

@@ -1,4 +1,6 @@
-//! The SQLite store: WAL mode, one writer (the engine's group commit), many readers.
+//! The SQLite store: WAL mode, one writer (the engine's group commit), many readers. One
+//! process owns the file, so a commit never meets another writer and timers need no claims. One
+//! process owns the file, so a commit never meets another writer and timers need no claims.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -9,31 +11,23 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Row, SqlitePool};
 
-use super::{Batch, Error, Result, RunFilter, RunRow, StoredWorkflow, TimerRow, WorkflowSummary};
+use super::{
+    Batch, Error, Result, RunFilter, RunRow, StoredWorkflow, TimerRow, WorkflowSummary, json_text,
+    parse_json,
+};
 use crate::engine::event::{Event, Millis, Recorded};
 
 /// SQLite's limit on bound parameters per statement, with room to spare.
 const MAX_PARAMS: usize = 30_000;
 
 #[derive(Clone)]
-pub struct Store {
+pub struct Sqlite {
     pool: SqlitePool,
 }
 
-fn json_text(v: &Value) -> String {
-    v.to_string()
-}
-
-fn parse_json(s: Option<String>) -> Result<Value> {
-    match s {
-        None => Ok(Value::Null),
-        Some(s) => serde_json::from_str(&s).map_err(|e| Error::Corrupt(e.to_string())),
-    }
-}
-
-impl Store {
+impl Sqlite {
     /// Opens (creating if missing) `sqlite://PATH` and applies the migrations.
-    pub async fn open(url: &str) -> Result<Store> {
+    pub async fn open(url: &str) -> Result<Sqlite> {
         let opts = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -49,12 +43,12 @@ impl Store {
             .run(&pool)
             .await
             .map_err(|e| Error::Db(e.into()))?;
-        Ok(Store { pool })
+        Ok(Sqlite { pool })
     }
 
     /// Saves a definition as the next version unless it equals the latest; returns the
     /// version and whether it is new.
-    pub async fn save_workflow(
+    pub(super) async fn save_workflow(
         &self,
         name: &str,
         definition: &Value,
@@ -98,7 +92,7 @@ impl Store {
     }
 
     /// One version, or the latest with `None`.
-    pub async fn workflow(
+    pub(super) async fn workflow(
         &self,
         name: &str,
         version: Option<i64>,
@@ -124,7 +118,7 @@ impl Store {
     }
 
     /// Every workflow not archived, with its latest version and latest run.
-    pub async fn list_workflows(&self) -> Result<Vec<WorkflowSummary>> {
+    pub(super) async fn list_workflows(&self) -> Result<Vec<WorkflowSummary>> {
         let rows = sqlx::query(
             "select n.name, n.latest, w.definition, w.created_at, \
                (select status from runs r where r.workflow = n.name order by created_at desc, id desc limit 1) as last_status, \
@@ -152,7 +146,7 @@ impl Store {
     }
 
     /// Archives a workflow; false if there is no such workflow.
-    pub async fn archive_workflow(&self, name: &str) -> Result<bool> {
+    pub(super) async fn archive_workflow(&self, name: &str) -> Result<bool> {
         let r = sqlx::query("update workflow_names set archived = 1 where name = ?")
             .bind(name)
             .execute(&self.pool)
@@ -160,7 +154,7 @@ impl Store {
         Ok(r.rows_affected() > 0)
     }
 
-    pub async fn run(&self, id: &str) -> Result<Option<RunRow>> {
+    pub(super) async fn run(&self, id: &str) -> Result<Option<RunRow>> {
         let row = sqlx::query("select * from runs where id = ?")
             .bind(id)
             .fetch_optional(&self.pool)
@@ -169,7 +163,7 @@ impl Store {
     }
 
     /// The log of a run after `after` (0: all of it), in order.
-    pub async fn events(&self, run: &str, after: i64) -> Result<Vec<Recorded>> {
+    pub(super) async fn events(&self, run: &str, after: i64) -> Result<Vec<Recorded>> {
         let rows = sqlx::query("select seq, type, node, at, data from events where run_id = ? and seq > ? order by seq")
             .bind(run)
             .bind(after)
@@ -178,7 +172,7 @@ impl Store {
         rows.into_iter().map(recorded).collect()
     }
 
-    pub async fn list_runs(&self, f: &RunFilter) -> Result<Vec<RunRow>> {
+    pub(super) async fn list_runs(&self, f: &RunFilter) -> Result<Vec<RunRow>> {
         let mut q = QueryBuilder::new("select * from runs where 1 = 1");
         if let Some(w) = &f.workflow {
             q.push(" and workflow = ").push_bind(w.clone());
@@ -198,7 +192,7 @@ impl Store {
     }
 
     /// Runs that are not finished, for recovery.
-    pub async fn unfinished_runs(&self) -> Result<Vec<RunRow>> {
+    pub(super) async fn unfinished_runs(&self) -> Result<Vec<RunRow>> {
         let rows = sqlx::query("select * from runs where status = 'running'")
             .fetch_all(&self.pool)
             .await?;
@@ -206,7 +200,7 @@ impl Store {
     }
 
     /// The logs of many runs at once (recovery), grouped by run in order.
-    pub async fn events_of_unfinished(&self) -> Result<Vec<(String, Recorded)>> {
+    pub(super) async fn events_of_unfinished(&self) -> Result<Vec<(String, Recorded)>> {
         let rows = sqlx::query(
             "select e.run_id, e.seq, e.type, e.node, e.at, e.data from events e join runs r on r.id = e.run_id \
              where r.status = 'running' order by e.run_id, e.seq",
@@ -219,13 +213,13 @@ impl Store {
     }
 
     /// When the earliest timer is due.
-    pub async fn next_due(&self) -> Result<Option<Millis>> {
+    pub(super) async fn next_due(&self) -> Result<Option<Millis>> {
         Ok(sqlx::query_scalar("select min(due_at) from timers")
             .fetch_one(&self.pool)
             .await?)
     }
 
-    pub async fn due_timers(&self, now: Millis, limit: i64) -> Result<Vec<TimerRow>> {
+    pub(super) async fn due_timers(&self, now: Millis, limit: i64) -> Result<Vec<TimerRow>> {
         let rows = sqlx::query("select run_id, node, kind, attempt, due_at from timers where due_at <= ? order by due_at limit ?")
             .bind(now)
             .bind(limit)
@@ -245,7 +239,7 @@ impl Store {
     }
 
     /// Writes a group commit in one transaction.
-    pub async fn commit(&self, b: &Batch) -> Result<()> {
+    pub(super) async fn commit(&self, b: &Batch) -> Result<()> {
         if b.is_empty() {
             return Ok(());
         }

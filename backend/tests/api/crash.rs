@@ -90,7 +90,7 @@ async fn kill_9_three_times_and_every_run_completes_exactly_once() {
     for (node, ms) in HTTP_NODES.iter().zip(LATENCY_MS) {
         target.rule(&format!("/{node}"), Rule::Slow(Duration::from_millis(ms)));
     }
-    let mut weft = spawn_weft(&dir.path().join("weft.db")).await;
+    let mut weft = spawn_weft(dir.path()).await;
     let def = json!({
         "name": "crash",
         "nodes": [

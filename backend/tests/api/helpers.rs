@@ -1,6 +1,7 @@
-//! Test harness: the real `weft` binary as a child process on a free port with a SQLite file
-//! in a temp dir ([`Weft`]), and an in-process HTTP service that http nodes call
-//! ([`Target`]), which records every request and fails or stalls on demand.
+//! Test harness: the real `weft` binary as a child process on a free port with a fresh
+//! database ([`Weft`]: a SQLite file in a temp dir, or a PostgreSQL database, see
+//! [`crate::pg`]), and an in-process HTTP service that http nodes call ([`Target`]), which
+//! records every request and fails or stalls on demand.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -46,7 +47,7 @@ pub(crate) struct Weft {
     /// `http://127.0.0.1:<port>`; stays the same across restarts.
     pub(crate) base: String,
     port: u16,
-    db_path: PathBuf,
+    database: String,
     ui_dir: PathBuf,
     log_path: PathBuf,
     envs: Vec<(String, String)>,
@@ -55,14 +56,20 @@ pub(crate) struct Weft {
     _dir: Option<TempDir>,
 }
 
-/// Spawns `weft serve` on `db_path` (created if missing) and waits for `/healthz`.
-pub(crate) async fn spawn_weft(db_path: &Path) -> Weft {
-    spawn_weft_with(db_path, &[]).await
+/// Spawns `weft serve` on a fresh database kept in (or named after) `dir` and waits for
+/// `/healthz`.
+pub(crate) async fn spawn_weft(dir: &Path) -> Weft {
+    spawn_weft_with(dir, &[]).await
 }
 
 /// Like [`spawn_weft`], with extra environment variables (e.g. `WEFT_SECRET_*`).
-pub(crate) async fn spawn_weft_with(db_path: &Path, envs: &[(&str, &str)]) -> Weft {
-    let dir = db_path.parent().expect("db path has a parent");
+pub(crate) async fn spawn_weft_with(dir: &Path, envs: &[(&str, &str)]) -> Weft {
+    let database = crate::pg::database_for(dir).await;
+    spawn_on(dir, database, envs).await
+}
+
+/// `weft serve` on `database`, which may be shared with other servers; files go in `dir`.
+pub(crate) async fn spawn_on(dir: &Path, database: String, envs: &[(&str, &str)]) -> Weft {
     let ui_dir = dir.join("ui");
     std::fs::create_dir_all(&ui_dir).expect("ui dir");
     std::fs::write(
@@ -75,7 +82,7 @@ pub(crate) async fn spawn_weft_with(db_path: &Path, envs: &[(&str, &str)]) -> We
         child: None,
         base: format!("http://127.0.0.1:{port}"),
         port,
-        db_path: db_path.to_owned(),
+        database,
         ui_dir,
         log_path: dir.join("weft.log"),
         envs: envs
@@ -97,7 +104,7 @@ impl Weft {
 
     pub(crate) async fn fresh_with(envs: &[(&str, &str)]) -> Weft {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut weft = spawn_weft_with(&dir.path().join("weft.db"), envs).await;
+        let mut weft = spawn_weft_with(dir.path(), envs).await;
         weft._dir = Some(dir);
         weft
     }
@@ -113,7 +120,7 @@ impl Weft {
             .arg("--listen")
             .arg(format!("127.0.0.1:{}", self.port))
             .arg("--database")
-            .arg(format!("sqlite://{}?mode=rwc", self.db_path.display()))
+            .arg(&self.database)
             .arg("--ui-dir")
             .arg(&self.ui_dir)
             .env_remove("WEFT_API_TOKEN")
@@ -182,7 +189,7 @@ impl Weft {
         None
     }
 
-    /// Starts the server again on the same database file and port.
+    /// Starts the server again on the same database and port.
     pub(crate) async fn restart(&mut self) {
         self.kill9();
         self.start().await;

@@ -1,15 +1,18 @@
 //! The API integration suite: the real `weft` binary over real HTTP against a real SQLite
-//! file. One binary (matklad, "delete cargo integration tests"); each module covers one area.
+//! file, or a real PostgreSQL database with `WEFT_TEST_STORE=postgres` ([`pg`]). One binary
+//! (matklad, "delete cargo integration tests"); each module covers one area.
 
 mod auth;
 mod bad_input;
 mod cli;
+mod cluster;
 mod crash;
 mod feed;
 mod helpers;
 mod hooks;
 mod openapi;
 mod ops;
+mod pg;
 mod runs;
 mod tasks;
 mod worker;

@@ -271,13 +271,34 @@ async fn concurrent_pollers_get_distinct_tasks_and_an_idle_poll_returns_204() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restart_hands_an_in_flight_task_out_again() {
+async fn a_restart_hands_an_in_flight_task_out_again_or_keeps_its_lease() {
     let mut weft = Weft::fresh().await;
     weft.put_workflow(&task_flow("q7", json!({}), false)).await;
     let id = weft.start_run("q7", json!({"order": "C"})).await;
     let before = poll(&weft, "q7", "5s").await.unwrap();
     weft.kill9();
     weft.restart().await;
+    if crate::pg::enabled() {
+        // The shared queue is durable: the worker keeps its lease across a server restart
+        // (another process may be serving it) and completes with the token it holds.
+        assert!(
+            poll(&weft, "q7", "200ms").await.is_none(),
+            "handed out twice"
+        );
+        let tok = before["task_token"].as_str().unwrap();
+        let (status, body) = weft
+            .post(
+                &format!("/api/tasks/{tok}/complete"),
+                &json!({"output": "done"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            weft.wait_for(&id, "completed").await["output"],
+            json!("done")
+        );
+        return;
+    }
     let after = poll(&weft, "q7", "5s")
         .await
         .expect("re-enqueued from the log");

@@ -1,0 +1,262 @@
+//! Several `weft serve` processes on one PostgreSQL database (SPEC §4): they share the work,
+//! a live stream on one shows what another executes, and when one is killed the others take
+//! its work over. These run in the suite's PostgreSQL pass only (SQLite is one process's file).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Rule, Target, Weft, assert_gap_free, node_events, spawn_on, types};
+
+const PROCESSES: usize = 3;
+const RUNS: usize = 300;
+const HTTP_NODES: [&str; 4] = ["a", "b", "c", "d"];
+
+/// Three servers on one fresh database, each with its own port and log.
+async fn cluster(dirs: &[tempfile::TempDir]) -> Vec<Weft> {
+    let database = crate::pg::database_for(dirs[0].path()).await;
+    let mut out = Vec::new();
+    for d in dirs {
+        out.push(spawn_on(d.path(), database.clone(), &[]).await);
+    }
+    out
+}
+
+fn step(id: &str, target: &Target) -> Value {
+    json!({"id": id, "type": "http", "timeout": "5s",
+           "retry": {"max_attempts": 5, "initial_interval": "100ms"},
+           "request": {"method": "POST", "url": target.url(&format!("/{id}")), "body": {"run": "{{ run.id }}"}}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_on_one_process_shows_a_run_driven_through_the_others() {
+    if !crate::pg::enabled() {
+        eprintln!("cluster test: runs in the PostgreSQL pass (WEFT_TEST_STORE=postgres)");
+        return;
+    }
+    let dirs: Vec<_> = (0..PROCESSES)
+        .map(|_| tempfile::tempdir().expect("dir"))
+        .collect();
+    let nodes = cluster(&dirs).await;
+    let target = Target::spawn().await;
+    let def = json!({
+        "name": "gate",
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "ask", "type": "approval", "prompt": "ok {{ run.id }}?"},
+            step("a", &target),
+            {"id": "done", "type": "end"}
+        ],
+        "edges": [{"from": "start", "to": "ask"}, {"from": "ask", "to": "a", "port": "approved"}, {"from": "a", "to": "done"}]
+    });
+    // Saved through one process, started through another, watched on the third.
+    nodes[0].put_workflow(&def).await;
+    let run = nodes[1].start_run("gate", json!({})).await;
+    nodes[2].wait_node(&run, "ask", "waiting").await;
+    let watcher = {
+        let client = nodes[2].client.clone();
+        let url = nodes[2].url(&format!("/api/runs/{run}/stream"));
+        tokio::spawn(async move {
+            let mut resp = client.get(url).send().await.expect("stream");
+            let mut text = String::new();
+            while let Ok(Some(chunk)) = resp.chunk().await {
+                text.push_str(&String::from_utf8_lossy(&chunk));
+                if text.contains("run_completed") {
+                    break;
+                }
+            }
+            text
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, body) = nodes[0]
+        .post(
+            &format!("/api/runs/{run}/approvals/ask"),
+            &json!({"decision": "approve"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let text = tokio::time::timeout(Duration::from_secs(20), watcher)
+        .await
+        .expect("the stream on the third process saw the run complete")
+        .expect("watcher");
+    for ty in ["node_completed", "node_started", "run_completed"] {
+        assert!(text.contains(ty), "stream lacks {ty}: {text}");
+    }
+    // A second approval through yet another process: the node is no longer waiting.
+    let (status, _) = nodes[1]
+        .post(
+            &format!("/api/runs/{run}/approvals/ask"),
+            &json!({"decision": "approve"}),
+        )
+        .await;
+    assert_eq!(status, 409);
+    let events = nodes[1].events(&run).await;
+    assert_gap_free(&events);
+    assert_eq!(target.seen_at("/a").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_one_of_three_processes_and_the_others_finish_every_run() {
+    if !crate::pg::enabled() {
+        eprintln!("cluster fault test: runs in the PostgreSQL pass (WEFT_TEST_STORE=postgres)");
+        return;
+    }
+    let dirs: Vec<_> = (0..PROCESSES)
+        .map(|_| tempfile::tempdir().expect("dir"))
+        .collect();
+    let mut nodes = cluster(&dirs).await;
+    let target = Target::spawn().await;
+    for (i, node) in HTTP_NODES.iter().enumerate() {
+        target.rule(
+            &format!("/{node}"),
+            Rule::Slow(Duration::from_millis(40 + 20 * i as u64)),
+        );
+    }
+    let def = json!({
+        "name": "shared",
+        "nodes": [
+            {"id": "start", "type": "start"},
+            step("a", &target), step("b", &target),
+            {"id": "nap", "type": "timer", "duration": "200ms"},
+            step("c", &target), step("d", &target),
+            {"id": "done", "type": "end"}
+        ],
+        "edges": [
+            {"from": "start", "to": "a"}, {"from": "a", "to": "b"}, {"from": "b", "to": "nap"},
+            {"from": "nap", "to": "c"}, {"from": "c", "to": "d"}, {"from": "d", "to": "done"}
+        ]
+    });
+    nodes[0].put_workflow(&def).await;
+
+    // Starts spread over the three processes, 30 at a time.
+    let bases: Arc<Vec<(String, reqwest::Client)>> = Arc::new(
+        nodes
+            .iter()
+            .map(|n| (n.base.clone(), n.client.clone()))
+            .collect(),
+    );
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut starters = Vec::new();
+    for _ in 0..30 {
+        let (bases, next) = (bases.clone(), next.clone());
+        starters.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= RUNS {
+                    return ids;
+                }
+                let (base, client) = &bases[i % PROCESSES];
+                let resp = client
+                    .post(format!("{base}/api/workflows/shared/runs"))
+                    .json(&json!({"input": {"i": i}}))
+                    .send()
+                    .await
+                    .expect("start");
+                assert_eq!(resp.status(), 201);
+                let body: Value = resp.json().await.expect("json");
+                ids.push(body["run_id"].as_str().expect("run_id").to_owned());
+            }
+        }));
+    }
+    let mut ids = Vec::new();
+    for s in starters {
+        ids.extend(s.await.expect("starter"));
+    }
+    assert_eq!(ids.len(), RUNS);
+
+    // Kill process 0 while it has attempts in flight.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let kill_ms = now_ms();
+    let killed_at = Instant::now();
+    nodes[0].kill9();
+
+    let survivor = &nodes[1];
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let page = survivor
+            .get_ok("/api/runs?workflow=shared&status=running&limit=1")
+            .await;
+        if page["runs"].as_array().is_some_and(Vec::is_empty) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "runs still running 90 s after the kill"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let all_done = killed_at.elapsed();
+
+    let mut repeated = 0;
+    let mut takeover_ms: Vec<i64> = Vec::new();
+    let seen = target.seen();
+    let mut by_key: HashMap<String, Vec<i64>> = HashMap::new();
+    for s in &seen {
+        if let Some(k) = &s.key {
+            by_key.entry(k.clone()).or_default().push(s.at_ms);
+        }
+    }
+    for id in &ids {
+        let run = survivor.run(id).await;
+        assert_eq!(run["status"], "completed", "run {id}: {run}");
+        let events = survivor.events(id).await;
+        assert_gap_free(&events);
+        assert_eq!(types(&events).last(), Some(&"run_completed"));
+        for node in HTTP_NODES {
+            let completed = node_events(&events, "node_completed", node);
+            assert_eq!(
+                completed.len(),
+                1,
+                "{id}/{node} completed {} times",
+                completed.len()
+            );
+            let done_at = completed[0]["at"].as_i64().expect("at");
+            let sent = by_key
+                .get(&format!("{id}/{node}"))
+                .cloned()
+                .unwrap_or_default();
+            assert!(!sent.is_empty(), "{id}/{node} never reached the target");
+            // A completed step is never sent again.
+            assert!(
+                sent.iter().all(|at| *at <= done_at),
+                "{id}/{node} was sent after it completed: {sent:?} vs {done_at}"
+            );
+            if sent.len() > 1 {
+                repeated += 1;
+                // Only an attempt in flight at the kill is sent twice: once before, once after.
+                assert_eq!(sent.len(), 2, "{id}/{node} sent {} times", sent.len());
+                assert!(
+                    sent[0] <= kill_ms && sent[1] >= kill_ms,
+                    "{id}/{node}: {sent:?}"
+                );
+                takeover_ms.push(sent[1] - kill_ms);
+            }
+        }
+    }
+    takeover_ms.sort_unstable();
+    eprintln!(
+        "cluster fault test: {RUNS} runs on {PROCESSES} processes, process 0 killed; \
+         {repeated} attempts in flight there were sent again by the others, \
+         {} ms (first) to {} ms (last) after the kill; every run completed {} ms after the kill; \
+         {} requests in all",
+        takeover_ms.first().copied().unwrap_or(-1),
+        takeover_ms.last().copied().unwrap_or(-1),
+        all_done.as_millis(),
+        seen.len()
+    );
+    assert!(
+        repeated > 0,
+        "no attempt was in flight on the killed process: the test proved nothing"
+    );
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
