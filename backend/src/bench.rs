@@ -179,48 +179,16 @@ pub async fn run(runs: usize) -> anyhow::Result<()> {
         dir.display()
     );
 
-    // W1
-    put(
-        &c,
-        &base,
-        &chain(
-            "w1",
-            |i| json!({"type": "transform", "output": {"i": i, "prev": "{{ input.n }}"}}),
-        ),
-    )
-    .await?;
+    let bases = [base.clone()];
     let total = runs.max(200) * 10;
-    let t = Instant::now();
-    let (c2, b2) = (c.clone(), base.clone());
-    fan(200, total, move |i| {
-        let (c, b) = (c2.clone(), b2.clone());
-        async move { start(&c, &b, "w1", json!({"n": i})).await.map(drop) }
-    })
-    .await?;
-    let secs = t.elapsed().as_secs_f64();
+    let steps = w1(&c, &bases, "w1", total).await?;
     println!(
-        "W1  {total} runs × 10 transform steps, 200 clients: {:.0} steps/s ({:.0} runs/s)",
-        total as f64 * 10.0 / secs,
-        total as f64 / secs
+        "W1  {total} runs × 10 transform steps, 200 clients: {steps:.0} steps/s ({:.0} runs/s)",
+        steps / 10.0
     );
-
-    // W2
     let tb = target().await?;
-    put(&c, &base, &chain("w2", |i| json!({"type": "http", "request": {"method": "POST", "url": format!("{tb}/step/{i}"), "body": {"n": "{{ input.n }}"}}}))).await?;
-    let n2 = 200;
-    let t = Instant::now();
-    let (c2, b2) = (c.clone(), base.clone());
-    fan(200, n2, move |i| {
-        let (c, b) = (c2.clone(), b2.clone());
-        async move { start(&c, &b, "w2", json!({"n": i})).await.map(drop) }
-    })
-    .await?;
-    wait_all_finished(&c, &base, "w2").await?;
-    let secs = t.elapsed().as_secs_f64();
-    println!(
-        "W2  {n2} runs × 10 http steps: {:.0} steps/s",
-        n2 as f64 * 10.0 / secs
-    );
+    let steps = w2(&c, &bases, "w2", &tb).await?;
+    println!("W2  200 runs × 10 http steps: {steps:.0} steps/s");
 
     w3(&c, &base).await?;
 
@@ -296,6 +264,122 @@ pub async fn run(runs: usize) -> anyhow::Result<()> {
     println!("M1  approve all 10,000: {:.2} s", t.elapsed().as_secs_f64());
     server.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// W1: `total` runs of 10 `transform` steps started by 200 clients spread over `bases`;
+/// each start answers when its run has completed. Returns durable steps/s.
+async fn w1(
+    c: &reqwest::Client,
+    bases: &[String],
+    name: &str,
+    total: usize,
+) -> anyhow::Result<f64> {
+    put(
+        c,
+        &bases[0],
+        &chain(
+            name,
+            |i| json!({"type": "transform", "output": {"i": i, "prev": "{{ input.n }}"}}),
+        ),
+    )
+    .await?;
+    let t = Instant::now();
+    let (c2, b2, wf) = (c.clone(), Arc::new(bases.to_vec()), name.to_owned());
+    fan(200, total, move |i| {
+        let (c, b, wf) = (c2.clone(), b2.clone(), wf.clone());
+        async move {
+            start(&c, &b[i % b.len()], &wf, json!({"n": i}))
+                .await
+                .map(drop)
+        }
+    })
+    .await?;
+    Ok(total as f64 * 10.0 / t.elapsed().as_secs_f64())
+}
+
+/// W2: 200 runs of 10 `http` steps against the local target `tb`, started over `bases`.
+/// Returns steps/s until the last run finished.
+async fn w2(c: &reqwest::Client, bases: &[String], name: &str, tb: &str) -> anyhow::Result<f64> {
+    put(c, &bases[0], &chain(name, |i| json!({"type": "http", "request": {"method": "POST", "url": format!("{tb}/step/{i}"), "body": {"n": "{{ input.n }}"}}}))).await?;
+    let n2 = 200;
+    let t = Instant::now();
+    let (c2, b2, wf) = (c.clone(), Arc::new(bases.to_vec()), name.to_owned());
+    fan(200, n2, move |i| {
+        let (c, b, wf) = (c2.clone(), b2.clone(), wf.clone());
+        async move {
+            start(&c, &b[i % b.len()], &wf, json!({"n": i}))
+                .await
+                .map(drop)
+        }
+    })
+    .await?;
+    wait_all_finished(c, &bases[0], name).await?;
+    Ok(n2 as f64 * 10.0 / t.elapsed().as_secs_f64())
+}
+
+/// W1 and W2 on PostgreSQL with 1, 2, … `processes` `weft serve` processes sharing
+/// `database`, each a child process of this one; the load is spread over them.
+pub async fn run_shared(database: &str, runs: usize, processes: usize) -> anyhow::Result<()> {
+    let c = reqwest::Client::builder()
+        .pool_max_idle_per_host(512)
+        .build()?;
+    let tb = target().await?;
+    println!(
+        "weft bench on PostgreSQL ({} cores; server, processes and client share them)",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    for n in 1..=processes {
+        let mut children = Vec::new();
+        let mut bases = Vec::new();
+        for _ in 0..n {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")?
+                .local_addr()?
+                .port();
+            children.push(
+                tokio::process::Command::new(std::env::current_exe()?)
+                    .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+                    .args(["--database", database, "--ui-dir", "/nonexistent"])
+                    .env("WEFT_LOG", "warn")
+                    .env_remove("WEFT_API_TOKEN")
+                    .kill_on_drop(true)
+                    .spawn()?,
+            );
+            let base = format!("http://127.0.0.1:{port}");
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while !c
+                .get(format!("{base}/healthz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                anyhow::ensure!(
+                    Instant::now() < deadline,
+                    "weft serve on {base} did not start"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            bases.push(base);
+        }
+        let total = runs.max(200) * 10;
+        let s1 = w1(&c, &bases, &format!("w1-{stamp}-{n}"), total).await?;
+        let s2 = w2(&c, &bases, &format!("w2-{stamp}-{n}"), &tb).await?;
+        println!(
+            "{n} process(es): W1 {total} runs × 10 transform steps {s1:.0} steps/s; W2 200 runs × 10 http steps {s2:.0} steps/s"
+        );
+        for mut child in children {
+            if let Some(pid) = child.id() {
+                let _ = std::process::Command::new("kill")
+                    .arg("-TERM")
+                    .arg(pid.to_string())
+                    .status();
+            }
+            let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
+        }
+    }
     Ok(())
 }
 

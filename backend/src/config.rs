@@ -40,6 +40,13 @@ pub enum Command {
         /// Internal: be one of W3's worker processes against this server URL.
         #[arg(long, hide = true)]
         worker_for: Option<String>,
+        /// A `postgres://…` database: run W1 and W2 there with 1 to `--processes` `weft serve`
+        /// processes sharing it, instead of the SQLite suite.
+        #[arg(long)]
+        database: Option<String>,
+        /// With `--database`: the most processes to try.
+        #[arg(long, default_value_t = 3)]
+        processes: usize,
     },
 }
 

@@ -91,11 +91,17 @@ pub fn run(cli: Cli) -> ExitCode {
                 }
             }
         }
-        Command::Bench { runs, worker_for } => {
+        Command::Bench {
+            runs,
+            worker_for,
+            database,
+            processes,
+        } => {
             let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
-            let result = match worker_for {
-                Some(url) => rt.block_on(bench::worker(&url)),
-                None => rt.block_on(bench::run(runs)),
+            let result = match (worker_for, database) {
+                (Some(url), _) => rt.block_on(bench::worker(&url)),
+                (None, Some(db)) => rt.block_on(bench::run_shared(&db, runs, processes)),
+                (None, None) => rt.block_on(bench::run(runs)),
             };
             match result {
                 Ok(()) => ExitCode::SUCCESS,
