@@ -90,6 +90,11 @@ pub fn commit(events: usize, seconds: f64) {
     histogram!("weft_commit_duration_seconds").record(seconds);
 }
 
+/// A shared store's commit found runs another process had appended to; the round is redone.
+pub fn conflict() {
+    counter!("weft_commit_conflicts_total").increment(1);
+}
+
 /// Counts an open SSE stream for as long as it lives.
 pub struct SseClient;
 

@@ -361,6 +361,7 @@ impl Driver {
                 match self.finish(round).await {
                     Err(store::Error::Conflict(runs)) if redo < MAX_REDO => {
                         redo += 1;
+                        crate::metrics::conflict();
                         tracing::debug!(
                             ?runs,
                             redo,

@@ -1,5 +1,6 @@
 //! `weft validate FILE…`: the shipped examples pass; a broken definition exits 1 with findings
-//! that name the file, the code and the node.
+//! that name the file, the code and the node. `weft migrate` creates the tables of the store
+//! this pass runs on, twice in a row, and refuses an unknown URL.
 
 use std::process::Command;
 
@@ -100,4 +101,21 @@ async fn sigterm_shuts_down_gracefully_and_loses_nothing() {
         .await;
     assert_eq!(status, 200, "{body}");
     weft.wait_for(&id, "completed").await;
+}
+
+#[tokio::test]
+async fn migrate_creates_the_tables_and_can_run_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::pg::database_for(dir.path()).await;
+    for _ in 0..2 {
+        let (code, out) = weft(&["migrate", "--database", &url]);
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("migrations applied"), "{out}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(["migrate", "--database", "mysql://nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
 }
