@@ -3,11 +3,15 @@
 //! Lives in `shared` so the editor checks templates with the very parser the engine renders
 //! them with. A JSON string that is exactly one `{{ … }}` keeps the expression's JSON type;
 //! every other string renders to a string.
+//!
+//! The engine renders the same few expressions of a definition for every run, so compiled
+//! expressions are kept by their source text, and a context is converted to MiniJinja's
+//! values once per rendered value rather than once per string.
 
-use std::collections::BTreeSet;
-use std::sync::OnceLock;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use minijinja::{Environment, UndefinedBehavior};
+use minijinja::{Environment, Expression, UndefinedBehavior};
 use serde_json::Value;
 
 /// A template or expression that does not parse or does not render.
@@ -34,6 +38,32 @@ fn env() -> &'static Environment<'static> {
         env.set_undefined_behavior(UndefinedBehavior::Chainable);
         env
     })
+}
+
+/// At most this many compiled expressions are kept; the cache starts over when it is full.
+const CACHED_EXPRESSIONS: usize = 4096;
+
+type Compiled = Arc<Expression<'static, 'static>>;
+
+/// `expr` compiled, from the cache when it was compiled before.
+fn compiled(expr: &str) -> Result<Compiled, Error> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Compiled>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(e) = cache.lock().expect("expression cache").get(expr) {
+        return Ok(e.clone());
+    }
+    let e = Arc::new(env().compile_expression_owned(expr.to_owned())?);
+    let mut cache = cache.lock().expect("expression cache");
+    if cache.len() >= CACHED_EXPRESSIONS {
+        cache.clear();
+    }
+    cache.insert(expr.to_owned(), e.clone());
+    Ok(e)
+}
+
+/// A JSON context as MiniJinja's value.
+fn context(ctx: &Value) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(ctx))
 }
 
 /// The inner expression of a string that is exactly one `{{ … }}`.
@@ -119,43 +149,62 @@ fn walk_strings(value: &Value, f: &mut impl FnMut(&str)) {
 
 /// Renders every string of `value` against `ctx` (`input`, `nodes`, `run`, `secrets`).
 pub fn render(value: &Value, ctx: &Value) -> Result<Value, Error> {
+    if !has_template(value) {
+        return Ok(value.clone());
+    }
+    render_with(value, &context(ctx))
+}
+
+fn has_template(value: &Value) -> bool {
+    let mut found = false;
+    walk_strings(value, &mut |s| found |= is_template(s));
+    found
+}
+
+fn is_template(s: &str) -> bool {
+    s.contains("{{") || s.contains("{%") || s.contains("{#")
+}
+
+fn render_with(value: &Value, ctx: &minijinja::Value) -> Result<Value, Error> {
     Ok(match value {
         Value::String(s) => render_str(s, ctx)?,
         Value::Array(items) => Value::Array(
             items
                 .iter()
-                .map(|v| render(v, ctx))
+                .map(|v| render_with(v, ctx))
                 .collect::<Result<_, _>>()?,
         ),
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, v)| Ok((k.clone(), render(v, ctx)?)))
+                .map(|(k, v)| Ok((k.clone(), render_with(v, ctx)?)))
                 .collect::<Result<_, Error>>()?,
         ),
         other => other.clone(),
     })
 }
 
-fn render_str(s: &str, ctx: &Value) -> Result<Value, Error> {
-    if !s.contains("{{") && !s.contains("{%") && !s.contains("{#") {
+fn render_str(s: &str, ctx: &minijinja::Value) -> Result<Value, Error> {
+    if !is_template(s) {
         return Ok(Value::String(s.to_owned()));
     }
-    let ctx = minijinja::Value::from(minijinja::value::Serde(ctx));
     match sole_expression(s) {
         Some(expr) => {
-            let v = env().compile_expression(expr)?.eval(ctx)?;
+            let v = compiled(expr)?.eval(ctx.clone())?;
             if v.is_undefined() || v.is_none() {
                 return Ok(Value::Null);
             }
             serde_json::to_value(&v).map_err(|e| Error(e.to_string()))
         }
-        None => Ok(Value::String(env().render_str(s, ctx)?)),
+        None => Ok(Value::String(env().render_str(s, ctx.clone())?)),
     }
 }
 
 /// Renders a template to a string (a URL, a header, a prompt); JSON values are written out.
 pub fn render_string(s: &str, ctx: &Value) -> Result<String, Error> {
-    Ok(match render_str(s, ctx)? {
+    if !is_template(s) {
+        return Ok(s.to_owned());
+    }
+    Ok(match render_str(s, &context(ctx))? {
         Value::String(s) => s,
         Value::Null => String::new(),
         other => other.to_string(),
@@ -164,9 +213,7 @@ pub fn render_string(s: &str, ctx: &Value) -> Result<String, Error> {
 
 /// Judges an expression by truthiness.
 pub fn eval_truthy(expr: &str, ctx: &Value) -> Result<bool, Error> {
-    let v = env()
-        .compile_expression(expr)?
-        .eval(minijinja::Value::from(minijinja::value::Serde(ctx)))?;
+    let v = compiled(expr)?.eval(context(ctx))?;
     Ok(v.is_true())
 }
 
