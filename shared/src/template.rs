@@ -121,6 +121,53 @@ pub fn node_refs(value: &Value) -> BTreeSet<String> {
     out
 }
 
+/// The node ids the templates in `value` read, or `None` when one reads `nodes` as a whole
+/// (e.g. `{{ nodes | tojson }}` or `nodes[input.key]`), so every node's output is needed.
+pub fn node_reads(value: &Value) -> Option<BTreeSet<String>> {
+    let mut out = Some(BTreeSet::new());
+    walk_strings(value, &mut |s| {
+        let vars = match sole_expression(s) {
+            Some(expr) => env()
+                .compile_expression(expr)
+                .map(|e| e.undeclared_variables(true)),
+            None if is_template(s) => env()
+                .template_from_str(s)
+                .map(|t| t.undeclared_variables(true)),
+            None => return,
+        };
+        add_reads(&mut out, vars.ok());
+    });
+    out
+}
+
+/// [`node_reads`] of an expression.
+pub fn expression_node_reads(expr: &str) -> Option<BTreeSet<String>> {
+    let mut out = Some(BTreeSet::new());
+    let vars = env()
+        .compile_expression(expr)
+        .map(|e| e.undeclared_variables(true));
+    add_reads(&mut out, vars.ok());
+    out
+}
+
+fn add_reads(out: &mut Option<BTreeSet<String>>, vars: Option<std::collections::HashSet<String>>) {
+    let Some(vars) = vars else {
+        // Does not parse: it will fail when rendered, whatever it is given.
+        return;
+    };
+    for v in vars {
+        match node_of(&v) {
+            Some(id) => {
+                if let Some(set) = out {
+                    set.insert(id);
+                }
+            }
+            None if v == "nodes" => *out = None,
+            None => {}
+        }
+    }
+}
+
 /// The node ids an expression reads through `nodes.<id>`.
 pub fn expression_refs(expr: &str) -> BTreeSet<String> {
     env()
@@ -259,5 +306,23 @@ mod tests {
         assert!(check(&json!("{% if %}")).is_err());
         assert!(check_expression("input.amount >").is_err());
         assert!(eval_truthy("input.amount > 100", &json!({"input": {"amount": 150}})).unwrap());
+    }
+
+    #[test]
+    fn node_reads_names_the_nodes_or_none_for_all() {
+        let reads = node_reads(
+            &json!({"a": "{{ nodes.a.output }}", "b": "x {{ nodes.b.output.id }}", "c": "{{ input.n }}"}),
+        );
+        assert_eq!(
+            reads.unwrap().into_iter().collect::<Vec<_>>(),
+            vec!["a", "b"]
+        );
+        assert_eq!(node_reads(&json!("{{ nodes | tojson }}")), None);
+        assert_eq!(node_reads(&json!("{{ nodes[input.k].output }}")), None);
+        assert_eq!(node_reads(&json!("plain")), Some(BTreeSet::new()));
+        assert_eq!(
+            expression_node_reads("nodes.x.output.ok and input.y"),
+            Some(BTreeSet::from(["x".to_owned()]))
+        );
     }
 }

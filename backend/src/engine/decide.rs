@@ -231,7 +231,7 @@ impl Decider {
             NodeKind::End(end) => match end
                 .output
                 .as_ref()
-                .map(|o| template::render(o, &self.s.context()))
+                .map(|o| template::render(o, &self.s.context_for(i)))
             {
                 None => self.emit(Event::NodeCompleted {
                     node: node.clone(),
@@ -245,20 +245,22 @@ impl Decider {
                 }),
                 Some(Err(e)) => return self.fail_node(i, format!("output: {e}")),
             },
-            NodeKind::Transform(t) => match template::render(&t.output, &self.s.context()) {
+            NodeKind::Transform(t) => match template::render(&t.output, &self.s.context_for(i)) {
                 Ok(output) => self.emit(completed("next", output)),
                 Err(e) => return self.fail_node(i, format!("output: {e}")),
             },
-            NodeKind::Condition(c) => match template::eval_truthy(&c.expr, &self.s.context()) {
-                Ok(b) => self.emit(completed(if b { "true" } else { "false" }, Value::Bool(b))),
-                Err(e) => return self.fail_node(i, format!("expr: {e}")),
-            },
+            NodeKind::Condition(c) => {
+                match template::eval_truthy(&c.expr, &self.s.context_for(i)) {
+                    Ok(b) => self.emit(completed(if b { "true" } else { "false" }, Value::Bool(b))),
+                    Err(e) => return self.fail_node(i, format!("expr: {e}")),
+                }
+            }
             NodeKind::Http(_) | NodeKind::Task(_) => {
                 self.emit(Event::NodeStarted { node, attempt: 1 });
                 return;
             }
             NodeKind::Approval(a) => {
-                let prompt = match template::render_string(&a.prompt, &self.s.context()) {
+                let prompt = match template::render_string(&a.prompt, &self.s.context_for(i)) {
                     Ok(p) => p,
                     Err(e) => return self.fail_node(i, format!("prompt: {e}")),
                 };

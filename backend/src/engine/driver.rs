@@ -695,7 +695,7 @@ impl Driver {
                 let NodeKind::Http(http) = run.plan.kind(i).clone() else {
                     return;
                 };
-                let ctx = run.context();
+                let ctx = run.context_for(i);
                 let key = format!("{}/{}", run.id, node);
                 let (client, secrets, tx, run_id) = (
                     self.client.clone(),
@@ -717,7 +717,7 @@ impl Driver {
                 let NodeKind::Task(t) = run.plan.kind(i) else {
                     return;
                 };
-                let ctx = self.secrets.context(run.context());
+                let ctx = self.secrets.context(run.context_for(i));
                 let input = t
                     .input
                     .as_ref()

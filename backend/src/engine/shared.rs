@@ -278,7 +278,7 @@ impl SharedTasks {
         let NodeKind::Task(t) = run.plan.kind(i) else {
             return Err(format!("node `{}` is not a task", row.node));
         };
-        let ctx = self.secrets.context(run.context());
+        let ctx = self.secrets.context(run.context_for(i));
         let input = t
             .input
             .as_ref()

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 use shared::model::{NodeKind, Workflow};
+use shared::template;
 
 use super::event::{Event, Millis};
 
@@ -25,6 +26,9 @@ pub struct Plan {
     pub cancel_path: Vec<bool>,
     pub on_cancel: Option<usize>,
     pub start: usize,
+    /// Per node, the nodes its templates read (`nodes.<id>`); `None` when it reads them all.
+    /// A node's context holds only these outputs.
+    pub reads: Vec<Option<Vec<usize>>>,
 }
 
 impl Plan {
@@ -65,6 +69,24 @@ impl Plan {
             .iter()
             .position(|n| matches!(n.kind, NodeKind::Start(_)))
             .unwrap_or(0);
+        let reads = workflow
+            .nodes
+            .iter()
+            .map(|node| {
+                let mut ids = Some(std::collections::BTreeSet::new());
+                let mut add = |r: Option<std::collections::BTreeSet<String>>| match (&mut ids, r) {
+                    (Some(all), Some(r)) => all.extend(r),
+                    _ => ids = None,
+                };
+                for (_, value) in node.kind.templates() {
+                    add(template::node_reads(&value));
+                }
+                if let NodeKind::Condition(c) = &node.kind {
+                    add(template::expression_node_reads(&c.expr));
+                }
+                ids.map(|ids| ids.iter().filter_map(|id| index.get(id).copied()).collect())
+            })
+            .collect();
         Plan {
             workflow,
             version,
@@ -74,6 +96,7 @@ impl Plan {
             cancel_path,
             on_cancel,
             start,
+            reads,
         }
     }
 
@@ -343,8 +366,22 @@ impl RunState {
     /// The template context: `input`, `nodes.<id>.output`, `run` (no secrets: those are added
     /// only where a request is sent, so they never reach the log).
     pub fn context(&self) -> Value {
+        self.context_of((0..self.nodes.len()).collect::<Vec<_>>().as_slice())
+    }
+
+    /// The template context of node `i`: [`RunState::context`] with only the outputs its
+    /// templates read.
+    pub fn context_for(&self, i: usize) -> Value {
+        match self.plan.reads.get(i) {
+            Some(Some(reads)) => self.context_of(reads),
+            _ => self.context(),
+        }
+    }
+
+    fn context_of(&self, which: &[usize]) -> Value {
         let mut nodes = Map::new();
-        for (i, n) in self.nodes.iter().enumerate() {
+        for &i in which {
+            let n = &self.nodes[i];
             if matches!(n.status, NodeStatus::Completed | NodeStatus::Failed) {
                 nodes.insert(
                     self.plan.workflow.nodes[i].id.clone(),
