@@ -22,7 +22,12 @@ const PAGE_SIZE: u32 = 25;
 pub fn Runs() -> impl IntoView {
     let query = use_query_map();
     let workflow = Memo::new(move |_| query.read().get("workflow").filter(|w| !w.is_empty()));
-    let status = Memo::new(move |_| query.read().get("status").and_then(|s| RunStatus::parse(&s)));
+    let status = Memo::new(move |_| {
+        query
+            .read()
+            .get("status")
+            .and_then(|s| RunStatus::parse(&s))
+    });
     let navigate = use_navigate();
     let set_filter = move |key: &'static str, value: String| {
         let mut pairs: Vec<(&str, String)> = Vec::new();
@@ -40,7 +45,11 @@ pub fn Runs() -> impl IntoView {
             .map(|(k, v)| format!("{k}={}", String::from(js_sys::encode_uri_component(v))))
             .collect::<Vec<_>>()
             .join("&");
-        let path = if query.is_empty() { "/runs".to_owned() } else { format!("/runs?{query}") };
+        let path = if query.is_empty() {
+            "/runs".to_owned()
+        } else {
+            format!("/runs?{query}")
+        };
         navigate(&path, Default::default());
     };
     let set_workflow = set_filter.clone();
@@ -97,7 +106,8 @@ pub fn Runs() -> impl IntoView {
     on_cleanup(move || feed.set_value(None));
 
     let now = RwSignal::new(format::now());
-    let ticker = set_interval_with_handle(move || now.set(format::now()), Duration::from_secs(1)).ok();
+    let ticker =
+        set_interval_with_handle(move || now.set(format::now()), Duration::from_secs(1)).ok();
     on_cleanup(move || {
         if let Some(t) = ticker {
             t.clear();
@@ -137,8 +147,13 @@ pub fn Runs() -> impl IntoView {
                                 {
                                     list.push(w);
                                 }
+                                let current = workflow.get().unwrap_or_default();
                                 list.into_iter()
-                                    .map(|n| view! { <option value=n.clone()>{n.clone()}</option> })
+                                    .map(|n| {
+                                        view! {
+                                            <option value=n.clone() selected=n == current>{n.clone()}</option>
+                                        }
+                                    })
                                     .collect_view()
                             }}
                         </select>
@@ -153,7 +168,13 @@ pub fn Runs() -> impl IntoView {
                         >
                             <option value="">"Any status"</option>
                             {RunStatus::ALL
-                                .map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> })}
+                                .map(|s| {
+                                    view! {
+                                        <option value=s.as_str() selected=move || status.get() == Some(s)>
+                                            {s.as_str()}
+                                        </option>
+                                    }
+                                })}
                         </select>
                     </label>
                     <Show when=move || loading.get()>
@@ -280,7 +301,10 @@ struct Feed {
 }
 
 impl Feed {
-    fn open(workflow: Option<&str>, on_change: impl Fn(Option<RunChange>) + Clone + 'static) -> Option<Feed> {
+    fn open(
+        workflow: Option<&str>,
+        on_change: impl Fn(Option<RunChange>) + Clone + 'static,
+    ) -> Option<Feed> {
         let source = EventSource::new(&wire::feed_path(workflow)).ok()?;
         let on_resync = {
             let on_change = on_change.clone();

@@ -29,7 +29,9 @@ pub fn WaitingActions(
                     .filter(|n| s.node(&n.id).status == NodeStatus::Waiting)
                     .filter_map(|n| match &n.kind {
                         NodeKind::Approval(_) => Some((n.id.clone(), Waiting::Approval)),
-                        NodeKind::Signal(s) => Some((n.id.clone(), Waiting::Signal(s.signal.clone()))),
+                        NodeKind::Signal(s) => {
+                            Some((n.id.clone(), Waiting::Signal(s.signal.clone())))
+                        }
                         _ => None,
                     })
                     .collect::<Vec<_>>()

@@ -7,6 +7,7 @@ use shared::model::Workflow;
 
 use super::format;
 use super::state::{NodeStatus, RunState};
+use super::wire::RunStatus;
 
 /// The selected node, or a hint to select one.
 #[component]
@@ -127,6 +128,14 @@ pub fn RunData(state: RwSignal<RunState>) -> impl IntoView {
                             {s.error
                                 .clone()
                                 .map(|e| view! { <p class="node-error" data-testid="run-error">{e}</p> })}
+                            {(s.status == Some(RunStatus::Cancelled))
+                                .then(|| {
+                                    let why = s
+                                        .cancel_reason
+                                        .clone()
+                                        .map_or_else(|| "Cancelled.".to_owned(), |r| format!("Cancelled: {r}"));
+                                    view! { <p class="run-note" data-testid="run-cancelled">{why}</p> }
+                                })}
                         }
                     })
                 }}

@@ -123,12 +123,13 @@ const FLUSH_AFTER: Duration = Duration::from_millis(40);
 fn flush(inbox: &Inbox, source: &EventSource, state: RwSignal<RunState>, link: RwSignal<Link>) {
     let events = inbox.take();
     // The page may be gone by now (the feed is dropped with it).
-    if state.try_update(|run| {
-        for event in events {
-            run.apply(event);
-        }
-    })
-    .is_none()
+    if state
+        .try_update(|run| {
+            for event in events {
+                run.apply(event);
+            }
+        })
+        .is_none()
     {
         return;
     }

@@ -120,7 +120,7 @@ fn Console(head: RunHead, workflow: Workflow) -> impl IntoView {
 
     let status = move || state.with(|s| s.status);
     let running = move || status() == Some(RunStatus::Running);
-    let cancelling = move || running() && state.with(|s| s.cancel_requested.is_some());
+    let cancelling = move || running() && state.with(|s| s.cancel_requested);
     let duration = move || {
         state.with(|s| {
             s.started_at
@@ -204,8 +204,14 @@ fn Console(head: RunHead, workflow: Workflow) -> impl IntoView {
 fn status_badge(status: Option<RunStatus>, cancelling: bool) -> impl IntoView {
     let (class, text) = match (status, cancelling) {
         (None, _) => ("badge".to_owned(), "loading".to_owned()),
-        (Some(_), true) => ("badge status-cancelling".to_owned(), "cancelling".to_owned()),
-        (Some(s), false) => (format!("badge status-{}", s.as_str()), s.as_str().to_owned()),
+        (Some(_), true) => (
+            "badge status-cancelling".to_owned(),
+            "cancelling".to_owned(),
+        ),
+        (Some(s), false) => (
+            format!("badge status-{}", s.as_str()),
+            s.as_str().to_owned(),
+        ),
     };
     view! { <span class=class data-testid="run-status">{text}</span> }
 }

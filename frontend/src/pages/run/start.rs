@@ -105,12 +105,14 @@ pub fn StartRunDialog(
                                         .unwrap_or_default();
                                     let current = chosen.get();
                                     if !current.is_empty() && !list.contains(&current) {
-                                        list.insert(0, current);
+                                        list.insert(0, current.clone());
                                     }
                                     list.into_iter()
                                         .map(|name| {
                                             view! {
-                                                <option value=name.clone()>{name.clone()}</option>
+                                                <option value=name.clone() selected=name == current>
+                                                    {name.clone()}
+                                                </option>
                                             }
                                         })
                                         .collect_view()

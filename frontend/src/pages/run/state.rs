@@ -65,8 +65,10 @@ pub struct RunState {
     pub error: Option<String>,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
-    /// Set once a cancel was asked for (with its reason, if any).
-    pub cancel_requested: Option<Option<String>>,
+    /// Set once a cancel was asked for.
+    pub cancel_requested: bool,
+    /// Why the run was cancelled, if someone said.
+    pub cancel_reason: Option<String>,
     pub nodes: BTreeMap<String, NodeState>,
     pub events: Vec<RunEvent>,
 }
@@ -102,7 +104,10 @@ impl RunState {
                 self.input = input.clone();
                 self.started_at = Some(at);
             }
-            Fact::CancelRequested { reason } => self.cancel_requested = Some(reason.clone()),
+            Fact::CancelRequested { reason } => {
+                self.cancel_requested = true;
+                self.cancel_reason = reason.clone();
+            }
             Fact::RunCompleted { output } => {
                 self.finish(RunStatus::Completed, at);
                 self.output = Some(output.clone());
@@ -113,8 +118,8 @@ impl RunState {
             }
             Fact::RunCancelled { reason } => {
                 self.finish(RunStatus::Cancelled, at);
-                if let Some(reason) = reason {
-                    self.error = Some(format!("cancelled: {reason}"));
+                if reason.is_some() {
+                    self.cancel_reason = reason.clone();
                 }
             }
             _ => {}
@@ -186,18 +191,40 @@ mod tests {
     use super::*;
 
     fn event(seq: i64, ty: &str, node: Option<&str>, data: Value) -> RunEvent {
-        serde_json::from_value(json!({"seq": seq, "at": seq * 10, "type": ty, "node": node, "data": data}))
-            .unwrap()
+        serde_json::from_value(
+            json!({"seq": seq, "at": seq * 10, "type": ty, "node": node, "data": data}),
+        )
+        .unwrap()
     }
 
     fn retried_run() -> Vec<RunEvent> {
         vec![
-            event(1, "run_started", None, json!({"workflow": "w", "version": 1, "input": {"a": 1}})),
+            event(
+                1,
+                "run_started",
+                None,
+                json!({"workflow": "w", "version": 1, "input": {"a": 1}}),
+            ),
             event(2, "node_started", Some("charge"), json!({"attempt": 1})),
-            event(3, "attempt_failed", Some("charge"), json!({"attempt": 1, "error": "HTTP 503", "retry_at": 40})),
+            event(
+                3,
+                "attempt_failed",
+                Some("charge"),
+                json!({"attempt": 1, "error": "HTTP 503", "retry_at": 40}),
+            ),
             event(4, "node_started", Some("charge"), json!({"attempt": 2})),
-            event(5, "node_completed", Some("charge"), json!({"port": "next", "output": {"status": 200}})),
-            event(6, "node_waiting", Some("approve"), json!({"prompt": "Ship?"})),
+            event(
+                5,
+                "node_completed",
+                Some("charge"),
+                json!({"port": "next", "output": {"status": 200}}),
+            ),
+            event(
+                6,
+                "node_waiting",
+                Some("approve"),
+                json!({"prompt": "Ship?"}),
+            ),
         ]
     }
 
@@ -212,7 +239,10 @@ mod tests {
         let charge = run.node("charge");
         assert_eq!(charge.status, NodeStatus::Completed);
         assert_eq!(charge.attempts, 2);
-        assert_eq!((charge.started_at, charge.finished_at), (Some(20), Some(50)));
+        assert_eq!(
+            (charge.started_at, charge.finished_at),
+            (Some(20), Some(50))
+        );
         assert_eq!(charge.error, None);
         let approve = run.node("approve");
         assert_eq!(approve.status, NodeStatus::Waiting);
@@ -257,11 +287,17 @@ mod tests {
     fn cancelling_ends_in_cancelled() {
         let mut run = RunState::default();
         run.apply(event(1, "run_started", None, json!({"input": {}})));
-        run.apply(event(2, "cancel_requested", None, json!({"reason": "typo"})));
+        run.apply(event(
+            2,
+            "cancel_requested",
+            None,
+            json!({"reason": "typo"}),
+        ));
         run.apply(event(3, "node_cancelled", Some("approve"), json!({})));
         run.apply(event(4, "run_cancelled", None, json!({"reason": "typo"})));
         assert_eq!(run.status, Some(RunStatus::Cancelled));
-        assert_eq!(run.cancel_requested, Some(Some("typo".into())));
+        assert!(run.cancel_requested);
+        assert_eq!(run.cancel_reason.as_deref(), Some("typo"));
         assert_eq!(run.node("approve").status, NodeStatus::Cancelled);
         assert!(run.is_finished());
     }

@@ -8,8 +8,8 @@
 use leptos::prelude::*;
 use serde_json::Value;
 use shared::model::Workflow;
-use web_sys::Element;
 use wasm_bindgen::JsCast;
+use web_sys::Element;
 
 use super::format;
 use super::state::RunState;
@@ -123,9 +123,7 @@ pub fn rows(events: &[RunEvent], workflow: &Workflow) -> Vec<Row> {
                 }
             }
             Fact::NodeWaiting { .. } => {
-                let kind = workflow
-                    .node(node)
-                    .map_or("wait", |n| n.kind.type_name());
+                let kind = workflow.node(node).map_or("wait", |n| n.kind.type_name());
                 bars.push(open(BarKind::Wait(kind), at));
             }
             Fact::NodeCompleted { output } => match open_bar(bars, |_| true) {
@@ -185,7 +183,10 @@ fn open_bar(bars: &mut [Bar], kind: impl Fn(BarKind) -> bool) -> Option<&mut Bar
 }
 
 fn close(bars: &mut [Bar], at: i64, outcome: Outcome, kind: impl Fn(BarKind) -> bool) {
-    for bar in bars.iter_mut().filter(|b| b.outcome == Outcome::Open && kind(b.kind)) {
+    for bar in bars
+        .iter_mut()
+        .filter(|b| b.outcome == Outcome::Open && kind(b.kind))
+    {
         bar.end = Some(at);
         bar.outcome = outcome;
     }
@@ -325,7 +326,13 @@ pub fn Timeline(
                                                 .into_iter()
                                                 .enumerate()
                                                 .map(|(index, bar)| {
-                                                    bar_view(node.clone(), index, bar, now, pct, tip, selected)
+                                                    let chart = Chart {
+                                                        now,
+                                                        tip,
+                                                        selected,
+                                                        zoom: ZOOMS[zoom.get()],
+                                                    };
+                                                    bar_view(node.clone(), index, bar, chart, pct)
                                                 })
                                                 .collect_view()}
                                         </div>
@@ -365,15 +372,29 @@ pub fn Timeline(
     }
 }
 
+/// The chart's shared signals, as each bar uses them.
+#[derive(Clone, Copy)]
+struct Chart {
+    now: RwSignal<i64>,
+    tip: RwSignal<Option<Tip>>,
+    /// The clicked bar: its node and its index in the node's row.
+    selected: RwSignal<Option<(String, usize)>>,
+    zoom: u32,
+}
+
 fn bar_view(
     node: String,
     index: usize,
     bar: Bar,
-    now: RwSignal<i64>,
+    chart: Chart,
     pct: impl Fn(i64) -> f64 + Copy + Send + Sync + 'static,
-    tip: RwSignal<Option<Tip>>,
-    selected: RwSignal<Option<(String, usize)>>,
 ) -> impl IntoView {
+    let Chart {
+        now,
+        tip,
+        selected,
+        zoom,
+    } = chart;
     let end = bar.end.unwrap_or_else(|| now.get());
     let left = pct(bar.start);
     let width = (pct(end) - left).max(0.0);
@@ -398,8 +419,11 @@ fn bar_view(
         move || selected.get().is_some_and(|(n, i)| n == node && i == index)
     };
     let node_for_click = node.clone();
+    // A label only where it fits: the chart is roughly 1000 px wide per zoom step.
+    let fits = width * zoom as f64 * 10.0 > 28.0;
     let label = match bar.kind {
-        BarKind::Attempt(n) => format!("#{n}"),
+        BarKind::Attempt(n) if fits => format!("#{n}"),
+        BarKind::Wait(kind) if fits => kind.to_owned(),
         _ => String::new(),
     };
     view! {
@@ -437,7 +461,11 @@ fn tooltip_lines(node: &str, bar: &Bar, end: i64) -> Vec<String> {
                 "now".into()
             }
         ),
-        format!("{} · {}", format::duration(end - bar.start), bar.outcome.as_str()),
+        format!(
+            "{} · {}",
+            format::duration(end - bar.start),
+            bar.outcome.as_str()
+        ),
     ];
     lines.extend(bar.error.as_ref().map(|e| format!("Error: {e}")));
     lines
@@ -495,8 +523,10 @@ mod tests {
     use super::*;
 
     fn event(seq: i64, at: i64, ty: &str, node: Option<&str>, data: Value) -> RunEvent {
-        serde_json::from_value(json!({"seq": seq, "at": at, "type": ty, "node": node, "data": data}))
-            .unwrap()
+        serde_json::from_value(
+            json!({"seq": seq, "at": at, "type": ty, "node": node, "data": data}),
+        )
+        .unwrap()
     }
 
     fn workflow() -> Workflow {
@@ -517,12 +547,42 @@ mod tests {
     fn each_attempt_is_a_bar_with_backoff_between() {
         let events = [
             event(1, 0, "run_started", None, json!({"input": {}})),
-            event(2, 0, "node_completed", Some("start"), json!({"output": null})),
+            event(
+                2,
+                0,
+                "node_completed",
+                Some("start"),
+                json!({"output": null}),
+            ),
             event(3, 1, "node_started", Some("charge"), json!({"attempt": 1})),
-            event(4, 5, "attempt_failed", Some("charge"), json!({"attempt": 1, "error": "503", "retry_at": 105})),
-            event(5, 106, "node_started", Some("charge"), json!({"attempt": 2})),
-            event(6, 110, "node_completed", Some("charge"), json!({"output": {"status": 200}})),
-            event(7, 110, "node_waiting", Some("approve"), json!({"prompt": "ok?"})),
+            event(
+                4,
+                5,
+                "attempt_failed",
+                Some("charge"),
+                json!({"attempt": 1, "error": "503", "retry_at": 105}),
+            ),
+            event(
+                5,
+                106,
+                "node_started",
+                Some("charge"),
+                json!({"attempt": 2}),
+            ),
+            event(
+                6,
+                110,
+                "node_completed",
+                Some("charge"),
+                json!({"output": {"status": 200}}),
+            ),
+            event(
+                7,
+                110,
+                "node_waiting",
+                Some("approve"),
+                json!({"prompt": "ok?"}),
+            ),
         ];
         let rows = rows(&events, &workflow());
         let names: Vec<_> = rows.iter().map(|r| r.node.as_str()).collect();
@@ -550,7 +610,13 @@ mod tests {
     fn a_failed_node_after_its_last_attempt_adds_no_bar() {
         let events = [
             event(1, 0, "node_started", Some("charge"), json!({"attempt": 1})),
-            event(2, 5, "attempt_failed", Some("charge"), json!({"attempt": 1, "error": "404"})),
+            event(
+                2,
+                5,
+                "attempt_failed",
+                Some("charge"),
+                json!({"attempt": 1, "error": "404"}),
+            ),
             event(3, 5, "node_failed", Some("charge"), json!({"error": "404"})),
         ];
         let rows = rows(&events, &workflow());

@@ -162,7 +162,9 @@ pub enum Fact {
         input: Value,
     },
     /// An attempt of an http or task node begins.
-    NodeStarted { attempt: u32 },
+    NodeStarted {
+        attempt: u32,
+    },
     /// An approval, signal or timer waits; `until` is its deadline.
     NodeWaiting {
         #[serde(default)]
@@ -180,10 +182,14 @@ pub enum Fact {
         #[serde(default)]
         output: Value,
     },
-    NodeFailed { error: String },
+    NodeFailed {
+        error: String,
+    },
     NodeSkipped {},
     NodeCancelled {},
-    SignalReceived { name: String },
+    SignalReceived {
+        name: String,
+    },
     CancelRequested {
         #[serde(default)]
         reason: Option<String>,
@@ -192,7 +198,9 @@ pub enum Fact {
         #[serde(default)]
         output: Value,
     },
-    RunFailed { error: String },
+    RunFailed {
+        error: String,
+    },
     RunCancelled {
         #[serde(default)]
         reason: Option<String>,
@@ -252,7 +260,12 @@ pub async fn start_run(workflow: &str, input: &Value) -> Result<Started> {
 }
 
 /// `POST /api/runs/{id}/approvals/{node}`.
-pub async fn decide(run: &str, node: &str, approve: bool, comment: Option<String>) -> Result<Value> {
+pub async fn decide(
+    run: &str,
+    node: &str,
+    approve: bool,
+    comment: Option<String>,
+) -> Result<Value> {
     let decision = if approve { "approve" } else { "reject" };
     let mut body = serde_json::json!({ "decision": decision });
     if let Some(c) = comment {
