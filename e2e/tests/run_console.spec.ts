@@ -48,9 +48,9 @@ test('a run started from the console is followed live, approved, and timed attem
   const id = page.url().split('/').pop()!;
 
   // The charge fails twice, then succeeds; the approval waits, all without a reload.
-  await expect(run.node('charge')).toHaveAttribute('data-state', 'completed');
-  await expect(run.node('approve')).toHaveAttribute('data-state', 'waiting');
-  await expect(run.node('ship')).toHaveAttribute('data-state', 'pending');
+  await run.expectNode('charge', 'completed');
+  await run.expectNode('approve', 'waiting');
+  await run.expectNode('ship', 'pending');
   await expect(run.status).toHaveText('running');
   await expect(run.link).toHaveText('Live');
   await expect(run.prompt).toHaveText('Ship order A1?');
@@ -71,9 +71,9 @@ test('a run started from the console is followed live, approved, and timed attem
   await run.comment.fill('looks fine');
   await run.approveButton.click();
   await expect(run.status).toHaveText('completed');
-  await expect(run.node('approve')).toHaveAttribute('data-state', 'completed');
-  await expect(run.node('ship')).toHaveAttribute('data-state', 'completed');
-  await expect(run.node('done')).toHaveAttribute('data-state', 'completed');
+  await run.expectNode('approve', 'completed');
+  await run.expectNode('ship', 'completed');
+  await run.expectNode('done', 'completed');
   await expect(run.link).toHaveText('Finished');
   await expect(run.approveButton).toHaveCount(0);
   await expect(run.cancelButton).toHaveCount(0);
@@ -90,12 +90,12 @@ test('a run started from the console is followed live, approved, and timed attem
   await expect(run.bars('ship', 'attempt')).toHaveCount(1);
 
   // Zoom in: the chart gets wider than its frame.
-  await page.getByTestId('zoom-in').click();
-  await page.getByTestId('zoom-in').click();
-  await expect(page.getByTestId('zoom-level')).toHaveText('×4');
+  await page.getByTestId('timeline-zoom-in').click();
+  await page.getByTestId('timeline-zoom-in').click();
+  await expect(page.getByTestId('timeline-zoom-level')).toHaveText('×4');
   await page.mouse.move(0, 0);
   await run.timeline.screenshot({ path: path.join(shots, 'run-timeline-zoomed.png') });
-  await page.getByTestId('zoom-fit').click();
+  await page.getByTestId('timeline-zoom-fit').click();
 
   // The history, the same as the server's, filterable by node, each event's data expandable.
   await expect(run.historyEvents).toHaveCount((await events(request, id)).length);
@@ -121,8 +121,8 @@ test('rejecting an approval fails the run and says why', async ({ page, request,
   await run.rejectButton.click();
 
   await expect(run.status).toHaveText('failed');
-  await expect(run.node('approve')).toHaveAttribute('data-state', 'failed');
-  await expect(run.node('ship')).toHaveAttribute('data-state', 'pending');
+  await run.expectNode('approve', 'failed');
+  await run.expectNode('ship', 'pending');
   await expect(run.runError).toContainText('rejected: not today');
   await expect(run.bars('approve', 'wait')).toHaveAttribute('data-outcome', 'failed');
   await page.screenshot({ path: path.join(shots, 'run-rejected.png'), fullPage: true });
@@ -138,7 +138,7 @@ test('cancelling asks first, runs the on_cancel path and ends cancelled', async 
   const id = await startRun(request, name, { order_id: 'C3' });
   const run = new RunPage(page);
   await run.goto(id);
-  await expect(run.node('approve')).toHaveAttribute('data-state', 'waiting');
+  await run.expectNode('approve', 'waiting');
 
   // Backing out of the confirmation changes nothing.
   await run.cancelButton.click();
@@ -152,9 +152,9 @@ test('cancelling asks first, runs the on_cancel path and ends cancelled', async 
   await run.cancelConfirm.click();
 
   await expect(run.status).toHaveText('cancelled');
-  await expect(run.node('approve')).toHaveAttribute('data-state', 'cancelled');
-  await expect(run.node('refund')).toHaveAttribute('data-state', 'completed');
-  await expect(run.node('refunded')).toHaveAttribute('data-state', 'completed');
+  await run.expectNode('approve', 'cancelled');
+  await run.expectNode('refund', 'completed');
+  await run.expectNode('refunded', 'completed');
   await expect(run.cancelButton).toHaveCount(0);
   await expect(run.approveButton).toHaveCount(0);
   expect(target.hits.get(`/ok/refund/${name}`)).toBe(1);
@@ -173,11 +173,11 @@ test('after a reload mid-run the page resumes live updates, and a signal can be 
   const id = await startRun(request, name, {});
   const run = new RunPage(page);
   await run.goto(id);
-  await expect(run.node('paid')).toHaveAttribute('data-state', 'waiting');
+  await run.expectNode('paid', 'waiting');
 
   await page.reload();
-  await expect(run.node('call')).toHaveAttribute('data-state', 'completed');
-  await expect(run.node('paid')).toHaveAttribute('data-state', 'waiting');
+  await run.expectNode('call', 'completed');
+  await run.expectNode('paid', 'waiting');
   await expect(run.link).toHaveText('Live');
   // The replayed history is not doubled.
   await expect(run.historyEvents).toHaveCount((await events(request, id)).length);
@@ -196,7 +196,7 @@ test('after a reload mid-run the page resumes live updates, and a signal can be 
   await card.getByTestId('signal-send').click();
 
   await expect(run.status).toHaveText('completed');
-  await expect(run.node('paid')).toHaveAttribute('data-state', 'completed');
+  await run.expectNode('paid', 'completed');
   await serverNodeStatus(request, id, 'done', 'completed');
   await expect(run.historyEvents).toHaveCount((await events(request, id)).length);
   await expect(page.getByTestId('run-data')).toContainText('"amount": 5');
@@ -224,6 +224,6 @@ test('when someone else decides first, the page says so plainly and shows the ou
 
   await expect(run.notice).toContainText('Someone else acted on this run first');
   await expect(run.status).toHaveText('failed');
-  await expect(run.node('approve')).toHaveAttribute('data-state', 'failed');
+  await run.expectNode('approve', 'failed');
   await page.screenshot({ path: path.join(shots, 'run-conflict.png') });
 });

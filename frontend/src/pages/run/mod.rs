@@ -184,10 +184,10 @@ fn Console(head: RunHead, workflow: Workflow) -> impl IntoView {
         <div class="run-grid">
             <section class="card graph-card">
                 <div class="card-head">
-                    <h2>"Nodes"</h2>
-                    <span class="muted">"Live from the run's event stream"</span>
+                    <h2>"Graph"</h2>
+                    <span class="muted">"Live from the run's event stream. Click a node for its details."</span>
                 </div>
-                <graph::RunGraph state workflow selected />
+                <graph::RunGraph state workflow selected now />
             </section>
             <div class="run-side">
                 <details::NodeDetails state workflow selected now />

@@ -262,26 +262,26 @@ pub fn Timeline(
                         class="btn btn-icon"
                         title="Zoom out"
                         aria-label="Zoom out"
-                        data-testid="zoom-out"
+                        data-testid="timeline-zoom-out"
                         disabled=move || zoom.get() == 0
                         on:click=move |_| zoom.update(|z| *z = z.saturating_sub(1))
                     >
                         "−"
                     </button>
-                    <span class="zoom-level" data-testid="zoom-level">
+                    <span class="zoom-level" data-testid="timeline-zoom-level">
                         {move || format!("×{}", ZOOMS[zoom.get()])}
                     </span>
                     <button
                         class="btn btn-icon"
                         title="Zoom in"
                         aria-label="Zoom in"
-                        data-testid="zoom-in"
+                        data-testid="timeline-zoom-in"
                         disabled=move || zoom.get() == ZOOMS.len() - 1
                         on:click=move |_| zoom.update(|z| *z = (*z + 1).min(ZOOMS.len() - 1))
                     >
                         "+"
                     </button>
-                    <button class="btn" data-testid="zoom-fit" on:click=move |_| zoom.set(0)>
+                    <button class="btn" data-testid="timeline-zoom-fit" on:click=move |_| zoom.set(0)>
                         "Fit"
                     </button>
                 </div>
