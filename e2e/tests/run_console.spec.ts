@@ -109,6 +109,38 @@ test('a run started from the console is followed live, approved, and timed attem
   await run.timeline.screenshot({ path: path.join(shots, 'run-timeline.png') });
 });
 
+test('a retrying node shows its attempt and when the next one starts, then fails the run', async ({
+  page,
+  request,
+  pageErrors: _errors,
+}) => {
+  const name = uniqueName('retry');
+  const definition = approvalWorkflow(name, target);
+  // Two attempts, 2 s apart: both meet the service's two 503s.
+  (definition.nodes[1] as any).retry = { max_attempts: 2, initial_interval: '2s', backoff_coefficient: 2 };
+  await saveWorkflow(request, definition);
+  const id = await startRun(request, name, { order_id: 'R1' });
+  const run = new RunPage(page);
+  await run.goto(id);
+
+  await run.expectNode('charge', 'retrying');
+  await expect(run.node('charge').getByTestId('node-badge')).toHaveText(/^1\/2·\ds$/);
+  await run.node('charge').click();
+  await expect(run.nodeDetails.getByTestId('node-details-due')).toContainText('next attempt in');
+  await expect(run.nodeDetails.getByTestId('node-details-error')).toContainText('HTTP 503');
+  await expect(run.bars('charge', 'backoff')).toHaveAttribute('data-outcome', 'open');
+  await page.screenshot({ path: path.join(shots, 'run-retrying.png') });
+
+  await run.expectNode('charge', 'failed');
+  await expect(run.status).toHaveText('failed');
+  await expect(run.node('charge').getByTestId('node-badge')).toHaveText('2/2');
+  await expect(run.nodeDetails.getByTestId('node-details-attempts')).toHaveText('2 of 2');
+  await expect(run.runError).toContainText('HTTP 503');
+  const outcomes = await run.bars('charge').evaluateAll((bars) => bars.map((b) => `${b.getAttribute('data-kind')}:${b.getAttribute('data-outcome')}`));
+  expect(outcomes).toEqual(['attempt:failed', 'backoff:completed', 'attempt:failed']);
+  await expect(run.approveButton).toHaveCount(0);
+});
+
 test('rejecting an approval fails the run and says why', async ({ page, request, pageErrors: _errors }) => {
   const name = uniqueName('reject');
   await saveWorkflow(request, approvalWorkflow(name, target));

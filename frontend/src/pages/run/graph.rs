@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 use shared::model::Workflow;
 
-use super::format;
 use super::state::{NodeState, NodeStatus, RunState};
 use crate::graph::{GraphView, NodeDecor};
 
@@ -17,7 +16,7 @@ pub fn RunGraph(
     state: RwSignal<RunState>,
     workflow: StoredValue<Workflow>,
     selected: RwSignal<Option<String>>,
-    /// The clock, for "next try in …".
+    /// The clock, for the time to the next attempt.
     now: RwSignal<i64>,
 ) -> impl IntoView {
     let max_attempts: HashMap<String, u32> = workflow.with_value(|wf| {
@@ -76,18 +75,20 @@ fn when_sized(frame: NodeRef<leptos::html::Div>, sized: RwSignal<bool>) {
     });
 }
 
-/// "2/4" for an attempt of a node that may retry; "2/4 · next in 1.2s" while it waits to.
+/// "2/4" for an attempt of a node that may retry; "2/4·3s" (the next attempt in 3 s, rounded
+/// up) while it waits to. The renderer's badge holds about seven characters.
 fn badge(node: &NodeState, max: Option<u32>, now: RwSignal<i64>) -> Option<String> {
     let max = max.filter(|m| *m > 1)?;
-    if node.attempts == 0 || (node.attempts == 1 && node.status != NodeStatus::Running) {
+    let trying = matches!(node.status, NodeStatus::Running | NodeStatus::Retrying);
+    if node.attempts == 0 || (node.attempts == 1 && !trying) {
         return None;
     }
     let attempt = format!("{}/{max}", node.attempts);
     match (node.status, node.due_at) {
-        (NodeStatus::Retrying, Some(due)) => Some(format!(
-            "{attempt} · next in {}",
-            format::duration(due - now.get())
-        )),
+        (NodeStatus::Retrying, Some(due)) => {
+            let secs = ((due - now.get()).max(0) + 999) / 1000;
+            Some(format!("{attempt}·{secs}s"))
+        }
         _ => Some(attempt),
     }
 }
