@@ -234,6 +234,54 @@ test('after a reload mid-run the page resumes live updates, and a signal can be 
   await expect(page.getByTestId('run-data')).toContainText('"amount": 5');
 });
 
+test('after a dropped connection the page reconnects without doubling the history, and a finished run is not redialled', async ({
+  page,
+  request,
+  pageErrors: _errors,
+}) => {
+  const name = uniqueName('drop');
+  await saveWorkflow(request, signalWorkflow(name, target));
+  const id = await startRun(request, name, {});
+  await serverNodeStatus(request, id, 'paid', 'waiting');
+  const history = await events(request, id);
+
+  // The first connection carries two events, then drops (and asks to be retried quickly).
+  // The browser dials again by itself; whatever the server replays, the page keeps each
+  // event once.
+  let reconnects = 0;
+  let first = true;
+  await page.route(`**/api/runs/${id}/stream*`, async (route) => {
+    if (first) {
+      first = false;
+      const body = history
+        .slice(0, 2)
+        .map((e) => `retry: 200\nid: ${e.seq}\nevent: run_event\ndata: ${JSON.stringify(e)}\n\n`)
+        .join('');
+      await route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream' }, body });
+    } else {
+      reconnects += 1;
+      await route.continue();
+    }
+  });
+  const run = new RunPage(page);
+  await run.goto(id);
+
+  await expect.poll(() => reconnects).toBe(1);
+  await run.expectNode('paid', 'waiting');
+  await expect(run.link).toHaveText('Live');
+  await expect(run.historyEvents).toHaveCount(history.length);
+
+  const res = await request.post(`/api/runs/${id}/signals/paid`, { data: { payload: { ok: 1 } } });
+  expect(res.ok()).toBeTruthy();
+  await expect(run.status).toHaveText('completed');
+  await expect(run.link).toHaveText('Finished');
+  await expect(run.historyEvents).toHaveCount((await events(request, id)).length);
+  // The server ended the stream after the final event; the page does not dial again
+  // (a browser retries a closed stream after about 3 s).
+  await page.waitForTimeout(4000);
+  expect(reconnects).toBe(1);
+});
+
 test('when someone else decides first, the page says so plainly and shows the outcome', async ({
   page,
   request,
