@@ -107,6 +107,17 @@ test('a run started from the console is followed live, approved, and timed attem
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(shots, 'run-completed.png'), fullPage: true });
   await run.timeline.screenshot({ path: path.join(shots, 'run-timeline.png') });
+
+  // Run again: the same workflow and input, on a new run's page.
+  await page.getByTestId('run-again').click();
+  await expect(runs.startWorkflow).toHaveValue(name);
+  expect(JSON.parse(await runs.startInput.inputValue())).toEqual({ order_id: 'A1' });
+  await runs.startSubmit.click();
+  await expect(page).not.toHaveURL(new RegExp(id));
+  await expect(page).toHaveURL(/\/runs\/[0-9a-f-]{36}$/);
+  await run.expectNode('approve', 'waiting');
+  await expect(run.prompt).toHaveText('Ship order A1?');
+  expect(loads, 'the page never reloaded').toBe(0);
 });
 
 test('a retrying node shows its attempt and when the next one starts, then fails the run', async ({

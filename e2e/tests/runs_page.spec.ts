@@ -64,3 +64,24 @@ test('new runs appear and change status without a reload; filters narrow the lis
 function shots() {
   return path.join(__dirname, '..', 'screenshots');
 }
+
+test('runs come 25 to a page, newest first, with older and newer pages', async ({ page, request, pageErrors: _errors }) => {
+  const name = uniqueName('pages');
+  await saveWorkflow(request, approvalWorkflow(name, target));
+  const ids: string[] = [];
+  for (let i = 0; i < 27; i += 1) ids.push(await startRun(request, name, { order_id: `P${i}` }));
+  const runs = new RunsPage(page);
+  await runs.goto(`?workflow=${name}`);
+
+  await expect(runs.rows).toHaveCount(25);
+  await expect(runs.rows.first()).toHaveAttribute('data-run', ids[26]);
+  await expect(page.getByTestId('page-newer')).toBeDisabled();
+  await page.getByTestId('page-older').click();
+  await expect(runs.rows).toHaveCount(2);
+  await expect(runs.rows.first()).toHaveAttribute('data-run', ids[1]);
+  await expect(runs.rows.last()).toHaveAttribute('data-run', ids[0]);
+  await expect(page.getByTestId('page-older')).toBeDisabled();
+  await page.getByTestId('page-newer').click();
+  await expect(runs.rows).toHaveCount(25);
+  await expect(runs.rows.first()).toHaveAttribute('data-run', ids[26]);
+});

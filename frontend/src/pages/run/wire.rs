@@ -67,7 +67,6 @@ pub struct RunList {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct RunChange {
     pub id: String,
-    pub workflow: String,
     pub status: RunStatus,
     /// Set only for the commit that created the run.
     pub created_at: Option<i64>,
@@ -81,7 +80,6 @@ pub struct RunHead {
     pub id: String,
     pub workflow: String,
     pub version: i64,
-    pub input: Value,
 }
 
 /// `GET /api/workflows/{name}/versions/{v}`.
