@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use serde_json::Value;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
-use web_sys::{EventSource, MessageEvent};
+use web_sys::{Event, EventSource, MessageEvent};
 
 use crate::pages::run::format;
 use crate::pages::run::start::StartRunDialog;
@@ -293,11 +293,12 @@ fn RunRow(run: RunSummary, now: RwSignal<i64>) -> impl IntoView {
 }
 
 /// The runs feed; dropping it closes the connection. The callback gets each change, or
-/// `None` when the server says the page fell behind and should reload.
+/// `None` when the page should reload: the server says it fell behind, or the feed has just
+/// (re)connected and changes made before that were not sent (the feed has no replay).
 struct Feed {
     source: EventSource,
     _on_run: Closure<dyn FnMut(MessageEvent)>,
-    _on_resync: Closure<dyn FnMut(MessageEvent)>,
+    _on_resync: Closure<dyn FnMut(Event)>,
 }
 
 impl Feed {
@@ -308,7 +309,7 @@ impl Feed {
         let source = EventSource::new(&wire::feed_path(workflow)).ok()?;
         let on_resync = {
             let on_change = on_change.clone();
-            Closure::<dyn FnMut(MessageEvent)>::new(move |_| on_change(None))
+            Closure::<dyn FnMut(Event)>::new(move |_| on_change(None))
         };
         let on_run = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
             let change = message
@@ -325,6 +326,7 @@ impl Feed {
         source
             .add_event_listener_with_callback("resync", on_resync.as_ref().unchecked_ref())
             .ok()?;
+        source.set_onopen(Some(on_resync.as_ref().unchecked_ref()));
         Some(Feed {
             source,
             _on_run: on_run,
