@@ -235,12 +235,17 @@ test('after a reload mid-run the page resumes live updates, and a signal can be 
   await card.getByTestId('signal-payload').fill('{"amount": 5');
   await card.getByTestId('signal-send').click();
   await expect(card.getByRole('alert')).toContainText('not valid JSON');
+  await page.screenshot({ path: path.join(shots, 'run-signal.png') });
   await card.getByTestId('signal-payload').fill('{"amount": 5}');
   await card.getByTestId('signal-send').click();
 
   await expect(run.status).toHaveText('completed');
   await run.expectNode('paid', 'completed');
   await serverNodeStatus(request, id, 'done', 'completed');
+  // The timer and the signal were waits, drawn as such.
+  await expect(run.bars('pause', 'wait')).toHaveAttribute('aria-label', 'pause: Waiting (timer)');
+  await expect(run.bars('pause', 'wait')).toHaveAttribute('data-outcome', 'completed');
+  await expect(run.bars('paid', 'wait')).toHaveAttribute('aria-label', 'paid: Waiting (signal)');
   await expect(run.historyEvents).toHaveCount((await events(request, id)).length);
   await expect(page.getByTestId('run-data')).toContainText('"amount": 5');
 });
