@@ -298,6 +298,24 @@ test('after a dropped connection the page reconnects without doubling the histor
   expect(reconnects).toBe(1);
 });
 
+test('a refused stream is reported, and Reconnect tries again', async ({ page, request, pageErrors: _errors }) => {
+  const name = uniqueName('refused');
+  await saveWorkflow(request, signalWorkflow(name, target));
+  const id = await startRun(request, name, {});
+  await page.route(`**/api/runs/${id}/stream*`, (route) =>
+    route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":{"code":"unavailable","message":"down"}}' }),
+  );
+  const run = new RunPage(page);
+  await run.goto(id);
+  await expect(run.link).toHaveText('Disconnected');
+
+  await page.unroute(`**/api/runs/${id}/stream*`);
+  await page.getByTestId('reconnect').click();
+  await expect(run.link).toHaveText('Live');
+  await run.expectNode('paid', 'waiting');
+  await expect(page.getByTestId('reconnect')).toHaveCount(0);
+});
+
 test('when someone else decides first, the page says so plainly and shows the outcome', async ({
   page,
   request,

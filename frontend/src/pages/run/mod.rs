@@ -86,11 +86,16 @@ fn Console(head: RunHead, workflow: Workflow) -> impl IntoView {
     let now = RwSignal::new(format::now());
 
     let feed = StoredValue::new_local(None::<Feed>);
+    // (Re)opens the stream; what was folded in already stays, and replays are dropped.
     let connect = {
         let run_id = run_id.clone();
-        move || feed.set_value(live::open(&run_id, state, link))
+        move || {
+            feed.set_value(None);
+            feed.set_value(live::open(&run_id, state, link));
+        }
     };
     connect();
+    let reconnect = Callback::new(move |()| connect());
     on_cleanup(move || feed.set_value(None));
 
     // The clock for durations and growing bars; it stops once the run has finished.
@@ -114,8 +119,7 @@ fn Console(head: RunHead, workflow: Workflow) -> impl IntoView {
         notice.set(Some(format!(
             "Someone else acted on this run first, so nothing was changed ({message}). The view below is up to date."
         )));
-        feed.set_value(None);
-        connect();
+        reconnect.run(());
     });
 
     let status = move || state.with(|s| s.status);
@@ -144,7 +148,7 @@ fn Console(head: RunHead, workflow: Workflow) -> impl IntoView {
                     <span class="version">{format!("v{}", head.version)}</span>
                 </h1>
                 {move || status_badge(status(), cancelling())}
-                <LinkState link />
+                <LinkState link reconnect />
                 <div class="run-actions">
                     <button class="btn" data-testid="run-again" on:click=move |_| start_open.set(true)>
                         "Run again"
@@ -216,9 +220,10 @@ fn status_badge(status: Option<RunStatus>, cancelling: bool) -> impl IntoView {
     view! { <span class=class data-testid="run-status">{text}</span> }
 }
 
-/// How the page is connected: live, reconnecting, ended.
+/// How the page is connected: live, reconnecting, ended; when the browser gave up, a button
+/// to try again.
 #[component]
-fn LinkState(link: RwSignal<Link>) -> impl IntoView {
+fn LinkState(link: RwSignal<Link>, reconnect: Callback<()>) -> impl IntoView {
     let text = move || match link.get() {
         Link::Connecting => "Connecting…",
         Link::Live => "Live",
@@ -237,5 +242,10 @@ fn LinkState(link: RwSignal<Link>) -> impl IntoView {
             <i aria-hidden="true"></i>
             {text}
         </span>
+        <Show when=move || link.get() == Link::Lost>
+            <button class="btn" data-testid="reconnect" on:click=move |_| reconnect.run(())>
+                "Reconnect"
+            </button>
+        </Show>
     }
 }
