@@ -270,7 +270,12 @@ fn apply_change(
 #[component]
 fn RunRow(run: RunSummary, now: RwSignal<i64>) -> impl IntoView {
     let href = format!("/runs/{}", run.id);
-    let short = run.id.chars().take(8).collect::<String>();
+    // Run ids are UUIDv7: the head is the start time, shared by runs started together; the
+    // tail tells them apart.
+    let short = match run.id.char_indices().rev().nth(7) {
+        Some((at, _)) => run.id[at..].to_owned(),
+        None => run.id.clone(),
+    };
     let (created, updated, final_) = (run.created_at, run.updated_at, run.status.is_final());
     let duration = move || {
         let end = if final_ { updated } else { now.get() };
