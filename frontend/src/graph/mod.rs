@@ -1,2 +1,29 @@
 //! The workflow graph drawn in SVG: the designer edits it, a run's page shows it read-only with
 //! each node's live state. One renderer, so a node looks the same in both places.
+//!
+//! # Layout
+//! - [`layout`]: where nodes sit (their `position`, else a layered auto-layout).
+//! - [`GraphView`]: the read-only view for a run's page, decorated per node by [`NodeDecor`].
+//! - [`scene`]: the SVG drawing both views share; [`look`]: colours, icons, summaries;
+//!   [`geometry`]: sizes, ports, curves, the viewport; [`hit`]: what a pointer landed on.
+//! - [`editor`]: the designer's editing state (edits and the undo stack), free of the DOM.
+
+pub mod editor;
+pub mod geometry;
+pub mod hit;
+pub mod layout;
+pub mod look;
+pub mod scene;
+pub mod view;
+
+pub use layout::{auto_layout, layout};
+pub use view::{GraphView, ZoomControls, content_bounds, wheel_factor};
+
+/// How a node is decorated on a run's page: a CSS class added to the node's `<g>` (e.g.
+/// "state-running", "state-completed", "state-failed", "state-waiting", "state-retrying",
+/// "state-skipped", "state-cancelled") and an optional small badge text (e.g. "2/3").
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NodeDecor {
+    pub class: String,
+    pub badge: Option<String>,
+}

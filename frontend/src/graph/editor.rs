@@ -1,0 +1,565 @@
+//! The designer's editing state: the workflow being edited, every edit as a method, and the
+//! undo and redo stacks. Free of the DOM, so the edits and the undo stack are unit-tested
+//! natively (`cargo test -p frontend --lib`).
+//!
+//! Undo keeps whole snapshots: workflows are small, and a snapshot can never disagree with
+//! the edit that made it. Typing in one field keeps extending one undo step (see
+//! [`Editor::edit`]), and a drag is one step however many frames it moved.
+
+use std::fmt;
+
+use serde_json::{Value, json};
+use shared::model::{Edge, Node, Position, Workflow};
+use shared::validate::valid_node_id;
+
+use super::auto_layout;
+
+/// Why an edit was refused. The designer shows it where the edit was tried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EditError {
+    UnknownNode(String),
+    UnknownType(String),
+    /// The node type has no such output port.
+    UnknownPort {
+        node: String,
+        port: String,
+    },
+    /// An edge from a node back into itself.
+    SelfLoop(String),
+    /// `start` has no input.
+    IntoStart,
+    /// The same port is already connected to the same node.
+    DuplicateEdge,
+    UnknownEdge(usize),
+    /// A rename to an id that breaks SPEC §1's id rule.
+    InvalidId(String),
+    /// A rename to an id another node has.
+    TakenId(String),
+}
+
+impl fmt::Display for EditError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EditError::UnknownNode(id) => write!(f, "there is no node `{id}`"),
+            EditError::UnknownType(t) => write!(f, "there is no node type `{t}`"),
+            EditError::UnknownPort { node, port } => {
+                write!(f, "node `{node}` has no port `{port}`")
+            }
+            EditError::SelfLoop(id) => write!(f, "`{id}` cannot lead to itself"),
+            EditError::IntoStart => f.write_str("nothing can lead into `start`"),
+            EditError::DuplicateEdge => f.write_str("those two are already connected that way"),
+            EditError::UnknownEdge(i) => write!(f, "there is no edge #{i}"),
+            EditError::InvalidId(id) => write!(
+                f,
+                "`{id}` is not a valid id: 1 to 64 of A–Z, a–z, 0–9, `_` and `-`"
+            ),
+            EditError::TakenId(id) => write!(f, "another node is called `{id}`"),
+        }
+    }
+}
+
+impl std::error::Error for EditError {}
+
+/// A workflow being edited, with its history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Editor {
+    workflow: Workflow,
+    undo: Vec<Workflow>,
+    redo: Vec<Workflow>,
+    /// The key of the last coalescing edit: another edit with the same key joins its step.
+    coalesce: Option<String>,
+}
+
+/// How many steps undo remembers.
+const HISTORY: usize = 200;
+
+impl Editor {
+    pub fn new(workflow: Workflow) -> Self {
+        Editor {
+            workflow,
+            undo: Vec::new(),
+            redo: Vec::new(),
+            coalesce: None,
+        }
+    }
+
+    pub fn workflow(&self) -> &Workflow {
+        &self.workflow
+    }
+
+    pub fn can_undo(&self) -> bool {
+        !self.undo.is_empty()
+    }
+
+    pub fn can_redo(&self) -> bool {
+        !self.redo.is_empty()
+    }
+
+    /// Goes back one step; false when there is none.
+    pub fn undo(&mut self) -> bool {
+        self.coalesce = None;
+        match self.undo.pop() {
+            Some(before) => {
+                self.redo
+                    .push(std::mem::replace(&mut self.workflow, before));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Goes forward one undone step; false when there is none.
+    pub fn redo(&mut self) -> bool {
+        self.coalesce = None;
+        match self.redo.pop() {
+            Some(after) => {
+                self.undo.push(std::mem::replace(&mut self.workflow, after));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Applies `change` as one undo step. With a `key`, consecutive edits with the same key
+    /// (keystrokes in one field) make a single step. An edit that changes nothing leaves no
+    /// step. Returns whether anything changed.
+    pub fn edit(&mut self, key: Option<&str>, change: impl FnOnce(&mut Workflow)) -> bool {
+        let before = self.workflow.clone();
+        change(&mut self.workflow);
+        if self.workflow == before {
+            return false;
+        }
+        let joins = key.is_some() && self.coalesce.as_deref() == key;
+        if !joins {
+            self.push_undo(before);
+        }
+        self.redo.clear();
+        self.coalesce = key.map(str::to_owned);
+        true
+    }
+
+    fn push_undo(&mut self, before: Workflow) {
+        self.undo.push(before);
+        if self.undo.len() > HISTORY {
+            self.undo.remove(0);
+        }
+    }
+
+    /// The state before a gesture (a drag); pass it to [`Editor::end_gesture`].
+    pub fn begin_gesture(&self) -> Workflow {
+        self.workflow.clone()
+    }
+
+    /// Moves a node during a gesture, without an undo step.
+    pub fn move_node_live(&mut self, id: &str, at: (f64, f64)) {
+        if let Some(n) = self.workflow.nodes.iter_mut().find(|n| n.id == id) {
+            n.position = Some(Position {
+                x: at.0.round(),
+                y: at.1.round(),
+            });
+        }
+    }
+
+    /// Ends a gesture: one undo step back to `before`, if anything changed.
+    pub fn end_gesture(&mut self, before: Workflow) {
+        if self.workflow != before {
+            self.push_undo(before);
+            self.redo.clear();
+            self.coalesce = None;
+        }
+    }
+
+    /// Adds a node of `type_name` with working defaults at `at`; returns its new id.
+    pub fn add_node(&mut self, type_name: &str, at: (f64, f64)) -> Result<String, EditError> {
+        let id = self.fresh_id(type_name);
+        let mut node = new_node(type_name, &id)?;
+        node.position = Some(Position {
+            x: at.0.round(),
+            y: at.1.round(),
+        });
+        self.edit(None, |wf| wf.nodes.push(node));
+        Ok(id)
+    }
+
+    /// `type_name`, or `type_name_2`, `_3`… whichever is free.
+    fn fresh_id(&self, type_name: &str) -> String {
+        let taken = |id: &str| self.workflow.nodes.iter().any(|n| n.id == id);
+        if !taken(type_name) {
+            return type_name.to_owned();
+        }
+        (2..)
+            .map(|i| format!("{type_name}_{i}"))
+            .find(|id| !taken(id))
+            .unwrap_or_default()
+    }
+
+    /// Connects `from`'s `port` to `to`; returns the new edge's index.
+    pub fn connect(&mut self, from: &str, port: &str, to: &str) -> Result<usize, EditError> {
+        let source = self
+            .workflow
+            .node(from)
+            .ok_or_else(|| EditError::UnknownNode(from.to_owned()))?;
+        let target = self
+            .workflow
+            .node(to)
+            .ok_or_else(|| EditError::UnknownNode(to.to_owned()))?;
+        if !source.kind.ports().iter().any(|(p, _)| *p == port) {
+            return Err(EditError::UnknownPort {
+                node: from.to_owned(),
+                port: port.to_owned(),
+            });
+        }
+        if from == to {
+            return Err(EditError::SelfLoop(from.to_owned()));
+        }
+        if target.type_name() == "start" {
+            return Err(EditError::IntoStart);
+        }
+        let edge = Edge {
+            from: from.to_owned(),
+            to: to.to_owned(),
+            port: port.to_owned(),
+        };
+        if self.workflow.edges.contains(&edge) {
+            return Err(EditError::DuplicateEdge);
+        }
+        self.edit(None, |wf| wf.edges.push(edge));
+        Ok(self.workflow.edges.len() - 1)
+    }
+
+    /// Deletes a node and every edge touching it (and `on_cancel` if it named it).
+    pub fn remove_node(&mut self, id: &str) -> Result<(), EditError> {
+        if self.workflow.node(id).is_none() {
+            return Err(EditError::UnknownNode(id.to_owned()));
+        }
+        self.edit(None, |wf| {
+            wf.nodes.retain(|n| n.id != id);
+            wf.edges.retain(|e| e.from != id && e.to != id);
+            if wf.on_cancel.as_deref() == Some(id) {
+                wf.on_cancel = None;
+            }
+        });
+        Ok(())
+    }
+
+    /// Deletes the edge at `index`.
+    pub fn remove_edge(&mut self, index: usize) -> Result<Edge, EditError> {
+        let edge = self
+            .workflow
+            .edges
+            .get(index)
+            .cloned()
+            .ok_or(EditError::UnknownEdge(index))?;
+        self.edit(None, |wf| {
+            wf.edges.remove(index);
+        });
+        Ok(edge)
+    }
+
+    /// Renames a node, and every edge and `on_cancel` that names it.
+    pub fn rename_node(&mut self, id: &str, new_id: &str) -> Result<(), EditError> {
+        if id == new_id {
+            return Ok(());
+        }
+        if self.workflow.node(id).is_none() {
+            return Err(EditError::UnknownNode(id.to_owned()));
+        }
+        if !valid_node_id(new_id) {
+            return Err(EditError::InvalidId(new_id.to_owned()));
+        }
+        if self.workflow.node(new_id).is_some() {
+            return Err(EditError::TakenId(new_id.to_owned()));
+        }
+        self.edit(None, |wf| {
+            for n in wf.nodes.iter_mut().filter(|n| n.id == id) {
+                n.id = new_id.to_owned();
+            }
+            for e in &mut wf.edges {
+                if e.from == id {
+                    e.from = new_id.to_owned();
+                }
+                if e.to == id {
+                    e.to = new_id.to_owned();
+                }
+            }
+            if wf.on_cancel.as_deref() == Some(id) {
+                wf.on_cancel = Some(new_id.to_owned());
+            }
+        });
+        Ok(())
+    }
+
+    /// Changes one node's settings; `field` names what is being typed into, so keystrokes
+    /// in one field make one undo step.
+    pub fn update_node(
+        &mut self,
+        id: &str,
+        field: &str,
+        change: impl FnOnce(&mut Node),
+    ) -> Result<(), EditError> {
+        if self.workflow.node(id).is_none() {
+            return Err(EditError::UnknownNode(id.to_owned()));
+        }
+        let key = format!("node:{id}:{field}");
+        self.edit(Some(&key), |wf| {
+            if let Some(n) = wf.nodes.iter_mut().find(|n| n.id == id) {
+                change(n);
+            }
+        });
+        Ok(())
+    }
+
+    /// Puts every node where a fresh layered layout says, as one undo step.
+    pub fn auto_layout(&mut self) {
+        let at = auto_layout(&self.workflow);
+        self.edit(None, |wf| place(wf, &at, true));
+    }
+
+    /// Replaces the whole workflow (an import) as one undo step.
+    pub fn replace(&mut self, workflow: Workflow) {
+        self.edit(None, |wf| *wf = workflow);
+    }
+}
+
+/// Gives nodes their positions from `at`: all of them, or (`all == false`) only those
+/// without one. Used to lay out a definition that arrives without positions.
+pub fn place(wf: &mut Workflow, at: &std::collections::HashMap<String, (f64, f64)>, all: bool) {
+    for n in &mut wf.nodes {
+        if (all || n.position.is_none())
+            && let Some(&(x, y)) = at.get(&n.id)
+        {
+            n.position = Some(Position { x, y });
+        }
+    }
+}
+
+/// A node of `type_name` with settings that already pass validation, so a dropped node only
+/// needs its connections.
+pub fn new_node(type_name: &str, id: &str) -> Result<Node, EditError> {
+    let settings: Value = match type_name {
+        "http" => json!({"request": {"method": "POST", "url": "https://example.com/"}}),
+        "task" => json!({"queue": "default", "activity": "work"}),
+        "approval" => json!({"prompt": "Approve {{ run.id }}?"}),
+        "signal" => json!({"signal": "continue"}),
+        "timer" => json!({"duration": "1m"}),
+        "condition" => json!({"expr": "input.ok"}),
+        "transform" => json!({"output": {}}),
+        "start" | "end" | "parallel" | "join" => json!({}),
+        other => return Err(EditError::UnknownType(other.to_owned())),
+    };
+    let Value::Object(mut map) = settings else {
+        unreachable!("settings are objects")
+    };
+    map.insert("id".into(), Value::String(id.to_owned()));
+    map.insert("type".into(), Value::String(type_name.to_owned()));
+    Node::from_map(map).map_err(|_| EditError::UnknownType(type_name.to_owned()))
+}
+
+/// An empty workflow for the "new" page.
+pub fn blank(name: &str) -> Workflow {
+    Workflow {
+        name: name.to_owned(),
+        description: None,
+        input_schema: None,
+        timeout: None,
+        on_cancel: None,
+        triggers: None,
+        nodes: Vec::new(),
+        edges: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::model::{NODE_TYPES, NodeKind};
+    use shared::validate::{is_valid, validate};
+
+    fn editor() -> Editor {
+        Editor::new(blank("w"))
+    }
+
+    #[test]
+    fn every_palette_type_has_valid_defaults() {
+        for ty in NODE_TYPES {
+            let node = new_node(ty, "n").unwrap();
+            assert_eq!(node.type_name(), ty);
+        }
+        assert_eq!(
+            new_node("nope", "n"),
+            Err(EditError::UnknownType("nope".into()))
+        );
+    }
+
+    #[test]
+    fn build_connect_and_validate() {
+        let mut ed = editor();
+        let start = ed.add_node("start", (0.0, 0.0)).unwrap();
+        let http = ed.add_node("http", (300.0, 0.0)).unwrap();
+        let end = ed.add_node("end", (600.0, 0.0)).unwrap();
+        assert_eq!(
+            (start.as_str(), http.as_str(), end.as_str()),
+            ("start", "http", "end")
+        );
+        // A dangling node: `http` has no way out.
+        ed.connect("start", "next", "http").unwrap();
+        assert!(!is_valid(&validate(ed.workflow())));
+        ed.connect("http", "next", "end").unwrap();
+        assert!(
+            is_valid(&validate(ed.workflow())),
+            "{:?}",
+            validate(ed.workflow())
+        );
+        assert_eq!(
+            ed.connect("http", "next", "end"),
+            Err(EditError::DuplicateEdge)
+        );
+        assert_eq!(
+            ed.connect("http", "true", "end"),
+            Err(EditError::UnknownPort {
+                node: "http".into(),
+                port: "true".into()
+            })
+        );
+        assert_eq!(
+            ed.connect("end", "next", "start").unwrap_err(),
+            EditError::UnknownPort {
+                node: "end".into(),
+                port: "next".into()
+            }
+        );
+        assert_eq!(
+            ed.connect("http", "error", "start"),
+            Err(EditError::IntoStart)
+        );
+        assert_eq!(
+            ed.connect("http", "error", "http"),
+            Err(EditError::SelfLoop("http".into()))
+        );
+    }
+
+    #[test]
+    fn ids_stay_unique() {
+        let mut ed = editor();
+        assert_eq!(ed.add_node("http", (0.0, 0.0)).unwrap(), "http");
+        assert_eq!(ed.add_node("http", (0.0, 0.0)).unwrap(), "http_2");
+        assert_eq!(ed.add_node("http", (0.0, 0.0)).unwrap(), "http_3");
+    }
+
+    #[test]
+    fn removing_a_node_removes_its_edges_and_undo_brings_them_back() {
+        let mut ed = editor();
+        ed.add_node("start", (0.0, 0.0)).unwrap();
+        ed.add_node("end", (300.0, 0.0)).unwrap();
+        ed.connect("start", "next", "end").unwrap();
+        let before = ed.workflow().clone();
+        ed.remove_node("end").unwrap();
+        assert_eq!(ed.workflow().nodes.len(), 1);
+        assert!(ed.workflow().edges.is_empty());
+        assert!(ed.undo());
+        assert_eq!(ed.workflow(), &before);
+        assert!(ed.redo());
+        assert!(ed.workflow().edges.is_empty());
+        assert!(!ed.redo());
+    }
+
+    #[test]
+    fn undo_walks_back_every_step_and_a_new_edit_drops_redo() {
+        let mut ed = editor();
+        ed.add_node("start", (0.0, 0.0)).unwrap();
+        ed.add_node("end", (0.0, 0.0)).unwrap();
+        ed.connect("start", "next", "end").unwrap();
+        assert!(ed.undo() && ed.undo());
+        assert_eq!(ed.workflow().nodes.len(), 1);
+        assert!(ed.can_redo());
+        ed.add_node("timer", (0.0, 0.0)).unwrap();
+        assert!(!ed.can_redo());
+        assert!(ed.undo() && ed.undo());
+        assert!(ed.workflow().nodes.is_empty());
+        assert!(!ed.undo());
+    }
+
+    #[test]
+    fn typing_in_one_field_is_one_step() {
+        let mut ed = editor();
+        ed.add_node("timer", (0.0, 0.0)).unwrap();
+        for text in ["2", "2m", "2m3", "2m30s"] {
+            ed.update_node("timer", "duration", |n| {
+                if let NodeKind::Timer(t) = &mut n.kind {
+                    t.duration.0 = text.into();
+                }
+            })
+            .unwrap();
+        }
+        ed.update_node("timer", "label", |n| n.label = Some("Wait".into()))
+            .unwrap();
+        assert!(ed.undo());
+        assert_eq!(ed.workflow().nodes[0].label, None);
+        let NodeKind::Timer(t) = &ed.workflow().nodes[0].kind else {
+            panic!()
+        };
+        assert_eq!(t.duration.0, "2m30s");
+        assert!(ed.undo());
+        let NodeKind::Timer(t) = &ed.workflow().nodes[0].kind else {
+            panic!()
+        };
+        assert_eq!(t.duration.0, "1m");
+    }
+
+    #[test]
+    fn a_drag_is_one_step_and_a_click_is_none() {
+        let mut ed = editor();
+        ed.add_node("start", (0.0, 0.0)).unwrap();
+        let before = ed.begin_gesture();
+        for x in [10.0, 20.0, 30.0] {
+            ed.move_node_live("start", (x, 5.0));
+        }
+        ed.end_gesture(before);
+        assert_eq!(
+            ed.workflow().nodes[0].position,
+            Some(Position { x: 30.0, y: 5.0 })
+        );
+        let click = ed.begin_gesture();
+        ed.end_gesture(click);
+        assert!(ed.undo());
+        assert_eq!(
+            ed.workflow().nodes[0].position,
+            Some(Position { x: 0.0, y: 0.0 })
+        );
+    }
+
+    #[test]
+    fn rename_follows_edges_and_checks_the_id() {
+        let mut ed = editor();
+        ed.add_node("start", (0.0, 0.0)).unwrap();
+        ed.add_node("http", (0.0, 0.0)).unwrap();
+        ed.connect("start", "next", "http").unwrap();
+        ed.rename_node("http", "charge").unwrap();
+        assert_eq!(ed.workflow().edges[0].to, "charge");
+        assert_eq!(
+            ed.rename_node("charge", "start"),
+            Err(EditError::TakenId("start".into()))
+        );
+        assert_eq!(
+            ed.rename_node("charge", "a b"),
+            Err(EditError::InvalidId("a b".into()))
+        );
+    }
+
+    #[test]
+    fn auto_layout_is_one_step() {
+        let mut ed = editor();
+        ed.add_node("start", (0.0, 0.0)).unwrap();
+        ed.add_node("end", (0.0, 0.0)).unwrap();
+        ed.connect("start", "next", "end").unwrap();
+        ed.auto_layout();
+        let [a, b] =
+            [&ed.workflow().nodes[0], &ed.workflow().nodes[1]].map(|n| n.position.unwrap());
+        assert!(a.x < b.x);
+        assert!(ed.undo());
+        assert_eq!(
+            ed.workflow().nodes[1].position,
+            Some(Position { x: 0.0, y: 0.0 })
+        );
+    }
+}

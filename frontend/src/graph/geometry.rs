@@ -1,0 +1,224 @@
+//! Where things are on the canvas: node boxes, port handles, edge curves, hit tests and the
+//! viewport (pan and zoom). Pure arithmetic, shared by the renderer, the editor's gestures and
+//! the auto-layout, so the three agree on every size.
+
+use shared::model::NodeKind;
+
+/// A node box's width.
+pub const NODE_W: f64 = 232.0;
+/// The height of a node with one or two output ports.
+pub const NODE_H: f64 = 64.0;
+/// The vertical distance between two output port handles.
+pub const PORT_GAP: f64 = 20.0;
+
+/// A node box's height: taller when it has more ports than fit beside the text.
+pub fn node_height(kind: &NodeKind) -> f64 {
+    let ports = kind.ports().len() as f64;
+    NODE_H.max(PORT_GAP * ports + 18.0)
+}
+
+/// The offsets (from the node's top-left) of each output port handle, in the type's order.
+pub fn port_offsets(kind: &NodeKind) -> Vec<(&'static str, (f64, f64))> {
+    let ports = kind.ports();
+    let h = node_height(kind);
+    let n = ports.len() as f64;
+    let top = h / 2.0 - PORT_GAP * (n - 1.0) / 2.0;
+    ports
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| (*name, (NODE_W, top + PORT_GAP * i as f64)))
+        .collect()
+}
+
+/// Where a node's output port sits on the canvas; an unknown port leaves from the right middle.
+pub fn port_point(kind: &NodeKind, at: (f64, f64), port: &str) -> (f64, f64) {
+    let offset = port_offsets(kind)
+        .into_iter()
+        .find(|(name, _)| *name == port)
+        .map_or((NODE_W, node_height(kind) / 2.0), |(_, o)| o);
+    (at.0 + offset.0, at.1 + offset.1)
+}
+
+/// Where edges enter a node: the middle of its left side.
+pub fn input_point(kind: &NodeKind, at: (f64, f64)) -> (f64, f64) {
+    (at.0, at.1 + node_height(kind) / 2.0)
+}
+
+/// An edge's SVG path: a horizontal S-curve from a port to an input.
+pub fn edge_path(from: (f64, f64), to: (f64, f64)) -> String {
+    let dx = ((to.0 - from.0).abs() / 2.0).max(48.0);
+    format!(
+        "M{:.1} {:.1} C{:.1} {:.1} {:.1} {:.1} {:.1} {:.1}",
+        from.0,
+        from.1,
+        from.0 + dx,
+        from.1,
+        to.0 - dx,
+        to.1,
+        to.0,
+        to.1
+    )
+}
+
+/// An axis-aligned rectangle on the canvas.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rect {
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+}
+
+impl Rect {
+    pub fn contains(&self, p: (f64, f64)) -> bool {
+        p.0 >= self.x && p.0 <= self.x + self.w && p.1 >= self.y && p.1 <= self.y + self.h
+    }
+
+    pub fn overlaps(&self, other: &Rect) -> bool {
+        self.x < other.x + other.w
+            && other.x < self.x + self.w
+            && self.y < other.y + other.h
+            && other.y < self.y + self.h
+    }
+
+    /// The smallest rectangle holding all of `rects`; `None` when there are none.
+    pub fn union(rects: impl IntoIterator<Item = Rect>) -> Option<Rect> {
+        rects.into_iter().reduce(|a, b| {
+            let x = a.x.min(b.x);
+            let y = a.y.min(b.y);
+            Rect {
+                x,
+                y,
+                w: (a.x + a.w).max(b.x + b.w) - x,
+                h: (a.y + a.h).max(b.y + b.h) - y,
+            }
+        })
+    }
+}
+
+/// A node's box at `at`.
+pub fn node_rect(kind: &NodeKind, at: (f64, f64)) -> Rect {
+    Rect {
+        x: at.0,
+        y: at.1,
+        w: NODE_W,
+        h: node_height(kind),
+    }
+}
+
+/// How the canvas is shown: screen = canvas × `k` + (`x`, `y`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Viewport {
+    pub x: f64,
+    pub y: f64,
+    pub k: f64,
+}
+
+impl Default for Viewport {
+    fn default() -> Self {
+        Viewport {
+            x: 0.0,
+            y: 0.0,
+            k: 1.0,
+        }
+    }
+}
+
+/// The zoom range: far enough out for big graphs, close enough in to read small text.
+pub const ZOOM_MIN: f64 = 0.2;
+pub const ZOOM_MAX: f64 = 2.5;
+
+impl Viewport {
+    /// The SVG `transform` of the layer that holds the graph.
+    pub fn transform(&self) -> String {
+        format!(
+            "translate({:.2} {:.2}) scale({:.4})",
+            self.x, self.y, self.k
+        )
+    }
+
+    /// A point of the view box (pixels from its top-left) in canvas coordinates.
+    pub fn to_canvas(&self, p: (f64, f64)) -> (f64, f64) {
+        ((p.0 - self.x) / self.k, (p.1 - self.y) / self.k)
+    }
+
+    /// Zooms by `factor` keeping the canvas point under `p` (view pixels) where it is.
+    pub fn zoom_at(self, factor: f64, p: (f64, f64)) -> Viewport {
+        let k = (self.k * factor).clamp(ZOOM_MIN, ZOOM_MAX);
+        let c = self.to_canvas(p);
+        Viewport {
+            x: p.0 - c.0 * k,
+            y: p.1 - c.1 * k,
+            k,
+        }
+    }
+
+    /// Shows all of `content` centred in a `w`×`h` box with a margin, never zoomed in past 1.
+    pub fn fit(content: Option<Rect>, w: f64, h: f64) -> Viewport {
+        let Some(r) = content else {
+            return Viewport::default();
+        };
+        const MARGIN: f64 = 48.0;
+        let k = ((w - 2.0 * MARGIN) / r.w)
+            .min((h - 2.0 * MARGIN) / r.h)
+            .clamp(ZOOM_MIN, 1.0);
+        Viewport {
+            x: (w - r.w * k) / 2.0 - r.x * k,
+            y: (h - r.h * k) / 2.0 - r.y * k,
+            k,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::model::{ApprovalNode, Empty};
+
+    #[test]
+    fn ports_are_spread_on_the_right_edge() {
+        let approval = NodeKind::Approval(ApprovalNode {
+            prompt: "ok?".into(),
+            timeout: None,
+        });
+        let ports = port_offsets(&approval);
+        assert_eq!(
+            ports.iter().map(|p| p.0).collect::<Vec<_>>(),
+            ["approved", "rejected", "timeout"]
+        );
+        let h = node_height(&approval);
+        assert!(
+            ports
+                .iter()
+                .all(|(_, (x, y))| *x == NODE_W && *y > 0.0 && *y < h)
+        );
+        let start = NodeKind::Start(Empty {});
+        assert_eq!(port_offsets(&start), vec![("next", (NODE_W, NODE_H / 2.0))]);
+    }
+
+    #[test]
+    fn zoom_keeps_the_point_under_the_cursor() {
+        let v = Viewport {
+            x: 10.0,
+            y: 20.0,
+            k: 1.0,
+        };
+        let before = v.to_canvas((300.0, 200.0));
+        let after = v.zoom_at(1.5, (300.0, 200.0)).to_canvas((300.0, 200.0));
+        assert!((before.0 - after.0).abs() < 1e-9 && (before.1 - after.1).abs() < 1e-9);
+    }
+
+    #[test]
+    fn fit_centres_the_content() {
+        let r = Rect {
+            x: 100.0,
+            y: 100.0,
+            w: 200.0,
+            h: 100.0,
+        };
+        let v = Viewport::fit(Some(r), 800.0, 600.0);
+        assert_eq!(v.k, 1.0);
+        let centre = v.to_canvas((400.0, 300.0));
+        assert_eq!(centre, (200.0, 150.0));
+    }
+}

@@ -1,0 +1,243 @@
+//! Draws a workflow: its edges as curves with arrows and its nodes as cards (type, label,
+//! summary, labelled output ports). Both the designer's canvas and the read-only
+//! [`super::GraphView`] put this inside their own `<svg>`, so a node looks the same in both.
+//! Gestures are not handled here: the hosts find what was hit by the `data-node`,
+//! `data-port` and `data-edge` attributes this draws.
+
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+use shared::Severity;
+use shared::model::{Node, Workflow};
+
+use super::NodeDecor;
+use super::geometry::{NODE_W, edge_path, input_point, node_height, port_offsets, port_point};
+use super::look;
+
+/// Findings to outline: the worst severity per node id and per edge index.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Flags {
+    pub nodes: HashMap<String, Severity>,
+    pub edges: HashMap<usize, Severity>,
+}
+
+/// What [`Scene`] draws and how each part is marked.
+#[derive(Clone, Copy)]
+pub struct SceneInput {
+    pub workflow: Signal<Workflow>,
+    /// Where each node's top-left corner is (see [`super::layout`]).
+    pub positions: Signal<HashMap<String, (f64, f64)>>,
+    pub decor: Signal<HashMap<String, NodeDecor>>,
+    pub selected_node: Signal<Option<String>>,
+    pub selected_edge: Signal<Option<usize>>,
+    pub flags: Signal<Flags>,
+}
+
+/// The arrowhead every edge ends in; put once inside each `<svg>`.
+pub fn defs() -> impl IntoView {
+    view! {
+        <defs>
+            <marker
+                id="wf-arrow"
+                viewBox="0 0 10 10"
+                refX="9"
+                refY="5"
+                markerWidth="7"
+                markerHeight="7"
+                orient="auto-start-reverse"
+            >
+                <path d="M0 0 L10 5 L0 10 z" class="wf-arrow-head"></path>
+            </marker>
+        </defs>
+    }
+}
+
+/// Edges below nodes, so a curve never hides a card.
+#[component]
+pub fn Scene(input: SceneInput) -> impl IntoView {
+    let SceneInput {
+        workflow,
+        positions,
+        decor,
+        selected_node,
+        selected_edge,
+        flags,
+    } = input;
+    let edges = move || {
+        let selected = selected_edge.get();
+        let flags = flags.get();
+        workflow.with(|wf| {
+            positions.with(|at| {
+                wf.edges
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, e)| {
+                        let from = wf.node(&e.from)?;
+                        let to = wf.node(&e.to)?;
+                        let a = port_point(&from.kind, *at.get(&e.from)?, &e.port);
+                        let b = input_point(&to.kind, *at.get(&e.to)?);
+                        let d = edge_path(a, b);
+                        let class = format!(
+                            "wf-edge{}{}",
+                            if selected == Some(i) { " selected" } else { "" },
+                            flag_class(flags.edges.get(&i)),
+                        );
+                        Some(view! {
+                            <g
+                                class=class
+                                data-edge=i.to_string()
+                                data-testid=format!("edge-{}-{}-{}", e.from, e.port, e.to)
+                            >
+                                <path class="wf-edge-hit" d=d.clone()></path>
+                                <path class="wf-edge-line" d=d marker-end="url(#wf-arrow)"></path>
+                            </g>
+                        })
+                    })
+                    .collect_view()
+            })
+        })
+    };
+    let ids = move || workflow.with(|wf| wf.nodes.iter().map(|n| n.id.clone()).collect::<Vec<_>>());
+    view! {
+        <g class="wf-edges">{edges}</g>
+        <g class="wf-nodes">
+            <For each=ids key=|id| id.clone() let:id>
+                <NodeCard id workflow positions decor selected_node flags />
+            </For>
+        </g>
+    }
+}
+
+fn flag_class(severity: Option<&Severity>) -> &'static str {
+    match severity {
+        Some(Severity::Error) => " flag-error",
+        Some(Severity::Warning) => " flag-warning",
+        None => "",
+    }
+}
+
+/// One node's card. Its settings are read through a memo without the position, so moving a
+/// node only moves its `<g>`.
+#[component]
+fn NodeCard(
+    id: String,
+    workflow: Signal<Workflow>,
+    positions: Signal<HashMap<String, (f64, f64)>>,
+    decor: Signal<HashMap<String, NodeDecor>>,
+    selected_node: Signal<Option<String>>,
+    flags: Signal<Flags>,
+) -> impl IntoView {
+    let node = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            workflow.with(|wf| {
+                wf.node(&id).cloned().map(|mut n| {
+                    n.position = None;
+                    n
+                })
+            })
+        })
+    };
+    let transform = {
+        let id = id.clone();
+        move || {
+            positions.with(|at| {
+                let (x, y) = at.get(&id).copied().unwrap_or_default();
+                format!("translate({x} {y})")
+            })
+        }
+    };
+    let my_decor = {
+        let id = id.clone();
+        Memo::new(move |_| decor.with(|d| d.get(&id).cloned().unwrap_or_default()))
+    };
+    let class = {
+        let id = id.clone();
+        move || {
+            let ty = node.with(|n| n.as_ref().map_or("", |n| n.type_name()));
+            let d = my_decor.get();
+            let selected = selected_node.with(|s| s.as_deref() == Some(id.as_str()));
+            let flag = flags.with(|f| flag_class(f.nodes.get(&id)));
+            format!(
+                "wf-node type-{ty} {}{}{flag}",
+                d.class,
+                if selected { " selected" } else { "" }
+            )
+        }
+    };
+    view! {
+        <g class=class data-testid=format!("node-{id}") data-node=id.clone() transform=transform>
+            {move || node.get().map(|n| card(&n, my_decor.get().badge))}
+        </g>
+    }
+}
+
+/// The card's contents, drawn at the origin.
+fn card(node: &Node, badge: Option<String>) -> impl IntoView + use<> {
+    let ty = node.type_name();
+    let h = node_height(&node.kind);
+    let colour = look::colour(ty);
+    let (icon, filled) = look::icon(ty);
+    let title = node.label.clone().unwrap_or_else(|| node.id.clone());
+    let kicker = if node.label.is_some() {
+        format!("{} · {}", ty.to_uppercase(), node.id)
+    } else {
+        ty.to_uppercase()
+    };
+    let summary = look::summary(node);
+    let tooltip = format!("{} ({ty}): {summary}", node.id);
+    let icon_y = (h - 32.0) / 2.0;
+    let has_input = ty != "start";
+    let ports = port_offsets(&node.kind)
+        .into_iter()
+        .map(|(port, (x, y))| {
+            view! {
+                <g
+                    class="wf-port"
+                    data-port=port
+                    data-testid=format!("port-{}-{port}", node.id)
+                >
+                    <circle class="wf-port-hit" cx=x cy=y r="11"></circle>
+                    <circle class="wf-port-dot" cx=x cy=y r="5.5"></circle>
+                    <text class="wf-port-label" x=x + 10.0 y=y - 5.0>
+                        {port}
+                    </text>
+                </g>
+            }
+        })
+        .collect_view();
+    view! {
+        <title>{tooltip}</title>
+        <rect class="wf-node-box" width=NODE_W height=h rx="10"></rect>
+        <rect class="wf-node-tile" x="12" y=icon_y width="32" height="32" rx="8" fill=colour></rect>
+        <path
+            class="wf-node-icon"
+            d=icon
+            transform=format!("translate(20 {})", icon_y + 8.0)
+            fill=if filled { "#fff" } else { "none" }
+            stroke="#fff"
+        ></path>
+        <text class="wf-node-kicker" x="56" y=h / 2.0 - 12.0>
+            {look::short(&kicker, 30)}
+        </text>
+        <text class="wf-node-label" x="56" y=h / 2.0 + 4.0>
+            {look::short(&title, 24)}
+        </text>
+        <text class="wf-node-summary" x="56" y=h / 2.0 + 19.0>
+            {look::short(&summary, look::SUMMARY_MAX)}
+        </text>
+        {has_input.then(|| view! { <circle class="wf-node-input" cx="0" cy=h / 2.0 r="4"></circle> })}
+        {ports}
+        {badge
+            .map(|b| {
+                view! {
+                    <g class="wf-node-badge" data-testid="node-badge">
+                        <rect x=NODE_W - 44.0 y="-9" width="44" height="18" rx="9"></rect>
+                        <text x=NODE_W - 22.0 y="4">
+                            {b}
+                        </text>
+                    </g>
+                }
+            })}
+    }
+}

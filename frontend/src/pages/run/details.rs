@@ -1,0 +1,154 @@
+//! The side panel of a run's page: the selected node's attempts, times, output and error,
+//! and the run's own input, output and error.
+
+use leptos::prelude::*;
+use serde_json::Value;
+use shared::model::Workflow;
+
+use super::format;
+use super::state::{NodeStatus, RunState};
+use super::wire::RunStatus;
+
+/// The selected node, or a hint to select one.
+#[component]
+pub fn NodeDetails(
+    state: RwSignal<RunState>,
+    workflow: StoredValue<Workflow>,
+    selected: RwSignal<Option<String>>,
+    now: RwSignal<i64>,
+) -> impl IntoView {
+    move || {
+        let Some(id) = selected.get() else {
+            return view! {
+                <section class="card node-card">
+                    <div class="card-head"><h2>"Node"</h2></div>
+                    <p class="empty">"Select a node to see its attempts, output and error."</p>
+                </section>
+            }
+            .into_any();
+        };
+        let (type_name, label, max_attempts) = workflow.with_value(|wf| {
+            wf.node(&id).map_or(("?", None, None), |n| {
+                (
+                    n.type_name(),
+                    n.label.clone(),
+                    n.kind.retry().map(|r| r.max_attempts),
+                )
+            })
+        });
+        let node = {
+            let id = id.clone();
+            Memo::new(move |_| state.with(|s| s.node(&id)))
+        };
+        let status = move || node.with(|n| n.status);
+        let attempts = move || {
+            let n = node.with(|n| n.attempts);
+            match max_attempts {
+                Some(max) => format!("{n} of {max}"),
+                None => n.to_string(),
+            }
+        };
+        let duration = move || {
+            node.with(|n| {
+                n.started_at
+                    .map(|s| format::duration(n.finished_at.unwrap_or_else(|| now.get()) - s))
+            })
+        };
+        let due = move || {
+            node.with(|n| {
+                let due = n.due_at?;
+                let left = format::duration(due - now.get());
+                Some(match n.status {
+                    NodeStatus::Retrying => format!("next attempt in {left}"),
+                    NodeStatus::Waiting => format!("times out in {left}"),
+                    _ => return None,
+                })
+            })
+        };
+        view! {
+            <section class="card node-card" data-testid="node-details">
+                <div class="card-head">
+                    <h2>
+                        <code data-testid="node-details-id">{id.clone()}</code>
+                    </h2>
+                    <span class="muted">{type_name}</span>
+                    <span
+                        class=move || format!("pill state-pill state-{}", status().as_str())
+                        data-testid="node-details-status"
+                    >
+                        {move || status().as_str()}
+                    </span>
+                    <div class="card-actions">
+                        <button class="btn btn-icon" aria-label="Close" on:click=move |_| selected.set(None)>
+                            "×"
+                        </button>
+                    </div>
+                </div>
+                <div class="card-body">
+                    {label.map(|l| view! { <p class="caption">{l}</p> })}
+                    <dl class="facts">
+                        <dt>"Attempts"</dt>
+                        <dd data-testid="node-details-attempts">{attempts}</dd>
+                        <dt>"Started"</dt>
+                        <dd>{move || node.with(|n| n.started_at.map_or("—".into(), format::clock_ms))}</dd>
+                        <dt>"Finished"</dt>
+                        <dd>{move || node.with(|n| n.finished_at.map_or("—".into(), format::clock_ms))}</dd>
+                        <dt>"Duration"</dt>
+                        <dd>{move || duration().unwrap_or_else(|| "—".into())}</dd>
+                    </dl>
+                    {move || due().map(|d| view! { <p class="due" data-testid="node-details-due">{d}</p> })}
+                    {move || {
+                        node.with(|n| n.prompt.clone())
+                            .map(|p| view! { <blockquote class="prompt">{p}</blockquote> })
+                    }}
+                    {move || {
+                        node.with(|n| n.error.clone())
+                            .map(|e| view! { <p class="node-error" data-testid="node-details-error">{e}</p> })
+                    }}
+                    {move || node.with(|n| n.output.clone()).map(|o| json_block("Output", &o))}
+                </div>
+            </section>
+        }
+        .into_any()
+    }
+}
+
+/// The run's input, output and error.
+#[component]
+pub fn RunData(state: RwSignal<RunState>) -> impl IntoView {
+    view! {
+        <section class="card" data-testid="run-data">
+            <div class="card-head"><h2>"Run"</h2></div>
+            <div class="card-body">
+                {move || {
+                    state.with(|s| {
+                        view! {
+                            {json_block("Input", &s.input)}
+                            {s.output.as_ref().map(|o| json_block("Output", o))}
+                            {s.error
+                                .clone()
+                                .map(|e| view! { <p class="node-error" data-testid="run-error">{e}</p> })}
+                            {(s.status == Some(RunStatus::Cancelled))
+                                .then(|| {
+                                    let why = s
+                                        .cancel_reason
+                                        .clone()
+                                        .map_or_else(|| "Cancelled.".to_owned(), |r| format!("Cancelled: {r}"));
+                                    view! { <p class="run-note" data-testid="run-cancelled">{why}</p> }
+                                })}
+                        }
+                    })
+                }}
+            </div>
+        </section>
+    }
+}
+
+fn json_block(title: &'static str, value: &Value) -> impl IntoView + use<> {
+    view! {
+        <div class="json-block">
+            <div class="json-title">{title}</div>
+            <pre class="json">{format::pretty(value)}</pre>
+        </div>
+    }
+}

@@ -1,0 +1,251 @@
+//! One run, live: its graph with each node's state, what it waits for (with the buttons to
+//! act on it), the selected node's details, the timeline and the history. Everything on the
+//! page is drawn from the run's event stream (see [`live`]), folded into one [`state::RunState`].
+//!
+//! # Layout
+//! - [`wire`]: the API's shapes and calls; [`state`]: the fold; [`live`]: the stream.
+//! - [`graph`], [`details`], [`actions`], [`timeline`], [`history`]: the page's panels.
+//! - [`start`]: the "start a run" dialog, shared with the runs page.
+
+pub mod actions;
+pub mod details;
+pub mod format;
+pub mod graph;
+pub mod history;
+pub mod live;
+pub mod start;
+pub mod state;
+pub mod timeline;
+pub mod wire;
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use shared::api::ApiErrorBody;
+use shared::model::Workflow;
+
+use self::live::{Feed, Link};
+use self::state::RunState;
+use self::wire::{RunHead, RunStatus};
+use crate::pages::Page;
+
+/// `/runs/:id`.
+#[component]
+pub fn RunPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let loaded = LocalResource::new(move || {
+        let id = id.get();
+        async move {
+            let head = wire::run_head(&id).await?;
+            let workflow = wire::definition(&head.workflow, head.version).await?;
+            Ok::<_, ApiErrorBody>((head, workflow))
+        }
+    });
+    view! {
+        <section class="run-page" data-testid="page-run">
+            <Suspense fallback=|| {
+                view! {
+                    <p class="loading" data-testid="run-loading">
+                        <span class="spinner" aria-hidden="true"></span>
+                        "Loading the run…"
+                    </p>
+                }
+            }>
+                {move || Suspend::new(async move {
+                    match loaded.await {
+                        Ok((head, workflow)) => view! { <Console head workflow /> }.into_any(),
+                        Err(body) => {
+                            view! {
+                                <div class="placeholder" role="alert" data-testid="run-load-error">
+                                    <h1>"This run could not be loaded"</h1>
+                                    <p class="muted">{body.error.message}</p>
+                                    <a class="btn" href=Page::Runs.path()>"All runs"</a>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// A run whose definition is known: opens its stream and lays out the panels.
+#[component]
+fn Console(head: RunHead, workflow: Workflow) -> impl IntoView {
+    let run_id = head.id.clone();
+    let workflow_name = head.workflow.clone();
+    let workflow = StoredValue::new(workflow);
+    let state = RwSignal::new(RunState::default());
+    let link = RwSignal::new(Link::Connecting);
+    let selected = RwSignal::new(None::<String>);
+    let notice = RwSignal::new(None::<String>);
+    let now = RwSignal::new(format::now());
+
+    let feed = StoredValue::new_local(None::<Feed>);
+    // (Re)opens the stream; what was folded in already stays, and replays are dropped.
+    let connect = {
+        let run_id = run_id.clone();
+        move || {
+            feed.set_value(None);
+            feed.set_value(live::open(&run_id, state, link));
+        }
+    };
+    connect();
+    let reconnect = Callback::new(move |()| connect());
+    on_cleanup(move || feed.set_value(None));
+
+    // The clock for durations and growing bars; it stops once the run has finished.
+    let ticker = set_interval_with_handle(
+        move || {
+            if !state.with_untracked(RunState::is_finished) {
+                now.set(format::now());
+            }
+        },
+        Duration::from_millis(500),
+    )
+    .ok();
+    on_cleanup(move || {
+        if let Some(t) = ticker {
+            t.clear();
+        }
+    });
+
+    // Someone acted first: say so, and read the run again from its stream.
+    let on_conflict = Callback::new(move |message: String| {
+        notice.set(Some(format!(
+            "Someone else acted on this run first, so nothing was changed ({message}). The view below is up to date."
+        )));
+        reconnect.run(());
+    });
+
+    let status = move || state.with(|s| s.status);
+    let running = move || status() == Some(RunStatus::Running);
+    let cancelling = move || running() && state.with(|s| s.cancel_requested);
+    let duration = move || {
+        state.with(|s| {
+            s.started_at
+                .map(|start| format::duration(s.finished_at.unwrap_or_else(|| now.get()) - start))
+        })
+    };
+    let start_open = RwSignal::new(false);
+    let rerun_input = Signal::derive(move || state.with(|s| s.input.clone()));
+    let rerun_workflow = Signal::stored(Some(workflow_name.clone()));
+
+    view! {
+        <header class="run-head">
+            <nav class="crumbs" aria-label="Breadcrumb">
+                <a href=Page::Runs.path()>"Runs"</a>
+                <span aria-hidden="true">"/"</span>
+                <a href=format!("/runs?workflow={}", workflow_name)>{workflow_name.clone()}</a>
+            </nav>
+            <div class="run-title">
+                <h1>
+                    {workflow_name.clone()}
+                    <span class="version">{format!("v{}", head.version)}</span>
+                </h1>
+                {move || status_badge(status(), cancelling())}
+                <LinkState link reconnect />
+                <div class="run-actions">
+                    <button class="btn" data-testid="run-again" on:click=move |_| start_open.set(true)>
+                        "Run again"
+                    </button>
+                    <Show when=move || running() && !cancelling()>
+                        <actions::CancelControl run=run_id.clone() on_conflict />
+                    </Show>
+                </div>
+            </div>
+            <p class="run-meta">
+                <code class="run-id" data-testid="run-id">{head.id.clone()}</code>
+                {move || {
+                    state.with(|s| s.started_at).map(|t| view! { <span>"Started " {format::date_time(t)}</span> })
+                }}
+                {move || {
+                    duration().map(|d| view! { <span data-testid="run-duration">"Duration " {d}</span> })
+                }}
+            </p>
+        </header>
+        {move || {
+            notice
+                .get()
+                .map(|text| {
+                    view! {
+                        <div class="notice" role="status" data-testid="notice">
+                            <span>{text}</span>
+                            <button class="btn btn-icon" aria-label="Dismiss" on:click=move |_| notice.set(None)>
+                                "×"
+                            </button>
+                        </div>
+                    }
+                })
+        }}
+        <div class="waiting-actions">
+            <actions::WaitingActions run=head.id.clone() workflow state on_conflict />
+        </div>
+        <div class="run-grid">
+            <section class="card graph-card">
+                <div class="card-head">
+                    <h2>"Graph"</h2>
+                    <span class="muted">"Live from the run's event stream. Click a node for its details."</span>
+                </div>
+                <graph::RunGraph state workflow selected now />
+            </section>
+            <div class="run-side">
+                <details::NodeDetails state workflow selected now />
+                <details::RunData state />
+            </div>
+        </div>
+        <timeline::Timeline state workflow now />
+        <history::History state />
+        <start::StartRunDialog open=start_open workflow=rerun_workflow input=rerun_input />
+    }
+}
+
+/// The run's status, as a badge; "cancelling" while a cancel is under way.
+fn status_badge(status: Option<RunStatus>, cancelling: bool) -> impl IntoView {
+    let (class, text) = match (status, cancelling) {
+        (None, _) => ("badge".to_owned(), "loading".to_owned()),
+        (Some(_), true) => (
+            "badge status-cancelling".to_owned(),
+            "cancelling".to_owned(),
+        ),
+        (Some(s), false) => (
+            format!("badge status-{}", s.as_str()),
+            s.as_str().to_owned(),
+        ),
+    };
+    view! { <span class=class data-testid="run-status">{text}</span> }
+}
+
+/// How the page is connected: live, reconnecting, ended; when the browser gave up, a button
+/// to try again.
+#[component]
+fn LinkState(link: RwSignal<Link>, reconnect: Callback<()>) -> impl IntoView {
+    let text = move || match link.get() {
+        Link::Connecting => "Connecting…",
+        Link::Live => "Live",
+        Link::Reconnecting => "Reconnecting…",
+        Link::Ended => "Finished",
+        Link::Lost => "Disconnected",
+    };
+    let class = move || match link.get() {
+        Link::Live => "link link-live",
+        Link::Connecting | Link::Reconnecting => "link link-waiting",
+        Link::Ended => "link link-ended",
+        Link::Lost => "link link-lost",
+    };
+    view! {
+        <span class=class data-testid="link-state" title="The connection to the run's event stream">
+            <i aria-hidden="true"></i>
+            {text}
+        </span>
+        <Show when=move || link.get() == Link::Lost>
+            <button class="btn" data-testid="reconnect" on:click=move |_| reconnect.run(())>
+                "Reconnect"
+            </button>
+        </Show>
+    }
+}

@@ -1,0 +1,304 @@
+//! A run as its history tells it: every event from the stream is folded into [`RunState`],
+//! which the graph, the node details, the actions and the header all read. One fold, so the
+//! views never disagree, and a replayed or duplicated event (after a reconnect) changes nothing.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::wire::{Fact, RunEvent, RunStatus};
+
+/// A node's status (SPEC §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NodeStatus {
+    #[default]
+    Pending,
+    Running,
+    Retrying,
+    Waiting,
+    Completed,
+    Failed,
+    Skipped,
+    Cancelled,
+}
+
+impl NodeStatus {
+    /// The name shown and used in `state-*` classes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeStatus::Pending => "pending",
+            NodeStatus::Running => "running",
+            NodeStatus::Retrying => "retrying",
+            NodeStatus::Waiting => "waiting",
+            NodeStatus::Completed => "completed",
+            NodeStatus::Failed => "failed",
+            NodeStatus::Skipped => "skipped",
+            NodeStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// One node of the run, as far as the history has got.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NodeState {
+    pub status: NodeStatus,
+    /// Attempts started (http and task nodes).
+    pub attempts: u32,
+    pub output: Option<Value>,
+    /// The last attempt's error, or the node's.
+    pub error: Option<String>,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    /// A wait's deadline, or when the next attempt starts.
+    pub due_at: Option<i64>,
+    /// An approval's rendered prompt.
+    pub prompt: Option<String>,
+}
+
+/// The run, folded from its events in `seq` order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RunState {
+    /// `None` until `run_started` arrives.
+    pub status: Option<RunStatus>,
+    pub input: Value,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    /// Set once a cancel was asked for.
+    pub cancel_requested: bool,
+    /// Why the run was cancelled, if someone said.
+    pub cancel_reason: Option<String>,
+    pub nodes: BTreeMap<String, NodeState>,
+    pub events: Vec<RunEvent>,
+}
+
+impl RunState {
+    /// The `seq` of the last event folded in; 0 before any.
+    pub fn last_seq(&self) -> i64 {
+        self.events.last().map_or(0, |e| e.seq)
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.status.is_some_and(RunStatus::is_final)
+    }
+
+    pub fn node(&self, id: &str) -> NodeState {
+        self.nodes.get(id).cloned().unwrap_or_default()
+    }
+
+    /// Folds in one event. An event at or before [`RunState::last_seq`] was seen already
+    /// (a stream replays the history after a reconnect) and is ignored: returns `false`.
+    pub fn apply(&mut self, event: RunEvent) -> bool {
+        if event.seq <= self.last_seq() {
+            return false;
+        }
+        let at = event.at;
+        if let Some(id) = &event.node {
+            let node = self.nodes.entry(id.clone()).or_default();
+            apply_to_node(node, &event.fact, at);
+        }
+        match &event.fact {
+            Fact::RunStarted { input } => {
+                self.status = Some(RunStatus::Running);
+                self.input = input.clone();
+                self.started_at = Some(at);
+            }
+            Fact::CancelRequested { reason } => {
+                self.cancel_requested = true;
+                self.cancel_reason = reason.clone();
+            }
+            Fact::RunCompleted { output } => {
+                self.finish(RunStatus::Completed, at);
+                self.output = Some(output.clone());
+            }
+            Fact::RunFailed { error } => {
+                self.finish(RunStatus::Failed, at);
+                self.error = Some(error.clone());
+            }
+            Fact::RunCancelled { reason } => {
+                self.finish(RunStatus::Cancelled, at);
+                if reason.is_some() {
+                    self.cancel_reason = reason.clone();
+                }
+            }
+            _ => {}
+        }
+        self.events.push(event);
+        true
+    }
+
+    fn finish(&mut self, status: RunStatus, at: i64) {
+        self.status = Some(status);
+        self.finished_at = Some(at);
+    }
+}
+
+fn apply_to_node(node: &mut NodeState, fact: &Fact, at: i64) {
+    match fact {
+        Fact::NodeStarted { attempt } => {
+            node.status = NodeStatus::Running;
+            node.attempts = *attempt;
+            node.started_at.get_or_insert(at);
+            node.due_at = None;
+        }
+        Fact::NodeWaiting { until, prompt } => {
+            node.status = NodeStatus::Waiting;
+            node.started_at.get_or_insert(at);
+            node.due_at = *until;
+            node.prompt = prompt.clone();
+        }
+        Fact::AttemptFailed {
+            error, retry_at, ..
+        } => {
+            node.error = Some(error.clone());
+            if retry_at.is_some() {
+                node.status = NodeStatus::Retrying;
+                node.due_at = *retry_at;
+            }
+        }
+        Fact::NodeCompleted { output } => {
+            node.status = NodeStatus::Completed;
+            node.output = Some(output.clone());
+            node.error = None;
+            node.started_at.get_or_insert(at);
+            node.finished_at = Some(at);
+            node.due_at = None;
+        }
+        Fact::NodeFailed { error } => {
+            node.status = NodeStatus::Failed;
+            node.error = Some(error.clone());
+            node.finished_at = Some(at);
+            node.due_at = None;
+        }
+        Fact::NodeSkipped {} => {
+            node.status = NodeStatus::Skipped;
+            node.finished_at = Some(at);
+        }
+        Fact::NodeCancelled {} => {
+            node.status = NodeStatus::Cancelled;
+            node.finished_at = Some(at);
+            node.due_at = None;
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn event(seq: i64, ty: &str, node: Option<&str>, data: Value) -> RunEvent {
+        serde_json::from_value(
+            json!({"seq": seq, "at": seq * 10, "type": ty, "node": node, "data": data}),
+        )
+        .unwrap()
+    }
+
+    fn retried_run() -> Vec<RunEvent> {
+        vec![
+            event(
+                1,
+                "run_started",
+                None,
+                json!({"workflow": "w", "version": 1, "input": {"a": 1}}),
+            ),
+            event(2, "node_started", Some("charge"), json!({"attempt": 1})),
+            event(
+                3,
+                "attempt_failed",
+                Some("charge"),
+                json!({"attempt": 1, "error": "HTTP 503", "retry_at": 40}),
+            ),
+            event(4, "node_started", Some("charge"), json!({"attempt": 2})),
+            event(
+                5,
+                "node_completed",
+                Some("charge"),
+                json!({"port": "next", "output": {"status": 200}}),
+            ),
+            event(
+                6,
+                "node_waiting",
+                Some("approve"),
+                json!({"prompt": "Ship?"}),
+            ),
+        ]
+    }
+
+    #[test]
+    fn a_retried_node_completes_and_an_approval_waits() {
+        let mut run = RunState::default();
+        for e in retried_run() {
+            assert!(run.apply(e));
+        }
+        assert_eq!(run.status, Some(RunStatus::Running));
+        assert_eq!(run.input, json!({"a": 1}));
+        let charge = run.node("charge");
+        assert_eq!(charge.status, NodeStatus::Completed);
+        assert_eq!(charge.attempts, 2);
+        assert_eq!(
+            (charge.started_at, charge.finished_at),
+            (Some(20), Some(50))
+        );
+        assert_eq!(charge.error, None);
+        let approve = run.node("approve");
+        assert_eq!(approve.status, NodeStatus::Waiting);
+        assert_eq!(approve.prompt.as_deref(), Some("Ship?"));
+    }
+
+    #[test]
+    fn a_failed_attempt_with_a_next_try_is_retrying() {
+        let mut run = RunState::default();
+        for e in retried_run().into_iter().take(3) {
+            run.apply(e);
+        }
+        let charge = run.node("charge");
+        assert_eq!(charge.status, NodeStatus::Retrying);
+        assert_eq!(charge.due_at, Some(40));
+        assert_eq!(charge.error.as_deref(), Some("HTTP 503"));
+    }
+
+    #[test]
+    fn replayed_events_change_nothing() {
+        let mut once = RunState::default();
+        let mut twice = RunState::default();
+        for e in retried_run() {
+            once.apply(e.clone());
+            twice.apply(e);
+        }
+        for e in retried_run() {
+            assert!(!twice.apply(e));
+        }
+        assert_eq!(once, twice);
+    }
+
+    #[test]
+    fn an_unknown_event_type_is_kept_for_the_history() {
+        let mut run = RunState::default();
+        run.apply(event(1, "something_new", None, json!({"x": 1})));
+        assert_eq!(run.events[0].fact, Fact::Unknown);
+        assert_eq!(run.last_seq(), 1);
+    }
+
+    #[test]
+    fn cancelling_ends_in_cancelled() {
+        let mut run = RunState::default();
+        run.apply(event(1, "run_started", None, json!({"input": {}})));
+        run.apply(event(
+            2,
+            "cancel_requested",
+            None,
+            json!({"reason": "typo"}),
+        ));
+        run.apply(event(3, "node_cancelled", Some("approve"), json!({})));
+        run.apply(event(4, "run_cancelled", None, json!({"reason": "typo"})));
+        assert_eq!(run.status, Some(RunStatus::Cancelled));
+        assert!(run.cancel_requested);
+        assert_eq!(run.cancel_reason.as_deref(), Some("typo"));
+        assert_eq!(run.node("approve").status, NodeStatus::Cancelled);
+        assert!(run.is_finished());
+    }
+}
