@@ -20,6 +20,9 @@ wait "$ui"
 step "Rust tests (the API suite on SQLite)"
 cargo test
 
+step "UI unit tests (editor state, run console state; native)"
+cargo test -p frontend --lib
+
 step "the API suite again on PostgreSQL (a throwaway server the tests start)"
 if [ -n "${WEFT_TEST_POSTGRES_URL:-}" ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   WEFT_TEST_STORE=postgres cargo test -p backend --test api
