@@ -44,9 +44,14 @@ pub fn input_point(kind: &NodeKind, at: (f64, f64)) -> (f64, f64) {
     (at.0, at.1 + node_height(kind) / 2.0)
 }
 
-/// An edge's SVG path: a horizontal S-curve from a port to an input.
+/// An edge's SVG path: a horizontal S-curve from a port to an input. An edge that goes back
+/// left leaves and enters with short fixed bends, so it loops close to its nodes.
 pub fn edge_path(from: (f64, f64), to: (f64, f64)) -> String {
-    let dx = ((to.0 - from.0).abs() / 2.0).max(48.0);
+    let dx = if to.0 >= from.0 {
+        ((to.0 - from.0) / 2.0).max(48.0)
+    } else {
+        64.0 + (to.1 - from.1).abs().min(240.0) / 6.0
+    };
     format!(
         "M{:.1} {:.1} C{:.1} {:.1} {:.1} {:.1} {:.1} {:.1}",
         from.0,
@@ -155,16 +160,29 @@ impl Viewport {
 
     /// Shows all of `content` centred in a `w`×`h` box with a margin, never zoomed in past 1.
     pub fn fit(content: Option<Rect>, w: f64, h: f64) -> Viewport {
+        Viewport::fit_readable(content, w, h, ZOOM_MIN)
+    }
+
+    /// Like [`Viewport::fit`], but never zoomed out past `min_k`, where text stays readable:
+    /// content that is then too big starts at the box's top-left corner instead of its centre.
+    pub fn fit_readable(content: Option<Rect>, w: f64, h: f64, min_k: f64) -> Viewport {
         let Some(r) = content else {
             return Viewport::default();
         };
         const MARGIN: f64 = 48.0;
         let k = ((w - 2.0 * MARGIN) / r.w)
             .min((h - 2.0 * MARGIN) / r.h)
-            .clamp(ZOOM_MIN, 1.0);
+            .clamp(min_k.max(ZOOM_MIN), 1.0);
+        let place = |size: f64, start: f64, room: f64| {
+            if size * k + 2.0 * MARGIN <= room {
+                (room - size * k) / 2.0 - start * k
+            } else {
+                MARGIN / 2.0 - start * k
+            }
+        };
         Viewport {
-            x: (w - r.w * k) / 2.0 - r.x * k,
-            y: (h - r.h * k) / 2.0 - r.y * k,
+            x: place(r.w, r.x, w),
+            y: place(r.h, r.y, h),
             k,
         }
     }
@@ -206,6 +224,20 @@ mod tests {
         let before = v.to_canvas((300.0, 200.0));
         let after = v.zoom_at(1.5, (300.0, 200.0)).to_canvas((300.0, 200.0));
         assert!((before.0 - after.0).abs() < 1e-9 && (before.1 - after.1).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_readable_fit_starts_big_content_at_the_corner() {
+        let r = Rect {
+            x: 0.0,
+            y: 0.0,
+            w: 4000.0,
+            h: 100.0,
+        };
+        let v = Viewport::fit_readable(Some(r), 800.0, 600.0, 0.6);
+        assert_eq!(v.k, 0.6);
+        assert_eq!(v.x, 24.0);
+        assert!(Viewport::fit(Some(r), 800.0, 600.0).k < 0.6);
     }
 
     #[test]

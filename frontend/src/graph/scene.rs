@@ -40,10 +40,10 @@ pub fn defs() -> impl IntoView {
             <marker
                 id="wf-arrow"
                 viewBox="0 0 10 10"
-                refX="9"
+                refX="10"
                 refY="5"
-                markerWidth="7"
-                markerHeight="7"
+                markerWidth="5.5"
+                markerHeight="5.5"
                 orient="auto-start-reverse"
             >
                 <path d="M0 0 L10 5 L0 10 z" class="wf-arrow-head"></path>

@@ -8,7 +8,9 @@ use shared::Severity;
 use shared::model::{NODE_TYPES, Workflow};
 
 use super::{Ctx, Selection};
-use crate::graph::geometry::{NODE_H, NODE_W, Viewport, edge_path, node_rect, port_point};
+use crate::graph::geometry::{
+    NODE_H, NODE_W, Viewport, ZOOM_MIN, edge_path, node_rect, port_point,
+};
 use crate::graph::hit::{Hit, hit, local_point, size};
 use crate::graph::scene::{Flags, Scene, SceneInput, defs};
 use crate::graph::{ZoomControls, content_bounds, layout, look, wheel_factor};
@@ -39,6 +41,9 @@ enum Gesture {
         moved: bool,
     },
 }
+
+/// The smallest zoom the designer opens at: node text stays readable.
+const READABLE_ZOOM: f64 = 0.6;
 
 /// What a palette entry says about its type.
 fn blurb(type_name: &str) -> &'static str {
@@ -89,21 +94,22 @@ pub(super) fn workspace(ctx: Ctx) -> impl IntoView {
         flags(&all)
     });
 
-    let fit = move || {
+    // Fit shows everything; the first view on opening keeps the text readable instead.
+    let fit_to = move |min_k: f64| {
         if let Some(svg) = svg_ref.get_untracked() {
             let (w, h) = size(&svg);
             let bounds = ctx
                 .workflow
                 .with_untracked(|wf| positions.with_untracked(|at| content_bounds(wf, at)));
-            viewport.set(Viewport::fit(bounds, w, h));
+            viewport.set(Viewport::fit_readable(bounds, w, h, min_k));
         }
     };
-    // Fit once, when the canvas first has a size.
+    let fit = move || fit_to(ZOOM_MIN);
     let fitted = StoredValue::new(false);
     Effect::new(move |_| {
         if svg_ref.get().is_some() && !fitted.get_value() {
             fitted.set_value(true);
-            request_animation_frame(fit);
+            request_animation_frame(move || fit_to(READABLE_ZOOM));
         }
     });
 

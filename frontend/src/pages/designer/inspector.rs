@@ -19,21 +19,22 @@ use crate::graph::look;
 /// The form for whatever is selected, drawn again when the selection changes or the model
 /// jumps (undo, redo).
 pub(super) fn inspector(ctx: Ctx) -> impl IntoView {
-    let selection = Memo::new(move |_| ctx.selection.get());
-    let form = move || {
-        ctx.generation.track();
-        match selection.get() {
-            Selection::None => view! { <WorkflowSettings ctx /> }.into_any(),
-            Selection::Node(id) => match ctx.workflow.with_untracked(|w| w.node(&id).cloned()) {
-                Some(node) => view! { <NodeForm ctx node /> }.into_any(),
-                None => ().into_any(),
-            },
-            Selection::Edge(i) => view! { <EdgePanel ctx index=i /> }.into_any(),
-        }
+    // Keyed by the selection and the generation: a new key draws a new form from the model,
+    // where a redraw in place would leave stale text in inputs the person typed into.
+    let key = Memo::new(move |_| (ctx.generation.get(), ctx.selection.get()));
+    let form = move |selection: Selection| match selection {
+        Selection::None => view! { <WorkflowSettings ctx /> }.into_any(),
+        Selection::Node(id) => match ctx.workflow.with_untracked(|w| w.node(&id).cloned()) {
+            Some(node) => view! { <NodeForm ctx node /> }.into_any(),
+            None => ().into_any(),
+        },
+        Selection::Edge(i) => view! { <EdgePanel ctx index=i /> }.into_any(),
     };
     view! {
         <section class="inspector" data-testid="inspector">
-            {form}
+            <For each=move || [key.get()] key=Clone::clone let:key>
+                {form(key.1)}
+            </For>
         </section>
     }
 }

@@ -42,7 +42,7 @@ pub fn path(name: &str) -> String {
 }
 
 /// What is selected on the canvas (and shown in the inspector).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Selection {
     /// Nothing: the inspector shows the workflow's settings.
     None,
@@ -145,11 +145,13 @@ fn with_positions(mut wf: Workflow) -> Workflow {
 pub fn Designer() -> impl IntoView {
     let params = use_params_map();
     let route = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
+    // A save under a new name moves to that name's address; the page there says it saved.
+    let just_saved = StoredValue::new(None::<(String, i64)>);
     view! {
         <section class="designer" data-testid="page-designer">
             {move || {
                 let route = route.get();
-                view! { <Workbench route /> }
+                view! { <Workbench route just_saved /> }
             }}
         </section>
     }
@@ -194,7 +196,7 @@ async fn load(route: &str) -> Result<Loaded, String> {
 
 /// Loads the workflow, with a spinner meanwhile and the error where the page would be.
 #[component]
-fn Workbench(route: String) -> impl IntoView {
+fn Workbench(route: String, just_saved: StoredValue<Option<(String, i64)>>) -> impl IntoView {
     let loaded = LocalResource::new({
         let route = route.clone();
         move || {
@@ -220,7 +222,7 @@ fn Workbench(route: String) -> impl IntoView {
             </div>
         }
         .into_any(),
-        Some(Ok(loaded)) => view! { <Editing route=route.clone() loaded /> }.into_any(),
+        Some(Ok(loaded)) => view! { <Editing route=route.clone() loaded just_saved /> }.into_any(),
     }
 }
 
@@ -237,7 +239,11 @@ enum SaveStatus {
 
 /// The loaded designer: toolbar, palette, canvas, inspector and findings.
 #[component]
-fn Editing(route: String, loaded: Loaded) -> impl IntoView {
+fn Editing(
+    route: String,
+    loaded: Loaded,
+    just_saved: StoredValue<Option<(String, i64)>>,
+) -> impl IntoView {
     let Loaded { base, version } = loaded;
     let restored = draft::load(&route).filter(|d| *d != base);
     let base = with_positions(base);
@@ -248,7 +254,10 @@ fn Editing(route: String, loaded: Loaded) -> impl IntoView {
     let base = RwSignal::new(base);
     let version = RwSignal::new(version);
     let restored = RwSignal::new(restored.is_some());
-    let status = RwSignal::new(SaveStatus::Idle);
+    let status = RwSignal::new(match just_saved.try_update_value(Option::take).flatten() {
+        Some((name, v)) if name == route => SaveStatus::Saved(v),
+        _ => SaveStatus::Idle,
+    });
     let dirty = Memo::new(move |_| base.with(|b| ctx.workflow.with(|w| w != b)));
     let run_open = RwSignal::new(false);
     let goto = RwSignal::new(None::<String>);
@@ -303,6 +312,7 @@ fn Editing(route: String, loaded: Loaded) -> impl IntoView {
                         status.set(SaveStatus::Saved(saved.version));
                         draft::clear(&route);
                         if saved.name != route {
+                            just_saved.set_value(Some((saved.name.clone(), saved.version)));
                             goto.set(Some(saved.name));
                         }
                     }
@@ -507,9 +517,9 @@ fn Editing(route: String, loaded: Loaded) -> impl IntoView {
         </div>
         <Show when=move || restored.get()>
             <div class="draft-banner" data-testid="draft-banner">
-                "Restored your unsaved changes from this browser."
+                "This is an unsaved draft, kept in this browser until you save it."
                 <button class="btn btn-small" data-testid="discard-draft" on:click=discard>
-                    "Discard them"
+                    "Discard the draft"
                 </button>
             </div>
         </Show>

@@ -1,0 +1,91 @@
+// Editing in the designer: delete, undo and redo of every kind of edit, the keyboard
+// shortcuts, and what the designer refuses.
+import { expect, test } from './fixtures/test';
+import { DesignerPage } from './fixtures/designer_page';
+
+test('delete, undo and redo with the keyboard and the toolbar; Escape and Ctrl+S', async ({ page, pageErrors: _ }) => {
+  const d = new DesignerPage(page);
+  await d.goto('new');
+  await d.dropType('start', 140, 150);
+  await d.dropType('timer', 440, 150);
+  await d.dropType('end', 440, 400);
+  await d.connect('start', 'next', 'timer');
+  await d.connect('timer', 'next', 'end');
+  expect(await d.edgeIds()).toEqual(['edge-start-next-timer', 'edge-timer-next-end']);
+
+  // Delete a node: its edges go with it. Ctrl+Z brings both back, Ctrl+Shift+Z takes them again.
+  await d.select('timer');
+  await page.keyboard.press('Delete');
+  await expect(d.node('timer')).toHaveCount(0);
+  expect(await d.edgeIds()).toEqual([]);
+  await page.keyboard.press('Control+z');
+  await expect(d.node('timer')).toBeVisible();
+  expect(await d.edgeIds()).toEqual(['edge-start-next-timer', 'edge-timer-next-end']);
+  await page.keyboard.press('Control+Shift+Z');
+  await expect(d.node('timer')).toHaveCount(0);
+  await page.getByTestId('undo').click();
+  await expect(d.node('timer')).toBeVisible();
+  await expect(d.edges).toHaveCount(2);
+
+  // Select an edge by clicking it; Delete removes only it.
+  await d.edge('timer', 'next', 'end').locator('.wf-edge-hit').click();
+  await expect(d.inspector.getByTestId('inspector-title')).toHaveText('Edge');
+  await page.keyboard.press('Delete');
+  expect(await d.edgeIds()).toEqual(['edge-start-next-timer']);
+  await expect(d.finding('no_way_out', 'timer')).toBeVisible();
+  await page.keyboard.press('Control+z');
+  expect(await d.edgeIds()).toEqual(['edge-start-next-timer', 'edge-timer-next-end']);
+
+  // A move is one undo step however far it went.
+  const at = () => d.node('end').getAttribute('transform');
+  const before = await at();
+  await d.moveNode('end', 160, -60);
+  expect(await at()).not.toEqual(before);
+  await page.keyboard.press('Control+z');
+  expect(await at()).toEqual(before);
+  await page.getByTestId('redo').click();
+  expect(await at()).not.toEqual(before);
+
+  // Inspector edits are undoable too; typing in one field is one step.
+  await d.select('timer');
+  await d.field('duration').fill('10m');
+  await expect(d.node('timer')).toContainText('waits 10m');
+  await page.getByTestId('undo').click();
+  await expect(d.node('timer')).toContainText('waits 1m');
+  await expect(d.field('duration')).toHaveValue('1m');
+
+  // The designer refuses an edge into start, and says so on the canvas.
+  await d.connect('timer', 'next', 'start');
+  await expect(page.getByTestId('canvas-notice')).toContainText('nothing can lead into `start`');
+  await d.screenshot('designer-edit-1-refused');
+
+  // Escape: nothing selected, the workflow's settings show.
+  await d.select('end');
+  await page.keyboard.press('Escape');
+  await expect(d.node('end')).not.toHaveClass(/selected/);
+  await expect(d.inspector.getByTestId('inspector-title')).toHaveText('Workflow settings');
+  await expect(page.getByTestId('canvas-notice')).toBeHidden();
+
+  // Ctrl+S saves (even while typing in a field).
+  await d.field('name').fill('keyboard-flow');
+  await page.keyboard.press('Control+s');
+  await expect(d.saveStatus).toHaveText('Saved as version 1');
+  await expect(page).toHaveURL(/\/workflows\/keyboard-flow$/);
+  await expect(d.dirty).toBeHidden();
+
+  // An edit marks the page unsaved; undoing it back to the saved state clears the mark.
+  await d.select('timer');
+  await page.keyboard.press('Delete');
+  await expect(d.dirty).toBeVisible();
+  await page.keyboard.press('Control+z');
+  await expect(d.dirty).toBeHidden();
+
+  // A save the server refuses shows its findings the same way.
+  await d.select('timer');
+  await page.keyboard.press('Delete');
+  await page.keyboard.press('Control+s');
+  await expect(page.getByTestId('server-findings')).toBeVisible();
+  await expect(d.saveStatus).toContainText('refused');
+  await expect(d.version).toHaveText('v1');
+  await d.screenshot('designer-edit-2-server-refused');
+});
