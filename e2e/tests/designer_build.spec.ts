@@ -136,4 +136,8 @@ test('build the order workflow from an empty canvas, save it, and get the same g
   await expect(d.field('timeout')).toHaveValue('5s');
   await expect(d.field('label')).toHaveValue('Charge card');
   await d.screenshot('designer-build-4-reloaded');
+  // A close look at the node cards: type, label, summary, labelled ports.
+  await page.getByTestId('zoom-in').click();
+  await page.getByTestId('zoom-in').click();
+  await d.canvas.screenshot({ path: 'screenshots/designer-build-5-closeup.png' });
 });

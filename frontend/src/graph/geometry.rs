@@ -5,11 +5,11 @@
 use shared::model::NodeKind;
 
 /// A node box's width.
-pub const NODE_W: f64 = 232.0;
+pub const NODE_W: f64 = 172.0;
 /// The height of a node with one or two output ports.
-pub const NODE_H: f64 = 64.0;
+pub const NODE_H: f64 = 62.0;
 /// The vertical distance between two output port handles.
-pub const PORT_GAP: f64 = 20.0;
+pub const PORT_GAP: f64 = 18.0;
 
 /// A node box's height: taller when it has more ports than fit beside the text.
 pub fn node_height(kind: &NodeKind) -> f64 {
