@@ -59,6 +59,24 @@ test('delete, undo and redo with the keyboard and the toolbar; Escape and Ctrl+S
   await expect(page.getByTestId('canvas-notice')).toContainText('nothing can lead into `start`');
   await d.screenshot('designer-edit-1-refused');
 
+  // The view: the wheel zooms, dragging the background pans, Fit brings everything back.
+  const layer = d.canvas.locator('svg.wf-svg > g[transform]');
+  const view = () => layer.getAttribute('transform');
+  const box = (await d.canvas.boundingBox())!;
+  const start = await view();
+  await page.mouse.move(box.x + 300, box.y + 300);
+  await page.mouse.wheel(0, -400);
+  await expect.poll(view).not.toEqual(start);
+  expect(await view()).toMatch(/scale\(1\.[0-9]+\)/);
+  const zoomed = await view();
+  await page.mouse.move(box.x + 20, box.y + box.height - 20);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 120, box.y + box.height - 60, { steps: 5 });
+  await page.mouse.up();
+  expect(await view()).not.toEqual(zoomed);
+  await page.getByTestId('zoom-fit').click();
+  for (const id of ['start', 'timer', 'end']) await expect(d.node(id)).toBeInViewport();
+
   // Escape: nothing selected, the workflow's settings show.
   await d.select('end');
   await page.keyboard.press('Escape');
@@ -88,4 +106,22 @@ test('delete, undo and redo with the keyboard and the toolbar; Escape and Ctrl+S
   await expect(d.saveStatus).toContainText('refused');
   await expect(d.version).toHaveText('v1');
   await d.screenshot('designer-edit-2-server-refused');
+
+  // Leaving with unsaved changes asks first; staying stays, leaving keeps the draft.
+  await expect(d.dirty).toBeVisible();
+  const asked: string[] = [];
+  page.once('dialog', (dialog) => {
+    asked.push(dialog.type());
+    void dialog.dismiss();
+  });
+  await page.getByTestId('nav-runs').click();
+  await expect(page).toHaveURL(/\/workflows\/keyboard-flow$/);
+  expect(asked).toEqual(['confirm']);
+  page.once('dialog', (dialog) => void dialog.accept());
+  await page.getByTestId('nav-runs').click();
+  await expect(page.getByTestId('page-runs')).toBeVisible();
+  await page.goBack();
+  await expect(d.draftBanner).toBeVisible();
+  await expect(d.node('timer')).toHaveCount(0);
+  await expect(d.version).toHaveText('v1');
 });

@@ -9,12 +9,14 @@
 //! - [`canvas`]: the palette and the SVG canvas with its gestures.
 //! - [`inspector`]: the forms for the selected node and for the workflow's settings.
 //! - [`findings`]: the validator's findings, and a 422's.
-//! - [`draft`]: unsaved work in `localStorage`; [`server`]: the typed workflow calls.
+//! - [`draft`]: unsaved work in `localStorage`; [`leave`]: asking before leaving it;
+//!   [`server`]: the typed workflow calls.
 
 mod canvas;
 pub mod draft;
 mod findings;
 mod inspector;
+mod leave;
 pub mod server;
 
 use leptos::ev;
@@ -351,33 +353,14 @@ fn Editing(
         }
         ev.prevent_default();
     });
-    let leave = window_event_listener(ev::beforeunload, move |ev: ev::BeforeUnloadEvent| {
-        if dirty.get_untracked() {
-            ev.prevent_default();
-            ev.set_return_value("");
-        }
-    });
-    on_cleanup(move || {
-        keys.remove();
-        leave.remove();
-    });
+    on_cleanup(move || keys.remove());
+    leave::guard(dirty);
 
     let discard = move |_| {
         let fresh = base.get_untracked();
         ctx.editor.update(|e| e.replace(fresh));
         restored.set(false);
         ctx.after_history();
-    };
-    let back = move |ev: ev::MouseEvent| {
-        let stay = dirty.get_untracked()
-            && !window()
-                .confirm_with_message(
-                    "Leave the designer? Your unsaved changes stay as a draft in this browser.",
-                )
-                .unwrap_or(true);
-        if stay {
-            ev.prevent_default();
-        }
     };
     let title = move || {
         ctx.workflow.with(|w| {
@@ -451,7 +434,7 @@ fn Editing(
 
     view! {
         <div class="designer-toolbar">
-            <a class="designer-back" href=Page::Workflows.path() on:click=back data-testid="designer-back">
+            <a class="designer-back" href=Page::Workflows.path() data-testid="designer-back">
                 "← Workflows"
             </a>
             <h1 class="designer-title" data-testid="designer-title">{title}</h1>
