@@ -56,7 +56,7 @@ test('delete, undo and redo with the keyboard and the toolbar; Escape and Ctrl+S
 
   // The designer refuses an edge into start, and says so on the canvas.
   await d.connect('timer', 'next', 'start');
-  await expect(page.getByTestId('canvas-notice')).toContainText('nothing can lead into `start`');
+  await expect(page.getByTestId('canvas-notice')).toContainText('nothing can lead into start');
   await d.screenshot('designer-edit-1-refused');
 
   // The view: the wheel zooms, dragging the background pans, Fit brings everything back.

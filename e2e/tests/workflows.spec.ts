@@ -40,6 +40,18 @@ test('the list shows versions and last runs; export, archive and new work from i
   await expect(list.row(hook.name)).toContainText('never run');
   await page.screenshot({ path: 'screenshots/workflows-1-list.png' });
 
+  // Preview draws the latest version read-only with the run console's renderer.
+  await list.row(order.name).getByTestId('preview-workflow').click();
+  const preview = page.getByTestId('workflow-preview');
+  await expect(preview.locator('g.wf-node')).toHaveCount(order.nodes.length);
+  for (const n of order.nodes) await expect(preview.getByTestId(`node-${n.id}`)).toBeInViewport();
+  await preview.getByTestId('node-charge').locator('.wf-node-label').click();
+  await expect(page.getByTestId('preview-selected')).toHaveText('Selected: charge');
+  await expect(preview.getByTestId('node-charge')).toHaveClass(/selected/);
+  await page.screenshot({ path: 'screenshots/workflows-1b-preview.png' });
+  await list.row(order.name).getByTestId('preview-workflow').click();
+  await expect(preview).toHaveCount(0);
+
   // Export downloads the latest definition.
   const download = page.waitForEvent('download');
   await list.row(order.name).getByTestId('export-workflow').click();

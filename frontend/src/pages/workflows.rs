@@ -8,7 +8,10 @@ use serde_json::Value;
 use shared::validate::{parse, valid_workflow_name};
 use wasm_bindgen::JsCast;
 
+use std::collections::HashMap;
+
 use super::designer::{self, NEW, draft, server};
+use crate::graph::GraphView;
 
 /// The list, with its actions.
 #[component]
@@ -140,6 +143,8 @@ fn row(
             });
         }
     };
+    let previewing = RwSignal::new(false);
+    let preview_name = name.clone();
     view! {
         <tr data-testid="workflow-row" data-name=name.clone()>
             <td>
@@ -149,12 +154,74 @@ fn row(
             <td><span class="version-pill" data-testid="workflow-version">{format!("v{}", w.version)}</span></td>
             <td>{last_run}</td>
             <td class="muted">{ago(now, w.updated_at)}</td>
-            <td class="row-actions">
-                <a class="btn btn-small" href=href data-testid="open-workflow">"Open"</a>
-                <button class="btn btn-small" data-testid="export-workflow" on:click=export>"Export"</button>
-                <button class="btn btn-small btn-danger" data-testid="archive-workflow" on:click=archive>"Archive"</button>
+            <td>
+                <div class="row-actions">
+                    <button
+                        class="btn btn-small"
+                        data-testid="preview-workflow"
+                        aria-expanded=move || previewing.get().to_string()
+                        on:click=move |_| previewing.update(|p| *p = !*p)
+                    >
+                        {move || if previewing.get() { "Hide" } else { "Preview" }}
+                    </button>
+                    <a class="btn btn-small" href=href data-testid="open-workflow">"Open"</a>
+                    <button class="btn btn-small" data-testid="export-workflow" on:click=export>"Export"</button>
+                    <button class="btn btn-small btn-danger" data-testid="archive-workflow" on:click=archive>"Archive"</button>
+                </div>
             </td>
         </tr>
+        <Show when=move || previewing.get()>
+            <tr class="preview-row">
+                <td colspan="5">
+                    <Preview name=preview_name.clone() />
+                </td>
+            </tr>
+        </Show>
+    }
+}
+
+/// The latest version drawn read-only, as a run's page draws it; a click names a node.
+#[component]
+fn Preview(name: String) -> impl IntoView {
+    let stored = LocalResource::new(move || {
+        let name = name.clone();
+        async move { server::get(&name).await }
+    });
+    move || {
+        match stored.get() {
+        None => view! {
+            <div class="list-loading">
+                <span class="spinner" aria-hidden="true"></span>
+                "Loading…"
+            </div>
+        }
+        .into_any(),
+        Some(Ok(Some(found))) => match parse(&found.definition) {
+            Ok(workflow) => {
+                let selected = RwSignal::new(None::<String>);
+                view! {
+                    <div class="preview" data-testid="workflow-preview">
+                        <GraphView
+                            workflow=Signal::stored(workflow)
+                            decor=Signal::stored(HashMap::new())
+                            selected=selected
+                            on_select=Callback::new(move |id| selected.set(id))
+                        />
+                        <p class="caption" data-testid="preview-selected">
+                            {move || match selected.get() {
+                                Some(id) => format!("Selected: {id}"),
+                                None => "Click a node to select it; drag to pan, scroll to zoom.".to_owned(),
+                            }}
+                        </p>
+                    </div>
+                }
+                .into_any()
+            }
+            Err(_) => view! { <p class="server-error">"The stored definition does not read as a workflow."</p> }.into_any(),
+        },
+        Some(Ok(None)) => view! { <p class="muted">"This workflow no longer exists."</p> }.into_any(),
+        Some(Err(e)) => view! { <p class="server-error" role="alert">{e.error.message}</p> }.into_any(),
+    }
     }
 }
 

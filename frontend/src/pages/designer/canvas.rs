@@ -8,6 +8,7 @@ use shared::Severity;
 use shared::model::{NODE_TYPES, Workflow};
 
 use super::{Ctx, Selection};
+use crate::components::code_text::code_spans;
 use crate::graph::geometry::{
     NODE_H, NODE_W, Viewport, ZOOM_MIN, edge_path, node_rect, port_point,
 };
@@ -393,7 +394,7 @@ pub(super) fn workspace(ctx: Ctx) -> impl IntoView {
                     .map(|message| {
                         view! {
                             <div class="canvas-notice" role="alert" data-testid="canvas-notice">
-                                {message}
+                                {code_spans(&message)}
                             </div>
                         }
                     })

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use shared::{Diagnostic, Severity};
 
 use super::{Ctx, Selection};
+use crate::components::code_text::code_spans;
 
 /// The panel, under the inspector.
 pub(super) fn findings(ctx: Ctx) -> impl IntoView {
@@ -77,7 +78,7 @@ fn row(ctx: Ctx, finding: Diagnostic) -> impl IntoView {
                     <code class="finding-code" data-testid="finding-code">{finding.code}</code>
                     {finding.node.map(|n| view! { <span class="chip">"node " <b data-testid="finding-node">{n}</b></span> })}
                 </div>
-                <p class="finding-message">{finding.message}</p>
+                <p class="finding-message">{code_spans(&finding.message)}</p>
             </div>
         </li>
     }

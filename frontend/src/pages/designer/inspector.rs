@@ -14,6 +14,7 @@ use shared::model::{
 use shared::validate::valid_workflow_name;
 
 use super::{Ctx, Selection};
+use crate::components::code_text::code_spans;
 use crate::graph::look;
 
 /// The form for whatever is selected, drawn again when the selection changes or the model
@@ -81,7 +82,7 @@ fn NodeFindings(ctx: Ctx, id: String) -> impl IntoView {
                             let class = if f.is_error() { "finding-error" } else { "finding-warning" };
                             view! {
                                 <li class=class data-testid="inspector-finding">
-                                    {f.message}
+                                    {code_spans(&f.message)}
                                 </li>
                             }
                         })
@@ -594,7 +595,7 @@ fn EdgePanel(ctx: Ctx, index: usize) -> impl IntoView {
         ctx.findings.with(|all| {
             all.iter()
                 .filter(|f| f.edge == Some(index))
-                .map(|f| view! { <li class="finding-error" data-testid="inspector-finding">{f.message.clone()}</li> })
+                .map(|f| view! { <li class="finding-error" data-testid="inspector-finding">{code_spans(&f.message)}</li> })
                 .collect_view()
         })
     };
