@@ -125,3 +125,40 @@ test('delete, undo and redo with the keyboard and the toolbar; Escape and Ctrl+S
   await expect(d.node('timer')).toHaveCount(0);
   await expect(d.version).toHaveText('v1');
 });
+
+test('saving a new workflow under a taken name asks before adding a version to it', async ({
+  page,
+  request,
+  pageErrors: _,
+}) => {
+  const taken = {
+    name: 'taken-name',
+    nodes: [
+      { id: 'start', type: 'start' },
+      { id: 'done', type: 'end' },
+    ],
+    edges: [{ from: 'start', to: 'done' }],
+  };
+  expect((await request.put('/api/workflows/taken-name', { data: taken })).ok()).toBe(true);
+  const d = new DesignerPage(page);
+  await d.goto('new');
+  await d.dropType('start', 150, 150);
+  await d.dropType('end', 450, 150);
+  await d.connect('start', 'next', 'end');
+  await d.selectNothing();
+  await d.field('name').fill('taken-name');
+
+  page.once('dialog', (dialog) => {
+    expect(dialog.message()).toContain('already exists (v1)');
+    void dialog.dismiss();
+  });
+  await d.saveButton.click();
+  await expect(d.saveButton).toBeEnabled();
+  await expect(page).toHaveURL(/\/workflows\/new$/);
+  expect((await (await request.get('/api/workflows/taken-name')).json()).version).toBe(1);
+
+  page.once('dialog', (dialog) => void dialog.accept());
+  await d.saveButton.click();
+  await expect(d.saveStatus).toHaveText('Saved as version 2');
+  await expect(page).toHaveURL(/\/workflows\/taken-name$/);
+});

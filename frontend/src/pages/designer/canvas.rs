@@ -384,8 +384,11 @@ pub(super) fn workspace(ctx: Ctx) -> impl IntoView {
             <Show when=empty>
                 <div class="canvas-hint" data-testid="canvas-hint">
                     <strong>"An empty canvas"</strong>
-                    "Drag a node type from the palette onto it, starting with " <code>"start"</code>
-                    ". Then drag from a port to a node to connect them."
+                    <span>
+                        "Drag a node type from the palette onto it, starting with "
+                        <code>"start"</code>
+                        ". Then drag from a port to a node to connect them."
+                    </span>
                 </div>
             </Show>
             {move || {

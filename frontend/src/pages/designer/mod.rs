@@ -305,6 +305,22 @@ fn Editing(
             status.set(SaveStatus::Saving);
             let route = route.clone();
             spawn_local(async move {
+                // Saving under a name this page did not load from would add a version to
+                // another workflow: ask first.
+                if wf.name != route
+                    && let Ok(Some(other)) = server::get(&wf.name).await
+                {
+                    let go_on = window()
+                        .confirm_with_message(&format!(
+                            "A workflow named {} already exists (v{}). Save this as its next version?",
+                            other.name, other.version
+                        ))
+                        .unwrap_or(false);
+                    if !go_on {
+                        status.set(SaveStatus::Idle);
+                        return;
+                    }
+                }
                 match server::save(&wf).await {
                     Ok(saved) => {
                         base.set(wf);
