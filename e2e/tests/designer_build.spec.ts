@@ -59,6 +59,11 @@ test('build the order workflow from an empty canvas, save it, and get the same g
   await expect(d.finding('no_way_out', 'charge')).toBeVisible();
   await expect(d.node('charge')).toHaveClass(/flag-error/);
   await d.screenshot('designer-build-2-dangling');
+  // A click on the finding selects the node it names.
+  await d.select('start');
+  await d.finding('no_way_out', 'charge').click();
+  await expect(d.node('charge')).toHaveClass(/selected/);
+  await expect(d.inspector.getByTestId('inspector-title')).toHaveText('Charge card');
 
   // The rest of the graph.
   const http = async (id: string, x: number, y: number, path: string) => {

@@ -4,27 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect, test } from './fixtures/test';
 import { DesignerPage } from './fixtures/designer_page';
-import type { Locator } from '@playwright/test';
 
 const examples = path.resolve(__dirname, '../../examples');
-
-/** Fails when any two node cards overlap on the screen. */
-async function expectNoOverlaps(nodes: Locator): Promise<void> {
-  const boxes = await nodes.locator('.wf-node-box').evaluateAll((els) =>
-    els.map((e) => {
-      const r = e.getBoundingClientRect();
-      return { id: e.parentElement?.getAttribute('data-node'), x: r.x, y: r.y, w: r.width, h: r.height };
-    }),
-  );
-  expect(boxes.length).toBeGreaterThan(1);
-  for (let i = 0; i < boxes.length; i++) {
-    for (let j = i + 1; j < boxes.length; j++) {
-      const [a, b] = [boxes[i], boxes[j]];
-      const overlap = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
-      expect(overlap, `${a.id} overlaps ${b.id}`).toBe(false);
-    }
-  }
-}
 
 test('import a file without positions: it is laid out left to right with no overlaps', async ({ page, pageErrors: _ }) => {
   const file = path.join(examples, 'enrichment-fanout.json');
@@ -41,7 +22,7 @@ test('import a file without positions: it is laid out left to right with no over
   await expect(page).toHaveURL(/\/workflows\/enrichment-fanout$/);
   await expect(d.nodes).toHaveCount(def.nodes.length);
   await expect(d.edges).toHaveCount(def.edges.length);
-  await expectNoOverlaps(d.nodes);
+  await d.expectNoOverlaps();
   // Left to right: start is the leftmost node.
   const xs = await d.nodes.evaluateAll((els) =>
     Object.fromEntries(els.map((e) => [e.getAttribute('data-node'), e.getBoundingClientRect().x])),
@@ -54,7 +35,7 @@ test('import a file without positions: it is laid out left to right with no over
   // Scramble a node, then lay it all out again (one undoable step).
   await d.moveNode('split', 0, 120);
   await page.getByTestId('auto-layout').click();
-  await expectNoOverlaps(d.nodes);
+  await d.expectNoOverlaps();
   await d.saveButton.click();
   await expect(d.saveStatus).toHaveText('Saved as version 1');
 });
@@ -76,7 +57,7 @@ test('paste a definition: auto-layout, then a draft survives a reload and can be
   const d = new DesignerPage(page);
   await expect(page).toHaveURL(new RegExp(`/workflows/${def.name}$`));
   await expect(d.nodes).toHaveCount(def.nodes.length);
-  await expectNoOverlaps(d.nodes);
+  await d.expectNoOverlaps();
   await d.screenshot('designer-import-2-pasted');
 
   // Edit, then reload: the browser asks before leaving, and the draft comes back.

@@ -101,6 +101,32 @@ impl Rect {
     }
 }
 
+/// The top-left corner nearest `at` (on a grid of node-sized steps around it) where a new
+/// node's box overlaps none of `taken`; `at` itself when the rings are all full.
+pub fn free_spot(taken: &[Rect], at: (f64, f64), h: f64) -> (f64, f64) {
+    let (step_x, step_y) = (NODE_W + 48.0, NODE_H + 32.0);
+    for ring in 0i32..8 {
+        for dy in -ring..=ring {
+            for dx in -ring..=ring {
+                if dx.abs().max(dy.abs()) != ring {
+                    continue;
+                }
+                let spot = (at.0 + dx as f64 * step_x, at.1 + dy as f64 * step_y);
+                let rect = Rect {
+                    x: spot.0 - 16.0,
+                    y: spot.1 - 12.0,
+                    w: NODE_W + 32.0,
+                    h: h + 24.0,
+                };
+                if !taken.iter().any(|t| t.overlaps(&rect)) {
+                    return spot;
+                }
+            }
+        }
+    }
+    at
+}
+
 /// A node's box at `at`.
 pub fn node_rect(kind: &NodeKind, at: (f64, f64)) -> Rect {
     Rect {
@@ -212,6 +238,25 @@ mod tests {
         );
         let start = NodeKind::Start(Empty {});
         assert_eq!(port_offsets(&start), vec![("next", (NODE_W, NODE_H / 2.0))]);
+    }
+
+    #[test]
+    fn a_free_spot_avoids_every_node() {
+        let taken = [Rect {
+            x: 0.0,
+            y: 0.0,
+            w: NODE_W,
+            h: NODE_H,
+        }];
+        assert_eq!(free_spot(&[], (5.0, 5.0), NODE_H), (5.0, 5.0));
+        let spot = free_spot(&taken, (10.0, 10.0), NODE_H);
+        let rect = Rect {
+            x: spot.0,
+            y: spot.1,
+            w: NODE_W,
+            h: NODE_H,
+        };
+        assert!(!rect.overlaps(&taken[0]));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use shared::model::{NODE_TYPES, Workflow};
 use super::{Ctx, Selection};
 use crate::components::code_text::code_spans;
 use crate::graph::geometry::{
-    NODE_H, NODE_W, Viewport, ZOOM_MIN, edge_path, node_rect, port_point,
+    NODE_H, NODE_W, Rect, Viewport, ZOOM_MIN, edge_path, free_spot, node_rect, port_point,
 };
 use crate::graph::hit::{Hit, hit, local_point, size};
 use crate::graph::scene::{Flags, Scene, SceneInput, defs};
@@ -138,15 +138,24 @@ pub(super) fn workspace(ctx: Ctx) -> impl IntoView {
         }
     };
     // A click on a palette entry (or Enter on it) adds the type in the middle of the view,
-    // a little lower each time so new nodes do not hide each other.
+    // or at the nearest spot there where it hides no other node.
     let add_in_view = move |type_name: &str| {
         if let Some(svg) = svg_ref.get_untracked() {
             let (w, h) = size(&svg);
-            let n = ctx.workflow.with_untracked(|wf| wf.nodes.len()) as f64;
             let centre = viewport.get_untracked().to_canvas((w / 2.0, h / 2.0));
+            let taken: Vec<Rect> = ctx.workflow.with_untracked(|wf| {
+                positions.with_untracked(|at| {
+                    wf.nodes
+                        .iter()
+                        .filter_map(|n| at.get(&n.id).map(|p| node_rect(&n.kind, *p)))
+                        .collect()
+                })
+            });
+            let wanted = (centre.0 - NODE_W / 2.0, centre.1 - NODE_H / 2.0);
+            let corner = free_spot(&taken, wanted, NODE_H);
             add(
                 type_name,
-                (centre.0 + (n % 5.0) * 24.0, centre.1 + (n % 5.0) * 24.0),
+                (corner.0 + NODE_W / 2.0, corner.1 + NODE_H / 2.0),
             );
         }
     };

@@ -53,7 +53,6 @@ pub struct Saved {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct StartedRun {
     pub run_id: String,
-    pub status: String,
 }
 
 #[derive(Serialize)]
