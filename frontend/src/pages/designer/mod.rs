@@ -5,11 +5,11 @@
 //! once by the `shared` validator the server runs too.
 //!
 //! # Layout
-//! - [`Designer`]: the route; [`Workbench`] loads, [`Editing`] is the page once loaded.
-//! - [`canvas`]: the palette and the SVG canvas with its gestures.
-//! - [`inspector`]: the forms for the selected node and for the workflow's settings.
-//! - [`findings`]: the validator's findings, and a 422's.
-//! - [`draft`]: unsaved work in `localStorage`; [`leave`]: asking before leaving it;
+//! - [`Designer`]: the route; `Workbench` loads, `Editing` is the page once loaded.
+//! - `canvas`: the palette and the SVG canvas with its gestures.
+//! - `inspector`: the forms for the selected node and for the workflow's settings.
+//! - `findings`: the validator's findings, and a 422's.
+//! - [`draft`]: unsaved work in `localStorage`; `leave`: asking before leaving it;
 //!   [`server`]: the typed workflow calls.
 
 mod canvas;
