@@ -161,4 +161,6 @@ test('saving a new workflow under a taken name asks before adding a version to i
   await d.saveButton.click();
   await expect(d.saveStatus).toHaveText('Saved as version 2');
   await expect(page).toHaveURL(/\/workflows\/taken-name$/);
+  await expect(d.version).toHaveText('v2');
+  await d.screenshot('designer-edit-3-saved-over-taken-name');
 });
