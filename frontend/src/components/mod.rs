@@ -1,3 +1,5 @@
 //! Pieces of UI used by more than one page, or by the shell around every page.
 
+pub mod code_text;
+pub mod start_run;
 pub mod token_prompt;

@@ -5,11 +5,11 @@
 use shared::model::NodeKind;
 
 /// A node box's width.
-pub const NODE_W: f64 = 232.0;
+pub const NODE_W: f64 = 172.0;
 /// The height of a node with one or two output ports.
-pub const NODE_H: f64 = 64.0;
+pub const NODE_H: f64 = 62.0;
 /// The vertical distance between two output port handles.
-pub const PORT_GAP: f64 = 20.0;
+pub const PORT_GAP: f64 = 18.0;
 
 /// A node box's height: taller when it has more ports than fit beside the text.
 pub fn node_height(kind: &NodeKind) -> f64 {
@@ -44,9 +44,14 @@ pub fn input_point(kind: &NodeKind, at: (f64, f64)) -> (f64, f64) {
     (at.0, at.1 + node_height(kind) / 2.0)
 }
 
-/// An edge's SVG path: a horizontal S-curve from a port to an input.
+/// An edge's SVG path: a horizontal S-curve from a port to an input. An edge that goes back
+/// left leaves and enters with short fixed bends, so it loops close to its nodes.
 pub fn edge_path(from: (f64, f64), to: (f64, f64)) -> String {
-    let dx = ((to.0 - from.0).abs() / 2.0).max(48.0);
+    let dx = if to.0 >= from.0 {
+        ((to.0 - from.0) / 2.0).max(48.0)
+    } else {
+        64.0 + (to.1 - from.1).abs().min(240.0) / 6.0
+    };
     format!(
         "M{:.1} {:.1} C{:.1} {:.1} {:.1} {:.1} {:.1} {:.1}",
         from.0,
@@ -94,6 +99,32 @@ impl Rect {
             }
         })
     }
+}
+
+/// The top-left corner nearest `at` (on a grid of node-sized steps around it) where a new
+/// node's box overlaps none of `taken`; `at` itself when the rings are all full.
+pub fn free_spot(taken: &[Rect], at: (f64, f64), h: f64) -> (f64, f64) {
+    let (step_x, step_y) = (NODE_W + 48.0, NODE_H + 32.0);
+    for ring in 0i32..8 {
+        for dy in -ring..=ring {
+            for dx in -ring..=ring {
+                if dx.abs().max(dy.abs()) != ring {
+                    continue;
+                }
+                let spot = (at.0 + dx as f64 * step_x, at.1 + dy as f64 * step_y);
+                let rect = Rect {
+                    x: spot.0 - 16.0,
+                    y: spot.1 - 12.0,
+                    w: NODE_W + 32.0,
+                    h: h + 24.0,
+                };
+                if !taken.iter().any(|t| t.overlaps(&rect)) {
+                    return spot;
+                }
+            }
+        }
+    }
+    at
 }
 
 /// A node's box at `at`.
@@ -155,16 +186,29 @@ impl Viewport {
 
     /// Shows all of `content` centred in a `w`×`h` box with a margin, never zoomed in past 1.
     pub fn fit(content: Option<Rect>, w: f64, h: f64) -> Viewport {
+        Viewport::fit_readable(content, w, h, ZOOM_MIN)
+    }
+
+    /// Like [`Viewport::fit`], but never zoomed out past `min_k`, where text stays readable:
+    /// content that is then too big starts at the box's top-left corner instead of its centre.
+    pub fn fit_readable(content: Option<Rect>, w: f64, h: f64, min_k: f64) -> Viewport {
         let Some(r) = content else {
             return Viewport::default();
         };
         const MARGIN: f64 = 48.0;
         let k = ((w - 2.0 * MARGIN) / r.w)
             .min((h - 2.0 * MARGIN) / r.h)
-            .clamp(ZOOM_MIN, 1.0);
+            .clamp(min_k.max(ZOOM_MIN), 1.0);
+        let place = |size: f64, start: f64, room: f64| {
+            if size * k + 2.0 * MARGIN <= room {
+                (room - size * k) / 2.0 - start * k
+            } else {
+                MARGIN / 2.0 - start * k
+            }
+        };
         Viewport {
-            x: (w - r.w * k) / 2.0 - r.x * k,
-            y: (h - r.h * k) / 2.0 - r.y * k,
+            x: place(r.w, r.x, w),
+            y: place(r.h, r.y, h),
             k,
         }
     }
@@ -197,6 +241,25 @@ mod tests {
     }
 
     #[test]
+    fn a_free_spot_avoids_every_node() {
+        let taken = [Rect {
+            x: 0.0,
+            y: 0.0,
+            w: NODE_W,
+            h: NODE_H,
+        }];
+        assert_eq!(free_spot(&[], (5.0, 5.0), NODE_H), (5.0, 5.0));
+        let spot = free_spot(&taken, (10.0, 10.0), NODE_H);
+        let rect = Rect {
+            x: spot.0,
+            y: spot.1,
+            w: NODE_W,
+            h: NODE_H,
+        };
+        assert!(!rect.overlaps(&taken[0]));
+    }
+
+    #[test]
     fn zoom_keeps_the_point_under_the_cursor() {
         let v = Viewport {
             x: 10.0,
@@ -206,6 +269,20 @@ mod tests {
         let before = v.to_canvas((300.0, 200.0));
         let after = v.zoom_at(1.5, (300.0, 200.0)).to_canvas((300.0, 200.0));
         assert!((before.0 - after.0).abs() < 1e-9 && (before.1 - after.1).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_readable_fit_starts_big_content_at_the_corner() {
+        let r = Rect {
+            x: 0.0,
+            y: 0.0,
+            w: 4000.0,
+            h: 100.0,
+        };
+        let v = Viewport::fit_readable(Some(r), 800.0, 600.0, 0.6);
+        assert_eq!(v.k, 0.6);
+        assert_eq!(v.x, 24.0);
+        assert!(Viewport::fit(Some(r), 800.0, 600.0).k < 0.6);
     }
 
     #[test]

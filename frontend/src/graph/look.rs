@@ -57,7 +57,7 @@ pub fn icon(type_name: &str) -> (&'static str, bool) {
 }
 
 /// The longest summary drawn on a node; longer ones end in `…` (the full text is its tooltip).
-pub const SUMMARY_MAX: usize = 30;
+pub const SUMMARY_MAX: usize = 29;
 
 /// The one-line summary of a node's settings, e.g. `POST /charge · 5s · 3 tries`.
 pub fn summary(node: &Node) -> String {

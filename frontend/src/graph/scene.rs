@@ -40,10 +40,10 @@ pub fn defs() -> impl IntoView {
             <marker
                 id="wf-arrow"
                 viewBox="0 0 10 10"
-                refX="9"
+                refX="10"
                 refY="5"
-                markerWidth="7"
-                markerHeight="7"
+                markerWidth="5.5"
+                markerHeight="5.5"
                 orient="auto-start-reverse"
             >
                 <path d="M0 0 L10 5 L0 10 z" class="wf-arrow-head"></path>
@@ -186,7 +186,6 @@ fn card(node: &Node, badge: Option<String>) -> impl IntoView + use<> {
     };
     let summary = look::summary(node);
     let tooltip = format!("{} ({ty}): {summary}", node.id);
-    let icon_y = (h - 32.0) / 2.0;
     let has_input = ty != "start";
     let ports = port_offsets(&node.kind)
         .into_iter()
@@ -197,9 +196,9 @@ fn card(node: &Node, badge: Option<String>) -> impl IntoView + use<> {
                     data-port=port
                     data-testid=format!("port-{}-{port}", node.id)
                 >
-                    <circle class="wf-port-hit" cx=x cy=y r="11"></circle>
-                    <circle class="wf-port-dot" cx=x cy=y r="5.5"></circle>
-                    <text class="wf-port-label" x=x + 10.0 y=y - 5.0>
+                    <circle class="wf-port-hit" cx=x cy=y r="10"></circle>
+                    <circle class="wf-port-dot" cx=x cy=y r="5"></circle>
+                    <text class="wf-port-label" x=x + 8.0 y=y - 5.0>
                         {port}
                     </text>
                 </g>
@@ -208,22 +207,22 @@ fn card(node: &Node, badge: Option<String>) -> impl IntoView + use<> {
         .collect_view();
     view! {
         <title>{tooltip}</title>
-        <rect class="wf-node-box" width=NODE_W height=h rx="10"></rect>
-        <rect class="wf-node-tile" x="12" y=icon_y width="32" height="32" rx="8" fill=colour></rect>
+        <rect class="wf-node-box" width=NODE_W height=h rx="9"></rect>
+        <rect class="wf-node-tile" x="10" y="10" width="26" height="26" rx="7" fill=colour></rect>
         <path
             class="wf-node-icon"
             d=icon
-            transform=format!("translate(20 {})", icon_y + 8.0)
+            transform="translate(15 15)"
             fill=if filled { "#fff" } else { "none" }
             stroke="#fff"
         ></path>
-        <text class="wf-node-kicker" x="56" y=h / 2.0 - 12.0>
-            {look::short(&kicker, 30)}
+        <text class="wf-node-kicker" x="44" y="19">
+            {look::short(&kicker, 24)}
         </text>
-        <text class="wf-node-label" x="56" y=h / 2.0 + 4.0>
-            {look::short(&title, 24)}
+        <text class="wf-node-label" x="44" y="34">
+            {look::short(&title, 17)}
         </text>
-        <text class="wf-node-summary" x="56" y=h / 2.0 + 19.0>
+        <text class="wf-node-summary" x="10" y=h - 10.0>
             {look::short(&summary, look::SUMMARY_MAX)}
         </text>
         {has_input.then(|| view! { <circle class="wf-node-input" cx="0" cy=h / 2.0 r="4"></circle> })}

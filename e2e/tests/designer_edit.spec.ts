@@ -1,0 +1,166 @@
+// Editing in the designer: delete, undo and redo of every kind of edit, the keyboard
+// shortcuts, and what the designer refuses.
+import { expect, test } from './fixtures/test';
+import { DesignerPage } from './fixtures/designer_page';
+
+test('delete, undo and redo with the keyboard and the toolbar; Escape and Ctrl+S', async ({ page, pageErrors: _ }) => {
+  const d = new DesignerPage(page);
+  await d.goto('new');
+  await d.dropType('start', 140, 150);
+  await d.dropType('timer', 440, 150);
+  await d.dropType('end', 440, 400);
+  await d.connect('start', 'next', 'timer');
+  await d.connect('timer', 'next', 'end');
+  expect(await d.edgeIds()).toEqual(['edge-start-next-timer', 'edge-timer-next-end']);
+
+  // Delete a node: its edges go with it. Ctrl+Z brings both back, Ctrl+Shift+Z takes them again.
+  await d.select('timer');
+  await page.keyboard.press('Delete');
+  await expect(d.node('timer')).toHaveCount(0);
+  expect(await d.edgeIds()).toEqual([]);
+  await page.keyboard.press('Control+z');
+  await expect(d.node('timer')).toBeVisible();
+  expect(await d.edgeIds()).toEqual(['edge-start-next-timer', 'edge-timer-next-end']);
+  await page.keyboard.press('Control+Shift+Z');
+  await expect(d.node('timer')).toHaveCount(0);
+  await page.getByTestId('undo').click();
+  await expect(d.node('timer')).toBeVisible();
+  await expect(d.edges).toHaveCount(2);
+
+  // Select an edge by clicking it; Delete removes only it.
+  await d.edge('timer', 'next', 'end').locator('.wf-edge-hit').click();
+  await expect(d.inspector.getByTestId('inspector-title')).toHaveText('Edge');
+  await page.keyboard.press('Delete');
+  expect(await d.edgeIds()).toEqual(['edge-start-next-timer']);
+  await expect(d.finding('no_way_out', 'timer')).toBeVisible();
+  await page.keyboard.press('Control+z');
+  expect(await d.edgeIds()).toEqual(['edge-start-next-timer', 'edge-timer-next-end']);
+
+  // A move is one undo step however far it went.
+  const at = () => d.node('end').getAttribute('transform');
+  const before = await at();
+  await d.moveNode('end', 160, -60);
+  expect(await at()).not.toEqual(before);
+  await page.keyboard.press('Control+z');
+  expect(await at()).toEqual(before);
+  await page.getByTestId('redo').click();
+  expect(await at()).not.toEqual(before);
+
+  // Inspector edits are undoable too; typing in one field is one step.
+  await d.select('timer');
+  await d.field('duration').fill('10m');
+  await expect(d.node('timer')).toContainText('waits 10m');
+  await page.getByTestId('undo').click();
+  await expect(d.node('timer')).toContainText('waits 1m');
+  await expect(d.field('duration')).toHaveValue('1m');
+
+  // The designer refuses an edge into start, and says so on the canvas.
+  await d.connect('timer', 'next', 'start');
+  await expect(page.getByTestId('canvas-notice')).toContainText('nothing can lead into start');
+  await d.screenshot('designer-edit-1-refused');
+
+  // The view: the wheel zooms, dragging the background pans, Fit brings everything back.
+  const layer = d.canvas.locator('svg.wf-svg > g[transform]');
+  const view = () => layer.getAttribute('transform');
+  const box = (await d.canvas.boundingBox())!;
+  const start = await view();
+  await page.mouse.move(box.x + 300, box.y + 300);
+  await page.mouse.wheel(0, -400);
+  await expect.poll(view).not.toEqual(start);
+  expect(await view()).toMatch(/scale\(1\.[0-9]+\)/);
+  const zoomed = await view();
+  await page.mouse.move(box.x + 20, box.y + box.height - 20);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 120, box.y + box.height - 60, { steps: 5 });
+  await page.mouse.up();
+  expect(await view()).not.toEqual(zoomed);
+  await page.getByTestId('zoom-fit').click();
+  for (const id of ['start', 'timer', 'end']) await expect(d.node(id)).toBeInViewport();
+
+  // Escape: nothing selected, the workflow's settings show.
+  await d.select('end');
+  await page.keyboard.press('Escape');
+  await expect(d.node('end')).not.toHaveClass(/selected/);
+  await expect(d.inspector.getByTestId('inspector-title')).toHaveText('Workflow settings');
+  await expect(page.getByTestId('canvas-notice')).toBeHidden();
+
+  // Ctrl+S saves (even while typing in a field).
+  await d.field('name').fill('keyboard-flow');
+  await page.keyboard.press('Control+s');
+  await expect(d.saveStatus).toHaveText('Saved as version 1');
+  await expect(page).toHaveURL(/\/workflows\/keyboard-flow$/);
+  await expect(d.dirty).toBeHidden();
+
+  // An edit marks the page unsaved; undoing it back to the saved state clears the mark.
+  await d.select('timer');
+  await page.keyboard.press('Delete');
+  await expect(d.dirty).toBeVisible();
+  await page.keyboard.press('Control+z');
+  await expect(d.dirty).toBeHidden();
+
+  // A save the server refuses shows its findings the same way.
+  await d.select('timer');
+  await page.keyboard.press('Delete');
+  await page.keyboard.press('Control+s');
+  await expect(page.getByTestId('server-findings')).toBeVisible();
+  await expect(d.saveStatus).toContainText('refused');
+  await expect(d.version).toHaveText('v1');
+  await d.screenshot('designer-edit-2-server-refused');
+
+  // Leaving with unsaved changes asks first; staying stays, leaving keeps the draft.
+  await expect(d.dirty).toBeVisible();
+  const asked: string[] = [];
+  page.once('dialog', (dialog) => {
+    asked.push(dialog.type());
+    void dialog.dismiss();
+  });
+  await page.getByTestId('nav-runs').click();
+  await expect(page).toHaveURL(/\/workflows\/keyboard-flow$/);
+  expect(asked).toEqual(['confirm']);
+  page.once('dialog', (dialog) => void dialog.accept());
+  await page.getByTestId('nav-runs').click();
+  await expect(page.getByTestId('page-runs')).toBeVisible();
+  await page.goBack();
+  await expect(d.draftBanner).toBeVisible();
+  await expect(d.node('timer')).toHaveCount(0);
+  await expect(d.version).toHaveText('v1');
+});
+
+test('saving a new workflow under a taken name asks before adding a version to it', async ({
+  page,
+  request,
+  pageErrors: _,
+}) => {
+  const taken = {
+    name: 'taken-name',
+    nodes: [
+      { id: 'start', type: 'start' },
+      { id: 'done', type: 'end' },
+    ],
+    edges: [{ from: 'start', to: 'done' }],
+  };
+  expect((await request.put('/api/workflows/taken-name', { data: taken })).ok()).toBe(true);
+  const d = new DesignerPage(page);
+  await d.goto('new');
+  await d.dropType('start', 150, 150);
+  await d.dropType('end', 450, 150);
+  await d.connect('start', 'next', 'end');
+  await d.selectNothing();
+  await d.field('name').fill('taken-name');
+
+  page.once('dialog', (dialog) => {
+    expect(dialog.message()).toContain('already exists (v1)');
+    void dialog.dismiss();
+  });
+  await d.saveButton.click();
+  await expect(d.saveButton).toBeEnabled();
+  await expect(page).toHaveURL(/\/workflows\/new$/);
+  expect((await (await request.get('/api/workflows/taken-name')).json()).version).toBe(1);
+
+  page.once('dialog', (dialog) => void dialog.accept());
+  await d.saveButton.click();
+  await expect(d.saveStatus).toHaveText('Saved as version 2');
+  await expect(page).toHaveURL(/\/workflows\/taken-name$/);
+  await expect(d.version).toHaveText('v2');
+  await d.screenshot('designer-edit-3-saved-over-taken-name');
+});

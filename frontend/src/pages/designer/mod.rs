@@ -1,0 +1,554 @@
+//! The designer: draw, configure and validate one workflow, then save it or run it.
+//!
+//! The page loads the latest version (or starts empty at `/workflows/new`), offers back a
+//! draft the browser kept, and edits through [`Editor`], whose every change is validated at
+//! once by the `shared` validator the server runs too.
+//!
+//! # Layout
+//! - [`Designer`]: the route; `Workbench` loads, `Editing` is the page once loaded.
+//! - `canvas`: the palette and the SVG canvas with its gestures.
+//! - `inspector`: the forms for the selected node and for the workflow's settings.
+//! - `findings`: the validator's findings, and a 422's.
+//! - [`draft`]: unsaved work in `localStorage`; `leave`: asking before leaving it;
+//!   [`server`]: the typed workflow calls.
+
+mod canvas;
+pub mod draft;
+mod findings;
+mod inspector;
+mod leave;
+pub mod server;
+
+use leptos::ev;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use shared::Diagnostic;
+use shared::model::Workflow;
+use shared::validate::{parse, valid_workflow_name};
+use wasm_bindgen::JsCast;
+
+use crate::components::start_run::StartRun;
+use crate::graph::editor::{Editor, blank, place};
+use crate::graph::layout;
+use crate::pages::Page;
+use server::SaveError;
+
+/// The route segment of the designer for a workflow that has never been saved.
+pub const NEW: &str = "new";
+
+/// The designer's address for the workflow `name`.
+pub fn path(name: &str) -> String {
+    format!("/workflows/{}", js_sys::encode_uri_component(name))
+}
+
+/// What is selected on the canvas (and shown in the inspector).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Selection {
+    /// Nothing: the inspector shows the workflow's settings.
+    None,
+    Node(String),
+    /// An edge, by index.
+    Edge(usize),
+}
+
+/// The state every part of the page shares.
+#[derive(Clone, Copy)]
+struct Ctx {
+    editor: RwSignal<Editor>,
+    /// The workflow being edited (a copy that notifies only when it changes).
+    workflow: Memo<Workflow>,
+    selection: RwSignal<Selection>,
+    /// Bumped when the workflow changes under the inspector's feet (undo, redo, discard),
+    /// so its forms are drawn again from the model.
+    generation: RwSignal<u64>,
+    /// The browser's findings, after every edit.
+    findings: Memo<Vec<Diagnostic>>,
+    /// The findings of the server's last refusal (a 422), until the next save.
+    server_findings: RwSignal<Option<Vec<Diagnostic>>>,
+    /// A refused edit's message, shown over the canvas until the next gesture.
+    notice: RwSignal<Option<String>>,
+}
+
+impl Ctx {
+    fn new(editor: Editor) -> Self {
+        let editor = RwSignal::new(editor);
+        let workflow = Memo::new(move |_| editor.with(|e| e.workflow().clone()));
+        Ctx {
+            editor,
+            workflow,
+            selection: RwSignal::new(Selection::None),
+            generation: RwSignal::new(0),
+            findings: Memo::new(move |_| workflow.with(shared::validate)),
+            server_findings: RwSignal::new(None),
+            notice: RwSignal::new(None),
+        }
+    }
+
+    fn undo(self) {
+        if self.editor.try_update(Editor::undo) == Some(true) {
+            self.after_history();
+        }
+    }
+
+    fn redo(self) {
+        if self.editor.try_update(Editor::redo) == Some(true) {
+            self.after_history();
+        }
+    }
+
+    /// After the workflow jumped: drop a selection that no longer exists, redraw the forms.
+    fn after_history(self) {
+        let keep = self
+            .workflow
+            .with_untracked(|wf| match self.selection.get_untracked() {
+                Selection::None => true,
+                Selection::Node(id) => wf.node(&id).is_some(),
+                Selection::Edge(i) => i < wf.edges.len(),
+            });
+        if !keep {
+            self.selection.set(Selection::None);
+        }
+        self.generation.update(|g| *g += 1);
+    }
+
+    /// Deletes the selected node or edge.
+    fn delete_selection(self) {
+        let result = match self.selection.get_untracked() {
+            Selection::None => return,
+            Selection::Node(id) => self
+                .editor
+                .try_update(|e| e.remove_node(&id))
+                .map(|r| r.map(drop)),
+            Selection::Edge(i) => self
+                .editor
+                .try_update(|e| e.remove_edge(i))
+                .map(|r| r.map(drop)),
+        };
+        if let Some(Err(e)) = result {
+            self.notice.set(Some(e.to_string()));
+        }
+        self.selection.set(Selection::None);
+    }
+}
+
+/// Gives the nodes without a position one from the auto-layout.
+fn with_positions(mut wf: Workflow) -> Workflow {
+    if wf.nodes.iter().any(|n| n.position.is_none()) {
+        let at = layout(&wf);
+        place(&mut wf, &at, false);
+    }
+    wf
+}
+
+/// The designer for `/workflows/:name`, drawn anew when the name changes.
+#[component]
+pub fn Designer() -> impl IntoView {
+    let params = use_params_map();
+    let route = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
+    // A save under a new name moves to that name's address; the page there says it saved.
+    let just_saved = StoredValue::new(None::<(String, i64)>);
+    view! {
+        <section class="designer" data-testid="page-designer">
+            {move || {
+                let route = route.get();
+                view! { <Workbench route just_saved /> }
+            }}
+        </section>
+    }
+}
+
+/// What the page starts from.
+#[derive(Debug, Clone, PartialEq)]
+struct Loaded {
+    /// The saved definition (a blank one for a new workflow).
+    base: Workflow,
+    /// The saved version; `None` when the workflow was never saved.
+    version: Option<i64>,
+}
+
+async fn load(route: &str) -> Result<Loaded, String> {
+    if route == NEW {
+        return Ok(Loaded {
+            base: blank(""),
+            version: None,
+        });
+    }
+    match server::get(route).await {
+        Ok(Some(stored)) => match parse(&stored.definition) {
+            Ok(base) => Ok(Loaded {
+                base,
+                version: Some(stored.version),
+            }),
+            Err(findings) => Err(format!(
+                "the stored definition does not read as a workflow: {}",
+                findings
+                    .first()
+                    .map_or("unknown problem", |f| f.message.as_str())
+            )),
+        },
+        Ok(None) => Ok(Loaded {
+            base: blank(route),
+            version: None,
+        }),
+        Err(e) => Err(e.error.message),
+    }
+}
+
+/// Loads the workflow, with a spinner meanwhile and the error where the page would be.
+#[component]
+fn Workbench(route: String, just_saved: StoredValue<Option<(String, i64)>>) -> impl IntoView {
+    let loaded = LocalResource::new({
+        let route = route.clone();
+        move || {
+            let route = route.clone();
+            async move { load(&route).await }
+        }
+    });
+    move || match loaded.get() {
+        None => view! {
+            <div class="designer-loading" data-testid="designer-loading">
+                <span class="spinner" aria-hidden="true"></span>
+                "Loading the workflow…"
+            </div>
+        }
+        .into_any(),
+        Some(Err(message)) => view! {
+            <div class="placeholder" role="alert" data-testid="designer-error">
+                <h1>"Could not open this workflow"</h1>
+                <p class="muted">{message}</p>
+                <a class="btn" href=Page::Workflows.path()>
+                    "Back to workflows"
+                </a>
+            </div>
+        }
+        .into_any(),
+        Some(Ok(loaded)) => view! { <Editing route=route.clone() loaded just_saved /> }.into_any(),
+    }
+}
+
+/// The last save's outcome, shown in the toolbar.
+#[derive(Debug, Clone, PartialEq)]
+enum SaveStatus {
+    Idle,
+    Saving,
+    Saved(i64),
+    /// The server found errors (listed in the findings panel).
+    Rejected,
+    Failed(String),
+}
+
+/// The loaded designer: toolbar, palette, canvas, inspector and findings.
+#[component]
+fn Editing(
+    route: String,
+    loaded: Loaded,
+    just_saved: StoredValue<Option<(String, i64)>>,
+) -> impl IntoView {
+    let Loaded { base, version } = loaded;
+    let restored = draft::load(&route).filter(|d| *d != base);
+    let base = with_positions(base);
+    let start = restored
+        .clone()
+        .map_or_else(|| base.clone(), with_positions);
+    let ctx = Ctx::new(Editor::new(start));
+    let base = RwSignal::new(base);
+    let version = RwSignal::new(version);
+    let restored = RwSignal::new(restored.is_some());
+    let status = RwSignal::new(match just_saved.try_update_value(Option::take).flatten() {
+        Some((name, v)) if name == route => SaveStatus::Saved(v),
+        _ => SaveStatus::Idle,
+    });
+    let dirty = Memo::new(move |_| base.with(|b| ctx.workflow.with(|w| w != b)));
+    let run_open = RwSignal::new(false);
+    let goto = RwSignal::new(None::<String>);
+
+    // Unsaved work lives in the browser until it is saved.
+    Effect::new({
+        let route = route.clone();
+        move |_| {
+            if dirty.get() {
+                ctx.workflow.with(|w| draft::store(&route, w));
+            } else {
+                draft::clear(&route);
+            }
+        }
+    });
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(name) = goto.get() {
+            navigate(
+                &path(&name),
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+
+    let save = Callback::new({
+        let route = route.clone();
+        move |()| {
+            if status.get_untracked() == SaveStatus::Saving {
+                return;
+            }
+            let wf = ctx.workflow.get_untracked();
+            if !valid_workflow_name(&wf.name) {
+                ctx.selection.set(Selection::None);
+                status.set(SaveStatus::Failed(
+                    "Name the workflow first (lower-case letters, digits, - and _)".into(),
+                ));
+                return;
+            }
+            status.set(SaveStatus::Saving);
+            let route = route.clone();
+            spawn_local(async move {
+                // Saving under a name this page did not load from would add a version to
+                // another workflow: ask first.
+                if wf.name != route
+                    && let Ok(Some(other)) = server::get(&wf.name).await
+                {
+                    let go_on = window()
+                        .confirm_with_message(&format!(
+                            "A workflow named {} already exists (v{}). Save this as its next version?",
+                            other.name, other.version
+                        ))
+                        .unwrap_or(false);
+                    if !go_on {
+                        status.set(SaveStatus::Idle);
+                        return;
+                    }
+                }
+                match server::save(&wf).await {
+                    Ok(saved) => {
+                        base.set(wf);
+                        version.set(Some(saved.version));
+                        ctx.server_findings.set(None);
+                        restored.set(false);
+                        status.set(SaveStatus::Saved(saved.version));
+                        draft::clear(&route);
+                        if saved.name != route {
+                            just_saved.set_value(Some((saved.name.clone(), saved.version)));
+                            goto.set(Some(saved.name));
+                        }
+                    }
+                    Err(SaveError::Invalid(findings)) => {
+                        ctx.server_findings.set(Some(findings));
+                        status.set(SaveStatus::Rejected);
+                    }
+                    Err(SaveError::Failed(e)) => status.set(SaveStatus::Failed(e.error.message)),
+                }
+            });
+        }
+    });
+
+    let keys = window_event_listener(ev::keydown, move |ev: ev::KeyboardEvent| {
+        let key = ev.key().to_lowercase();
+        let ctrl = ev.ctrl_key() || ev.meta_key();
+        if ctrl && key == "s" {
+            ev.prevent_default();
+            save.run(());
+            return;
+        }
+        if key == "escape" {
+            run_open.set(false);
+            ctx.notice.set(None);
+            ctx.selection.set(Selection::None);
+            return;
+        }
+        if run_open.get_untracked() || in_text_field(&ev) {
+            return;
+        }
+        match (ctrl, ev.shift_key(), key.as_str()) {
+            (true, false, "z") => ctx.undo(),
+            (true, true, "z") | (true, _, "y") => ctx.redo(),
+            (false, _, "delete" | "backspace") => ctx.delete_selection(),
+            _ => return,
+        }
+        ev.prevent_default();
+    });
+    on_cleanup(move || keys.remove());
+    leave::guard(dirty);
+
+    let discard = move |_| {
+        let fresh = base.get_untracked();
+        ctx.editor.update(|e| e.replace(fresh));
+        restored.set(false);
+        ctx.after_history();
+    };
+    let title = move || {
+        ctx.workflow.with(|w| {
+            if w.name.is_empty() {
+                "Untitled workflow".to_owned()
+            } else {
+                w.name.clone()
+            }
+        })
+    };
+    let problems = move || {
+        let (errors, warnings) = ctx.findings.with(|f| {
+            let e = f.iter().filter(|d| d.is_error()).count();
+            (e, f.len() - e)
+        });
+        match (errors, warnings) {
+            (0, 0) => view! { <span class="badge badge-valid" data-testid="designer-validity">"Valid"</span> }.into_any(),
+            (0, w) => view! { <span class="badge badge-warn" data-testid="designer-validity">{plural(w, "warning")}</span> }.into_any(),
+            (e, _) => view! { <span class="badge badge-invalid" data-testid="designer-validity">{plural(e, "error")}</span> }.into_any(),
+        }
+    };
+    let export_href = move || {
+        ctx.workflow.with(|w| {
+            let text = serde_json::to_string_pretty(w).unwrap_or_default();
+            format!(
+                "data:application/json;charset=utf-8,{}",
+                js_sys::encode_uri_component(&text)
+            )
+        })
+    };
+    let export_name = move || {
+        ctx.workflow.with(|w| {
+            format!(
+                "{}.json",
+                if w.name.is_empty() {
+                    "workflow"
+                } else {
+                    &w.name
+                }
+            )
+        })
+    };
+    let status_view = move || {
+        match status.get() {
+        SaveStatus::Idle => ().into_any(),
+        SaveStatus::Saving => view! {
+            <span class="pending" data-testid="save-status">
+                <span class="spinner" aria-hidden="true"></span>
+                "Saving…"
+            </span>
+        }
+        .into_any(),
+        SaveStatus::Saved(v) => view! {
+            <span class="save-status save-ok" data-testid="save-status">{format!("Saved as version {v}")}</span>
+        }
+        .into_any(),
+        SaveStatus::Rejected => view! {
+            <span class="save-status save-error" role="alert" data-testid="save-status">
+                "The server refused it: see the findings"
+            </span>
+        }
+        .into_any(),
+        SaveStatus::Failed(message) => view! {
+            <span class="save-status save-error" role="alert" data-testid="save-status">{message}</span>
+        }
+        .into_any(),
+    }
+    };
+    let can_run =
+        move || version.get().is_some() && ctx.workflow.with(|w| valid_workflow_name(&w.name));
+
+    view! {
+        <div class="designer-toolbar">
+            <a class="designer-back" href=Page::Workflows.path() data-testid="designer-back">
+                "← Workflows"
+            </a>
+            <h1 class="designer-title" data-testid="designer-title">{title}</h1>
+            <span class="version-pill" data-testid="designer-version">
+                {move || version.get().map_or("never saved".to_owned(), |v| format!("v{v}"))}
+            </span>
+            <Show when=move || dirty.get()>
+                <span class="dirty-marker" data-testid="dirty-marker" title="Kept as a draft in this browser until you save">
+                    "● Unsaved changes"
+                </span>
+            </Show>
+            {status_view}
+            <div class="designer-actions">
+                <button
+                    class="btn btn-icon"
+                    title="Undo (Ctrl+Z)"
+                    data-testid="undo"
+                    disabled=move || !ctx.editor.with(Editor::can_undo)
+                    on:click=move |_| ctx.undo()
+                >
+                    "↶"
+                </button>
+                <button
+                    class="btn btn-icon"
+                    title="Redo (Ctrl+Shift+Z)"
+                    data-testid="redo"
+                    disabled=move || !ctx.editor.with(Editor::can_redo)
+                    on:click=move |_| ctx.redo()
+                >
+                    "↷"
+                </button>
+                <button
+                    class="btn"
+                    title="Lay the graph out left to right"
+                    data-testid="auto-layout"
+                    on:click=move |_| ctx.editor.update(Editor::auto_layout)
+                >
+                    "Auto-layout"
+                </button>
+                <a class="btn" href=export_href download=export_name data-testid="export">
+                    "Export"
+                </a>
+                {problems}
+                <button
+                    class="btn"
+                    data-testid="run-button"
+                    title=move || if version.get().is_some() { "Start a run of the saved version" } else { "Save the workflow first" }
+                    disabled=move || !can_run()
+                    on:click=move |_| run_open.set(true)
+                >
+                    "▶ Run"
+                </button>
+                <button
+                    class="btn btn-primary"
+                    title="Save (Ctrl+S)"
+                    data-testid="save-button"
+                    disabled=move || status.get() == SaveStatus::Saving
+                    on:click=move |_| save.run(())
+                >
+                    "Save"
+                </button>
+            </div>
+        </div>
+        <Show when=move || restored.get()>
+            <div class="draft-banner" data-testid="draft-banner">
+                "This is an unsaved draft, kept in this browser until you save it."
+                <button class="btn btn-small" data-testid="discard-draft" on:click=discard>
+                    "Discard the draft"
+                </button>
+            </div>
+        </Show>
+        <div class="designer-body">
+            {canvas::workspace(ctx)}
+            <aside class="designer-side">
+                {inspector::inspector(ctx)}
+                {findings::findings(ctx)}
+            </aside>
+        </div>
+        <StartRun
+            open=run_open
+            name=Signal::derive(move || ctx.workflow.with(|w| w.name.clone()))
+            schema=Signal::derive(move || base.with(|w| w.input_schema.clone()))
+            stale=Signal::derive(move || dirty.get())
+        />
+    }
+}
+
+/// Whether a key press is typing into a form field (which keeps Delete and Ctrl+Z).
+fn in_text_field(ev: &ev::KeyboardEvent) -> bool {
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
