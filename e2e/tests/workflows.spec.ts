@@ -44,6 +44,8 @@ test('the list shows versions and last runs; export, archive and new work from i
   await list.row(order.name).getByTestId('preview-workflow').click();
   const preview = page.getByTestId('workflow-preview');
   await expect(preview.locator('g.wf-node')).toHaveCount(order.nodes.length);
+  // Other scenarios' workflows share the server, so the row may sit below the fold.
+  await preview.scrollIntoViewIfNeeded();
   for (const n of order.nodes) await expect(preview.getByTestId(`node-${n.id}`)).toBeInViewport();
   await preview.getByTestId('node-charge').locator('.wf-node-label').click();
   await expect(page.getByTestId('preview-selected')).toHaveText('Selected: charge');
