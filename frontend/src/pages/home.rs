@@ -10,6 +10,7 @@ use shared::validate::is_valid;
 use shared::{Diagnostic, Severity, parse_and_validate};
 
 use crate::api;
+use crate::components::code_text::code_spans;
 
 /// The SPEC §1 `process-order` example, plus an `end` node after `refund`: without it the
 /// validator reports that the cancel path leads nowhere (`no_way_out`).
@@ -290,20 +291,4 @@ fn finding(diagnostic: Diagnostic) -> impl IntoView {
             </div>
         </li>
     }
-}
-
-/// Messages quote ids and ports in backticks; those parts are shown as code.
-fn code_spans(message: &str) -> Vec<AnyView> {
-    message
-        .split('`')
-        .enumerate()
-        .map(|(i, part)| {
-            let part = part.to_owned();
-            if i % 2 == 1 {
-                view! { <code>{part}</code> }.into_any()
-            } else {
-                part.into_any()
-            }
-        })
-        .collect()
 }

@@ -105,7 +105,8 @@ impl Ctx {
             .with_untracked(|wf| match self.selection.get_untracked() {
                 Selection::None => true,
                 Selection::Node(id) => wf.node(&id).is_some(),
-                Selection::Edge(i) => i < wf.edges.len(),
+                // Edges are selected by index, and a jump can put another edge there.
+                Selection::Edge(_) => false,
             });
         if !keep {
             self.selection.set(Selection::None);
