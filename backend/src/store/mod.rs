@@ -10,6 +10,7 @@
 //! several processes need (leases on attempts in flight, the shared task queue, LISTEN/NOTIFY)
 //! is reached through [`Store::shared`], which SQLite never returns.
 
+mod common;
 pub mod postgres;
 mod sqlite;
 

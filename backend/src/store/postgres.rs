@@ -22,7 +22,7 @@ use super::{
     Batch, Error, LeaseRow, Result, RunFilter, RunRow, StoredWorkflow, TimerRow, WorkflowSummary,
     json_text, parse_json,
 };
-use crate::engine::event::{Event, Millis, Recorded};
+use crate::engine::event::{Millis, Recorded};
 
 /// PostgreSQL's limit on bound parameters per statement, with room to spare.
 const MAX_PARAMS: usize = 60_000;
@@ -253,20 +253,7 @@ impl Postgres {
     }
 
     pub(super) async fn list_runs(&self, f: &RunFilter) -> Result<Vec<RunRow>> {
-        let mut q = QueryBuilder::new("select * from runs where 1 = 1");
-        if let Some(w) = &f.workflow {
-            q.push(" and workflow = ").push_bind(w.clone());
-        }
-        if let Some(s) = &f.status {
-            q.push(" and status = ").push_bind(s.clone());
-        }
-        if let Some((at, id)) = &f.after {
-            q.push(" and (created_at < ").push_bind(*at);
-            q.push(" or (created_at = ").push_bind(*at);
-            q.push(" and id < ").push_bind(id.clone()).push("))");
-        }
-        q.push(" order by created_at desc, id desc limit ")
-            .push_bind(f.limit);
+        let mut q = list_runs_query(f);
         let rows = q.build().fetch_all(&self.pool).await?;
         rows.into_iter().map(run_row).collect()
     }
@@ -357,42 +344,7 @@ impl Postgres {
                 return Err(Error::Conflict(moved));
             }
         }
-        for chunk in b.events.chunks(MAX_PARAMS / 6) {
-            let mut q =
-                QueryBuilder::new("insert into events (run_id, seq, type, node, at, data) ");
-            q.push_values(chunk, |mut row, (run, r)| {
-                let (ty, node, data) = r.event.split();
-                row.push_bind(run.clone())
-                    .push_bind(r.seq)
-                    .push_bind(ty)
-                    .push_bind(node)
-                    .push_bind(r.at)
-                    .push_bind(data.to_string());
-            });
-            q.build().execute(&mut *tx).await?;
-        }
-        for chunk in b.runs.chunks(MAX_PARAMS / 10) {
-            let mut q = QueryBuilder::new(
-                "insert into runs (id, workflow, version, status, input, output, error, created_at, updated_at, last_seq) ",
-            );
-            q.push_values(chunk, |mut row, r| {
-                row.push_bind(r.id.clone())
-                    .push_bind(r.workflow.clone())
-                    .push_bind(r.version)
-                    .push_bind(r.status.clone())
-                    .push_bind(json_text(&r.input))
-                    .push_bind((!r.output.is_null()).then(|| json_text(&r.output)))
-                    .push_bind(r.error.clone())
-                    .push_bind(r.created_at)
-                    .push_bind(r.updated_at)
-                    .push_bind(r.last_seq);
-            });
-            q.push(
-                " on conflict (id) do update set status = excluded.status, output = excluded.output, error = excluded.error, \
-                 updated_at = excluded.updated_at, last_seq = excluded.last_seq",
-            );
-            q.build().execute(&mut *tx).await?;
-        }
+        append_log(&mut tx, b, MAX_PARAMS).await?;
         for (run, node) in &b.clear_timers {
             let q = match node {
                 Some(n) => sqlx::query("delete from timers where run_id = $1 and node = $2")
@@ -714,30 +666,4 @@ fn task_row(r: PgRow) -> Result<TaskRow> {
     })
 }
 
-fn run_row(r: PgRow) -> Result<RunRow> {
-    Ok(RunRow {
-        id: r.try_get("id")?,
-        workflow: r.try_get("workflow")?,
-        version: r.try_get("version")?,
-        status: r.try_get("status")?,
-        input: parse_json(r.try_get("input")?)?,
-        output: parse_json(r.try_get("output")?)?,
-        error: r.try_get("error")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-        last_seq: r.try_get("last_seq")?,
-    })
-}
-
-fn recorded(r: PgRow) -> Result<Recorded> {
-    let ty: String = r.try_get("type")?;
-    let node: Option<String> = r.try_get("node")?;
-    let data = parse_json(r.try_get("data")?)?;
-    let event = Event::join(&ty, node.as_deref(), data)
-        .map_err(|e| Error::Corrupt(format!("event {ty}: {e}")))?;
-    Ok(Recorded {
-        seq: r.try_get("seq")?,
-        at: r.try_get("at")?,
-        event,
-    })
-}
+super::common::common_sql!(sqlx::Postgres, PgRow, sqlx::PgConnection);

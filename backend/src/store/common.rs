@@ -1,0 +1,109 @@
+//! The SQL both databases share, written once: reading rows into [`super::RunRow`] and
+//! [`Recorded`](crate::engine::event::Recorded), the run list's query, and appending a batch's
+//! events and `runs` rows. sqlx's `QueryBuilder` writes each database's placeholders, so the
+//! text is the same; a macro stamps it out for each database's row and connection types,
+//! which keeps the database modules free of generic trait bounds.
+
+/// Defines `run_row`, `recorded`, `list_runs_query` and `append_log` in the calling module for
+/// database `$db` with row type `$row` and connection type `$conn`.
+macro_rules! common_sql {
+    ($db:ty, $row:ty, $conn:ty) => {
+        fn run_row(r: $row) -> super::Result<super::RunRow> {
+            use sqlx::Row;
+            Ok(super::RunRow {
+                id: r.try_get("id")?,
+                workflow: r.try_get("workflow")?,
+                version: r.try_get("version")?,
+                status: r.try_get("status")?,
+                input: super::parse_json(r.try_get("input")?)?,
+                output: super::parse_json(r.try_get("output")?)?,
+                error: r.try_get("error")?,
+                created_at: r.try_get("created_at")?,
+                updated_at: r.try_get("updated_at")?,
+                last_seq: r.try_get("last_seq")?,
+            })
+        }
+
+        fn recorded(r: $row) -> super::Result<crate::engine::event::Recorded> {
+            use sqlx::Row;
+            let ty: String = r.try_get("type")?;
+            let node: Option<String> = r.try_get("node")?;
+            let data = super::parse_json(r.try_get("data")?)?;
+            let event = crate::engine::event::Event::join(&ty, node.as_deref(), data)
+                .map_err(|e| super::Error::Corrupt(format!("event {ty}: {e}")))?;
+            Ok(crate::engine::event::Recorded {
+                seq: r.try_get("seq")?,
+                at: r.try_get("at")?,
+                event,
+            })
+        }
+
+        /// `GET /api/runs`: newest first, filtered, after the previous page's last row.
+        fn list_runs_query(f: &super::RunFilter) -> sqlx::QueryBuilder<$db> {
+            let mut q = sqlx::QueryBuilder::new("select * from runs where 1 = 1");
+            if let Some(w) = &f.workflow {
+                q.push(" and workflow = ").push_bind(w.clone());
+            }
+            if let Some(s) = &f.status {
+                q.push(" and status = ").push_bind(s.clone());
+            }
+            if let Some((at, id)) = &f.after {
+                q.push(" and (created_at < ").push_bind(*at);
+                q.push(" or (created_at = ").push_bind(*at);
+                q.push(" and id < ").push_bind(id.clone()).push("))");
+            }
+            q.push(" order by created_at desc, id desc limit ")
+                .push_bind(f.limit);
+            q
+        }
+
+        /// Appends the batch's events and upserts its `runs` rows, in statements of at most
+        /// `max_params` bound parameters.
+        async fn append_log(
+            tx: &mut $conn,
+            b: &super::Batch,
+            max_params: usize,
+        ) -> super::Result<()> {
+            for chunk in b.events.chunks(max_params / 6) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "insert into events (run_id, seq, type, node, at, data) ",
+                );
+                q.push_values(chunk, |mut row, (run, r)| {
+                    let (ty, node, data) = r.event.split();
+                    row.push_bind(run.clone())
+                        .push_bind(r.seq)
+                        .push_bind(ty)
+                        .push_bind(node)
+                        .push_bind(r.at)
+                        .push_bind(data.to_string());
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in b.runs.chunks(max_params / 10) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "insert into runs (id, workflow, version, status, input, output, error, created_at, updated_at, last_seq) ",
+                );
+                q.push_values(chunk, |mut row, r| {
+                    row.push_bind(r.id.clone())
+                        .push_bind(r.workflow.clone())
+                        .push_bind(r.version)
+                        .push_bind(r.status.clone())
+                        .push_bind(super::json_text(&r.input))
+                        .push_bind((!r.output.is_null()).then(|| super::json_text(&r.output)))
+                        .push_bind(r.error.clone())
+                        .push_bind(r.created_at)
+                        .push_bind(r.updated_at)
+                        .push_bind(r.last_seq);
+                });
+                q.push(
+                    " on conflict (id) do update set status = excluded.status, output = excluded.output, error = excluded.error, \
+                     updated_at = excluded.updated_at, last_seq = excluded.last_seq",
+                );
+                q.build().execute(&mut *tx).await?;
+            }
+            Ok(())
+        }
+    };
+}
+
+pub(super) use common_sql;
