@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
+pub use shared::api::{NodeStatus, RunStatus};
 use shared::model::{NodeKind, Workflow};
 use shared::template;
 
@@ -112,75 +113,6 @@ impl Plan {
         self.outgoing[node]
             .iter()
             .any(|&e| self.workflow.edges[e].port == port)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunStatus {
-    Running,
-    Completed,
-    Failed,
-    Cancelled,
-}
-
-impl RunStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Running => "running",
-            RunStatus::Completed => "completed",
-            RunStatus::Failed => "failed",
-            RunStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn is_finished(self) -> bool {
-        self != RunStatus::Running
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NodeStatus {
-    Pending,
-    Running,
-    Retrying,
-    Waiting,
-    Completed,
-    Failed,
-    Skipped,
-    Cancelled,
-}
-
-impl NodeStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NodeStatus::Pending => "pending",
-            NodeStatus::Running => "running",
-            NodeStatus::Retrying => "retrying",
-            NodeStatus::Waiting => "waiting",
-            NodeStatus::Completed => "completed",
-            NodeStatus::Failed => "failed",
-            NodeStatus::Skipped => "skipped",
-            NodeStatus::Cancelled => "cancelled",
-        }
-    }
-
-    /// Decided: the node will not change again.
-    pub fn is_decided(self) -> bool {
-        matches!(
-            self,
-            NodeStatus::Completed
-                | NodeStatus::Failed
-                | NodeStatus::Skipped
-                | NodeStatus::Cancelled
-        )
-    }
-
-    /// Work is under way or awaited.
-    pub fn is_active(self) -> bool {
-        matches!(
-            self,
-            NodeStatus::Running | NodeStatus::Retrying | NodeStatus::Waiting
-        )
     }
 }
 

@@ -276,7 +276,7 @@ fn RunRow(run: RunSummary, now: RwSignal<i64>) -> impl IntoView {
         Some((at, _)) => run.id[at..].to_owned(),
         None => run.id.clone(),
     };
-    let (created, updated, final_) = (run.created_at, run.updated_at, run.status.is_final());
+    let (created, updated, final_) = (run.created_at, run.updated_at, run.status.is_finished());
     let duration = move || {
         let end = if final_ { updated } else { now.get() };
         format::duration(end - created)

@@ -8,35 +8,7 @@ use serde_json::Value;
 
 use super::wire::{Fact, RunEvent, RunStatus};
 
-/// A node's status (SPEC §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum NodeStatus {
-    #[default]
-    Pending,
-    Running,
-    Retrying,
-    Waiting,
-    Completed,
-    Failed,
-    Skipped,
-    Cancelled,
-}
-
-impl NodeStatus {
-    /// The name shown and used in `state-*` classes.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NodeStatus::Pending => "pending",
-            NodeStatus::Running => "running",
-            NodeStatus::Retrying => "retrying",
-            NodeStatus::Waiting => "waiting",
-            NodeStatus::Completed => "completed",
-            NodeStatus::Failed => "failed",
-            NodeStatus::Skipped => "skipped",
-            NodeStatus::Cancelled => "cancelled",
-        }
-    }
-}
+pub use shared::api::NodeStatus;
 
 /// One node of the run, as far as the history has got.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -80,7 +52,7 @@ impl RunState {
     }
 
     pub fn is_finished(&self) -> bool {
-        self.status.is_some_and(RunStatus::is_final)
+        self.status.is_some_and(RunStatus::is_finished)
     }
 
     pub fn node(&self, id: &str) -> NodeState {

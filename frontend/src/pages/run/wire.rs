@@ -1,48 +1,13 @@
 //! The run API's wire shapes as the console reads them (SPEC §3 and the runs feed), and the
 //! typed calls on top of [`crate::api`]'s verbs. Times are milliseconds since the Unix epoch.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use shared::model::Workflow;
 
 use crate::api::{self, Result};
 
-/// A run's status (SPEC §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RunStatus {
-    Running,
-    Completed,
-    Failed,
-    Cancelled,
-}
-
-impl RunStatus {
-    pub const ALL: [RunStatus; 4] = [
-        RunStatus::Running,
-        RunStatus::Completed,
-        RunStatus::Failed,
-        RunStatus::Cancelled,
-    ];
-
-    /// The wire name, also used in `status-*` CSS classes and filters.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Running => "running",
-            RunStatus::Completed => "completed",
-            RunStatus::Failed => "failed",
-            RunStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<RunStatus> {
-        RunStatus::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-
-    pub fn is_final(self) -> bool {
-        self != RunStatus::Running
-    }
-}
+pub use shared::api::RunStatus;
 
 /// One row of `GET /api/runs`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
