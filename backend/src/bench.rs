@@ -267,6 +267,25 @@ pub async fn run(runs: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Starts `total` runs of `wf` (input `{"n": i}`) from 200 clients, round-robin over `bases`.
+async fn start_spread(
+    c: &reqwest::Client,
+    bases: &[String],
+    wf: &str,
+    total: usize,
+) -> anyhow::Result<()> {
+    let (c, bases, wf) = (c.clone(), Arc::new(bases.to_vec()), wf.to_owned());
+    fan(200, total, move |i| {
+        let (c, b, wf) = (c.clone(), bases.clone(), wf.clone());
+        async move {
+            start(&c, &b[i % b.len()], &wf, json!({"n": i}))
+                .await
+                .map(drop)
+        }
+    })
+    .await
+}
+
 /// W1: `total` runs of 10 `transform` steps started by 200 clients spread over `bases`;
 /// each start answers when its run has completed. Returns durable steps/s.
 async fn w1(
@@ -285,16 +304,7 @@ async fn w1(
     )
     .await?;
     let t = Instant::now();
-    let (c2, b2, wf) = (c.clone(), Arc::new(bases.to_vec()), name.to_owned());
-    fan(200, total, move |i| {
-        let (c, b, wf) = (c2.clone(), b2.clone(), wf.clone());
-        async move {
-            start(&c, &b[i % b.len()], &wf, json!({"n": i}))
-                .await
-                .map(drop)
-        }
-    })
-    .await?;
+    start_spread(c, bases, name, total).await?;
     Ok(total as f64 * 10.0 / t.elapsed().as_secs_f64())
 }
 
@@ -304,16 +314,7 @@ async fn w2(c: &reqwest::Client, bases: &[String], name: &str, tb: &str) -> anyh
     put(c, &bases[0], &chain(name, |i| json!({"type": "http", "request": {"method": "POST", "url": format!("{tb}/step/{i}"), "body": {"n": "{{ input.n }}"}}}))).await?;
     let n2 = 200;
     let t = Instant::now();
-    let (c2, b2, wf) = (c.clone(), Arc::new(bases.to_vec()), name.to_owned());
-    fan(200, n2, move |i| {
-        let (c, b, wf) = (c2.clone(), b2.clone(), wf.clone());
-        async move {
-            start(&c, &b[i % b.len()], &wf, json!({"n": i}))
-                .await
-                .map(drop)
-        }
-    })
-    .await?;
+    start_spread(c, bases, name, n2).await?;
     wait_all_finished(c, &bases[0], name).await?;
     Ok(n2 as f64 * 10.0 / t.elapsed().as_secs_f64())
 }

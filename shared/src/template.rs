@@ -8,7 +8,7 @@
 //! expressions are kept by their source text, and a context is converted to MiniJinja's
 //! values once per rendered value rather than once per string.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use minijinja::{Environment, Expression, UndefinedBehavior};
@@ -103,80 +103,69 @@ pub fn check_expression(expr: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// The variables (dotted paths) a string reads, if it is a template that parses.
+fn template_vars(s: &str) -> Option<HashSet<String>> {
+    match sole_expression(s) {
+        Some(expr) => expression_vars(expr),
+        None if is_template(s) => env()
+            .template_from_str(s)
+            .ok()
+            .map(|t| t.undeclared_variables(true)),
+        None => None,
+    }
+}
+
+/// The variables (dotted paths) an expression reads, if it parses.
+fn expression_vars(expr: &str) -> Option<HashSet<String>> {
+    env()
+        .compile_expression(expr)
+        .ok()
+        .map(|e| e.undeclared_variables(true))
+}
+
+/// Every variable the templates in `value` read.
+fn value_vars(value: &Value) -> HashSet<String> {
+    let mut vars = HashSet::new();
+    walk_strings(value, &mut |s| {
+        vars.extend(template_vars(s).into_iter().flatten())
+    });
+    vars
+}
+
 /// The node ids a template reads through `nodes.<id>`.
 pub fn node_refs(value: &Value) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    walk_strings(value, &mut |s| {
-        let vars = match sole_expression(s) {
-            Some(expr) => env()
-                .compile_expression(expr)
-                .map(|e| e.undeclared_variables(true)),
-            None if s.contains("{{") || s.contains("{%") => env()
-                .template_from_str(s)
-                .map(|t| t.undeclared_variables(true)),
-            None => return,
-        };
-        out.extend(vars.into_iter().flatten().filter_map(|v| node_of(&v)));
-    });
-    out
-}
-
-/// The node ids the templates in `value` read, or `None` when one reads `nodes` as a whole
-/// (e.g. `{{ nodes | tojson }}` or `nodes[input.key]`), so every node's output is needed.
-pub fn node_reads(value: &Value) -> Option<BTreeSet<String>> {
-    let mut out = Some(BTreeSet::new());
-    walk_strings(value, &mut |s| {
-        let vars = match sole_expression(s) {
-            Some(expr) => env()
-                .compile_expression(expr)
-                .map(|e| e.undeclared_variables(true)),
-            None if is_template(s) => env()
-                .template_from_str(s)
-                .map(|t| t.undeclared_variables(true)),
-            None => return,
-        };
-        add_reads(&mut out, vars.ok());
-    });
-    out
-}
-
-/// [`node_reads`] of an expression.
-pub fn expression_node_reads(expr: &str) -> Option<BTreeSet<String>> {
-    let mut out = Some(BTreeSet::new());
-    let vars = env()
-        .compile_expression(expr)
-        .map(|e| e.undeclared_variables(true));
-    add_reads(&mut out, vars.ok());
-    out
-}
-
-fn add_reads(out: &mut Option<BTreeSet<String>>, vars: Option<std::collections::HashSet<String>>) {
-    let Some(vars) = vars else {
-        // Does not parse: it will fail when rendered, whatever it is given.
-        return;
-    };
-    for v in vars {
-        match node_of(&v) {
-            Some(id) => {
-                if let Some(set) = out {
-                    set.insert(id);
-                }
-            }
-            None if v == "nodes" => *out = None,
-            None => {}
-        }
-    }
+    value_vars(value)
+        .iter()
+        .filter_map(|v| node_of(v))
+        .collect()
 }
 
 /// The node ids an expression reads through `nodes.<id>`.
 pub fn expression_refs(expr: &str) -> BTreeSet<String> {
-    env()
-        .compile_expression(expr)
-        .map(|e| e.undeclared_variables(true))
+    expression_vars(expr)
         .into_iter()
         .flatten()
         .filter_map(|v| node_of(&v))
         .collect()
+}
+
+/// The node ids the templates in `value` read, or `None` when one reads `nodes` as a whole
+/// (e.g. `{{ nodes | tojson }}` or `nodes[input.key]`), so every node's output is needed.
+/// A template that does not parse reads nothing: it fails when rendered, whatever it is given.
+pub fn node_reads(value: &Value) -> Option<BTreeSet<String>> {
+    reads(value_vars(value))
+}
+
+/// [`node_reads`] of an expression.
+pub fn expression_node_reads(expr: &str) -> Option<BTreeSet<String>> {
+    reads(expression_vars(expr).unwrap_or_default())
+}
+
+fn reads(vars: HashSet<String>) -> Option<BTreeSet<String>> {
+    if vars.contains("nodes") {
+        return None;
+    }
+    Some(vars.iter().filter_map(|v| node_of(v)).collect())
 }
 
 fn node_of(var: &str) -> Option<String> {

@@ -19,7 +19,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 use shared::model::NodeKind;
-use shared::template;
 use tokio::sync::{Notify, broadcast, mpsc, oneshot};
 
 use super::activity::{self, Secrets};
@@ -646,19 +645,15 @@ impl Driver {
                     else {
                         continue;
                     };
-                    let ms = |d: &Option<shared::model::DurationText>| {
-                        d.as_ref()
-                            .and_then(|d| d.parse().ok())
-                            .map(|d: Duration| d.as_millis() as i64)
-                    };
+                    let (timeout, heartbeat) = super::tasks::limits(t);
                     round.batch.tasks.push(store::postgres::TaskRow {
                         run_id: run_id.clone(),
                         node: node.clone(),
                         attempt: *attempt,
                         queue: t.queue.clone(),
                         activity: t.activity.clone(),
-                        timeout_ms: ms(&t.timeout).unwrap_or(300_000),
-                        heartbeat_ms: ms(&t.heartbeat_timeout),
+                        timeout_ms: timeout.as_millis() as i64,
+                        heartbeat_ms: heartbeat.map(|h| h.as_millis() as i64),
                         enqueued_at: now_ms(),
                         worker_until: None,
                         heartbeat_until: None,
@@ -717,17 +712,12 @@ impl Driver {
                 let NodeKind::Task(t) = run.plan.kind(i) else {
                     return;
                 };
-                let ctx = self.secrets.context(run.context_for(i));
-                let input = t
-                    .input
-                    .as_ref()
-                    .map_or(Ok(Value::Null), |v| template::render(v, &ctx));
-                let input = match input {
+                let input = match super::tasks::render_input(run, i, t, &self.secrets) {
                     Ok(v) => v,
-                    Err(e) => {
+                    Err(message) => {
                         // A task whose input does not render cannot be done by any worker.
                         let result = Err(ActivityError {
-                            message: format!("input: {e}"),
+                            message,
                             retryable: false,
                         });
                         tokio::spawn(report(
@@ -740,6 +730,7 @@ impl Driver {
                         return;
                     }
                 };
+                let (timeout, heartbeat) = super::tasks::limits(t);
                 self.tasks.enqueue_local(Task {
                     queue: t.queue.clone(),
                     run_id: run.id.clone(),
@@ -747,12 +738,8 @@ impl Driver {
                     attempt,
                     activity: t.activity.clone(),
                     input,
-                    timeout: t
-                        .timeout
-                        .as_ref()
-                        .and_then(|d| d.parse().ok())
-                        .unwrap_or(Duration::from_secs(300)),
-                    heartbeat: t.heartbeat_timeout.as_ref().and_then(|d| d.parse().ok()),
+                    timeout,
+                    heartbeat,
                     enqueued_at: now_ms(),
                 });
             }

@@ -18,7 +18,6 @@ use std::time::Duration;
 
 use serde_json::Value;
 use shared::model::NodeKind;
-use shared::template;
 use tokio::sync::{Notify, broadcast, mpsc};
 
 use super::activity::Secrets;
@@ -131,17 +130,11 @@ async fn maintain(pg: Postgres, engine: mpsc::WeakSender<Command>) {
             Ok(expired) => {
                 for t in expired {
                     let why = if t.worker_until.is_some_and(|w| w <= now) {
-                        format!(
-                            "task timed out after {}",
-                            humantime::format_duration(Duration::from_millis(t.timeout_ms as u64))
-                        )
+                        tasks::timed_out(Duration::from_millis(t.timeout_ms as u64))
                     } else {
-                        format!(
-                            "no heartbeat within {}",
-                            humantime::format_duration(Duration::from_millis(
-                                t.heartbeat_ms.unwrap_or_default() as u64
-                            ))
-                        )
+                        tasks::no_heartbeat(Duration::from_millis(
+                            t.heartbeat_ms.unwrap_or_default() as u64,
+                        ))
                     };
                     let result = Err(ActivityError {
                         message: why,
@@ -278,12 +271,7 @@ impl SharedTasks {
         let NodeKind::Task(t) = run.plan.kind(i) else {
             return Err(format!("node `{}` is not a task", row.node));
         };
-        let ctx = self.secrets.context(run.context_for(i));
-        let input = t
-            .input
-            .as_ref()
-            .map_or(Ok(Value::Null), |v| template::render(v, &ctx))
-            .map_err(|e| format!("input: {e}"))?;
+        let input = tasks::render_input(&run, i, t, &self.secrets)?;
         Ok(Task {
             queue: row.queue.clone(),
             run_id: row.run_id.clone(),

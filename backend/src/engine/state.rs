@@ -298,21 +298,21 @@ impl RunState {
     /// The template context: `input`, `nodes.<id>.output`, `run` (no secrets: those are added
     /// only where a request is sent, so they never reach the log).
     pub fn context(&self) -> Value {
-        self.context_of((0..self.nodes.len()).collect::<Vec<_>>().as_slice())
+        self.context_of(0..self.nodes.len())
     }
 
     /// The template context of node `i`: [`RunState::context`] with only the outputs its
     /// templates read.
     pub fn context_for(&self, i: usize) -> Value {
         match self.plan.reads.get(i) {
-            Some(Some(reads)) => self.context_of(reads),
+            Some(Some(reads)) => self.context_of(reads.iter().copied()),
             _ => self.context(),
         }
     }
 
-    fn context_of(&self, which: &[usize]) -> Value {
+    fn context_of(&self, which: impl IntoIterator<Item = usize>) -> Value {
         let mut nodes = Map::new();
-        for &i in which {
+        for i in which {
             let n = &self.nodes[i];
             if matches!(n.status, NodeStatus::Completed | NodeStatus::Failed) {
                 nodes.insert(

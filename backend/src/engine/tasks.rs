@@ -22,9 +22,14 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
+use shared::model::TaskNode;
+use shared::template;
+
+use super::activity::Secrets;
 use super::decide::ActivityError;
 use super::driver::Command;
 use super::shared::SharedTasks;
+use super::state::RunState;
 use crate::store;
 
 /// A task attempt ready for a worker.
@@ -63,6 +68,44 @@ pub enum Error {
     Store(#[from] store::Error),
 }
 
+/// A `task` node's attempt timeout (default 5 minutes) and heartbeat timeout.
+pub(super) fn limits(t: &TaskNode) -> (Duration, Option<Duration>) {
+    let timeout = t.timeout.as_ref().and_then(|d| d.parse().ok());
+    let heartbeat = t.heartbeat_timeout.as_ref().and_then(|d| d.parse().ok());
+    (timeout.unwrap_or(Duration::from_secs(300)), heartbeat)
+}
+
+/// The input a worker receives for task node `i` of `run`: rendered with the secrets when the
+/// task is handed out, never stored. An error means no worker can do it.
+pub(super) fn render_input(
+    run: &RunState,
+    i: usize,
+    t: &TaskNode,
+    secrets: &Secrets,
+) -> Result<Value, String> {
+    let ctx = secrets.context(run.context_for(i));
+    t.input
+        .as_ref()
+        .map_or(Ok(Value::Null), |v| template::render(v, &ctx))
+        .map_err(|e| format!("input: {e}"))
+}
+
+/// Why a lease ended: the attempt's timeout passed.
+pub(super) fn timed_out(timeout: Duration) -> String {
+    format!(
+        "task timed out after {}",
+        humantime::format_duration(timeout)
+    )
+}
+
+/// Why a lease ended: no heartbeat within `heartbeat`.
+pub(super) fn no_heartbeat(heartbeat: Duration) -> String {
+    format!(
+        "no heartbeat within {}",
+        humantime::format_duration(heartbeat)
+    )
+}
+
 /// Parses a task token back into `(run_id, node, attempt)`.
 pub fn parse_token(token: &str) -> Option<(&str, &str, u32)> {
     let (attempt, rest) = token.split_once('.')?;
@@ -86,7 +129,7 @@ impl Tasks {
         store: store::Postgres,
         engine: mpsc::WeakSender<Command>,
         plans: super::driver::Plans,
-        secrets: super::activity::Secrets,
+        secrets: Secrets,
     ) -> Tasks {
         Tasks::Shared(SharedTasks::new(store, engine, plans, secrets))
     }
@@ -287,15 +330,9 @@ impl LocalTasks {
                 };
                 let now = Instant::now();
                 let why = if now >= l.deadline {
-                    Some(format!(
-                        "task timed out after {}",
-                        humantime::format_duration(l.task.timeout)
-                    ))
+                    Some(timed_out(l.task.timeout))
                 } else if l.heartbeat_deadline.is_some_and(|h| now >= h) {
-                    Some(format!(
-                        "no heartbeat within {}",
-                        humantime::format_duration(l.task.heartbeat.unwrap_or_default())
-                    ))
+                    Some(no_heartbeat(l.task.heartbeat.unwrap_or_default()))
                 } else {
                     None
                 };

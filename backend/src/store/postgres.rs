@@ -108,11 +108,6 @@ impl Postgres {
         })
     }
 
-    /// This process's id in leases and notices.
-    pub fn owner(&self) -> &str {
-        &self.owner
-    }
-
     pub(super) async fn save_workflow(
         &self,
         name: &str,
@@ -229,14 +224,7 @@ impl Postgres {
     }
 
     pub(super) async fn events(&self, run: &str, after: i64) -> Result<Vec<Recorded>> {
-        let rows = sqlx::query(
-            "select seq, type, node, at, data from events where run_id = $1 and seq > $2 order by seq",
-        )
-        .bind(run)
-        .bind(after)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter().map(recorded).collect()
+        self.events_between(run, after + 1, i64::MAX).await
     }
 
     /// Events `from..=to` of a run: what a notice announced.

@@ -16,14 +16,22 @@ const PROCESSES: usize = 3;
 const RUNS: usize = 300;
 const HTTP_NODES: [&str; 4] = ["a", "b", "c", "d"];
 
-/// Three servers on one fresh database, each with its own port and log.
-async fn cluster(dirs: &[tempfile::TempDir]) -> Vec<Weft> {
-    let database = crate::pg::database_for(dirs[0].path()).await;
-    let mut out = Vec::new();
-    for d in dirs {
-        out.push(spawn_on(d.path(), database.clone(), &[]).await);
+/// Three servers on one fresh database, each with its own port, log and temp dir; `None` in
+/// the SQLite pass, where the test has nothing to do.
+async fn cluster(test: &str) -> Option<(Vec<tempfile::TempDir>, Vec<Weft>)> {
+    if !crate::pg::enabled() {
+        eprintln!("{test}: runs in the PostgreSQL pass (WEFT_TEST_STORE=postgres)");
+        return None;
     }
-    out
+    let dirs: Vec<_> = (0..PROCESSES)
+        .map(|_| tempfile::tempdir().expect("dir"))
+        .collect();
+    let database = crate::pg::database_for(dirs[0].path()).await;
+    let mut nodes = Vec::new();
+    for d in &dirs {
+        nodes.push(spawn_on(d.path(), database.clone(), &[]).await);
+    }
+    Some((dirs, nodes))
 }
 
 fn step(id: &str, target: &Target) -> Value {
@@ -34,14 +42,9 @@ fn step(id: &str, target: &Target) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_on_one_process_shows_a_run_driven_through_the_others() {
-    if !crate::pg::enabled() {
-        eprintln!("cluster test: runs in the PostgreSQL pass (WEFT_TEST_STORE=postgres)");
+    let Some((_dirs, nodes)) = cluster("cluster test").await else {
         return;
-    }
-    let dirs: Vec<_> = (0..PROCESSES)
-        .map(|_| tempfile::tempdir().expect("dir"))
-        .collect();
-    let nodes = cluster(&dirs).await;
+    };
     let target = Target::spawn().await;
     let def = json!({
         "name": "gate",
@@ -102,14 +105,9 @@ async fn a_stream_on_one_process_shows_a_run_driven_through_the_others() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_tasks_and_cancels_work_through_any_process() {
-    if !crate::pg::enabled() {
-        eprintln!("cluster test: runs in the PostgreSQL pass (WEFT_TEST_STORE=postgres)");
+    let Some((_dirs, nodes)) = cluster("cluster test").await else {
         return;
-    }
-    let dirs: Vec<_> = (0..PROCESSES)
-        .map(|_| tempfile::tempdir().expect("dir"))
-        .collect();
-    let nodes = cluster(&dirs).await;
+    };
     let def = json!({
         "name": "hooked",
         "triggers": {"webhook": {}},
@@ -198,14 +196,9 @@ async fn webhooks_tasks_and_cancels_work_through_any_process() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_one_of_three_processes_and_the_others_finish_every_run() {
-    if !crate::pg::enabled() {
-        eprintln!("cluster fault test: runs in the PostgreSQL pass (WEFT_TEST_STORE=postgres)");
+    let Some((_dirs, mut nodes)) = cluster("cluster fault test").await else {
         return;
-    }
-    let dirs: Vec<_> = (0..PROCESSES)
-        .map(|_| tempfile::tempdir().expect("dir"))
-        .collect();
-    let mut nodes = cluster(&dirs).await;
+    };
     let target = Target::spawn().await;
     for (i, node) in HTTP_NODES.iter().enumerate() {
         target.rule(

@@ -71,17 +71,20 @@ fn pg_bin() -> PathBuf {
 
 /// Runs a PostgreSQL tool, as `postgres` when this process is root (initdb refuses root).
 fn pg_command(bin: &Path, tool: &str) -> Command {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0"));
-    if root {
+    if is_root() {
         let mut c = Command::new("runuser");
         c.args(["-u", "postgres", "--"]).arg(bin.join(tool));
         c
     } else {
         Command::new(bin.join(tool))
     }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"))
 }
 
 fn start_throwaway() -> String {
@@ -96,7 +99,7 @@ fn start_throwaway() -> String {
         .args(["postgres:", dir.to_str().expect("utf-8 path")])
         .status();
     // Stops and deletes the cluster when this test process is gone, however it ends.
-    let as_postgres = if pg_command(&bin, "pg_ctl").get_program() == "runuser" {
+    let as_postgres = if is_root() {
         "runuser -u postgres -- "
     } else {
         ""
