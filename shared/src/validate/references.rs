@@ -144,7 +144,10 @@ fn node_refs(node: &Node, out: &mut Vec<Diagnostic>) -> BTreeSet<String> {
     let mut refs = BTreeSet::new();
     for (field, value) in node.kind.templates() {
         match template::check(&value) {
-            Ok(()) => refs.extend(template::node_refs(&value)),
+            Ok(()) => {
+                refs.extend(template::node_refs(&value));
+                unknown_names(node, field, template::unknown_names(&value), out);
+            }
             Err(e) => out.push(
                 Diagnostic::error("template_syntax", format!("`{}`.{field}: {e}", node.id))
                     .at_node(&node.id),
@@ -153,7 +156,15 @@ fn node_refs(node: &Node, out: &mut Vec<Diagnostic>) -> BTreeSet<String> {
     }
     if let NodeKind::Condition(c) = &node.kind {
         match template::check_expression(&c.expr) {
-            Ok(()) => refs.extend(template::expression_refs(&c.expr)),
+            Ok(()) => {
+                refs.extend(template::expression_refs(&c.expr));
+                unknown_names(
+                    node,
+                    "expr",
+                    template::expression_unknown_names(&c.expr),
+                    out,
+                );
+            }
             Err(e) => out.push(
                 Diagnostic::error("expression_syntax", format!("`{}`.expr: {e}", node.id))
                     .at_node(&node.id),
@@ -161,4 +172,26 @@ fn node_refs(node: &Node, out: &mut Vec<Diagnostic>) -> BTreeSet<String> {
         }
     }
     refs
+}
+
+/// A filter or test MiniJinja does not have fails every run that renders it: an error.
+fn unknown_names(
+    node: &Node,
+    field: &str,
+    unknown: BTreeSet<template::Unknown>,
+    out: &mut Vec<Diagnostic>,
+) {
+    for name in unknown {
+        let (code, what, name) = match name {
+            template::Unknown::Filter(n) => ("unknown_filter", "filter", n),
+            template::Unknown::Test(n) => ("unknown_test", "test", n),
+        };
+        out.push(
+            Diagnostic::error(
+                code,
+                format!("`{}`.{field}: there is no {what} `{name}`", node.id),
+            )
+            .at_node(&node.id),
+        );
+    }
 }
