@@ -140,13 +140,17 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
     let (engine, driver) = engine::driver::Engine::start(store.clone(), secrets.clone()).await?;
     tracing::info!(elapsed = ?started.elapsed(), "engine resumed");
     let listener = TcpListener::bind(args.listen).await?;
+    let listen = listener.local_addr()?;
     let api_token: Option<Arc<str>> = args.api_token.filter(|t| !t.is_empty()).map(Into::into);
     tracing::info!(
-        listen = %listener.local_addr()?,
+        %listen,
         database = %redact(&args.database),
         api_token = if api_token.is_some() { "required" } else { "off" },
         "weft serving"
     );
+    // The one line on stdout that is not a log line: with `--listen 127.0.0.1:0` it is how a
+    // caller (the test harness, a script) learns the port.
+    println!("weft listening on http://{listen}");
     let state = AppState {
         store,
         engine,
