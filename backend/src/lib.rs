@@ -5,12 +5,17 @@
 //! - [`api`]: axum handlers for SPEC §3 (`/api` behind the optional token, `/hooks`); JSON
 //!   errors; body limits.
 //! - [`cli`]: `weft validate` and the other one-shot commands.
+//! - [`engine`]: the durable engine: the pure core (`decide`, `apply`) and the driver.
+//! - [`store`]: the event log and its index rows, on SQLite or PostgreSQL.
+//! - [`metrics`]: the Prometheus recorder.
+//!
+//! The `weft` binary (`src/bin/weft/`) parses the command line and runs [`run`]; its
+//! `weft bench` drives this library through its public API only.
 //!
 //! `app()` builds the router without a socket so tests can drive it; `serve()` takes a bound
 //! listener and a shutdown future so tests can bind port 0.
 
 pub mod api;
-pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod engine;
@@ -29,7 +34,7 @@ use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
-use config::{Cli, Command, ServeArgs};
+use config::{Command, ServeArgs};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -74,8 +79,8 @@ pub async fn serve(
 }
 
 /// Runs one `weft` command.
-pub fn run(cli: Cli) -> ExitCode {
-    match cli.command {
+pub fn run(command: Command) -> ExitCode {
+    match command {
         Command::Validate { files } => cli::validate_files(&files),
         Command::Migrate { database } => {
             init_tracing();
@@ -87,26 +92,6 @@ pub fn run(cli: Cli) -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("migrate failed: {e}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
-        Command::Bench {
-            runs,
-            worker_for,
-            database,
-            processes,
-        } => {
-            let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
-            let result = match (worker_for, database) {
-                (Some(url), _) => rt.block_on(bench::worker(&url)),
-                (None, Some(db)) => rt.block_on(bench::run_shared(&db, runs, processes)),
-                (None, None) => rt.block_on(bench::run(runs)),
-            };
-            match result {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("bench failed: {e:#}");
                     ExitCode::FAILURE
                 }
             }
