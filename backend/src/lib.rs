@@ -8,6 +8,7 @@
 //! - [`engine`]: the durable engine: the pure core (`decide`, `apply`) and the driver.
 //! - [`store`]: the event log and its index rows, on SQLite or PostgreSQL.
 //! - [`metrics`]: the Prometheus recorder.
+//! - `ui`: the SPA's files, with cache lifetimes for Trunk's hashed assets.
 //!
 //! The `weft` binary (`src/bin/weft/`) parses the command line and runs [`run`]; its
 //! `weft bench` drives this library through its public API only.
@@ -21,6 +22,7 @@ pub mod config;
 pub mod engine;
 pub mod metrics;
 pub mod store;
+mod ui;
 
 use std::future::Future;
 use std::path::Path;
@@ -31,7 +33,7 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Router, middleware};
 use tokio::net::TcpListener;
-use tower_http::services::{ServeDir, ServeFile};
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 use config::{Command, ServeArgs};
@@ -49,9 +51,9 @@ pub struct AppState {
 }
 
 /// The whole HTTP surface: `/api` (behind the token, if any), `/hooks`, `/healthz`, and the
-/// SPA with a fallback to `index.html`.
+/// SPA with a fallback to `index.html` (`ui`). Responses are compressed (brotli or gzip, as
+/// the client accepts) except event streams and bodies of a few bytes.
 pub fn app(state: AppState, ui_dir: &Path) -> Router {
-    let spa = ServeDir::new(ui_dir).fallback(ServeFile::new(ui_dir.join("index.html")));
     let token = middleware::from_fn_with_state(state.clone(), api::auth::require_token);
     Router::new()
         .nest("/api", api::router().layer(token))
@@ -62,7 +64,8 @@ pub fn app(state: AppState, ui_dir: &Path) -> Router {
             "/metrics",
             get(|State(app): State<AppState>| async move { metrics::render(&app.engine.tasks).await }),
         )
-        .fallback_service(spa)
+        .fallback_service(ui::router(ui_dir))
+        .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -15,5 +15,6 @@ mod ops;
 mod pg;
 mod runs;
 mod tasks;
+mod ui;
 mod worker;
 mod workflows;
