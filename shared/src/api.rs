@@ -3,10 +3,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::event::{Event, Millis, Recorded};
 use crate::validate::Diagnostic;
 
 /// A run's status (SPEC §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Running,
@@ -44,6 +46,7 @@ impl RunStatus {
 
 /// A node's status within a run (SPEC §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NodeStatus {
     #[default]
@@ -114,4 +117,52 @@ pub struct ApiError {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<Value>,
+}
+
+/// One event of a run's history as the API serves it (`GET /api/runs/{id}/events`, and the
+/// data of each `run_event` on `GET /api/runs/{id}/stream`): the stored columns of an
+/// [`Event`] with its place in the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RunEvent {
+    /// The event's place in the run's log, from 1; the stream's SSE id.
+    pub seq: i64,
+    /// `run_started`, `node_started`, `node_waiting`, `attempt_failed`, `node_completed`,
+    /// `node_failed`, `node_skipped`, `node_cancelled`, `signal_received`, `cancel_requested`,
+    /// `run_completed`, `run_failed` or `run_cancelled`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The node it is about, if any.
+    #[serde(default)]
+    pub node: Option<String>,
+    /// When it was recorded, in milliseconds since the Unix epoch.
+    pub at: Millis,
+    /// The rest of the event's fields, by type.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: Value,
+}
+
+impl From<&Recorded> for RunEvent {
+    fn from(r: &Recorded) -> Self {
+        let (kind, node, data) = r.event.split();
+        RunEvent {
+            seq: r.seq,
+            kind,
+            node,
+            at: r.at,
+            data,
+        }
+    }
+}
+
+impl RunEvent {
+    /// The event it carries; an error for a type this build does not know.
+    pub fn recorded(&self) -> Result<Recorded, serde_json::Error> {
+        Ok(Recorded {
+            seq: self.seq,
+            at: self.at,
+            event: Event::join(&self.kind, self.node.as_deref(), self.data.clone())?,
+        })
+    }
 }

@@ -240,8 +240,7 @@ pub(super) async fn get_run(
 }
 
 fn event_json(r: &Recorded) -> Value {
-    let (ty, node, data) = r.event.split();
-    json!({"seq": r.seq, "type": ty, "node": node, "at": r.at, "data": data})
+    serde_json::to_value(shared::api::RunEvent::from(r)).expect("events serialize")
 }
 
 /// Get a run's whole event history, in order
