@@ -344,33 +344,16 @@ pub(crate) async fn run_shared(
         let mut children = Vec::new();
         let mut bases = Vec::new();
         for _ in 0..n {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")?
-                .local_addr()?
-                .port();
-            children.push(
-                tokio::process::Command::new(std::env::current_exe()?)
-                    .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-                    .args(["--database", database, "--ui-dir", "/nonexistent"])
-                    .env("WEFT_LOG", "warn")
-                    .env_remove("WEFT_API_TOKEN")
-                    .kill_on_drop(true)
-                    .spawn()?,
-            );
-            let base = format!("http://127.0.0.1:{port}");
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while !c
-                .get(format!("{base}/healthz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                anyhow::ensure!(
-                    Instant::now() < deadline,
-                    "weft serve on {base} did not start"
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            bases.push(base);
+            let mut child = tokio::process::Command::new(std::env::current_exe()?)
+                .args(["serve", "--listen", "127.0.0.1:0"])
+                .args(["--database", database, "--ui-dir", "/nonexistent"])
+                .env("WEFT_LOG", "warn")
+                .env_remove("WEFT_API_TOKEN")
+                .stdout(std::process::Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()?;
+            bases.push(listening(&mut child).await?);
+            children.push(child);
         }
         let total = runs.max(200) * 10;
         let s1 = w1(&c, &bases, &format!("w1-{stamp}-{n}"), total).await?;
@@ -389,6 +372,32 @@ pub(crate) async fn run_shared(
         }
     }
     Ok(())
+}
+
+/// The base URL a `weft serve` child prints once it listens (it binds port 0, so no port is
+/// picked here that another process could take first). Its later output is passed on.
+async fn listening(child: &mut tokio::process::Child) -> anyhow::Result<String> {
+    use anyhow::Context;
+    use tokio::io::AsyncBufReadExt;
+    let stdout = child.stdout.take().context("piped stdout")?;
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let base = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await? {
+            match line.strip_prefix("weft listening on ") {
+                Some(base) => return Ok(base.trim().to_owned()),
+                None => println!("{line}"),
+            }
+        }
+        anyhow::bail!("weft serve exited before listening")
+    })
+    .await
+    .context("weft serve did not listen within 30 s")??;
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            println!("{line}");
+        }
+    });
+    Ok(base)
 }
 
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
