@@ -1,6 +1,9 @@
 //! `weft bench`: the engine's benchmark harness (docs/benchmarks.md). It starts a real
 //! server in-process on a temp SQLite file and drives it over HTTP, as users would.
 //!
+//! It belongs to the `weft` binary, not the server library: it uses only the library's public
+//! API (`Store`, `Engine`, `app`, `serve`), as any embedder would.
+//!
 //! W1: 200 concurrent runs × 10 `transform` steps, durable steps/s. W2: 200 runs × 10 `http`
 //! steps against a local service. L1: one 10-step run end to end, p50/p99 over 100 runs.
 //! M1: RSS with 10,000 runs waiting on an approval, then the time to approve them all.
@@ -14,10 +17,10 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-use crate::engine::activity::Secrets;
-use crate::engine::driver::Engine;
-use crate::store::Store;
-use crate::{AppState, app, serve};
+use backend::engine::activity::Secrets;
+use backend::engine::driver::Engine;
+use backend::store::Store;
+use backend::{AppState, app, serve};
 
 struct Server {
     base: String,
@@ -165,7 +168,7 @@ async fn target() -> anyhow::Result<String> {
     Ok(base)
 }
 
-pub async fn run(runs: usize) -> anyhow::Result<()> {
+pub(crate) async fn run(runs: usize) -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
     let db = format!("sqlite://{}/bench.db", dir.display());
     let c = reqwest::Client::builder()
@@ -321,7 +324,11 @@ async fn w2(c: &reqwest::Client, bases: &[String], name: &str, tb: &str) -> anyh
 
 /// W1 and W2 on PostgreSQL with 1, 2, … `processes` `weft serve` processes sharing
 /// `database`, each a child process of this one; the load is spread over them.
-pub async fn run_shared(database: &str, runs: usize, processes: usize) -> anyhow::Result<()> {
+pub(crate) async fn run_shared(
+    database: &str,
+    runs: usize,
+    processes: usize,
+) -> anyhow::Result<()> {
     let c = reqwest::Client::builder()
         .pool_max_idle_per_host(512)
         .build()?;
@@ -443,7 +450,7 @@ const SLOTS: usize = 50;
 
 /// A worker process for W3: `SLOTS` poll loops on queue `w3`, completing every task at once; exits
 /// after a second without work and prints each task's queue wait (ms) as a JSON array.
-pub async fn worker(base: &str) -> anyhow::Result<()> {
+pub(crate) async fn worker(base: &str) -> anyhow::Result<()> {
     let c = reqwest::Client::new();
     let waits: Arc<std::sync::Mutex<Vec<f64>>> = Arc::default();
     let mut loops = Vec::new();
@@ -464,7 +471,7 @@ pub async fn worker(base: &str) -> anyhow::Result<()> {
                     continue;
                 }
                 let task: Value = r.json().await?;
-                let now = crate::engine::driver::now_ms();
+                let now = now_ms();
                 waits
                     .lock()
                     .expect("waits")
@@ -485,4 +492,11 @@ pub async fn worker(base: &str) -> anyhow::Result<()> {
     }
     println!("{}", serde_json::to_string(&*waits.lock().expect("waits"))?);
     Ok(())
+}
+
+/// Milliseconds since the Unix epoch, the unit of the API's timestamps.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
