@@ -29,13 +29,13 @@ if [ ! -x "$venv/bin/openapi-spec-validator" ]; then
   fi
 fi
 
-# A server on a fresh SQLite file and a port the system picks; its log says which.
+# A server on a fresh SQLite file and a port the system picks; its stdout says which.
 NO_COLOR=1 WEFT_API_TOKEN='' RUST_LOG=info "$bin" serve --listen 127.0.0.1:0 \
   --database "sqlite://$work/weft.db?mode=rwc" --ui-dir "$work" >"$work/log" 2>&1 &
 server=$!
 addr=
 for _ in $(seq 1 100); do
-  addr=$(sed -n 's/.*weft serving.*listen=\([0-9.:]*\).*/\1/p; s/.*listen=\([0-9.:]*\).*weft serving.*/\1/p' "$work/log" | head -1)
+  addr=$(sed -n 's/^weft listening on http:\/\/\([0-9.:]*\)$/\1/p' "$work/log" | head -1)
   [ -n "$addr" ] && break
   kill -0 "$server" 2>/dev/null || { cat "$work/log" >&2; echo "weft serve exited" >&2; exit 1; }
   sleep 0.1
