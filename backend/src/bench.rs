@@ -15,7 +15,6 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use crate::engine::activity::Secrets;
-use crate::engine::driver::Engine;
 use crate::store::Store;
 use crate::{AppState, app, serve};
 
@@ -28,13 +27,15 @@ struct Server {
 async fn start_server(db: &str) -> anyhow::Result<Server> {
     let store = Store::open(db).await?;
     let secrets = Secrets::default();
-    let (engine, driver) = Engine::start(store.clone(), secrets.clone()).await?;
+    let (running, driver) =
+        crate::start_engine(&store, crate::clock::Clock::System, &secrets).await?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let state = AppState {
         store,
-        engine,
+        engine: running.engine,
+        cluster: running.cluster,
         secrets,
         api_token: None,
     };
@@ -464,7 +465,7 @@ pub async fn worker(base: &str) -> anyhow::Result<()> {
                     continue;
                 }
                 let task: Value = r.json().await?;
-                let now = crate::engine::driver::now_ms();
+                let now = crate::clock::Clock::System.now();
                 waits
                     .lock()
                     .expect("waits")

@@ -11,6 +11,7 @@ pub mod json;
 mod openapi;
 mod runs;
 mod tasks;
+pub mod testing;
 mod validate;
 mod workflows;
 

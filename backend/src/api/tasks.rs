@@ -25,6 +25,7 @@ impl From<tasks::Error> for Error {
             tasks::Error::Stale => Error::Conflict(e.to_string()),
             tasks::Error::Stopped => Error::Internal(anyhow::anyhow!("engine stopped")),
             tasks::Error::Store(e) => Error::Internal(e.into()),
+            tasks::Error::Engine(e) => e.into(),
         }
     }
 }
@@ -66,7 +67,7 @@ pub(super) async fn poll_queue(
             .map_err(|e| Error::BadRequest(format!("wait `{w}`: {e}")))?
             .min(MAX_WAIT),
     };
-    Ok(match app.engine.tasks.poll(&queue, wait).await? {
+    Ok(match app.cluster.poll(&queue, wait).await? {
         Some(t) => Json(json!({
             "task_token": t.token(), "run_id": t.run_id, "node": t.node, "activity": t.activity,
             "input": t.input, "attempt": t.attempt, "enqueued_at": t.enqueued_at,
@@ -105,7 +106,7 @@ pub(super) async fn complete_task(
     Body(b): Body<CompleteBody>,
 ) -> Result<Json<Value>, Error> {
     let (run_id, node, attempt) = tasks::parse_token(&token).ok_or(tasks::Error::Stale)?;
-    app.engine.tasks.complete(&token, b.output).await?;
+    app.cluster.complete(&token, b.output).await?;
     Ok(Json(
         json!({ "run_id": run_id, "node": node, "attempt": attempt, "status": "completed" }),
     ))
@@ -143,8 +144,7 @@ pub(super) async fn fail_task(
     Body(b): Body<FailBody>,
 ) -> Result<Json<Value>, Error> {
     let (run_id, node, attempt) = tasks::parse_token(&token).ok_or(tasks::Error::Stale)?;
-    app.engine
-        .tasks
+    app.cluster
         .fail(&token, b.error, b.retryable.unwrap_or(true))
         .await?;
     Ok(Json(
@@ -172,6 +172,6 @@ pub(super) async fn heartbeat_task(
     // Any JSON (a worker may send progress details); nothing of it is kept.
     Body(_): Body<Value>,
 ) -> Result<Json<Value>, Error> {
-    app.engine.tasks.heartbeat(&token).await?;
+    app.cluster.heartbeat(&token).await?;
     Ok(Json(json!({ "ok": true })))
 }

@@ -10,7 +10,7 @@ use shared::validate::{is_valid, parse_and_validate, valid_workflow_name};
 use super::error::Error;
 use super::json::{Body, Params};
 use crate::AppState;
-use crate::engine::driver::now_ms;
+
 use crate::store::StoredWorkflow;
 
 /// Save a definition as a new version
@@ -67,7 +67,10 @@ pub(super) async fn save_workflow(
     }
     // Store the canonical form so an unchanged save compares equal whatever the key order.
     let canonical = serde_json::to_value(wf.expect("checked")).map_err(anyhow::Error::from)?;
-    let (version, created) = app.store.save_workflow(&name, &canonical, now_ms()).await?;
+    let (version, created) = app
+        .store
+        .save_workflow(&name, &canonical, app.engine.clock.now())
+        .await?;
     let status = if created {
         StatusCode::CREATED
     } else {
