@@ -40,7 +40,7 @@ impl Driver {
     }
 
     /// Decides and writes a set of commands: one outcome per command, in order.
-    async fn round(&mut self, cmds: &[Command]) -> Vec<Outcome> {
+    pub(super) async fn round(&mut self, cmds: &[Command]) -> Vec<Outcome> {
         match self.attempt(cmds).await {
             Ok(outcomes) => outcomes,
             Err(e) => {

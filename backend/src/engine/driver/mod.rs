@@ -19,6 +19,8 @@
 
 mod commit;
 mod round;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -286,20 +288,30 @@ impl Pending {
         coordinator: Arc<dyn Coordinator>,
         secrets: Secrets,
     ) -> tokio::task::JoinHandle<()> {
+        let (store, link) = (self.store.clone(), self.link.clone());
+        let (driver, rx) = self.driver(coordinator, secrets);
+        tokio::spawn(super::timers::service(store, link));
+        tokio::spawn(driver.run(rx))
+    }
+
+    fn driver(
+        self,
+        coordinator: Arc<dyn Coordinator>,
+        secrets: Secrets,
+    ) -> (Driver, mpsc::Receiver<Command>) {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(256)
             .build()
             .expect("http client");
         let driver = Driver {
-            store: self.store.clone(),
-            link: self.link.clone(),
+            store: self.store,
+            link: self.link,
             runs: HashMap::new(),
             client,
             secrets,
             coordinator,
         };
-        tokio::spawn(super::timers::service(self.store, self.link));
-        tokio::spawn(driver.run(self.rx))
+        (driver, self.rx)
     }
 }
 
