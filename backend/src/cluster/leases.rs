@@ -63,14 +63,13 @@ pub(super) async fn maintain(pg: Postgres, link: Link) {
             }
             Err(e) => tracing::warn!(error = %e, "ending task leases"),
         }
-        // Sleep until the next renewal, or sooner if a lease or a task lease runs out.
-        let wait = match pg.next_expiry().await {
-            Ok(Some(at)) => Duration::from_millis(
-                (at - link.clock.now() + 1).clamp(1, RENEW.as_millis() as i64) as u64,
-            ),
-            _ => RENEW,
-        };
-        link.clock.sleep(wait).await;
+        // Sleep until the next renewal, or sooner if a lease or a task lease runs out; an
+        // absolute time, so a clock that moves meanwhile wakes us.
+        let mut until = now + RENEW.as_millis() as i64;
+        if let Ok(Some(at)) = pg.next_expiry().await {
+            until = until.min((at + 1).max(now + 1));
+        }
+        link.clock.sleep_until(until).await;
         if !link.is_alive() {
             return;
         }

@@ -25,8 +25,10 @@ impl Coordinator for Alone {
 
 fn fan_out() -> Value {
     // The branches call a port nothing listens on; the test feeds their results itself.
-    let branch = |id: &str| json!({"id": id, "type": "http", "retry": {"max_attempts": 1},
-                                   "request": {"method": "POST", "url": "http://127.0.0.1:9/x"}});
+    let branch = |id: &str| {
+        json!({"id": id, "type": "http", "retry": {"max_attempts": 1},
+                                   "request": {"method": "POST", "url": "http://127.0.0.1:9/x"}})
+    };
     json!({
         "name": "fan",
         "nodes": [
@@ -82,7 +84,10 @@ async fn started(dir: &tempfile::TempDir) -> (super::Driver, Store) {
         reply,
     };
     let outcomes = driver.round(std::slice::from_ref(&start)).await;
-    assert!(matches!(outcomes.as_slice(), [Outcome::Start(Ok(Started::Created(_)))]));
+    assert!(matches!(
+        outcomes.as_slice(),
+        [Outcome::Start(Ok(Started::Created(_)))]
+    ));
     drop((start, done));
     (driver, store)
 }
@@ -90,9 +95,16 @@ async fn started(dir: &tempfile::TempDir) -> (super::Driver, Store) {
 async fn assert_log_and_row_agree(store: &Store, status: &str) {
     let events = store.events("r1", 0).await.expect("events");
     let seqs: Vec<i64> = events.iter().map(|r| r.seq).collect();
-    assert_eq!(seqs, (1..=events.len() as i64).collect::<Vec<_>>(), "gap-free");
+    assert_eq!(
+        seqs,
+        (1..=events.len() as i64).collect::<Vec<_>>(),
+        "gap-free"
+    );
     let row = store.run("r1").await.expect("row").expect("r1");
-    assert_eq!((row.status.as_str(), row.last_seq), (status, events.len() as i64));
+    assert_eq!(
+        (row.status.as_str(), row.last_seq),
+        (status, events.len() as i64)
+    );
 }
 
 #[tokio::test]
