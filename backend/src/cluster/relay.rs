@@ -48,7 +48,8 @@ pub(super) async fn relay(
                 tracing::warn!(error = %e, "listening for notices");
                 timers.notify_one();
                 tasks.wake_all();
-                link.clock.sleep(Duration::from_millis(500)).await;
+                // A reconnect backoff of a socket: real time, not the engine's.
+                tokio::time::sleep(Duration::from_millis(500)).await;
             }
         }
     }

@@ -16,33 +16,31 @@ const BACKOFF: Duration = Duration::from_secs(1);
 
 pub(super) async fn service(store: Store, link: Link) {
     loop {
+        // Times are absolute, read before looking: a clock that moves meanwhile wakes us.
         let now = link.clock.now();
-        let mut wait = SAFETY_NET;
+        let later = |d: Duration| now.saturating_add(d.as_millis() as i64);
+        let mut until = later(SAFETY_NET);
         match store.due_timers(now, 1000).await {
             Ok(due) if !due.is_empty() => match link.fire(due).await {
                 Ok(0) => continue,
-                Ok(_) => wait = BACKOFF,
+                Ok(_) => until = later(BACKOFF),
                 Err(_) => return,
             },
             Ok(_) => match store.next_due().await {
-                Ok(Some(t)) => {
-                    wait = Duration::from_millis(
-                        (t - now).clamp(0, SAFETY_NET.as_millis() as i64) as u64
-                    )
-                }
+                Ok(Some(t)) => until = until.min(t),
                 Ok(None) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "reading timers");
-                    wait = BACKOFF;
+                    until = later(BACKOFF);
                 }
             },
             Err(e) => {
                 tracing::warn!(error = %e, "reading timers");
-                wait = BACKOFF;
+                until = later(BACKOFF);
             }
         }
         tokio::select! {
-            () = link.clock.sleep(wait) => {}
+            () = link.clock.sleep_until(until) => {}
             () = link.timers.notified() => {}
         }
         if !link.is_alive() {

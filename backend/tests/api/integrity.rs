@@ -213,7 +213,11 @@ async fn a_timer_whose_run_cannot_be_read_stays_and_fires_later() {
     weft.advance("61s").await;
     let deadline = Instant::now() + WAIT;
     while weft.armed().await["fail_reads"] != 0 {
-        assert!(Instant::now() < deadline, "the timer never fired");
+        assert!(
+            Instant::now() < deadline,
+            "the timer never fired; log:\n{}",
+            weft.log()
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let run = advance_until(&weft, &id, "completed", "2s").await;
