@@ -3,19 +3,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::Subcommand;
 
-#[derive(Debug, Parser)]
-#[command(
-    name = "weft",
-    version,
-    about = "Weft: draw workflows, run them durably."
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Command,
-}
-
+/// The server's commands; the `weft` binary adds `bench` to them.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API and the web UI and run the engine.
@@ -31,22 +21,6 @@ pub enum Command {
         /// Definition files (JSON).
         #[arg(required = true)]
         files: Vec<PathBuf>,
-    },
-    /// Benchmark the engine (W1, W2, L1, M1, R1 of docs/benchmarks.md) on a temp database.
-    Bench {
-        /// Runs for W1 (each 10 steps).
-        #[arg(long, default_value_t = 2000)]
-        runs: usize,
-        /// Internal: be one of W3's worker processes against this server URL.
-        #[arg(long, hide = true)]
-        worker_for: Option<String>,
-        /// A `postgres://…` database: run W1 and W2 there with 1 to `--processes` `weft serve`
-        /// processes sharing it, instead of the SQLite suite.
-        #[arg(long)]
-        database: Option<String>,
-        /// With `--database`: the most processes to try.
-        #[arg(long, default_value_t = 3)]
-        processes: usize,
     },
 }
 

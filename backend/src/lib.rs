@@ -5,12 +5,18 @@
 //! - [`api`]: axum handlers for SPEC §3 (`/api` behind the optional token, `/hooks`); JSON
 //!   errors; body limits.
 //! - [`cli`]: `weft validate` and the other one-shot commands.
+//! - [`engine`]: the durable engine: the pure core (`decide`, `apply`) and the driver.
+//! - [`store`]: the event log and its index rows, on SQLite or PostgreSQL.
+//! - [`metrics`]: the Prometheus recorder.
+//! - `ui`: the SPA's files, with cache lifetimes for Trunk's hashed assets.
+//!
+//! The `weft` binary (`src/bin/weft/`) parses the command line and runs [`run`]; its
+//! `weft bench` drives this library through its public API only.
 //!
 //! `app()` builds the router without a socket so tests can drive it; `serve()` takes a bound
 //! listener and a shutdown future so tests can bind port 0.
 
 pub mod api;
-pub mod bench;
 pub mod cli;
 pub mod clock;
 pub mod cluster;
@@ -18,6 +24,7 @@ pub mod config;
 pub mod engine;
 pub mod metrics;
 pub mod store;
+mod ui;
 
 use std::future::Future;
 use std::path::Path;
@@ -28,10 +35,10 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Router, middleware};
 use tokio::net::TcpListener;
-use tower_http::services::{ServeDir, ServeFile};
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
-use config::{Cli, Command, ServeArgs};
+use config::{Command, ServeArgs};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -48,9 +55,9 @@ pub struct AppState {
 }
 
 /// The whole HTTP surface: `/api` (behind the token, if any), `/hooks`, `/healthz`, and the
-/// SPA with a fallback to `index.html`.
+/// SPA with a fallback to `index.html` (`ui`). Responses are compressed (brotli or gzip, as
+/// the client accepts) except event streams and bodies of a few bytes.
 pub fn app(state: AppState, ui_dir: &Path) -> Router {
-    let spa = ServeDir::new(ui_dir).fallback(ServeFile::new(ui_dir.join("index.html")));
     let token = middleware::from_fn_with_state(state.clone(), api::auth::require_token);
     let hooks = state.engine.clock.simulated().is_some();
     let router = Router::new();
@@ -70,7 +77,8 @@ pub fn app(state: AppState, ui_dir: &Path) -> Router {
                 metrics::render(app.cluster.depths().await)
             }),
         )
-        .fallback_service(spa)
+        .fallback_service(ui::router(ui_dir))
+        .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -87,8 +95,8 @@ pub async fn serve(
 }
 
 /// Runs one `weft` command.
-pub fn run(cli: Cli) -> ExitCode {
-    match cli.command {
+pub fn run(command: Command) -> ExitCode {
+    match command {
         Command::Validate { files } => cli::validate_files(&files),
         Command::Migrate { database } => {
             init_tracing();
@@ -100,26 +108,6 @@ pub fn run(cli: Cli) -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("migrate failed: {e}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
-        Command::Bench {
-            runs,
-            worker_for,
-            database,
-            processes,
-        } => {
-            let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
-            let result = match (worker_for, database) {
-                (Some(url), _) => rt.block_on(bench::worker(&url)),
-                (None, Some(db)) => rt.block_on(bench::run_shared(&db, runs, processes)),
-                (None, None) => rt.block_on(bench::run(runs)),
-            };
-            match result {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("bench failed: {e:#}");
                     ExitCode::FAILURE
                 }
             }
@@ -159,13 +147,17 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
     let (engine, driver) = start_engine(&store, clock, &secrets).await?;
     tracing::info!(elapsed = ?started.elapsed(), "engine resumed");
     let listener = TcpListener::bind(args.listen).await?;
+    let listen = listener.local_addr()?;
     let api_token: Option<Arc<str>> = args.api_token.filter(|t| !t.is_empty()).map(Into::into);
     tracing::info!(
-        listen = %listener.local_addr()?,
+        %listen,
         database = %redact(&args.database),
         api_token = if api_token.is_some() { "required" } else { "off" },
         "weft serving"
     );
+    // The one line on stdout that is not a log line: with `--listen 127.0.0.1:0` it is how a
+    // caller (the test harness, a script) learns the port.
+    println!("weft listening on http://{listen}");
     let state = AppState {
         store,
         engine: engine.engine,

@@ -89,17 +89,17 @@ test('Run checks the input against the schema, starts a run and opens it', async
   await page.getByTestId('run-button').click();
   const dialog = page.getByTestId('start-run-dialog');
   await expect(dialog).toBeVisible();
-  const input = dialog.getByTestId('run-input');
+  const input = dialog.getByTestId('start-input');
   // Prefilled from the schema's required properties.
   expect(JSON.parse(await input.inputValue())).toEqual({ order_id: '', amount: 0 });
 
   await input.fill('{"order_id": 7}');
-  await expect(dialog.getByTestId('run-input-problems')).toContainText('amount');
-  await expect(dialog.getByTestId('run-start')).toBeDisabled();
+  await expect(dialog.getByTestId('start-input-problems')).toContainText('amount');
+  await expect(dialog.getByTestId('start-submit')).toBeDisabled();
   await page.screenshot({ path: 'screenshots/workflows-2-run-dialog-invalid.png' });
   await input.fill('{"order_id": "o-7", "amount": 12.5}');
-  await expect(dialog.getByTestId('run-input-ok')).toBeVisible();
-  await dialog.getByTestId('run-start').click();
+  await expect(dialog.getByTestId('start-input-ok')).toBeVisible();
+  await dialog.getByTestId('start-submit').click();
 
   await expect(page).toHaveURL(/\/runs\/[0-9a-f-]{36}$/);
   await expect(page.getByTestId('page-run')).toBeVisible();
@@ -130,4 +130,27 @@ test('the designer is usable at 1024 wide', async ({ page, request, pageErrors: 
   await expect(d.inspector.getByTestId('webhook-url')).toHaveText(/\/hooks\/narrow-orders$/);
   await d.inspector.getByTestId('webhook-curl').scrollIntoViewIfNeeded();
   await page.screenshot({ path: 'screenshots/workflows-4-webhook-1024.png' });
+});
+
+test('Start run on the runs page checks the input against the schema of the workflow picked', async ({
+  page,
+  request,
+  pageErrors: _,
+}) => {
+  const order = example('order-process', 'start-orders');
+  expect((await request.put(`/api/workflows/${order.name}`, { data: order })).ok()).toBe(true);
+  await page.goto(`/runs?workflow=${order.name}`);
+  await page.getByTestId('start-run').click();
+  const dialog = page.getByTestId('start-run-dialog');
+  await expect(dialog.getByTestId('start-workflow')).toHaveValue(order.name);
+  const input = dialog.getByTestId('start-input');
+  // The same dialog as the designer's: prefilled from the schema, checked as it is typed.
+  await expect.poll(async () => JSON.parse(await input.inputValue())).toEqual({ order_id: '', amount: 0 });
+  await input.fill('{"order_id": 7}');
+  await expect(dialog.getByTestId('start-input-problems')).toContainText('amount');
+  await expect(dialog.getByTestId('start-submit')).toBeDisabled();
+  await input.fill('{"order_id": "o-8", "amount": 3}');
+  await expect(dialog.getByTestId('start-input-ok')).toContainText('Matches the input schema');
+  await dialog.getByTestId('start-submit').click();
+  await expect(page).toHaveURL(/\/runs\/[0-9a-f-]{36}$/);
 });

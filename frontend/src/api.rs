@@ -132,7 +132,7 @@ async fn into_json<T: DeserializeOwned>(response: Response) -> Result<T> {
 }
 
 /// An error that happened on this side of the wire, in the server's error shape.
-fn local_error(code: &str, message: impl ToString) -> ApiErrorBody {
+pub fn local_error(code: &str, message: impl ToString) -> ApiErrorBody {
     ApiErrorBody {
         error: ApiError {
             code: code.to_owned(),

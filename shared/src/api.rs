@@ -1,12 +1,17 @@
 //! Request and response bodies of the HTTP API (SPEC §3), shared by the server and the SPA.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::event::{Event, Millis, Recorded};
+use crate::fold::NodeState;
 use crate::validate::Diagnostic;
 
 /// A run's status (SPEC §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Running,
@@ -44,6 +49,7 @@ impl RunStatus {
 
 /// A node's status within a run (SPEC §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NodeStatus {
     #[default]
@@ -114,4 +120,349 @@ pub struct ApiError {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<Value>,
+}
+
+/// One event of a run's history as the API serves it (`GET /api/runs/{id}/events`, and the
+/// data of each `run_event` on `GET /api/runs/{id}/stream`): the stored columns of an
+/// [`Event`] with its place in the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RunEvent {
+    /// The event's place in the run's log, from 1; the stream's SSE id.
+    pub seq: i64,
+    /// `run_started`, `node_started`, `node_waiting`, `attempt_failed`, `node_completed`,
+    /// `node_failed`, `node_skipped`, `node_cancelled`, `signal_received`, `cancel_requested`,
+    /// `run_completed`, `run_failed` or `run_cancelled`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The node it is about, if any.
+    #[serde(default)]
+    pub node: Option<String>,
+    /// When it was recorded, in milliseconds since the Unix epoch.
+    pub at: Millis,
+    /// The rest of the event's fields, by type.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: Value,
+}
+
+impl From<&Recorded> for RunEvent {
+    fn from(r: &Recorded) -> Self {
+        let (kind, node, data) = r.event.split();
+        RunEvent {
+            seq: r.seq,
+            kind,
+            node,
+            at: r.at,
+            data,
+        }
+    }
+}
+
+impl RunEvent {
+    /// The event it carries; an error for a type this build does not know.
+    pub fn recorded(&self) -> Result<Recorded, serde_json::Error> {
+        Ok(Recorded {
+            seq: self.seq,
+            at: self.at,
+            event: Event::join(&self.kind, self.node.as_deref(), self.data.clone())?,
+        })
+    }
+}
+
+/// `PUT /api/workflows/{name}` → 201 (a new version) or 200 (unchanged).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SavedWorkflow {
+    pub name: String,
+    /// The new version, or the latest when the definition is unchanged.
+    pub version: i64,
+    /// The validator's warnings (a saved definition has no errors).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// `GET /api/workflows`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WorkflowList {
+    pub workflows: Vec<WorkflowSummary>,
+}
+
+/// One workflow of the list: its latest version and its last run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WorkflowSummary {
+    pub name: String,
+    /// The latest version's number.
+    pub version: i64,
+    /// The latest version's `description`.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// When the latest version was saved (ms since the Unix epoch).
+    pub updated_at: Millis,
+    /// The newest run of any version; none before the first.
+    #[serde(default)]
+    pub last_run: Option<LastRun>,
+}
+
+/// The newest run of a workflow, as its list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LastRun {
+    pub status: RunStatus,
+    pub created_at: Millis,
+}
+
+/// `GET /api/workflows/{name}` and `GET /api/workflows/{name}/versions/{version}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WorkflowVersion {
+    pub name: String,
+    pub version: i64,
+    /// Archived workflows keep their versions, so the runs pinned to them stay readable.
+    pub archived: bool,
+    /// When this version was saved (ms since the Unix epoch).
+    pub created_at: Millis,
+    /// The definition (`weft/v1`, SPEC §1), in its canonical form.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub definition: Value,
+}
+
+/// `DELETE /api/workflows/{name}` → 200.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ArchivedWorkflow {
+    pub name: String,
+    /// Always true.
+    pub archived: bool,
+}
+
+/// The body of `POST /api/workflows/{name}/runs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StartRun {
+    /// The run's input, checked against the workflow's `input_schema`; default `null`.
+    #[serde(default)]
+    pub input: Value,
+    /// Makes the start idempotent: 1-128 characters of `[A-Za-z0-9-_.:]`. Default: a new UUIDv7.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+}
+
+/// A run's index row: an item of `GET /api/runs`, and the answer to a start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RunSummary {
+    pub id: String,
+    /// The same as `id`, under the name a start's caller chose it by.
+    pub run_id: String,
+    pub workflow: String,
+    /// The definition version the run is pinned to.
+    pub version: i64,
+    pub status: RunStatus,
+    pub input: Value,
+    /// The `end` node's output once completed; `null` before.
+    pub output: Value,
+    /// Why it failed or was cancelled.
+    pub error: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: Millis,
+    /// When its last event was recorded.
+    pub updated_at: Millis,
+}
+
+/// `GET /api/runs` → one page, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RunList {
+    pub runs: Vec<RunSummary>,
+    /// Where the next (older) page starts; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /api/runs/{id}`: the run's row and what its log says about each node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RunDetail {
+    #[serde(flatten)]
+    pub run: RunSummary,
+    /// Every node of the run's version, by id.
+    pub nodes: BTreeMap<String, NodeView>,
+    /// A cancel was asked for and the run has not ended yet (its `on_cancel` path may run).
+    pub cancelling: bool,
+}
+
+/// One node of `GET /api/runs/{id}`: the shared node fold ([`NodeState`]) and its type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NodeView {
+    pub status: NodeStatus,
+    /// The node's type (`http`, `approval`, ...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Attempts started (http and task nodes).
+    pub attempts: u32,
+    /// What it produced; `{"error"}` for a failed node; `null` before.
+    pub output: Value,
+    /// The last attempt's error, or the node's.
+    pub error: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    pub started_at: Option<Millis>,
+    pub finished_at: Option<Millis>,
+    /// A wait's deadline, or when the next attempt starts.
+    pub due_at: Option<Millis>,
+    /// An approval's rendered prompt.
+    pub prompt: Option<String>,
+}
+
+impl NodeView {
+    /// A node of type `kind`, as the fold left it.
+    pub fn new(kind: &str, node: &NodeState) -> Self {
+        NodeView {
+            status: node.status,
+            kind: kind.to_owned(),
+            attempts: node.attempts,
+            output: node.output.clone(),
+            error: node.error.clone(),
+            started_at: node.started_at,
+            finished_at: node.finished_at,
+            due_at: node.due_at,
+            prompt: node.prompt.clone(),
+        }
+    }
+}
+
+/// `GET /api/runs/{id}/events`: the whole history, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventList {
+    pub events: Vec<RunEvent>,
+}
+
+/// The data of `event: run` on `GET /api/runs/stream`: a commit touched this run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RunChange {
+    pub id: String,
+    pub workflow: String,
+    pub status: RunStatus,
+    /// Set only for the commit that created the run.
+    pub created_at: Option<Millis>,
+    pub updated_at: Millis,
+    /// The `seq` of the run's last event.
+    pub last_seq: i64,
+}
+
+/// The body of `POST /api/runs/{id}/approvals/{node}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// `approve` or `reject`.
+    #[cfg_attr(feature = "openapi", schema(examples("approve")))]
+    pub decision: String,
+    /// Kept in the history with the decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// `POST /api/runs/{id}/approvals/{node}` → 200.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApprovalDecided {
+    pub run_id: String,
+    pub node: String,
+    /// `approve` or `reject`, as sent.
+    pub decision: String,
+}
+
+/// The body of `POST /api/runs/{id}/signals/{name}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SignalBody {
+    /// The waiting `signal` node's output; default `null`.
+    #[serde(default)]
+    pub payload: Value,
+}
+
+/// `POST /api/runs/{id}/signals/{name}` → 200.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignalSent {
+    pub run_id: String,
+    pub signal: String,
+}
+
+/// The body of `POST /api/runs/{id}/cancel`; an empty body is `{}`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CancelBody {
+    /// Kept in the history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `POST /api/runs/{id}/cancel` → 200.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CancelAccepted {
+    pub run_id: String,
+    /// Always true: the cancel is recorded.
+    pub cancelled: bool,
+}
+
+/// `POST /api/queues/{queue}/poll` → 200: a task for the worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TaskAssignment {
+    /// Opaque; names this attempt in complete, fail and heartbeat.
+    pub task_token: String,
+    pub run_id: String,
+    pub node: String,
+    /// The `task` node's `activity`.
+    pub activity: String,
+    /// The node's rendered `input`.
+    pub input: Value,
+    /// From 1.
+    pub attempt: u32,
+    /// When the attempt joined its queue (ms since the Unix epoch).
+    pub enqueued_at: Millis,
+}
+
+/// How a worker ended a task attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TaskOutcome {
+    Completed,
+    Failed,
+}
+
+/// `POST /api/tasks/{token}/complete` and `/fail` → 200.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TaskEnded {
+    pub run_id: String,
+    pub node: String,
+    pub attempt: u32,
+    pub status: TaskOutcome,
+}
+
+/// `POST /api/tasks/{token}/heartbeat` → 200.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HeartbeatAck {
+    /// Always true: the attempt's heartbeat timeout starts over.
+    pub ok: bool,
+}
+
+/// `POST /hooks/{name}` → 202.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HookAccepted {
+    /// The new run, or the one this `Idempotency-Key` and input started before.
+    pub run_id: String,
 }

@@ -9,8 +9,12 @@
 //! - [`validate`]: every SPEC §1 rule, on petgraph; returns all findings at once.
 //! - [`template`]: MiniJinja templates and expressions over JSON.
 //! - [`api`]: request and response bodies.
+//! - [`event`]: the events of a run's log, as stored, served and streamed.
+//! - [`fold`]: what the events say about each node; the engine and the run console both use it.
 
 pub mod api;
+pub mod event;
+pub mod fold;
 pub mod model;
 pub mod template;
 pub mod validate;

@@ -4,6 +4,10 @@
 //! them with. A JSON string that is exactly one `{{ … }}` keeps the expression's JSON type;
 //! every other string renders to a string.
 //!
+//! Filters and tests are looked up only when rendering reaches them, so [`unknown_names`]
+//! finds the ones a template names that the environment lacks (in the compiled
+//! instructions, through MiniJinja's `unstable_machinery`), for the validator to report.
+//!
 //! The engine renders the same few expressions of a definition for every run, so compiled
 //! expressions are kept by their source text, and a context is converted to MiniJinja's
 //! values once per rendered value rather than once per string.
@@ -11,7 +15,9 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use minijinja::{Environment, Expression, UndefinedBehavior};
+use minijinja::machinery::{self, Instruction, Instructions};
+use minijinja::syntax::SyntaxConfig;
+use minijinja::{Environment, ErrorKind, Expression, UndefinedBehavior};
 use serde_json::Value;
 
 /// A template or expression that does not parse or does not render.
@@ -121,6 +127,82 @@ fn expression_vars(expr: &str) -> Option<HashSet<String>> {
         .compile_expression(expr)
         .ok()
         .map(|e| e.undeclared_variables(true))
+}
+
+/// A filter or a test that a template names and the environment does not have.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Unknown {
+    Filter(String),
+    Test(String),
+}
+
+/// The unknown filters and tests the templates in `value` name. A template that does not
+/// parse names none ([`check`] reports it).
+pub fn unknown_names(value: &Value) -> BTreeSet<Unknown> {
+    let mut found = BTreeSet::new();
+    walk_strings(value, &mut |s| match sole_expression(s) {
+        Some(expr) => expression_unknowns(expr, &mut found),
+        None if is_template(s) => {
+            if let Ok(ast) = machinery::parse(s, "<template>", SyntaxConfig::default()) {
+                let mut codegen = machinery::CodeGenerator::new("<template>", s);
+                codegen.compile_stmt(&ast);
+                let (instructions, blocks) = codegen.finish();
+                instruction_unknowns(&instructions, &mut found);
+                for block in blocks.values() {
+                    instruction_unknowns(block, &mut found);
+                }
+            }
+        }
+        None => {}
+    });
+    found
+}
+
+/// [`unknown_names`] of an expression.
+pub fn expression_unknown_names(expr: &str) -> BTreeSet<Unknown> {
+    let mut found = BTreeSet::new();
+    expression_unknowns(expr, &mut found);
+    found
+}
+
+fn expression_unknowns(expr: &str, found: &mut BTreeSet<Unknown>) {
+    if let Ok(ast) = machinery::parse_expr(expr) {
+        let mut codegen = machinery::CodeGenerator::new("<expression>", expr);
+        codegen.compile_expr(&ast);
+        instruction_unknowns(&codegen.finish().0, found);
+    }
+}
+
+fn instruction_unknowns(instructions: &Instructions<'_>, found: &mut BTreeSet<Unknown>) {
+    let mut at = 0;
+    while let Some(instruction) = instructions.get(at) {
+        match instruction {
+            Instruction::ApplyFilter(name, ..) if !exists(&format!("none | {name}")) => {
+                found.insert(Unknown::Filter(normalized(name)));
+            }
+            Instruction::PerformTest(name, ..) if !exists(&format!("none is {name}")) => {
+                found.insert(Unknown::Test(normalized(name)));
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+}
+
+/// MiniJinja's spelling of a filter or test name (it ignores whitespace in dotted names).
+fn normalized(name: &str) -> String {
+    name.chars().filter(|c| !c.is_ascii_whitespace()).collect()
+}
+
+/// False when evaluating `probe` fails because its filter or test does not exist. The
+/// environment has no lookup by name, and it looks a filter up before calling it, so the
+/// probe fails this way only for a missing one (any other failure means it exists).
+fn exists(probe: &str) -> bool {
+    let error = match env().compile_expression(probe) {
+        Ok(e) => e.eval(minijinja::Value::UNDEFINED).err(),
+        Err(e) => Some(e),
+    };
+    !error.is_some_and(|e| matches!(e.kind(), ErrorKind::UnknownFilter | ErrorKind::UnknownTest))
 }
 
 /// Every variable the templates in `value` read.
@@ -295,6 +377,49 @@ mod tests {
         assert!(check(&json!("{% if %}")).is_err());
         assert!(check_expression("input.amount >").is_err());
         assert!(eval_truthy("input.amount > 100", &json!({"input": {"amount": 150}})).unwrap());
+    }
+
+    #[test]
+    fn the_filters_users_expect_render() {
+        let ctx = json!({"input": {"email": "a+b@x.io", "items": [3, 1, 2], "name": "ada"}});
+        for (template, want) in [
+            ("{{ input.email | urlencode }}", json!("a%2Bb%40x.io")),
+            ("{{ input.items | sort | first }}", json!(1)),
+            ("{{ input.name | upper }}", json!("ADA")),
+            ("{{ input.items | tojson }}", json!("[3, 1, 2]")),
+            ("{{ input.missing | default('none') }}", json!("none")),
+            ("{{ input.items | length }}", json!(3)),
+            ("{{ input.name is string }}", json!(true)),
+        ] {
+            assert_eq!(render(&json!(template), &ctx), Ok(want), "{template}");
+        }
+    }
+
+    #[test]
+    fn unknown_filters_and_tests_are_found_before_rendering() {
+        let value = json!({
+            "url": "http://x/?q={{ input.q | urlencod }}",
+            "sole": "{{ input.n | nope(1) }}",
+            "known": "{{ input.q | urlencode | upper }}",
+            "nested": "{% if input.q is stringy %}{{ input.q | trim }}{% endif %}",
+            "broken": "{{ input. }}"
+        });
+        assert_eq!(
+            unknown_names(&value),
+            BTreeSet::from([
+                Unknown::Filter("nope".into()),
+                Unknown::Filter("urlencod".into()),
+                Unknown::Test("stringy".into()),
+            ])
+        );
+        assert_eq!(
+            expression_unknown_names("input.x is evenish or (input.y | absolute) > 1"),
+            BTreeSet::from([
+                Unknown::Filter("absolute".into()),
+                Unknown::Test("evenish".into())
+            ])
+        );
+        assert!(expression_unknown_names("input.x is even and (input.y | abs) > 1").is_empty());
     }
 
     #[test]

@@ -6,9 +6,9 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::{Json, Router};
 use hmac::{Hmac, KeyInit, Mac};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::Sha256;
-use shared::api::ApiErrorBody;
+use shared::api::{ApiErrorBody, HookAccepted};
 use shared::model::WebhookTrigger;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -53,7 +53,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     ),
     request_body(content = Option<Value>, description = "Any JSON: the run's input (an empty body is `{}`)"),
     responses(
-        (status = 202, description = "`{run_id}`, of a new run or of the one with this `Idempotency-Key` and input", body = Object),
+        (status = 202, description = "A new run, or the one with this `Idempotency-Key` and input", body = HookAccepted),
         (status = 400, description = "The body is not JSON, or a malformed `Idempotency-Key`", body = ApiErrorBody),
         (status = 401, description = "The signature is missing or does not match the body", body = ApiErrorBody),
         (status = 404, description = "No such workflow, it is archived, or it has no webhook trigger", body = ApiErrorBody),
@@ -68,7 +68,7 @@ async fn trigger_workflow(
     Params(name): Params<String>,
     headers: HeaderMap,
     req: Request,
-) -> Result<(StatusCode, Json<Value>), Error> {
+) -> Result<(StatusCode, Json<HookAccepted>), Error> {
     let hook = webhook(&app, &name).await?;
     let body = json::raw(req, &app).await?;
     if let Some(secret) = &hook.secret {
@@ -86,7 +86,7 @@ async fn trigger_workflow(
     let (_, Json(run)) = start_run(&app, &name, input, run_id).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({ "run_id": run["run_id"] })),
+        Json(HookAccepted { run_id: run.run_id }),
     ))
 }
 

@@ -10,6 +10,7 @@ pub mod hooks;
 pub mod json;
 mod openapi;
 mod runs;
+mod streams;
 mod tasks;
 pub mod testing;
 mod validate;
@@ -59,8 +60,8 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(runs::list_runs))
         .routes(routes!(runs::get_run))
         .routes(routes!(runs::run_events))
-        .routes(routes!(runs::stream_run))
-        .routes(routes!(runs::stream_runs))
+        .routes(routes!(streams::stream_run))
+        .routes(routes!(streams::stream_runs))
         .routes(routes!(runs::decide_approval))
         .routes(routes!(runs::send_signal))
         .routes(routes!(runs::cancel_run))

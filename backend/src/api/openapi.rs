@@ -10,7 +10,7 @@ use axum::Extension;
 use axum::body::Bytes;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
-use shared::api::ApiErrorBody;
+use shared::api::{ApiErrorBody, RunChange, RunEvent};
 use utoipa::OpenApi;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
@@ -32,7 +32,8 @@ const TOKEN: &str = "api_token";
                        \"details\"?}}`; request bodies over 1 MiB get 413."
     ),
     paths(healthz, metrics),
-    components(schemas(ApiErrorBody)),
+    // The data of the SSE streams' events, which the path items cannot name.
+    components(schemas(ApiErrorBody, RunEvent, RunChange)),
     tags(
         (name = "workflows", description = "Definitions, validated and saved as versions"),
         (name = "runs", description = "Start, inspect, stream, approve, signal and cancel runs"),

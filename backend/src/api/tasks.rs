@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
-use shared::api::ApiErrorBody;
+use serde_json::Value;
+use shared::api::{ApiErrorBody, HeartbeatAck, TaskAssignment, TaskEnded, TaskOutcome};
 
 use super::error::Error;
 use super::json::{Body, Params};
@@ -50,7 +50,7 @@ pub(super) struct PollBody {
     params(("queue" = String, Path, description = "The queue a `task` node names")),
     request_body = Option<PollBody>,
     responses(
-        (status = 200, description = "A task: `{task_token, run_id, node, activity, input, attempt, enqueued_at}`", body = Object),
+        (status = 200, description = "A task", body = TaskAssignment),
         (status = 204, description = "No task came within `wait`"),
         (status = 400, description = "Malformed JSON or a malformed `wait`", body = ApiErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
@@ -68,10 +68,15 @@ pub(super) async fn poll_queue(
             .min(MAX_WAIT),
     };
     Ok(match app.cluster.poll(&queue, wait).await? {
-        Some(t) => Json(json!({
-            "task_token": t.token(), "run_id": t.run_id, "node": t.node, "activity": t.activity,
-            "input": t.input, "attempt": t.attempt, "enqueued_at": t.enqueued_at,
-        }))
+        Some(t) => Json(TaskAssignment {
+            task_token: t.token(),
+            run_id: t.run_id,
+            node: t.node,
+            activity: t.activity,
+            input: t.input,
+            attempt: t.attempt,
+            enqueued_at: t.enqueued_at,
+        })
         .into_response(),
         None => StatusCode::NO_CONTENT.into_response(),
     })
@@ -94,7 +99,7 @@ pub(super) struct CompleteBody {
     params(("token" = String, Path, description = "The `task_token` a poll returned")),
     request_body = Option<CompleteBody>,
     responses(
-        (status = 200, description = "`{run_id, node, attempt, status: completed}`", body = Object),
+        (status = 200, description = "Completed (`status` is `completed`)", body = TaskEnded),
         (status = 400, description = "Malformed JSON or an unknown field", body = ApiErrorBody),
         (status = 409, description = "A stale token: the attempt timed out, lost its heartbeat or was cancelled", body = ApiErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
@@ -104,12 +109,15 @@ pub(super) async fn complete_task(
     State(app): State<AppState>,
     Params(token): Params<String>,
     Body(b): Body<CompleteBody>,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<TaskEnded>, Error> {
     let (run_id, node, attempt) = tasks::parse_token(&token).ok_or(tasks::Error::Stale)?;
     app.cluster.complete(&token, b.output).await?;
-    Ok(Json(
-        json!({ "run_id": run_id, "node": node, "attempt": attempt, "status": "completed" }),
-    ))
+    Ok(Json(TaskEnded {
+        run_id: run_id.to_owned(),
+        node: node.to_owned(),
+        attempt,
+        status: TaskOutcome::Completed,
+    }))
 }
 
 /// The body of `POST /api/tasks/{token}/fail`.
@@ -132,7 +140,7 @@ pub(super) struct FailBody {
     params(("token" = String, Path, description = "The `task_token` a poll returned")),
     request_body = FailBody,
     responses(
-        (status = 200, description = "`{run_id, node, attempt, status: failed}`", body = Object),
+        (status = 200, description = "Failed (`status` is `failed`)", body = TaskEnded),
         (status = 400, description = "Malformed JSON, a missing `error` or an unknown field", body = ApiErrorBody),
         (status = 409, description = "A stale token: the attempt timed out, lost its heartbeat or was cancelled", body = ApiErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
@@ -142,14 +150,17 @@ pub(super) async fn fail_task(
     State(app): State<AppState>,
     Params(token): Params<String>,
     Body(b): Body<FailBody>,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<TaskEnded>, Error> {
     let (run_id, node, attempt) = tasks::parse_token(&token).ok_or(tasks::Error::Stale)?;
     app.cluster
         .fail(&token, b.error, b.retryable.unwrap_or(true))
         .await?;
-    Ok(Json(
-        json!({ "run_id": run_id, "node": node, "attempt": attempt, "status": "failed" }),
-    ))
+    Ok(Json(TaskEnded {
+        run_id: run_id.to_owned(),
+        node: node.to_owned(),
+        attempt,
+        status: TaskOutcome::Failed,
+    }))
 }
 
 /// Heartbeat a task, so its `heartbeat_timeout` starts over
@@ -160,7 +171,7 @@ pub(super) async fn fail_task(
     params(("token" = String, Path, description = "The `task_token` a poll returned")),
     request_body(content = Option<Value>, description = "Any JSON, e.g. progress details; nothing of it is kept"),
     responses(
-        (status = 200, description = "`{ok: true}`", body = Object),
+        (status = 200, description = "The heartbeat timeout starts over", body = HeartbeatAck),
         (status = 400, description = "Malformed JSON", body = ApiErrorBody),
         (status = 409, description = "A stale token: the attempt timed out, lost its heartbeat or was cancelled", body = ApiErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
@@ -171,7 +182,7 @@ pub(super) async fn heartbeat_task(
     Params(token): Params<String>,
     // Any JSON (a worker may send progress details); nothing of it is kept.
     Body(_): Body<Value>,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<HeartbeatAck>, Error> {
     app.cluster.heartbeat(&token).await?;
-    Ok(Json(json!({ "ok": true })))
+    Ok(Json(HeartbeatAck { ok: true }))
 }

@@ -4,11 +4,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use shared::api::ApiErrorBody;
+use shared::api::{
+    ApiErrorBody, ArchivedWorkflow, LastRun, SavedWorkflow, WorkflowList, WorkflowSummary,
+    WorkflowVersion,
+};
 use shared::validate::{is_valid, parse_and_validate, valid_workflow_name};
 
 use super::error::Error;
 use super::json::{Body, Params};
+use super::runs::run_status;
 use crate::AppState;
 
 use crate::store::StoredWorkflow;
@@ -25,8 +29,8 @@ use crate::store::StoredWorkflow;
     params(("name" = String, Path, description = "The workflow's name")),
     request_body(content = Object, description = "A workflow definition (`weft/v1`, SPEC §1)"),
     responses(
-        (status = 201, description = "Saved as a new version: `{name, version, diagnostics}`", body = Object),
-        (status = 200, description = "Unchanged: the latest version, `{name, version, diagnostics}`", body = Object),
+        (status = 201, description = "Saved as a new version", body = SavedWorkflow),
+        (status = 200, description = "Unchanged: the latest version", body = SavedWorkflow),
         (status = 400, description = "Not JSON, not an object, a malformed name, or a `name` other than the path's", body = ApiErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
         (status = 422, description = "The definition is invalid; `details.diagnostics` lists every finding", body = ApiErrorBody),
@@ -36,7 +40,7 @@ pub(super) async fn save_workflow(
     State(app): State<AppState>,
     Params(name): Params<String>,
     Body(mut def): Body<Value>,
-) -> Result<(StatusCode, Json<Value>), Error> {
+) -> Result<(StatusCode, Json<SavedWorkflow>), Error> {
     if !valid_workflow_name(&name) {
         return Err(Error::BadRequest(format!(
             "workflow name `{name}` must match [a-z0-9][a-z0-9_-]{{0,62}}"
@@ -78,7 +82,11 @@ pub(super) async fn save_workflow(
     };
     Ok((
         status,
-        Json(json!({ "name": name, "version": version, "diagnostics": diagnostics })),
+        Json(SavedWorkflow {
+            name,
+            version,
+            diagnostics,
+        }),
     ))
 }
 
@@ -90,25 +98,41 @@ pub(super) async fn save_workflow(
     path = "/workflows",
     tag = "workflows",
     responses(
-        (status = 200, description = "`{workflows: [{name, version, description, updated_at, last_run: {status, created_at}?}]}`", body = Object),
+        (status = 200, description = "Every workflow that is not archived", body = WorkflowList),
     ),
 )]
-pub(super) async fn list_workflows(State(app): State<AppState>) -> Result<Json<Value>, Error> {
+pub(super) async fn list_workflows(
+    State(app): State<AppState>,
+) -> Result<Json<WorkflowList>, Error> {
     let list = app.store.list_workflows().await?;
-    let items: Vec<Value> = list
-        .into_iter()
-        .map(|w| {
-            json!({"name": w.name, "version": w.version, "description": w.description, "updated_at": w.updated_at,
-                   "last_run": w.last_run_status.map(|s| json!({"status": s, "created_at": w.last_run_at}))})
-        })
-        .collect();
-    Ok(Json(json!({ "workflows": items })))
+    let mut workflows = Vec::with_capacity(list.len());
+    for w in list {
+        let last_run = match (w.last_run_status, w.last_run_at) {
+            (Some(status), Some(created_at)) => Some(LastRun {
+                status: run_status(&status)?,
+                created_at,
+            }),
+            _ => None,
+        };
+        workflows.push(WorkflowSummary {
+            name: w.name,
+            version: w.version,
+            description: w.description,
+            updated_at: w.updated_at,
+            last_run,
+        });
+    }
+    Ok(Json(WorkflowList { workflows }))
 }
 
-fn view(w: StoredWorkflow) -> Json<Value> {
-    Json(
-        json!({"name": w.name, "version": w.version, "archived": w.archived, "created_at": w.created_at, "definition": w.definition}),
-    )
+fn view(w: StoredWorkflow) -> Json<WorkflowVersion> {
+    Json(WorkflowVersion {
+        name: w.name,
+        version: w.version,
+        archived: w.archived,
+        created_at: w.created_at,
+        definition: w.definition,
+    })
 }
 
 /// Get a workflow's latest version
@@ -118,14 +142,14 @@ fn view(w: StoredWorkflow) -> Json<Value> {
     tag = "workflows",
     params(("name" = String, Path, description = "The workflow's name")),
     responses(
-        (status = 200, description = "`{name, version, archived, created_at, definition}`", body = Object),
+        (status = 200, description = "The version and its definition", body = WorkflowVersion),
         (status = 404, description = "No such workflow, or it is archived", body = ApiErrorBody),
     ),
 )]
 pub(super) async fn get_workflow(
     State(app): State<AppState>,
     Params(name): Params<String>,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<WorkflowVersion>, Error> {
     match app.store.workflow(&name, None).await? {
         Some(w) if !w.archived => Ok(view(w)),
         _ => Err(Error::NotFound(format!("workflow `{name}` not found"))),
@@ -141,7 +165,7 @@ pub(super) async fn get_workflow(
     tag = "workflows",
     params(("name" = String, Path, description = "The workflow's name"), ("version" = i64, Path, description = "The version number, from 1")),
     responses(
-        (status = 200, description = "`{name, version, archived, created_at, definition}`", body = Object),
+        (status = 200, description = "The version and its definition", body = WorkflowVersion),
         (status = 400, description = "The version is not an integer", body = ApiErrorBody),
         (status = 404, description = "No such workflow or version", body = ApiErrorBody),
     ),
@@ -149,7 +173,7 @@ pub(super) async fn get_workflow(
 pub(super) async fn get_workflow_version(
     State(app): State<AppState>,
     Params((name, version)): Params<(String, i64)>,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<WorkflowVersion>, Error> {
     match app.store.workflow(&name, Some(version)).await? {
         Some(w) => Ok(view(w)),
         None => Err(Error::NotFound(format!(
@@ -167,16 +191,19 @@ pub(super) async fn get_workflow_version(
     tag = "workflows",
     params(("name" = String, Path, description = "The workflow's name")),
     responses(
-        (status = 200, description = "`{name, archived: true}`", body = Object),
+        (status = 200, description = "Archived", body = ArchivedWorkflow),
         (status = 404, description = "No such workflow", body = ApiErrorBody),
     ),
 )]
 pub(super) async fn archive_workflow(
     State(app): State<AppState>,
     Params(name): Params<String>,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<ArchivedWorkflow>, Error> {
     if app.store.archive_workflow(&name).await? {
-        Ok(Json(json!({ "name": name, "archived": true })))
+        Ok(Json(ArchivedWorkflow {
+            name,
+            archived: true,
+        }))
     } else {
         Err(Error::NotFound(format!("workflow `{name}` not found")))
     }

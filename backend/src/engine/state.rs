@@ -1,44 +1,19 @@
 //! `RunState`: what a run's log says, as a fold over its events.
 //!
-//! `apply` only records facts; the decisions were made by `decide`. A run reads its
-//! definition version through its [`Plan`], shared by every run of that version.
+//! `apply` only records facts; the decisions were made by `decide`. What each node's fields
+//! say comes from the shared node fold ([`NodeState::apply`], the browser's too); this fold
+//! adds the token flow (edges), the buffered signals and the run's own fields. A run reads
+//! its definition version through its [`Plan`], shared by every run of that version.
 
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 pub use shared::api::{NodeStatus, RunStatus};
+pub use shared::fold::NodeState;
 use shared::model::NodeKind;
 
 use super::event::{Event, Millis};
 pub use super::plan::Plan;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct NodeState {
-    pub status: NodeStatus,
-    pub attempts: u32,
-    pub output: Value,
-    pub error: Option<String>,
-    pub started_at: Option<Millis>,
-    pub finished_at: Option<Millis>,
-    /// The deadline of a wait, or when the next attempt starts.
-    pub due_at: Option<Millis>,
-    pub prompt: Option<String>,
-}
-
-impl NodeState {
-    fn new() -> Self {
-        NodeState {
-            status: NodeStatus::Pending,
-            attempts: 0,
-            output: Value::Null,
-            error: None,
-            started_at: None,
-            finished_at: None,
-            due_at: None,
-            prompt: None,
-        }
-    }
-}
 
 /// A run as its log says it is.
 #[derive(Debug, Clone)]
@@ -71,7 +46,7 @@ impl RunState {
             plan,
             input,
             status: RunStatus::Running,
-            nodes: vec![NodeState::new(); n],
+            nodes: vec![NodeState::default(); n],
             edges: vec![None; e],
             signals: Vec::new(),
             cancelling: false,
@@ -96,71 +71,22 @@ impl RunState {
         }
         self.updated_at = at;
         let idx = event.node().and_then(|n| self.plan.index.get(n).copied());
+        if let Some(i) = idx {
+            self.nodes[i].apply(event, at);
+        }
         match (event, idx) {
             (Event::RunStarted { input, .. }, _) => self.input = input.clone(),
-            (Event::NodeStarted { attempt, .. }, Some(i)) => {
-                let n = &mut self.nodes[i];
-                n.status = NodeStatus::Running;
-                n.attempts = *attempt;
-                n.started_at.get_or_insert(at);
-                n.due_at = None;
-            }
-            (Event::NodeWaiting { until, prompt, .. }, Some(i)) => {
-                let n = &mut self.nodes[i];
-                n.status = NodeStatus::Waiting;
-                n.started_at = Some(at);
-                n.due_at = *until;
-                n.prompt = prompt.clone();
-            }
-            (
-                Event::AttemptFailed {
-                    error, retry_at, ..
-                },
-                Some(i),
-            ) => {
-                let n = &mut self.nodes[i];
-                n.error = Some(error.clone());
-                if retry_at.is_some() {
-                    n.status = NodeStatus::Retrying;
-                    n.due_at = *retry_at;
-                }
-            }
-            (Event::NodeCompleted { port, output, .. }, Some(i)) => {
+            (Event::NodeCompleted { port, .. }, Some(i)) => {
                 if let NodeKind::Signal(s) = self.plan.kind(i)
                     && let Some(pos) = self.signals.iter().position(|(name, _)| *name == s.signal)
                     && port.as_deref() == Some("next")
                 {
                     self.signals.remove(pos);
                 }
-                let n = &mut self.nodes[i];
-                n.status = NodeStatus::Completed;
-                n.output = output.clone();
-                n.error = None;
-                n.started_at.get_or_insert(at);
-                n.finished_at = Some(at);
-                n.due_at = None;
                 self.decide_edges(i, port.as_deref());
             }
-            (Event::NodeFailed { error, port, .. }, Some(i)) => {
-                let n = &mut self.nodes[i];
-                n.status = NodeStatus::Failed;
-                n.error = Some(error.clone());
-                n.output = json!({ "error": error });
-                n.started_at.get_or_insert(at);
-                n.finished_at = Some(at);
-                n.due_at = None;
-                self.decide_edges(i, port.as_deref());
-            }
-            (Event::NodeSkipped { .. }, Some(i)) => {
-                self.nodes[i].status = NodeStatus::Skipped;
-                self.decide_edges(i, None);
-            }
-            (Event::NodeCancelled { .. }, Some(i)) => {
-                let n = &mut self.nodes[i];
-                n.status = NodeStatus::Cancelled;
-                n.finished_at = Some(at);
-                n.due_at = None;
-            }
+            (Event::NodeFailed { port, .. }, Some(i)) => self.decide_edges(i, port.as_deref()),
+            (Event::NodeSkipped { .. }, Some(i)) => self.decide_edges(i, None),
             (Event::SignalReceived { name, payload }, _) => {
                 self.signals.push((name.clone(), payload.clone()))
             }
@@ -180,8 +106,19 @@ impl RunState {
                 self.status = RunStatus::Cancelled;
                 self.error = reason.clone().or(Some("cancelled".to_owned()));
             }
-            // An event about a node this version lacks: nothing to record.
-            (_, None) => {}
+            // The node's own fields were folded above; an event about a node this version
+            // lacks has nothing to record.
+            (
+                Event::NodeStarted { .. }
+                | Event::NodeWaiting { .. }
+                | Event::AttemptFailed { .. }
+                | Event::NodeCancelled { .. },
+                _,
+            )
+            | (
+                Event::NodeCompleted { .. } | Event::NodeFailed { .. } | Event::NodeSkipped { .. },
+                None,
+            ) => {}
         }
     }
 

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Rule, Target, Weft, node_events, spawn_weft};
+use crate::helpers::{BaseUrl, Rule, Target, Weft, node_events, spawn_weft};
 use crate::sim::assert_index_matches_log;
 
 const RUNS: usize = 40;
@@ -39,7 +39,7 @@ fn step(id: &str, target: &Target) -> Value {
 
 /// Approves every running run's `gate` until told to stop; errors (the server is down,
 /// the gate is not waiting yet) just mean "try again".
-async fn approver(base: String, stop: Arc<AtomicBool>) -> usize {
+async fn approver(base: BaseUrl, stop: Arc<AtomicBool>) -> usize {
     let client = reqwest::Client::builder()
         .no_proxy()
         .pool_max_idle_per_host(0)
@@ -48,6 +48,7 @@ async fn approver(base: String, stop: Arc<AtomicBool>) -> usize {
         .expect("client");
     let mut approved: HashSet<String> = HashSet::new();
     while !stop.load(Ordering::Relaxed) {
+        let base = base.get();
         let list = client
             .get(format!(
                 "{base}/api/runs?workflow=crash&status=running&limit=500"
@@ -118,7 +119,7 @@ async fn kill_9_three_times_and_every_run_completes_exactly_once() {
         tokio::time::sleep(Duration::from_millis(STAGGER_MS)).await;
     }
     let stop = Arc::new(AtomicBool::new(false));
-    let approvals = tokio::spawn(approver(weft.base.clone(), stop.clone()));
+    let approvals = tokio::spawn(approver(weft.base_url(), stop.clone()));
 
     // When each server process after a kill was spawned: a request that arrived after
     // `spawned[k]` was sent by process k+1 or later.

@@ -1,11 +1,15 @@
-//! Test harness: the real `weft` binary as a child process on a free port with a fresh
-//! database ([`Weft`]: a SQLite file in a temp dir, or a PostgreSQL database, see
-//! [`crate::pg`]), and an in-process HTTP service that http nodes call ([`Target`]), which
-//! records every request and fails or stalls on demand.
+//! Test harness: the real `weft` binary as a child process with a fresh database ([`Weft`]:
+//! a SQLite file in a temp dir, or a PostgreSQL database, see [`crate::pg`]), and an
+//! in-process HTTP service that http nodes call ([`Target`]), which records every request and
+//! fails or stalls on demand.
+//!
+//! The server binds port 0 and prints the address it got (`weft serve`'s "listening on" line,
+//! read from its stdout), so no port is picked here and handed over: a port picked by binding
+//! and dropping it could be taken by a parallel test before the server binds it.
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::net::TcpListener as StdListener;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -25,14 +29,6 @@ pub(crate) const WAIT: Duration = Duration::from_secs(20);
 /// The polling interval of `wait_for` and friends.
 const POLL: Duration = Duration::from_millis(20);
 
-fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0")
-        .expect("bind a free port")
-        .local_addr()
-        .expect("local addr")
-        .port()
-}
-
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
@@ -41,12 +37,27 @@ fn client() -> reqwest::Client {
         .expect("reqwest client")
 }
 
+/// What `weft serve` prints on stdout once it listens, before the address (SPEC §4).
+const LISTENING: &str = "weft listening on ";
+
+/// A server's base URL that follows it across restarts, for tasks that outlive one process.
+#[derive(Clone, Default)]
+pub(crate) struct BaseUrl(Arc<Mutex<String>>);
+
+impl BaseUrl {
+    /// `http://127.0.0.1:<port>` of the process running now.
+    pub(crate) fn get(&self) -> String {
+        self.0.lock().expect("base url").clone()
+    }
+}
+
 /// A running `weft serve` child process and what it needs to be restarted on the same file.
 pub(crate) struct Weft {
     child: Option<Child>,
-    /// `http://127.0.0.1:<port>`; stays the same across restarts.
+    /// `http://127.0.0.1:<port>`: each start binds a new port, so this changes on a restart.
     pub(crate) base: String,
-    port: u16,
+    /// The same, shared with tasks that must follow restarts ([`Weft::base_url`]).
+    shared_base: BaseUrl,
     database: String,
     ui_dir: PathBuf,
     log_path: PathBuf,
@@ -77,11 +88,10 @@ pub(crate) async fn spawn_on(dir: &Path, database: String, envs: &[(&str, &str)]
         "<!doctype html><title>weft</title>",
     )
     .expect("index.html");
-    let port = free_port();
     let mut weft = Weft {
         child: None,
-        base: format!("http://127.0.0.1:{port}"),
-        port,
+        base: String::new(),
+        shared_base: BaseUrl::default(),
         database,
         ui_dir,
         log_path: dir.join("weft.log"),
@@ -118,7 +128,7 @@ impl Weft {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_weft"));
         cmd.arg("serve")
             .arg("--listen")
-            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("127.0.0.1:0")
             .arg("--database")
             .arg(&self.database)
             .arg("--ui-dir")
@@ -126,34 +136,41 @@ impl Weft {
             .env_remove("WEFT_API_TOKEN")
             .env("WEFT_LOG", "info,sqlx=warn")
             .stdin(Stdio::null())
-            .stdout(Stdio::from(log.try_clone().expect("log fd")))
+            .stdout(Stdio::piped())
             .stderr(Stdio::from(log));
         for (k, v) in &self.envs {
             cmd.env(k, v);
         }
-        self.child = Some(cmd.spawn().expect("spawn weft"));
+        let mut child = cmd.spawn().expect("spawn weft");
+        let listening = tee_stdout(&mut child, &self.log_path);
+        self.child = Some(child);
         self.client = client();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                panic!("weft exited during start ({status}); log:\n{}", self.log());
-            }
-            if let Ok(r) = self.client.get(self.url("/healthz")).send().await
-                && r.status().is_success()
-            {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "weft did not answer /healthz; log:\n{}",
+        let base = match tokio::time::timeout(Duration::from_secs(15), listening).await {
+            Ok(Ok(base)) => base,
+            Ok(Err(_)) => panic!(
+                "weft ended its output without listening; log:\n{}",
                 self.log()
-            );
-            tokio::time::sleep(POLL).await;
-        }
+            ),
+            Err(_) => panic!("weft did not listen within 15 s; log:\n{}", self.log()),
+        };
+        *self.shared_base.0.lock().expect("base url") = base.clone();
+        self.base = base;
+        let healthz = self.client.get(self.url("/healthz")).send().await;
+        assert!(
+            healthz.is_ok_and(|r| r.status().is_success()),
+            "weft listens but does not answer /healthz; log:\n{}",
+            self.log()
+        );
+    }
+
+    /// The base URL, following restarts.
+    pub(crate) fn base_url(&self) -> BaseUrl {
+        self.shared_base.clone()
+    }
+
+    /// The folder the server serves the SPA from (`--ui-dir`); holds an `index.html`.
+    pub(crate) fn ui_dir(&self) -> &Path {
+        &self.ui_dir
     }
 
     /// The server's log so far (stdout and stderr).
@@ -189,7 +206,7 @@ impl Weft {
         None
     }
 
-    /// Starts the server again on the same database and port.
+    /// Starts the server again on the same database (on a new port).
     pub(crate) async fn restart(&mut self) {
         self.kill9();
         self.start().await;
@@ -374,6 +391,30 @@ impl Weft {
     }
 }
 
+/// Copies the child's stdout into the log file on a thread; resolves to the base URL once the
+/// server prints that it listens (an error if its stdout ends first).
+fn tee_stdout(child: &mut Child, log_path: &Path) -> tokio::sync::oneshot::Receiver<String> {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut log = File::options()
+        .append(true)
+        .open(log_path)
+        .expect("log file");
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let _ = writeln!(log, "{line}");
+            if let Some(base) = line.strip_prefix(LISTENING)
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(base.trim().to_owned());
+            }
+        }
+    });
+    rx
+}
+
 impl Drop for Weft {
     fn drop(&mut self) {
         self.kill9();
@@ -437,6 +478,8 @@ pub(crate) enum Rule {
 #[derive(Debug, Clone)]
 pub(crate) struct Seen {
     pub(crate) path: String,
+    /// The query string, without the `?`.
+    pub(crate) query: Option<String>,
     pub(crate) method: String,
     /// The JSON body, or `Value::String` of the text, or `Null` when empty.
     pub(crate) body: Value,
@@ -534,6 +577,7 @@ async fn answer(
         let mut seen = state.seen.lock().expect("seen");
         seen.push(Seen {
             path: path.clone(),
+            query: uri.query().map(str::to_owned),
             method: method.to_string(),
             body: body.clone(),
             key: headers.get("idempotency-key").cloned(),

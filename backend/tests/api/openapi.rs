@@ -209,3 +209,63 @@ async fn every_documented_route_is_served() {
         );
     }
 }
+
+/// Every JSON answer of `/api` and `/hooks` names its schema (a `$ref` to a `shared::api`
+/// type), except the document itself; and every path parameter is one its path has, so a
+/// generated client can call each route (openapi-spec-validator checks the rest, in
+/// scripts/check_openapi.sh).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_json_answer_is_a_named_schema_and_every_path_parameter_is_in_its_path() {
+    let weft = Weft::fresh().await;
+    let doc = weft.get_ok("/api/openapi.json").await;
+    let mut untyped = Vec::new();
+    let mut unresolved = Vec::new();
+    for (m, p, op) in operations(&doc) {
+        for param in op["parameters"].as_array().into_iter().flatten() {
+            let name = param["name"].as_str().expect("a parameter's name");
+            if param["in"] == "path" && !p.contains(&format!("{{{name}}}")) {
+                unresolved.push(format!("{m} {p}: {name}"));
+            }
+        }
+        if p == "/api/openapi.json" {
+            continue;
+        }
+        let responses = op["responses"].as_object().expect("responses");
+        for (status, response) in responses {
+            let Some(schema) = response["content"].get("application/json") else {
+                continue;
+            };
+            let schema = &schema["schema"];
+            let named = schema["$ref"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("#/components/schemas/"));
+            if !named {
+                untyped.push(format!("{m} {p} {status}: {schema}"));
+            }
+        }
+    }
+    assert!(
+        unresolved.is_empty(),
+        "path parameters not in their path: {unresolved:#?}"
+    );
+    assert!(
+        untyped.is_empty(),
+        "JSON answers without a named schema: {untyped:#?}"
+    );
+    for name in [
+        "RunSummary",
+        "RunDetail",
+        "NodeView",
+        "RunEvent",
+        "EventList",
+        "WorkflowSummary",
+        "TaskAssignment",
+    ] {
+        assert!(
+            doc["components"]["schemas"][name]["properties"].is_object()
+                || doc["components"]["schemas"][name]["allOf"].is_array(),
+            "schema {name}: {:#}",
+            doc["components"]["schemas"][name]
+        );
+    }
+}

@@ -6,14 +6,15 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use serde_json::Value;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{Event, EventSource, MessageEvent};
 
+use crate::components::start_run::StartRun;
+use crate::pages::designer::server;
 use crate::pages::run::format;
-use crate::pages::run::start::StartRunDialog;
-use crate::pages::run::wire::{self, RunChange, RunStatus, RunSummary};
+use crate::pages::run::wire::{self, RunStatus};
+use shared::api::{RunChange, RunSummary};
 
 /// Rows per page.
 const PAGE_SIZE: u32 = 25;
@@ -114,7 +115,7 @@ pub fn Runs() -> impl IntoView {
         }
     });
 
-    let names = LocalResource::new(wire::workflow_names);
+    let names = LocalResource::new(server::workflow_names);
     let start_open = RwSignal::new(false);
     let start_workflow = Signal::derive(move || workflow.get());
 
@@ -233,7 +234,7 @@ pub fn Runs() -> impl IntoView {
                     </button>
                 </div>
             </section>
-            <StartRunDialog open=start_open workflow=start_workflow input=Signal::stored(Value::Object(Default::default())) />
+            <StartRun open=start_open workflow=start_workflow choose=true />
         </section>
     }
 }

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use serde_json::Value;
+use shared::api::WorkflowSummary;
 use shared::validate::{parse, valid_workflow_name};
 use wasm_bindgen::JsCast;
 
@@ -94,7 +95,7 @@ pub fn Workflows() -> impl IntoView {
 }
 
 fn row(
-    w: server::WorkflowSummary,
+    w: WorkflowSummary,
     now: i64,
     reload: RwSignal<u32>,
     action_error: RwSignal<Option<String>>,
@@ -103,7 +104,7 @@ fn row(
     let href = designer::path(&name);
     let last_run = match w.last_run {
         Some(r) => view! {
-            <span class=format!("status status-{}", r.status) data-testid="last-run-status">{r.status.clone()}</span>
+            <span class=format!("status status-{}", r.status.as_str()) data-testid="last-run-status">{r.status.as_str()}</span>
             <span class="muted">" " {ago(now, r.created_at)}</span>
         }
         .into_any(),

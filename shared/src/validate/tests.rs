@@ -182,6 +182,21 @@ fn template_and_expression_syntax() {
 }
 
 #[test]
+fn unknown_filter_or_test() {
+    let mut d = base();
+    nodes(&mut d)[1]["request"]["url"] = json!("http://x/{{ input.id | urlencod }}");
+    check(d, "unknown_filter", Some("fetch"));
+    let mut d = base();
+    nodes(&mut d)[2]["expr"] = json!("nodes.fetch.output.status is evenly");
+    check(d, "unknown_test", Some("check"));
+    // The filters users expect are there: MiniJinja's builtins and `urlencode`.
+    let mut d = base();
+    nodes(&mut d)[1]["request"]["url"] =
+        json!("http://x/{{ input.id | urlencode }}?n={{ input.n | default(1) | int }}");
+    assert_eq!(findings(&d), vec![]);
+}
+
+#[test]
 fn reference_to_a_node_that_may_not_have_run() {
     let mut d = base();
     // `no` runs on the false branch, so `done` (after `yes`) cannot read it.

@@ -532,8 +532,7 @@ fn Editing(
         </div>
         <StartRun
             open=run_open
-            name=Signal::derive(move || ctx.workflow.with(|w| w.name.clone()))
-            schema=Signal::derive(move || base.with(|w| w.input_schema.clone()))
+            workflow=Signal::derive(move || Some(ctx.workflow.with(|w| w.name.clone())))
             stale=Signal::derive(move || dirty.get())
         />
     }

@@ -65,7 +65,7 @@ enum Waiting {
 
 /// Turns an action's answer into what the card shows: nothing on success (the stream shows
 /// the effect), the message on an error, and the page-wide notice on a conflict.
-fn settle(result: api::Result<Value>, error: RwSignal<Option<String>>, conflict: Callback<String>) {
+fn settle<T>(result: api::Result<T>, error: RwSignal<Option<String>>, conflict: Callback<String>) {
     match result {
         Ok(_) => error.set(None),
         Err(body) if body.error.code == "conflict" => conflict.run(body.error.message),

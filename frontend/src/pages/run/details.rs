@@ -105,7 +105,10 @@ pub fn NodeDetails(
                         node.with(|n| n.error.clone())
                             .map(|e| view! { <p class="node-error" data-testid="node-details-error">{e}</p> })
                     }}
-                    {move || node.with(|n| n.output.clone()).map(|o| json_block("Output", &o))}
+                    {move || {
+                        node.with(|n| (n.status == NodeStatus::Completed).then(|| n.output.clone()))
+                            .map(|o| json_block("Output", &o))
+                    }}
                 </div>
             </section>
         }

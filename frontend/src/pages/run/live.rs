@@ -17,7 +17,8 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{Event, EventSource, MessageEvent};
 
 use super::state::RunState;
-use super::wire::{self, RunEvent};
+use super::wire;
+use shared::api::RunEvent;
 
 /// How the page is connected to the run's stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,6 @@
 //! # Layout
 //! - [`wire`]: the API's shapes and calls; [`state`]: the fold; [`live`]: the stream.
 //! - [`graph`], [`details`], [`actions`], [`timeline`], [`history`]: the page's panels.
-//! - [`start`]: the "start a run" dialog, shared with the runs page.
 
 pub mod actions;
 pub mod details;
@@ -13,7 +12,6 @@ pub mod format;
 pub mod graph;
 pub mod history;
 pub mod live;
-pub mod start;
 pub mod state;
 pub mod timeline;
 pub mod wire;
@@ -27,8 +25,10 @@ use shared::model::Workflow;
 
 use self::live::{Feed, Link};
 use self::state::RunState;
-use self::wire::{RunHead, RunStatus};
+use self::wire::RunStatus;
+use crate::components::start_run::StartRun;
 use crate::pages::Page;
+use shared::api::RunDetail;
 
 /// `/runs/:id`.
 #[component]
@@ -38,8 +38,8 @@ pub fn RunPage() -> impl IntoView {
     let loaded = LocalResource::new(move || {
         let id = id.get();
         async move {
-            let head = wire::run_head(&id).await?;
-            let workflow = wire::definition(&head.workflow, head.version).await?;
+            let head = wire::run(&id).await?;
+            let workflow = wire::definition(&head.run.workflow, head.run.version).await?;
             Ok::<_, ApiErrorBody>((head, workflow))
         }
     });
@@ -75,9 +75,9 @@ pub fn RunPage() -> impl IntoView {
 
 /// A run whose definition is known: opens its stream and lays out the panels.
 #[component]
-fn Console(head: RunHead, workflow: Workflow) -> impl IntoView {
-    let run_id = head.id.clone();
-    let workflow_name = head.workflow.clone();
+fn Console(head: RunDetail, workflow: Workflow) -> impl IntoView {
+    let run_id = head.run.id.clone();
+    let workflow_name = head.run.workflow.clone();
     let workflow = StoredValue::new(workflow);
     let state = RwSignal::new(RunState::default());
     let link = RwSignal::new(Link::Connecting);
@@ -145,7 +145,7 @@ fn Console(head: RunHead, workflow: Workflow) -> impl IntoView {
             <div class="run-title">
                 <h1>
                     {workflow_name.clone()}
-                    <span class="version">{format!("v{}", head.version)}</span>
+                    <span class="version">{format!("v{}", head.run.version)}</span>
                 </h1>
                 {move || status_badge(status(), cancelling())}
                 <LinkState link reconnect />
@@ -159,7 +159,7 @@ fn Console(head: RunHead, workflow: Workflow) -> impl IntoView {
                 </div>
             </div>
             <p class="run-meta">
-                <code class="run-id" data-testid="run-id">{head.id.clone()}</code>
+                <code class="run-id" data-testid="run-id">{head.run.id.clone()}</code>
                 {move || {
                     state.with(|s| s.started_at).map(|t| view! { <span>"Started " {format::date_time(t)}</span> })
                 }}
@@ -183,7 +183,7 @@ fn Console(head: RunHead, workflow: Workflow) -> impl IntoView {
                 })
         }}
         <div class="waiting-actions">
-            <actions::WaitingActions run=head.id.clone() workflow state on_conflict />
+            <actions::WaitingActions run=head.run.id.clone() workflow state on_conflict />
         </div>
         <div class="run-grid">
             <section class="card graph-card">
@@ -200,7 +200,7 @@ fn Console(head: RunHead, workflow: Workflow) -> impl IntoView {
         </div>
         <timeline::Timeline state workflow now />
         <history::History state />
-        <start::StartRunDialog open=start_open workflow=rerun_workflow input=rerun_input />
+        <StartRun open=start_open workflow=rerun_workflow input=rerun_input choose=true />
     }
 }
 

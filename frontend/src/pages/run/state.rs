@@ -1,31 +1,17 @@
 //! A run as its history tells it: every event from the stream is folded into [`RunState`],
-//! which the graph, the node details, the actions and the header all read. One fold, so the
-//! views never disagree, and a replayed or duplicated event (after a reconnect) changes nothing.
+//! which the graph, the node details, the actions and the header all read. Each node's fields
+//! come from the shared node fold ([`NodeState::apply`]), the one the server's run detail
+//! uses, so the page and `GET /api/runs/{id}` never disagree; a replayed or duplicated event
+//! (after a reconnect) changes nothing.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-
-use super::wire::{Fact, RunEvent, RunStatus};
+use shared::api::{RunEvent, RunStatus};
+use shared::event::{Event, Millis, Recorded};
 
 pub use shared::api::NodeStatus;
-
-/// One node of the run, as far as the history has got.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct NodeState {
-    pub status: NodeStatus,
-    /// Attempts started (http and task nodes).
-    pub attempts: u32,
-    pub output: Option<Value>,
-    /// The last attempt's error, or the node's.
-    pub error: Option<String>,
-    pub started_at: Option<i64>,
-    pub finished_at: Option<i64>,
-    /// A wait's deadline, or when the next attempt starts.
-    pub due_at: Option<i64>,
-    /// An approval's rendered prompt.
-    pub prompt: Option<String>,
-}
+pub use shared::fold::NodeState;
 
 /// The run, folded from its events in `seq` order.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -35,14 +21,18 @@ pub struct RunState {
     pub input: Value,
     pub output: Option<Value>,
     pub error: Option<String>,
-    pub started_at: Option<i64>,
-    pub finished_at: Option<i64>,
+    pub started_at: Option<Millis>,
+    pub finished_at: Option<Millis>,
     /// Set once a cancel was asked for.
     pub cancel_requested: bool,
     /// Why the run was cancelled, if someone said.
     pub cancel_reason: Option<String>,
     pub nodes: BTreeMap<String, NodeState>,
+    /// Every event as the server sent it, for the history; one of a type this build does not
+    /// know is kept here too.
     pub events: Vec<RunEvent>,
+    /// The events this build knows, read into the shared [`Event`]: what the timeline draws.
+    pub recorded: Vec<Recorded>,
 }
 
 impl RunState {
@@ -65,94 +55,61 @@ impl RunState {
         if event.seq <= self.last_seq() {
             return false;
         }
-        let at = event.at;
-        if let Some(id) = &event.node {
-            let node = self.nodes.entry(id.clone()).or_default();
-            apply_to_node(node, &event.fact, at);
-        }
-        match &event.fact {
-            Fact::RunStarted { input } => {
-                self.status = Some(RunStatus::Running);
-                self.input = input.clone();
-                self.started_at = Some(at);
-            }
-            Fact::CancelRequested { reason } => {
-                self.cancel_requested = true;
-                self.cancel_reason = reason.clone();
-            }
-            Fact::RunCompleted { output } => {
-                self.finish(RunStatus::Completed, at);
-                self.output = Some(output.clone());
-            }
-            Fact::RunFailed { error } => {
-                self.finish(RunStatus::Failed, at);
-                self.error = Some(error.clone());
-            }
-            Fact::RunCancelled { reason } => {
-                self.finish(RunStatus::Cancelled, at);
-                if reason.is_some() {
-                    self.cancel_reason = reason.clone();
-                }
-            }
-            _ => {}
+        // An event this UI does not know yet still shows in the history.
+        if let Ok(recorded) = event.recorded() {
+            self.fold(&recorded.event, recorded.at);
+            self.recorded.push(recorded);
         }
         self.events.push(event);
         true
     }
 
-    fn finish(&mut self, status: RunStatus, at: i64) {
+    fn fold(&mut self, event: &Event, at: Millis) {
+        if let Some(id) = event.node() {
+            self.nodes
+                .entry(id.to_owned())
+                .or_default()
+                .apply(event, at);
+        }
+        match event {
+            Event::RunStarted { input, .. } => {
+                self.status = Some(RunStatus::Running);
+                self.input = input.clone();
+                self.started_at = Some(at);
+            }
+            Event::CancelRequested { reason } => {
+                self.cancel_requested = true;
+                self.cancel_reason = reason.clone();
+            }
+            Event::RunCompleted { output } => {
+                self.finish(RunStatus::Completed, at);
+                self.output = Some(output.clone());
+            }
+            Event::RunFailed { error } => {
+                self.finish(RunStatus::Failed, at);
+                self.error = Some(error.clone());
+            }
+            Event::RunCancelled { reason } => {
+                self.finish(RunStatus::Cancelled, at);
+                if reason.is_some() {
+                    self.cancel_reason = reason.clone();
+                }
+            }
+            // Node events: folded into their node above.
+            Event::NodeStarted { .. }
+            | Event::NodeWaiting { .. }
+            | Event::AttemptFailed { .. }
+            | Event::NodeCompleted { .. }
+            | Event::NodeFailed { .. }
+            | Event::NodeSkipped { .. }
+            | Event::NodeCancelled { .. }
+            | Event::SignalReceived { .. } => {}
+        }
+    }
+
+    fn finish(&mut self, status: RunStatus, at: Millis) {
         self.status = Some(status);
         self.finished_at = Some(at);
-    }
-}
-
-fn apply_to_node(node: &mut NodeState, fact: &Fact, at: i64) {
-    match fact {
-        Fact::NodeStarted { attempt } => {
-            node.status = NodeStatus::Running;
-            node.attempts = *attempt;
-            node.started_at.get_or_insert(at);
-            node.due_at = None;
-        }
-        Fact::NodeWaiting { until, prompt } => {
-            node.status = NodeStatus::Waiting;
-            node.started_at.get_or_insert(at);
-            node.due_at = *until;
-            node.prompt = prompt.clone();
-        }
-        Fact::AttemptFailed {
-            error, retry_at, ..
-        } => {
-            node.error = Some(error.clone());
-            if retry_at.is_some() {
-                node.status = NodeStatus::Retrying;
-                node.due_at = *retry_at;
-            }
-        }
-        Fact::NodeCompleted { output } => {
-            node.status = NodeStatus::Completed;
-            node.output = Some(output.clone());
-            node.error = None;
-            node.started_at.get_or_insert(at);
-            node.finished_at = Some(at);
-            node.due_at = None;
-        }
-        Fact::NodeFailed { error } => {
-            node.status = NodeStatus::Failed;
-            node.error = Some(error.clone());
-            node.finished_at = Some(at);
-            node.due_at = None;
-        }
-        Fact::NodeSkipped {} => {
-            node.status = NodeStatus::Skipped;
-            node.finished_at = Some(at);
-        }
-        Fact::NodeCancelled {} => {
-            node.status = NodeStatus::Cancelled;
-            node.finished_at = Some(at);
-            node.due_at = None;
-        }
-        _ => {}
     }
 }
 
@@ -251,14 +208,20 @@ mod tests {
     fn an_unknown_event_type_is_kept_for_the_history() {
         let mut run = RunState::default();
         run.apply(event(1, "something_new", None, json!({"x": 1})));
-        assert_eq!(run.events[0].fact, Fact::Unknown);
+        assert_eq!(run.events[0].kind, "something_new");
+        assert!(run.recorded.is_empty());
         assert_eq!(run.last_seq(), 1);
     }
 
     #[test]
     fn cancelling_ends_in_cancelled() {
         let mut run = RunState::default();
-        run.apply(event(1, "run_started", None, json!({"input": {}})));
+        run.apply(event(
+            1,
+            "run_started",
+            None,
+            json!({"workflow": "w", "version": 1, "input": {}}),
+        ));
         run.apply(event(
             2,
             "cancel_requested",

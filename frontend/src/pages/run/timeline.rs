@@ -13,7 +13,7 @@ use web_sys::Element;
 
 use super::format;
 use super::state::RunState;
-use super::wire::{Fact, RunEvent};
+use shared::event::{Event, Recorded};
 
 /// How a bar ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,30 +87,30 @@ pub struct Row {
 }
 
 /// The chart's rows, one per node that has done something, in the order they first did.
-pub fn rows(events: &[RunEvent], workflow: &Workflow) -> Vec<Row> {
+pub fn rows(events: &[Recorded], workflow: &Workflow) -> Vec<Row> {
     let mut rows: Vec<Row> = Vec::new();
-    for event in events {
-        let Some(node) = &event.node else {
+    for Recorded { at, event, .. } in events {
+        let Some(node) = event.node() else {
             continue;
         };
-        let index = match rows.iter().position(|r| &r.node == node) {
+        let index = match rows.iter().position(|r| r.node == node) {
             Some(i) => i,
             None => {
                 rows.push(Row {
-                    node: node.clone(),
+                    node: node.to_owned(),
                     bars: Vec::new(),
                 });
                 rows.len() - 1
             }
         };
         let bars = &mut rows[index].bars;
-        let at = event.at;
-        match &event.fact {
-            Fact::NodeStarted { attempt } => {
+        let at = *at;
+        match event {
+            Event::NodeStarted { attempt, .. } => {
                 close(bars, at, Outcome::Completed, |k| k == BarKind::Backoff);
                 bars.push(open(BarKind::Attempt(*attempt), at));
             }
-            Fact::AttemptFailed {
+            Event::AttemptFailed {
                 error, retry_at, ..
             } => {
                 if let Some(bar) = open_bar(bars, |k| matches!(k, BarKind::Attempt(_))) {
@@ -122,11 +122,11 @@ pub fn rows(events: &[RunEvent], workflow: &Workflow) -> Vec<Row> {
                     bars.push(open(BarKind::Backoff, at));
                 }
             }
-            Fact::NodeWaiting { .. } => {
+            Event::NodeWaiting { .. } => {
                 let kind = workflow.node(node).map_or("wait", |n| n.kind.type_name());
                 bars.push(open(BarKind::Wait(kind), at));
             }
-            Fact::NodeCompleted { output } => match open_bar(bars, |_| true) {
+            Event::NodeCompleted { output, .. } => match open_bar(bars, |_| true) {
                 Some(bar) => {
                     bar.end = Some(at);
                     bar.outcome = Outcome::Completed;
@@ -139,7 +139,7 @@ pub fn rows(events: &[RunEvent], workflow: &Workflow) -> Vec<Row> {
                     ..open(BarKind::Step, at)
                 }),
             },
-            Fact::NodeFailed { error } => {
+            Event::NodeFailed { error, .. } => {
                 close(bars, at, Outcome::Cancelled, |k| k == BarKind::Backoff);
                 let attempted = bars.iter().any(|b| matches!(b.kind, BarKind::Attempt(_)));
                 match open_bar(bars, |_| true) {
@@ -158,7 +158,7 @@ pub fn rows(events: &[RunEvent], workflow: &Workflow) -> Vec<Row> {
                     }),
                 }
             }
-            Fact::NodeCancelled {} => close(bars, at, Outcome::Cancelled, |_| true),
+            Event::NodeCancelled { .. } => close(bars, at, Outcome::Cancelled, |_| true),
             _ => {}
         }
     }
@@ -214,7 +214,7 @@ pub fn Timeline(
     let zoom = RwSignal::new(0usize);
     let tip = RwSignal::new(None::<Tip>);
     let selected = RwSignal::new(None::<(String, usize)>);
-    let rows = Memo::new(move |_| state.with(|s| workflow.with_value(|wf| rows(&s.events, wf))));
+    let rows = Memo::new(move |_| state.with(|s| workflow.with_value(|wf| rows(&s.recorded, wf))));
     // The chart spans the run's start to its end, or to now while it runs.
     let span = Memo::new(move |_| {
         state.with(|s| {
@@ -522,11 +522,12 @@ mod tests {
 
     use super::*;
 
-    fn event(seq: i64, at: i64, ty: &str, node: Option<&str>, data: Value) -> RunEvent {
-        serde_json::from_value(
-            json!({"seq": seq, "at": at, "type": ty, "node": node, "data": data}),
-        )
-        .unwrap()
+    fn event(seq: i64, at: i64, ty: &str, node: Option<&str>, data: Value) -> Recorded {
+        Recorded {
+            seq,
+            at,
+            event: Event::join(ty, node, data).unwrap(),
+        }
     }
 
     fn workflow() -> Workflow {
@@ -546,7 +547,13 @@ mod tests {
     #[test]
     fn each_attempt_is_a_bar_with_backoff_between() {
         let events = [
-            event(1, 0, "run_started", None, json!({"input": {}})),
+            event(
+                1,
+                0,
+                "run_started",
+                None,
+                json!({"workflow": "w", "version": 1, "input": {}}),
+            ),
             event(
                 2,
                 0,

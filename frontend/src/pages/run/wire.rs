@@ -1,176 +1,17 @@
-//! The run API's wire shapes as the console reads them (SPEC §3 and the runs feed), and the
-//! typed calls on top of [`crate::api`]'s verbs. Times are milliseconds since the Unix epoch.
+//! The run calls of SPEC §3 the console and the runs page make, typed with the server's own
+//! `shared::api` bodies, on top of [`crate::api`]'s verbs. Times are milliseconds since the
+//! Unix epoch.
 
-use serde::Deserialize;
 use serde_json::Value;
+use shared::api::{
+    ApprovalDecided, CancelAccepted, CancelBody, Decision, RunDetail, RunList, SignalBody,
+    SignalSent, WorkflowVersion,
+};
 use shared::model::Workflow;
 
 use crate::api::{self, Result};
 
 pub use shared::api::RunStatus;
-
-/// One row of `GET /api/runs`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct RunSummary {
-    pub id: String,
-    pub workflow: String,
-    pub version: i64,
-    pub status: RunStatus,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-/// `GET /api/runs` → one page, newest first.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct RunList {
-    pub runs: Vec<RunSummary>,
-    /// Where the next (older) page starts; `None` on the last page.
-    pub next_cursor: Option<String>,
-}
-
-/// `event: run` of `GET /api/runs/stream`: a commit touched this run.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct RunChange {
-    pub id: String,
-    pub status: RunStatus,
-    /// Set only for the commit that created the run.
-    pub created_at: Option<i64>,
-    pub updated_at: i64,
-}
-
-/// The part of `GET /api/runs/{id}` the console needs before the history arrives: which
-/// definition to draw.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct RunHead {
-    pub id: String,
-    pub workflow: String,
-    pub version: i64,
-}
-
-/// `GET /api/workflows/{name}/versions/{v}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct StoredVersion {
-    pub definition: Workflow,
-}
-
-/// One row of `GET /api/workflows`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct WorkflowSummary {
-    pub name: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct WorkflowList {
-    workflows: Vec<WorkflowSummary>,
-}
-
-/// `POST /api/workflows/{name}/runs` → 201.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Started {
-    pub run_id: String,
-}
-
-/// An event of a run's history: `{seq, type, node?, at, data}`, with `data` read into
-/// [`Fact`] and kept as sent for the history view.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(from = "RawEvent")]
-pub struct RunEvent {
-    pub seq: i64,
-    pub at: i64,
-    pub node: Option<String>,
-    /// The `type` as sent (`node_started`, ...).
-    pub kind: String,
-    pub data: Value,
-    pub fact: Fact,
-}
-
-#[derive(Deserialize)]
-struct RawEvent {
-    seq: i64,
-    at: i64,
-    #[serde(default)]
-    node: Option<String>,
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    data: Value,
-}
-
-impl From<RawEvent> for RunEvent {
-    fn from(raw: RawEvent) -> Self {
-        let mut tagged = match &raw.data {
-            Value::Object(map) => map.clone(),
-            _ => serde_json::Map::new(),
-        };
-        tagged.insert("type".into(), Value::String(raw.kind.clone()));
-        // An event this UI does not know yet still shows in the history.
-        let fact = serde_json::from_value(Value::Object(tagged)).unwrap_or(Fact::Unknown);
-        RunEvent {
-            seq: raw.seq,
-            at: raw.at,
-            node: raw.node,
-            kind: raw.kind,
-            data: raw.data,
-            fact,
-        }
-    }
-}
-
-/// What an event says, by `type` (the server's `engine::event::Event`, without the node).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Fact {
-    RunStarted {
-        #[serde(default)]
-        input: Value,
-    },
-    /// An attempt of an http or task node begins.
-    NodeStarted {
-        attempt: u32,
-    },
-    /// An approval, signal or timer waits; `until` is its deadline.
-    NodeWaiting {
-        #[serde(default)]
-        until: Option<i64>,
-        #[serde(default)]
-        prompt: Option<String>,
-    },
-    AttemptFailed {
-        attempt: u32,
-        error: String,
-        #[serde(default)]
-        retry_at: Option<i64>,
-    },
-    NodeCompleted {
-        #[serde(default)]
-        output: Value,
-    },
-    NodeFailed {
-        error: String,
-    },
-    NodeSkipped {},
-    NodeCancelled {},
-    SignalReceived {
-        name: String,
-    },
-    CancelRequested {
-        #[serde(default)]
-        reason: Option<String>,
-    },
-    RunCompleted {
-        #[serde(default)]
-        output: Value,
-    },
-    RunFailed {
-        error: String,
-    },
-    RunCancelled {
-        #[serde(default)]
-        reason: Option<String>,
-    },
-    #[serde(other)]
-    Unknown,
-}
 
 /// `GET /api/runs` with filters; `cursor` names the page.
 pub async fn list_runs(
@@ -196,30 +37,20 @@ pub async fn list_runs(
     api::get_json(&format!("/api/runs?{query}")).await
 }
 
-pub async fn run_head(id: &str) -> Result<RunHead> {
+/// `GET /api/runs/{id}`.
+pub async fn run(id: &str) -> Result<RunDetail> {
     api::get_json(&format!("/api/runs/{}", encode(id))).await
 }
 
+/// The definition a run is pinned to.
 pub async fn definition(workflow: &str, version: i64) -> Result<Workflow> {
-    let stored: StoredVersion = api::get_json(&format!(
+    let stored: WorkflowVersion = api::get_json(&format!(
         "/api/workflows/{}/versions/{version}",
         encode(workflow)
     ))
     .await?;
-    Ok(stored.definition)
-}
-
-pub async fn workflow_names() -> Result<Vec<String>> {
-    let list: WorkflowList = api::get_json("/api/workflows").await?;
-    Ok(list.workflows.into_iter().map(|w| w.name).collect())
-}
-
-pub async fn start_run(workflow: &str, input: &Value) -> Result<Started> {
-    api::post_json(
-        &format!("/api/workflows/{}/runs", encode(workflow)),
-        &serde_json::json!({ "input": input }),
-    )
-    .await
+    serde_json::from_value(stored.definition)
+        .map_err(|e| api::local_error("bad_definition", format!("an unreadable definition: {e}")))
 }
 
 /// `POST /api/runs/{id}/approvals/{node}`.
@@ -228,12 +59,12 @@ pub async fn decide(
     node: &str,
     approve: bool,
     comment: Option<String>,
-) -> Result<Value> {
+) -> Result<ApprovalDecided> {
     let decision = if approve { "approve" } else { "reject" };
-    let mut body = serde_json::json!({ "decision": decision });
-    if let Some(c) = comment {
-        body["comment"] = Value::String(c);
-    }
+    let body = Decision {
+        decision: decision.to_owned(),
+        comment,
+    };
     api::post_json(
         &format!("/api/runs/{}/approvals/{}", encode(run), encode(node)),
         &body,
@@ -242,21 +73,21 @@ pub async fn decide(
 }
 
 /// `POST /api/runs/{id}/signals/{name}`.
-pub async fn signal(run: &str, name: &str, payload: Value) -> Result<Value> {
+pub async fn signal(run: &str, name: &str, payload: Value) -> Result<SignalSent> {
     api::post_json(
         &format!("/api/runs/{}/signals/{}", encode(run), encode(name)),
-        &serde_json::json!({ "payload": payload }),
+        &SignalBody { payload },
     )
     .await
 }
 
 /// `POST /api/runs/{id}/cancel`.
-pub async fn cancel(run: &str, reason: Option<String>) -> Result<Value> {
-    let body = match reason {
-        Some(r) => serde_json::json!({ "reason": r }),
-        None => serde_json::json!({}),
-    };
-    api::post_json(&format!("/api/runs/{}/cancel", encode(run)), &body).await
+pub async fn cancel(run: &str, reason: Option<String>) -> Result<CancelAccepted> {
+    api::post_json(
+        &format!("/api/runs/{}/cancel", encode(run)),
+        &CancelBody { reason },
+    )
+    .await
 }
 
 /// The run's event stream, for an `EventSource` (the token rides in the query).

@@ -1,6 +1,9 @@
 //! `weft bench`: the engine's benchmark harness (docs/benchmarks.md). It starts a real
 //! server in-process on a temp SQLite file and drives it over HTTP, as users would.
 //!
+//! It belongs to the `weft` binary, not the server library: it uses only the library's public
+//! API (`Store`, `Engine`, `app`, `serve`), as any embedder would.
+//!
 //! W1: 200 concurrent runs × 10 `transform` steps, durable steps/s. W2: 200 runs × 10 `http`
 //! steps against a local service. L1: one 10-step run end to end, p50/p99 over 100 runs.
 //! M1: RSS with 10,000 runs waiting on an approval, then the time to approve them all.
@@ -14,9 +17,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-use crate::engine::activity::Secrets;
-use crate::store::Store;
-use crate::{AppState, app, serve};
+use backend::engine::activity::Secrets;
+use backend::store::Store;
+use backend::{AppState, app, serve};
 
 struct Server {
     base: String,
@@ -28,7 +31,7 @@ async fn start_server(db: &str) -> anyhow::Result<Server> {
     let store = Store::open(db).await?;
     let secrets = Secrets::default();
     let (running, driver) =
-        crate::start_engine(&store, crate::clock::Clock::System, &secrets).await?;
+        backend::start_engine(&store, backend::clock::Clock::System, &secrets).await?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -166,7 +169,7 @@ async fn target() -> anyhow::Result<String> {
     Ok(base)
 }
 
-pub async fn run(runs: usize) -> anyhow::Result<()> {
+pub(crate) async fn run(runs: usize) -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
     let db = format!("sqlite://{}/bench.db", dir.display());
     let c = reqwest::Client::builder()
@@ -322,7 +325,11 @@ async fn w2(c: &reqwest::Client, bases: &[String], name: &str, tb: &str) -> anyh
 
 /// W1 and W2 on PostgreSQL with 1, 2, … `processes` `weft serve` processes sharing
 /// `database`, each a child process of this one; the load is spread over them.
-pub async fn run_shared(database: &str, runs: usize, processes: usize) -> anyhow::Result<()> {
+pub(crate) async fn run_shared(
+    database: &str,
+    runs: usize,
+    processes: usize,
+) -> anyhow::Result<()> {
     let c = reqwest::Client::builder()
         .pool_max_idle_per_host(512)
         .build()?;
@@ -338,33 +345,16 @@ pub async fn run_shared(database: &str, runs: usize, processes: usize) -> anyhow
         let mut children = Vec::new();
         let mut bases = Vec::new();
         for _ in 0..n {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")?
-                .local_addr()?
-                .port();
-            children.push(
-                tokio::process::Command::new(std::env::current_exe()?)
-                    .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-                    .args(["--database", database, "--ui-dir", "/nonexistent"])
-                    .env("WEFT_LOG", "warn")
-                    .env_remove("WEFT_API_TOKEN")
-                    .kill_on_drop(true)
-                    .spawn()?,
-            );
-            let base = format!("http://127.0.0.1:{port}");
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while !c
-                .get(format!("{base}/healthz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                anyhow::ensure!(
-                    Instant::now() < deadline,
-                    "weft serve on {base} did not start"
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            bases.push(base);
+            let mut child = tokio::process::Command::new(std::env::current_exe()?)
+                .args(["serve", "--listen", "127.0.0.1:0"])
+                .args(["--database", database, "--ui-dir", "/nonexistent"])
+                .env("WEFT_LOG", "warn")
+                .env_remove("WEFT_API_TOKEN")
+                .stdout(std::process::Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()?;
+            bases.push(listening(&mut child).await?);
+            children.push(child);
         }
         let total = runs.max(200) * 10;
         let s1 = w1(&c, &bases, &format!("w1-{stamp}-{n}"), total).await?;
@@ -383,6 +373,32 @@ pub async fn run_shared(database: &str, runs: usize, processes: usize) -> anyhow
         }
     }
     Ok(())
+}
+
+/// The base URL a `weft serve` child prints once it listens (it binds port 0, so no port is
+/// picked here that another process could take first). Its later output is passed on.
+async fn listening(child: &mut tokio::process::Child) -> anyhow::Result<String> {
+    use anyhow::Context;
+    use tokio::io::AsyncBufReadExt;
+    let stdout = child.stdout.take().context("piped stdout")?;
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let base = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await? {
+            match line.strip_prefix("weft listening on ") {
+                Some(base) => return Ok(base.trim().to_owned()),
+                None => println!("{line}"),
+            }
+        }
+        anyhow::bail!("weft serve exited before listening")
+    })
+    .await
+    .context("weft serve did not listen within 30 s")??;
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            println!("{line}");
+        }
+    });
+    Ok(base)
 }
 
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
@@ -444,7 +460,7 @@ const SLOTS: usize = 50;
 
 /// A worker process for W3: `SLOTS` poll loops on queue `w3`, completing every task at once; exits
 /// after a second without work and prints each task's queue wait (ms) as a JSON array.
-pub async fn worker(base: &str) -> anyhow::Result<()> {
+pub(crate) async fn worker(base: &str) -> anyhow::Result<()> {
     let c = reqwest::Client::new();
     let waits: Arc<std::sync::Mutex<Vec<f64>>> = Arc::default();
     let mut loops = Vec::new();
@@ -465,7 +481,7 @@ pub async fn worker(base: &str) -> anyhow::Result<()> {
                     continue;
                 }
                 let task: Value = r.json().await?;
-                let now = crate::clock::Clock::System.now();
+                let now = backend::clock::Clock::System.now();
                 waits
                     .lock()
                     .expect("waits")

@@ -1,0 +1,67 @@
+//! The `weft` binary: the server library's commands ([`backend::run`]) plus `weft bench`,
+//! which lives here rather than in the library because it is a client of it.
+
+mod bench;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "weft",
+    version,
+    about = "Weft: draw workflows, run them durably."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    #[command(flatten)]
+    Server(backend::config::Command),
+    /// Benchmark the engine (W1, W2, L1, M1, R1 of docs/benchmarks.md) on a temp database.
+    Bench {
+        /// Runs for W1 (each 10 steps).
+        #[arg(long, default_value_t = 2000)]
+        runs: usize,
+        /// Internal: be one of W3's worker processes against this server URL.
+        #[arg(long, hide = true)]
+        worker_for: Option<String>,
+        /// A `postgres://…` database: run W1 and W2 there with 1 to `--processes` `weft serve`
+        /// processes sharing it, instead of the SQLite suite.
+        #[arg(long)]
+        database: Option<String>,
+        /// With `--database`: the most processes to try.
+        #[arg(long, default_value_t = 3)]
+        processes: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Server(command) => backend::run(command),
+        Command::Bench {
+            runs,
+            worker_for,
+            database,
+            processes,
+        } => {
+            let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+            let result = match (worker_for, database) {
+                (Some(url), _) => rt.block_on(bench::worker(&url)),
+                (None, Some(db)) => rt.block_on(bench::run_shared(&db, runs, processes)),
+                (None, None) => rt.block_on(bench::run(runs)),
+            };
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("bench failed: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! The events of a run's log: past-tense facts, appended and never updated. One enum for the
+//! engine, which writes and folds them, and the browser, which reads them from the API and
+//! the stream and folds them the same way ([`crate::fold`]).
+//!
+//! Each is stored as `(type, node, data)` beside its `run_id`, `seq` and `at`; [`Event::split`]
+//! and [`Event::join`] convert between the enum and those columns.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Milliseconds since the Unix epoch.
+pub type Millis = i64;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    RunStarted {
+        workflow: String,
+        version: i64,
+        input: Value,
+    },
+    /// An activity attempt begins (http, task).
+    NodeStarted {
+        node: String,
+        attempt: u32,
+    },
+    /// A node waits for a person, a signal or the clock; `until` is its deadline.
+    NodeWaiting {
+        node: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<Millis>,
+        /// An approval's rendered prompt.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prompt: Option<String>,
+    },
+    /// An attempt failed; `retry_at` is when the next one starts, if any.
+    AttemptFailed {
+        node: String,
+        attempt: u32,
+        error: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_at: Option<Millis>,
+    },
+    /// The node is done and hands the run on through `port` (none for `end`).
+    NodeCompleted {
+        node: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        port: Option<String>,
+        output: Value,
+    },
+    /// The node failed; with a `port` (error, rejected, timeout) the run goes on through it,
+    /// without one the run fails.
+    NodeFailed {
+        node: String,
+        error: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        port: Option<String>,
+    },
+    /// No incoming edge carried the run here (dead-path elimination).
+    NodeSkipped {
+        node: String,
+    },
+    NodeCancelled {
+        node: String,
+    },
+    /// A signal arrived; a `signal` node waiting for `name` consumes it, now or later.
+    SignalReceived {
+        name: String,
+        payload: Value,
+    },
+    CancelRequested {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    RunCompleted {
+        output: Value,
+    },
+    RunFailed {
+        error: String,
+    },
+    RunCancelled {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
+
+/// An event with its place in the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    pub seq: i64,
+    pub at: Millis,
+    pub event: Event,
+}
+
+impl Event {
+    /// `(type, node, data)` as stored and as served by the API.
+    pub fn split(&self) -> (String, Option<String>, Value) {
+        let Value::Object(mut map) = serde_json::to_value(self).expect("events serialize") else {
+            unreachable!("events are objects")
+        };
+        let ty = match map.remove("type") {
+            Some(Value::String(t)) => t,
+            _ => unreachable!("tagged"),
+        };
+        let node = match map.remove("node") {
+            Some(Value::String(n)) => Some(n),
+            _ => None,
+        };
+        (ty, node, Value::Object(map))
+    }
+
+    /// The inverse of [`Event::split`].
+    pub fn join(ty: &str, node: Option<&str>, data: Value) -> Result<Event, serde_json::Error> {
+        let mut map = match data {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        map.insert("type".into(), Value::String(ty.to_owned()));
+        if let Some(n) = node {
+            map.insert("node".into(), Value::String(n.to_owned()));
+        }
+        serde_json::from_value(Value::Object(map))
+    }
+
+    pub fn node(&self) -> Option<&str> {
+        match self {
+            Event::NodeStarted { node, .. }
+            | Event::NodeWaiting { node, .. }
+            | Event::AttemptFailed { node, .. }
+            | Event::NodeCompleted { node, .. }
+            | Event::NodeFailed { node, .. }
+            | Event::NodeSkipped { node }
+            | Event::NodeCancelled { node } => Some(node),
+            _ => None,
+        }
+    }
+
+    /// True for the events that end a run.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            Event::RunCompleted { .. } | Event::RunFailed { .. } | Event::RunCancelled { .. }
+        )
+    }
+}

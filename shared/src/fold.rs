@@ -1,0 +1,231 @@
+//! The node-level fold: what a run's log says about one node (status, attempts, times,
+//! output, error, due time, prompt). The engine's run view (`RunState::apply`) and the run
+//! console in the browser both fold events through [`NodeState::apply`], so the API's run
+//! detail and the page always agree.
+//!
+//! It only records facts: the engine's core already decided them.
+
+use serde_json::{Value, json};
+
+use crate::api::NodeStatus;
+use crate::event::{Event, Millis};
+
+/// One node of a run, as far as the log has got.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NodeState {
+    pub status: NodeStatus,
+    /// Attempts started (http and task nodes).
+    pub attempts: u32,
+    /// What the node produced; for a failed node `{"error": <message>}`, so an `error` edge's
+    /// templates can read it as `nodes.<id>.output.error`.
+    pub output: Value,
+    /// The last attempt's error, or the node's.
+    pub error: Option<String>,
+    /// When the node first did something: its first attempt, its wait, or its decision.
+    pub started_at: Option<Millis>,
+    /// When it completed, failed or was cancelled. A skipped node never ran: none.
+    pub finished_at: Option<Millis>,
+    /// The deadline of a wait, or when the next attempt starts.
+    pub due_at: Option<Millis>,
+    /// An approval's rendered prompt.
+    pub prompt: Option<String>,
+}
+
+impl NodeState {
+    /// Folds in one event about this node (the caller picks the node by [`Event::node`]).
+    /// Events about the run as a whole change nothing here.
+    pub fn apply(&mut self, event: &Event, at: Millis) {
+        match event {
+            Event::NodeStarted { attempt, .. } => {
+                self.status = NodeStatus::Running;
+                self.attempts = *attempt;
+                self.started_at.get_or_insert(at);
+                self.due_at = None;
+            }
+            Event::NodeWaiting { until, prompt, .. } => {
+                self.status = NodeStatus::Waiting;
+                self.started_at = Some(at);
+                self.due_at = *until;
+                self.prompt = prompt.clone();
+            }
+            Event::AttemptFailed {
+                error, retry_at, ..
+            } => {
+                self.error = Some(error.clone());
+                if retry_at.is_some() {
+                    self.status = NodeStatus::Retrying;
+                    self.due_at = *retry_at;
+                }
+            }
+            Event::NodeCompleted { output, .. } => {
+                self.status = NodeStatus::Completed;
+                self.output = output.clone();
+                self.error = None;
+                self.started_at.get_or_insert(at);
+                self.finished_at = Some(at);
+                self.due_at = None;
+            }
+            Event::NodeFailed { error, .. } => {
+                self.status = NodeStatus::Failed;
+                self.error = Some(error.clone());
+                self.output = json!({ "error": error });
+                self.started_at.get_or_insert(at);
+                self.finished_at = Some(at);
+                self.due_at = None;
+            }
+            Event::NodeSkipped { .. } => self.status = NodeStatus::Skipped,
+            Event::NodeCancelled { .. } => {
+                self.status = NodeStatus::Cancelled;
+                self.finished_at = Some(at);
+                self.due_at = None;
+            }
+            Event::RunStarted { .. }
+            | Event::SignalReceived { .. }
+            | Event::CancelRequested { .. }
+            | Event::RunCompleted { .. }
+            | Event::RunFailed { .. }
+            | Event::RunCancelled { .. } => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Folds `(at, event)` pairs into a fresh node.
+    #[track_caller]
+    fn fold(events: &[(Millis, Event)]) -> NodeState {
+        let mut node = NodeState::default();
+        for (at, event) in events {
+            node.apply(event, *at);
+        }
+        node
+    }
+
+    fn started(attempt: u32) -> Event {
+        Event::NodeStarted {
+            node: "n".into(),
+            attempt,
+        }
+    }
+
+    #[test]
+    fn a_wait_starts_when_it_begins_and_carries_its_deadline_and_prompt() {
+        let node = fold(&[(
+            10,
+            Event::NodeWaiting {
+                node: "n".into(),
+                until: Some(99),
+                prompt: Some("Ship?".into()),
+            },
+        )]);
+        assert_eq!(node.status, NodeStatus::Waiting);
+        assert_eq!(node.started_at, Some(10));
+        assert_eq!(node.due_at, Some(99));
+        assert_eq!(node.prompt.as_deref(), Some("Ship?"));
+        assert_eq!(node.finished_at, None);
+    }
+
+    #[test]
+    fn a_node_that_fails_without_an_attempt_starts_and_ends_then_and_outputs_its_error() {
+        let node = fold(&[(
+            7,
+            Event::NodeFailed {
+                node: "n".into(),
+                error: "rejected".into(),
+                port: Some("rejected".into()),
+            },
+        )]);
+        assert_eq!(node.status, NodeStatus::Failed);
+        assert_eq!((node.started_at, node.finished_at), (Some(7), Some(7)));
+        assert_eq!(node.output, json!({"error": "rejected"}));
+        assert_eq!(node.error.as_deref(), Some("rejected"));
+    }
+
+    #[test]
+    fn a_failed_node_keeps_the_start_of_its_first_attempt() {
+        let node = fold(&[
+            (1, started(1)),
+            (
+                5,
+                Event::AttemptFailed {
+                    node: "n".into(),
+                    attempt: 1,
+                    error: "HTTP 404".into(),
+                    retry_at: None,
+                },
+            ),
+            (
+                5,
+                Event::NodeFailed {
+                    node: "n".into(),
+                    error: "HTTP 404".into(),
+                    port: None,
+                },
+            ),
+        ]);
+        assert_eq!((node.started_at, node.finished_at), (Some(1), Some(5)));
+        assert_eq!(node.attempts, 1);
+        assert_eq!(node.output, json!({"error": "HTTP 404"}));
+    }
+
+    #[test]
+    fn a_skipped_node_never_ran_so_it_has_no_times() {
+        let node = fold(&[(3, Event::NodeSkipped { node: "n".into() })]);
+        assert_eq!(node.status, NodeStatus::Skipped);
+        assert_eq!((node.started_at, node.finished_at), (None, None));
+        assert_eq!(node.output, Value::Null);
+    }
+
+    #[test]
+    fn a_retried_attempt_is_retrying_until_the_next_starts_then_completes() {
+        let failed = Event::AttemptFailed {
+            node: "n".into(),
+            attempt: 1,
+            error: "HTTP 503".into(),
+            retry_at: Some(40),
+        };
+        let retrying = fold(&[(2, started(1)), (3, failed.clone())]);
+        assert_eq!(retrying.status, NodeStatus::Retrying);
+        assert_eq!(retrying.due_at, Some(40));
+        assert_eq!(retrying.error.as_deref(), Some("HTTP 503"));
+
+        let done = fold(&[
+            (2, started(1)),
+            (3, failed),
+            (40, started(2)),
+            (
+                50,
+                Event::NodeCompleted {
+                    node: "n".into(),
+                    port: Some("next".into()),
+                    output: json!({"status": 200}),
+                },
+            ),
+        ]);
+        assert_eq!(done.status, NodeStatus::Completed);
+        assert_eq!(done.attempts, 2);
+        assert_eq!((done.started_at, done.finished_at), (Some(2), Some(50)));
+        assert_eq!((done.error, done.due_at), (None, None));
+        assert_eq!(done.output, json!({"status": 200}));
+    }
+
+    #[test]
+    fn a_cancelled_wait_ends_and_drops_its_deadline() {
+        let node = fold(&[
+            (
+                1,
+                Event::NodeWaiting {
+                    node: "n".into(),
+                    until: Some(100),
+                    prompt: None,
+                },
+            ),
+            (9, Event::NodeCancelled { node: "n".into() }),
+        ]);
+        assert_eq!(node.status, NodeStatus::Cancelled);
+        assert_eq!((node.started_at, node.finished_at), (Some(1), Some(9)));
+        assert_eq!(node.due_at, None);
+    }
+}

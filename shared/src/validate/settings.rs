@@ -1,0 +1,147 @@
+//! The settings of one node on their own: durations, retry bounds, HTTP methods and URLs,
+//! required names. Nothing here looks at the graph.
+
+use super::Diagnostic;
+use crate::model::{DurationText, Node, NodeKind, RetryPolicy};
+
+/// Checks `d` is a duration longer than zero; returns it when it is.
+pub(super) fn check_duration(
+    d: &DurationText,
+    field: &str,
+    node: Option<&str>,
+    out: &mut Vec<Diagnostic>,
+) -> Option<std::time::Duration> {
+    let at = |diag: Diagnostic| match node {
+        Some(n) => diag.at_node(n),
+        None => diag,
+    };
+    let prefix = node.map(|n| format!("`{n}`.")).unwrap_or_default();
+    match d.parse() {
+        Ok(v) if v.is_zero() => {
+            out.push(at(Diagnostic::error(
+                "invalid_duration",
+                format!("{prefix}{field}: `{d}` must be longer than zero"),
+            )));
+            None
+        }
+        Ok(v) => Some(v),
+        Err(e) => {
+            out.push(at(Diagnostic::error(
+                "invalid_duration",
+                format!(
+                    "{prefix}{field}: `{d}` is not a duration like 500ms, 5s, 1h30m or 7d ({e})"
+                ),
+            )));
+            None
+        }
+    }
+}
+
+fn check_retry(node: &str, retry: Option<&RetryPolicy>, out: &mut Vec<Diagnostic>) {
+    let Some(r) = retry else { return };
+    if let Some(n) = r.max_attempts.filter(|n| *n < 1) {
+        out.push(
+            Diagnostic::error(
+                "retry_max_attempts",
+                format!("`{node}`.retry.max_attempts is {n}; it must be at least 1"),
+            )
+            .at_node(node),
+        );
+    }
+    if let Some(c) = r
+        .backoff_coefficient
+        .filter(|c| c.is_nan() || *c < 1.0 || !c.is_finite())
+    {
+        out.push(
+            Diagnostic::error(
+                "retry_backoff_coefficient",
+                format!("`{node}`.retry.backoff_coefficient is {c}; it must be at least 1"),
+            )
+            .at_node(node),
+        );
+    }
+    let initial = r
+        .initial_interval
+        .as_ref()
+        .and_then(|d| check_duration(d, "retry.initial_interval", Some(node), out));
+    let max = r
+        .max_interval
+        .as_ref()
+        .and_then(|d| check_duration(d, "retry.max_interval", Some(node), out));
+    if let (Some(i), Some(m)) = (initial, max)
+        && m < i
+    {
+        out.push(
+            Diagnostic::warning(
+                "retry_max_interval",
+                format!("`{node}`.retry.max_interval is shorter than initial_interval"),
+            )
+            .at_node(node),
+        );
+    }
+}
+
+/// The rules of `node`'s own type.
+pub(super) fn check_settings(node: &Node, out: &mut Vec<Diagnostic>) {
+    let id = node.id.as_str();
+    let dur = |d: &Option<DurationText>, field: &str, out: &mut Vec<Diagnostic>| {
+        if let Some(d) = d {
+            check_duration(d, field, Some(id), out);
+        }
+    };
+    match &node.kind {
+        NodeKind::Http(h) => {
+            dur(&h.timeout, "timeout", out);
+            check_retry(id, h.retry.as_ref(), out);
+            let m = h.request.method.to_ascii_uppercase();
+            if !m.contains("{{")
+                && !["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+                    .contains(&m.as_str())
+            {
+                out.push(
+                    Diagnostic::error(
+                        "invalid_method",
+                        format!(
+                            "`{id}`.request.method `{}` is not an HTTP method",
+                            h.request.method
+                        ),
+                    )
+                    .at_node(id),
+                );
+            }
+            if h.request.url.trim().is_empty() {
+                out.push(
+                    Diagnostic::error("missing_url", format!("`{id}`.request.url is empty"))
+                        .at_node(id),
+                );
+            }
+        }
+        NodeKind::Task(t) => {
+            dur(&t.timeout, "timeout", out);
+            dur(&t.heartbeat_timeout, "heartbeat_timeout", out);
+            check_retry(id, t.retry.as_ref(), out);
+            for (field, v) in [("queue", &t.queue), ("activity", &t.activity)] {
+                if v.trim().is_empty() {
+                    out.push(
+                        Diagnostic::error("missing_field", format!("`{id}`.{field} is empty"))
+                            .at_node(id),
+                    );
+                }
+            }
+        }
+        NodeKind::Approval(a) => dur(&a.timeout, "timeout", out),
+        NodeKind::Signal(s) => {
+            dur(&s.timeout, "timeout", out);
+            if s.signal.trim().is_empty() {
+                out.push(
+                    Diagnostic::error("missing_field", format!("`{id}`.signal is empty"))
+                        .at_node(id),
+                );
+            }
+        }
+        NodeKind::Timer(t) => {
+            check_duration(&t.duration, "duration", Some(id), out);
+        }
+        _ => {}
+    }
+}
