@@ -18,7 +18,6 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use backend::engine::activity::Secrets;
-use backend::engine::driver::Engine;
 use backend::store::Store;
 use backend::{AppState, app, serve};
 
@@ -31,13 +30,15 @@ struct Server {
 async fn start_server(db: &str) -> anyhow::Result<Server> {
     let store = Store::open(db).await?;
     let secrets = Secrets::default();
-    let (engine, driver) = Engine::start(store.clone(), secrets.clone()).await?;
+    let (running, driver) =
+        backend::start_engine(&store, backend::clock::Clock::System, &secrets).await?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let state = AppState {
         store,
-        engine,
+        engine: running.engine,
+        cluster: running.cluster,
         secrets,
         api_token: None,
     };
@@ -480,7 +481,7 @@ pub(crate) async fn worker(base: &str) -> anyhow::Result<()> {
                     continue;
                 }
                 let task: Value = r.json().await?;
-                let now = now_ms();
+                let now = backend::clock::Clock::System.now();
                 waits
                     .lock()
                     .expect("waits")
@@ -501,11 +502,4 @@ pub(crate) async fn worker(base: &str) -> anyhow::Result<()> {
     }
     println!("{}", serde_json::to_string(&*waits.lock().expect("waits"))?);
     Ok(())
-}
-
-/// Milliseconds since the Unix epoch, the unit of the API's timestamps.
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
