@@ -216,6 +216,12 @@ impl Weft {
         format!("{}{path}", self.base)
     }
 
+    /// Sets an environment variable for the next (re)start.
+    pub(crate) fn set_env(&mut self, key: &str, value: &str) {
+        self.envs.retain(|(k, _)| k != key);
+        self.envs.push((key.to_owned(), value.to_owned()));
+    }
+
     /// The database URL this server runs on.
     pub(crate) fn database(&self) -> &str {
         &self.database
