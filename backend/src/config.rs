@@ -38,4 +38,8 @@ pub struct ServeArgs {
     /// When set, every `/api` call needs `Authorization: Bearer <token>`.
     #[arg(long, env = "WEFT_API_TOKEN", hide_env_values = true)]
     pub api_token: Option<String>,
+    /// For tests only: a simulated clock and the `/_test` hooks that move it and inject
+    /// store faults. Never in production.
+    #[arg(long, env = "WEFT_TEST_HOOKS", hide = true, value_parser = clap::builder::BoolishValueParser::new())]
+    pub test_hooks: bool,
 }

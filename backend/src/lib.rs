@@ -18,6 +18,8 @@
 
 pub mod api;
 pub mod cli;
+pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod engine;
 pub mod metrics;
@@ -43,6 +45,8 @@ use config::{Command, ServeArgs};
 pub struct AppState {
     pub store: store::Store,
     pub engine: engine::driver::Engine,
+    /// Coordination with other processes, and the task queues workers poll.
+    pub cluster: cluster::Cluster,
     /// `WEFT_SECRET_*`, the same values the engine renders into requests; webhooks check
     /// their signatures with them.
     pub secrets: engine::activity::Secrets,
@@ -55,14 +59,23 @@ pub struct AppState {
 /// the client accepts) except event streams and bodies of a few bytes.
 pub fn app(state: AppState, ui_dir: &Path) -> Router {
     let token = middleware::from_fn_with_state(state.clone(), api::auth::require_token);
-    Router::new()
+    let hooks = state.engine.clock.simulated().is_some();
+    let router = Router::new();
+    let router = if hooks {
+        router.nest("/_test", api::testing::router())
+    } else {
+        router
+    };
+    router
         .nest("/api", api::router().layer(token))
         .nest("/hooks", api::hooks::router())
         .layer(middleware::from_fn(api::deadline))
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/metrics",
-            get(|State(app): State<AppState>| async move { metrics::render(&app.engine.tasks).await }),
+            get(|State(app): State<AppState>| async move {
+                metrics::render(app.cluster.depths().await)
+            }),
         )
         .fallback_service(ui::router(ui_dir))
         .layer(CompressionLayer::new())
@@ -125,7 +138,13 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
     let store = store::Store::open(&args.database).await?;
     let started = std::time::Instant::now();
     let secrets = engine::activity::Secrets::from_env();
-    let (engine, driver) = engine::driver::Engine::start(store.clone(), secrets.clone()).await?;
+    let clock = if args.test_hooks {
+        tracing::warn!("test hooks on: a simulated clock and /_test; never use this in production");
+        clock::Clock::sim(clock::Clock::System.now())
+    } else {
+        clock::Clock::System
+    };
+    let (engine, driver) = start_engine(&store, clock, &secrets).await?;
     tracing::info!(elapsed = ?started.elapsed(), "engine resumed");
     let listener = TcpListener::bind(args.listen).await?;
     let listen = listener.local_addr()?;
@@ -141,7 +160,8 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
     println!("weft listening on http://{listen}");
     let state = AppState {
         store,
-        engine,
+        engine: engine.engine,
+        cluster: engine.cluster,
         secrets,
         api_token,
     };
@@ -156,6 +176,26 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!("weft stopped");
     Ok(())
+}
+
+/// An engine running with its coordination.
+pub struct Running {
+    pub engine: engine::driver::Engine,
+    pub cluster: cluster::Cluster,
+}
+
+/// Starts the engine on `store` with `clock`: its driver and timer service, and the
+/// coordination its store needs (recovery, or leases and the relay).
+pub async fn start_engine(
+    store: &store::Store,
+    clock: clock::Clock,
+    secrets: &engine::activity::Secrets,
+) -> Result<(Running, tokio::task::JoinHandle<()>), store::Error> {
+    let (engine, link, pending) = engine::driver::Engine::new(store.clone(), clock);
+    let cluster = cluster::Cluster::new(store, link, secrets.clone());
+    let driver = pending.run(Arc::new(cluster.clone()), secrets.clone());
+    cluster.start().await?;
+    Ok((Running { engine, cluster }, driver))
 }
 
 /// A database URL without its password, for logs.

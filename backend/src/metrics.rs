@@ -11,7 +11,6 @@ use shared::model::NodeKind;
 
 use crate::engine::event::{Event, Recorded};
 use crate::engine::state::RunState;
-use crate::engine::tasks::Tasks;
 
 /// Installs the global recorder once per process and returns the handle that renders it.
 pub fn handle() -> PrometheusHandle {
@@ -34,8 +33,8 @@ pub fn handle() -> PrometheusHandle {
 }
 
 /// Renders the text exposition, with the queue depths read at scrape time.
-pub async fn render(tasks: &Tasks) -> String {
-    for (queue, depth) in tasks.depths().await {
+pub fn render(depths: Vec<(String, usize)>) -> String {
+    for (queue, depth) in depths {
         gauge!("weft_task_queue_depth", "queue" => queue).set(depth as f64);
     }
     handle().render()

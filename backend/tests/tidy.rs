@@ -106,3 +106,44 @@ fn the_module_doc_rule_tells_a_documented_module_from_others() {
         assert!(!opens_with_module_doc(bad), "accepted {bad:?}");
     }
 }
+
+#[test]
+fn the_engine_imports_nothing_of_the_postgresql_store() {
+    check(&sources(&["backend/src/engine"]), postgres_import);
+}
+
+/// Names a use of the PostgreSQL store (or of sqlx's PostgreSQL types) in an engine file.
+fn postgres_import(f: &Source) -> Option<String> {
+    const FORBIDDEN: [&str; 5] = [
+        "store::postgres",
+        "store::Postgres",
+        "sqlx::postgres",
+        "sqlx::Postgres",
+        ".postgres()",
+    ];
+    f.text.lines().enumerate().find_map(|(n, line)| {
+        let code = line.split("//").next().unwrap_or_default();
+        FORBIDDEN.iter().find(|p| code.contains(*p)).map(|p| {
+            format!(
+                "line {}: uses `{p}`; coordination belongs in `cluster`",
+                n + 1
+            )
+        })
+    })
+}
+
+#[test]
+fn the_postgres_rule_finds_uses_and_ignores_comments() {
+    let file = |text: &str| Source {
+        path: PathBuf::from("x.rs"),
+        text: text.to_owned(),
+    };
+    assert!(postgres_import(&file("use crate::store::postgres::TaskRow;\n")).is_some());
+    assert!(postgres_import(&file("let pg = store.postgres();\n")).is_some());
+    assert!(
+        postgres_import(&file(
+            "// not store::postgres here\nuse crate::store::Store;\n"
+        ))
+        .is_none()
+    );
+}

@@ -246,30 +246,69 @@ impl Retry {
     }
 }
 
+/// The defaults of SPEC §1, declared once for the engine and the designer alike.
+pub mod defaults {
+    use std::time::Duration;
+
+    /// An `http` attempt's timeout.
+    pub const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+    /// A `task` attempt's timeout.
+    pub const TASK_TIMEOUT: Duration = Duration::from_secs(300);
+    pub const MAX_ATTEMPTS: u32 = 3;
+    pub const INITIAL_INTERVAL: Duration = Duration::from_secs(1);
+    pub const BACKOFF_COEFFICIENT: f64 = 2.0;
+    /// `max_interval` defaults to this many times `initial_interval`.
+    pub const MAX_INTERVAL_FACTOR: u32 = 100;
+    /// As written in a definition, for placeholders.
+    pub const HTTP_TIMEOUT_TEXT: &str = "30s";
+    pub const TASK_TIMEOUT_TEXT: &str = "5m";
+}
+
 impl RetryPolicy {
-    /// Applies SPEC defaults (`3, 1s, 2.0, 100 × initial_interval`). Invalid values (which the
-    /// validator reports) fall back to the defaults so the engine never sees them.
+    /// Applies SPEC defaults (`3, 1s, 2.0, 100 × initial_interval`) for a preview: a value
+    /// being typed that does not parse yet shows as its default. The engine uses the strict
+    /// [`RetryPolicy::parse`].
     pub fn resolve(policy: Option<&RetryPolicy>) -> Retry {
         let p = policy.cloned().unwrap_or_default();
-        let initial = p
-            .initial_interval
-            .as_ref()
-            .and_then(|d| d.parse().ok())
-            .unwrap_or(Duration::from_secs(1));
-        let max = p
-            .max_interval
-            .as_ref()
-            .and_then(|d| d.parse().ok())
-            .unwrap_or(initial * 100);
-        Retry {
-            max_attempts: p
-                .max_attempts
-                .filter(|n| *n >= 1)
-                .map_or(3, |n| n.min(u32::MAX as i64) as u32),
+        let lenient = RetryPolicy {
+            max_attempts: p.max_attempts.filter(|n| *n >= 1),
+            initial_interval: p.initial_interval.filter(|d| d.parse().is_ok()),
+            backoff_coefficient: p.backoff_coefficient.filter(|c| *c >= 1.0),
+            max_interval: p.max_interval.filter(|d| d.parse().is_ok()),
+        };
+        RetryPolicy::parse(Some(&lenient)).expect("every invalid field was dropped")
+    }
+
+    /// The policy with SPEC defaults applied, or why a field is invalid (the validator reports
+    /// the same).
+    pub fn parse(policy: Option<&RetryPolicy>) -> Result<Retry, String> {
+        let default = RetryPolicy::default();
+        let p = policy.unwrap_or(&default);
+        let duration = |d: &Option<DurationText>, name: &str| {
+            d.as_ref()
+                .map(|d| d.parse().map_err(|e| format!("retry.{name} `{d}`: {e}")))
+                .transpose()
+        };
+        let initial = duration(&p.initial_interval, "initial_interval")?
+            .unwrap_or(defaults::INITIAL_INTERVAL);
+        let max = duration(&p.max_interval, "max_interval")?
+            .unwrap_or(initial * defaults::MAX_INTERVAL_FACTOR);
+        let max_attempts = match p.max_attempts {
+            None => defaults::MAX_ATTEMPTS,
+            Some(n) if n >= 1 => n.min(u32::MAX as i64) as u32,
+            Some(n) => return Err(format!("retry.max_attempts {n} is below 1")),
+        };
+        let backoff_coefficient = match p.backoff_coefficient {
+            None => defaults::BACKOFF_COEFFICIENT,
+            Some(c) if c >= 1.0 => c,
+            Some(c) => return Err(format!("retry.backoff_coefficient {c} is below 1")),
+        };
+        Ok(Retry {
+            max_attempts,
             initial_interval: initial,
-            backoff_coefficient: p.backoff_coefficient.filter(|c| *c >= 1.0).unwrap_or(2.0),
+            backoff_coefficient,
             max_interval: max,
-        }
+        })
     }
 }
 

@@ -12,6 +12,7 @@ mod openapi;
 mod runs;
 mod streams;
 mod tasks;
+pub mod testing;
 mod validate;
 mod workflows;
 

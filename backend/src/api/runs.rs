@@ -31,7 +31,12 @@ impl From<driver::Error> for Error {
                 Error::Conflict(format!("run `{id}` already exists with a different input"))
             }
             driver::Error::Stopped => Error::Internal(anyhow::anyhow!("engine stopped")),
-            driver::Error::CommitFailed => Error::Internal(anyhow::anyhow!("group commit failed")),
+            driver::Error::CommitFailed(why) => {
+                tracing::error!(error = %why, "a command could not be written");
+                Error::Unavailable(
+                    "the store could not record this; nothing was recorded, try again".into(),
+                )
+            }
             driver::Error::Store(e) => Error::Internal(e.into()),
         }
     }

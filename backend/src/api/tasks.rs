@@ -25,6 +25,7 @@ impl From<tasks::Error> for Error {
             tasks::Error::Stale => Error::Conflict(e.to_string()),
             tasks::Error::Stopped => Error::Internal(anyhow::anyhow!("engine stopped")),
             tasks::Error::Store(e) => Error::Internal(e.into()),
+            tasks::Error::Engine(e) => e.into(),
         }
     }
 }
@@ -66,7 +67,7 @@ pub(super) async fn poll_queue(
             .map_err(|e| Error::BadRequest(format!("wait `{w}`: {e}")))?
             .min(MAX_WAIT),
     };
-    Ok(match app.engine.tasks.poll(&queue, wait).await? {
+    Ok(match app.cluster.poll(&queue, wait).await? {
         Some(t) => Json(TaskAssignment {
             task_token: t.token(),
             run_id: t.run_id,
@@ -110,7 +111,7 @@ pub(super) async fn complete_task(
     Body(b): Body<CompleteBody>,
 ) -> Result<Json<TaskEnded>, Error> {
     let (run_id, node, attempt) = tasks::parse_token(&token).ok_or(tasks::Error::Stale)?;
-    app.engine.tasks.complete(&token, b.output).await?;
+    app.cluster.complete(&token, b.output).await?;
     Ok(Json(TaskEnded {
         run_id: run_id.to_owned(),
         node: node.to_owned(),
@@ -151,8 +152,7 @@ pub(super) async fn fail_task(
     Body(b): Body<FailBody>,
 ) -> Result<Json<TaskEnded>, Error> {
     let (run_id, node, attempt) = tasks::parse_token(&token).ok_or(tasks::Error::Stale)?;
-    app.engine
-        .tasks
+    app.cluster
         .fail(&token, b.error, b.retryable.unwrap_or(true))
         .await?;
     Ok(Json(TaskEnded {
@@ -183,6 +183,6 @@ pub(super) async fn heartbeat_task(
     // Any JSON (a worker may send progress details); nothing of it is kept.
     Body(_): Body<Value>,
 ) -> Result<Json<HeartbeatAck>, Error> {
-    app.engine.tasks.heartbeat(&token).await?;
+    app.cluster.heartbeat(&token).await?;
     Ok(Json(HeartbeatAck { ok: true }))
 }

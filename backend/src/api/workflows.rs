@@ -14,7 +14,7 @@ use super::error::Error;
 use super::json::{Body, Params};
 use super::runs::run_status;
 use crate::AppState;
-use crate::engine::driver::now_ms;
+
 use crate::store::StoredWorkflow;
 
 /// Save a definition as a new version
@@ -71,7 +71,10 @@ pub(super) async fn save_workflow(
     }
     // Store the canonical form so an unchanged save compares equal whatever the key order.
     let canonical = serde_json::to_value(wf.expect("checked")).map_err(anyhow::Error::from)?;
-    let (version, created) = app.store.save_workflow(&name, &canonical, now_ms()).await?;
+    let (version, created) = app
+        .store
+        .save_workflow(&name, &canonical, app.engine.clock.now())
+        .await?;
     let status = if created {
         StatusCode::CREATED
     } else {

@@ -39,6 +39,7 @@ impl Secrets {
 pub async fn send(
     client: &reqwest::Client,
     node: &HttpNode,
+    timeout: Duration,
     ctx: Value,
     secrets: &Secrets,
     key: &str,
@@ -54,11 +55,6 @@ pub async fn send(
         .map_err(|_| fail(format!("`{method}` is not an HTTP method")))?;
     let url =
         template::render_string(&node.request.url, &ctx).map_err(|e| fail(format!("url: {e}")))?;
-    let timeout = node
-        .timeout
-        .as_ref()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(Duration::from_secs(30));
     let mut req = client
         .request(method, &url)
         .timeout(timeout)

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use shared::model::{DurationText, NodeKind};
+use shared::model::NodeKind;
 use shared::template;
 
 use super::event::{Event, Millis};
@@ -138,11 +138,9 @@ impl Decider {
         self.events.push(e);
     }
 
-    /// When a wait with this timeout ends, counted from now.
-    fn deadline(&self, timeout: Option<&DurationText>) -> Option<Millis> {
-        timeout
-            .and_then(|t| t.parse().ok())
-            .map(|t| self.now + ms(t))
+    /// When node `i`'s wait ends (its `timeout`), counted from now.
+    fn deadline(&self, i: usize) -> Option<Millis> {
+        self.s.plan.limits(i).timeout.map(|t| self.now + ms(t))
     }
 
     fn id(&self, i: usize) -> String {
@@ -264,7 +262,7 @@ impl Decider {
                     Ok(p) => p,
                     Err(e) => return self.fail_node(i, format!("prompt: {e}")),
                 };
-                let until = self.deadline(a.timeout.as_ref());
+                let until = self.deadline(i);
                 self.emit(Event::NodeWaiting {
                     node,
                     until,
@@ -277,7 +275,7 @@ impl Decider {
                     let payload = payload.clone();
                     self.emit(completed("next", payload));
                 } else {
-                    let until = self.deadline(sig.timeout.as_ref());
+                    let until = self.deadline(i);
                     self.emit(Event::NodeWaiting {
                         node,
                         until,
@@ -286,8 +284,12 @@ impl Decider {
                     return;
                 }
             }
-            NodeKind::Timer(t) => {
-                let until = self.now + t.duration.parse().map(ms).unwrap_or(0);
+            NodeKind::Timer(_) => {
+                let wait = plan
+                    .limits(i)
+                    .wait
+                    .expect("a timer's plan has its duration");
+                let until = self.now + ms(wait);
                 self.emit(Event::NodeWaiting {
                     node,
                     until: Some(until),
@@ -436,9 +438,9 @@ impl Decider {
                 let retry = self
                     .s
                     .plan
-                    .kind(i)
-                    .retry()
-                    .expect("activities have a retry policy");
+                    .limits(i)
+                    .retry
+                    .expect("an activity's plan has its retry policy");
                 if err.retryable && attempt < retry.max_attempts {
                     let retry_at = self.now + ms(retry.backoff(attempt));
                     self.emit(Event::AttemptFailed {

@@ -27,6 +27,11 @@ pub enum Effect {
     ClearTimers { node: String },
     /// The run is over: every timer of it is void.
     ClearRunTimers,
+    /// An activity's attempt ended (failed, completed, failed the node or was cancelled):
+    /// whatever coordinates it (a lease on it) ends too.
+    EndAttempt { node: String },
+    /// The run is over: everything coordinating its attempts ends.
+    EndRun,
 }
 
 /// The effects `events` (just decided for `run`, whose state is after them) call for.
@@ -35,14 +40,8 @@ pub fn effects(run: &RunState, events: &[Event], now: Millis) -> Vec<Effect> {
     for e in events {
         match e {
             Event::RunStarted { .. } => {
-                if let Some(t) = run
-                    .plan
-                    .workflow
-                    .timeout
-                    .as_ref()
-                    .and_then(|t| t.parse().ok())
-                {
-                    let due = now + t.as_millis() as Millis;
+                if let Some(t) = run.plan.timeout {
+                    let due = now.saturating_add(t.as_millis().min(i64::MAX as u128) as Millis);
                     out.push(Effect::SetTimer {
                         node: String::new(),
                         kind: TimerKind::RunDeadline,
@@ -67,15 +66,18 @@ pub fn effects(run: &RunState, events: &[Event], now: Millis) -> Vec<Effect> {
             Event::AttemptFailed {
                 node,
                 attempt,
-                retry_at: Some(due),
+                retry_at,
                 ..
             } => {
-                out.push(Effect::SetTimer {
-                    node: node.clone(),
-                    kind: TimerKind::Retry,
-                    attempt: attempt + 1,
-                    due: *due,
-                });
+                out.push(Effect::EndAttempt { node: node.clone() });
+                if let Some(due) = retry_at {
+                    out.push(Effect::SetTimer {
+                        node: node.clone(),
+                        kind: TimerKind::Retry,
+                        attempt: attempt + 1,
+                        due: *due,
+                    });
+                }
             }
             Event::NodeWaiting {
                 node,
@@ -106,15 +108,21 @@ pub fn effects(run: &RunState, events: &[Event], now: Millis) -> Vec<Effect> {
                 if waits || matches!(e, Event::NodeCancelled { .. }) {
                     out.push(Effect::ClearTimers { node: node.clone() });
                 }
-                let task = run
-                    .node_index(node)
-                    .is_some_and(|i| matches!(run.plan.kind(i), NodeKind::Task(_)));
-                if task && matches!(e, Event::NodeCancelled { .. }) {
+                let kind = run.node_index(node).map(|i| run.plan.kind(i));
+                if matches!(kind, Some(NodeKind::Http(_) | NodeKind::Task(_))) {
+                    out.push(Effect::EndAttempt { node: node.clone() });
+                }
+                if matches!(kind, Some(NodeKind::Task(_)))
+                    && matches!(e, Event::NodeCancelled { .. })
+                {
                     out.push(Effect::AbandonTask { node: node.clone() });
                 }
             }
-            e if e.is_final() && run.plan.workflow.timeout.is_some() => {
-                out.push(Effect::ClearRunTimers)
+            e if e.is_final() => {
+                if run.plan.timeout.is_some() {
+                    out.push(Effect::ClearRunTimers);
+                }
+                out.push(Effect::EndRun);
             }
             _ => {}
         }

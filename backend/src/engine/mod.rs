@@ -1,17 +1,21 @@
-//! The durable engine: a pure core (`decide`, `RunState::apply`, `effects`) and the shells
-//! that perform its effects (`driver` with the store, `activity` for HTTP, `timers`).
+//! The durable engine: a pure core (`decide`, `RunState::apply`, `effects`, over a `Plan`)
+//! and the shells that perform its effects (`driver` with the store, `activity` for HTTP,
+//! `timers` for due timers). Coordinating processes is `cluster`'s, not the engine's.
 //!
 //! **Architecture Invariant:** `decide` and `apply` do no I/O, read no clock and draw no
-//! random numbers; the driver passes the time in. Events are append-only.
+//! random numbers; the driver passes the time in. Events are append-only. Nothing here
+//! imports the PostgreSQL store.
 
 pub mod activity;
 pub mod decide;
 pub mod driver;
 pub mod effect;
 pub mod event;
-pub mod shared;
+pub mod plan;
+pub mod plans;
 pub mod state;
 pub mod tasks;
+mod timers;
 
 #[cfg(test)]
 mod tests;

@@ -2,122 +2,18 @@
 //!
 //! `apply` only records facts; the decisions were made by `decide`. What each node's fields
 //! say comes from the shared node fold ([`NodeState::apply`], the browser's too); this fold
-//! adds the token flow (edges), the buffered signals and the run's own fields. A `Plan` is the indexed
-//! form of a definition version, shared by every run of that version.
+//! adds the token flow (edges), the buffered signals and the run's own fields. A run reads
+//! its definition version through its [`Plan`], shared by every run of that version.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 pub use shared::api::{NodeStatus, RunStatus};
 pub use shared::fold::NodeState;
-use shared::model::{NodeKind, Workflow};
-use shared::template;
+use shared::model::NodeKind;
 
 use super::event::{Event, Millis};
-
-/// A definition version with its graph indexed for the engine.
-#[derive(Debug)]
-pub struct Plan {
-    pub workflow: Workflow,
-    pub version: i64,
-    pub index: HashMap<String, usize>,
-    /// Edge indices entering each node.
-    pub incoming: Vec<Vec<usize>>,
-    /// Edge indices leaving each node.
-    pub outgoing: Vec<Vec<usize>>,
-    /// Nodes on the `on_cancel` path; they run only after a cancel.
-    pub cancel_path: Vec<bool>,
-    pub on_cancel: Option<usize>,
-    pub start: usize,
-    /// Per node, the nodes its templates read (`nodes.<id>`); `None` when it reads them all.
-    /// A node's context holds only these outputs.
-    pub reads: Vec<Option<Vec<usize>>>,
-}
-
-impl Plan {
-    /// Indexes a definition the validator accepted.
-    pub fn new(workflow: Workflow, version: i64) -> Plan {
-        let n = workflow.nodes.len();
-        let index: HashMap<String, usize> = workflow
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, node)| (node.id.clone(), i))
-            .collect();
-        let mut incoming = vec![Vec::new(); n];
-        let mut outgoing = vec![Vec::new(); n];
-        for (e, edge) in workflow.edges.iter().enumerate() {
-            if let (Some(&f), Some(&t)) = (index.get(&edge.from), index.get(&edge.to)) {
-                outgoing[f].push(e);
-                incoming[t].push(e);
-            }
-        }
-        let on_cancel = workflow
-            .on_cancel
-            .as_ref()
-            .and_then(|c| index.get(c).copied());
-        let mut cancel_path = vec![false; n];
-        let mut stack: Vec<usize> = on_cancel.into_iter().collect();
-        while let Some(i) = stack.pop() {
-            if !std::mem::replace(&mut cancel_path[i], true) {
-                stack.extend(
-                    outgoing[i]
-                        .iter()
-                        .filter_map(|&e| index.get(&workflow.edges[e].to).copied()),
-                );
-            }
-        }
-        let start = workflow
-            .nodes
-            .iter()
-            .position(|n| matches!(n.kind, NodeKind::Start(_)))
-            .unwrap_or(0);
-        let reads = workflow
-            .nodes
-            .iter()
-            .map(|node| {
-                let mut ids = Some(std::collections::BTreeSet::new());
-                let mut add = |r: Option<std::collections::BTreeSet<String>>| match (&mut ids, r) {
-                    (Some(all), Some(r)) => all.extend(r),
-                    _ => ids = None,
-                };
-                for (_, value) in node.kind.templates() {
-                    add(template::node_reads(&value));
-                }
-                if let NodeKind::Condition(c) = &node.kind {
-                    add(template::expression_node_reads(&c.expr));
-                }
-                ids.map(|ids| ids.iter().filter_map(|id| index.get(id).copied()).collect())
-            })
-            .collect();
-        Plan {
-            workflow,
-            version,
-            index,
-            incoming,
-            outgoing,
-            cancel_path,
-            on_cancel,
-            start,
-            reads,
-        }
-    }
-
-    pub fn target(&self, edge: usize) -> usize {
-        self.index[&self.workflow.edges[edge].to]
-    }
-
-    pub fn kind(&self, node: usize) -> &NodeKind {
-        &self.workflow.nodes[node].kind
-    }
-
-    pub fn has_port(&self, node: usize, port: &str) -> bool {
-        self.outgoing[node]
-            .iter()
-            .any(|&e| self.workflow.edges[e].port == port)
-    }
-}
+pub use super::plan::Plan;
 
 /// A run as its log says it is.
 #[derive(Debug, Clone)]

@@ -14,7 +14,11 @@ fn run(def: Value, input: Value) -> RunState {
     let wf = shared::validate::parse(&def).expect("parses");
     let findings = shared::validate(&wf);
     assert!(shared::validate::is_valid(&findings), "{findings:#?}");
-    let mut s = RunState::new("r1".into(), Arc::new(Plan::new(wf, 1)), input);
+    let mut s = RunState::new(
+        "r1".into(),
+        Arc::new(Plan::new(wf, 1).expect("plan")),
+        input,
+    );
     s = step(
         &s,
         Input::Start {
@@ -172,12 +176,15 @@ fn retries_follow_the_backoff_and_late_results_are_ignored() {
     );
     assert_eq!(
         effects(&s, &ev, 1_000),
-        vec![Effect::SetTimer {
-            node: "a".into(),
-            kind: TimerKind::Retry,
-            attempt: 2,
-            due: 2_000
-        }]
+        vec![
+            Effect::EndAttempt { node: "a".into() },
+            Effect::SetTimer {
+                node: "a".into(),
+                kind: TimerKind::Retry,
+                attempt: 2,
+                due: 2_000
+            }
+        ]
     );
     assert_eq!(status(&s, "a"), NodeStatus::Retrying);
     // The result of the abandoned attempt 1 arrives late: nothing happens.

@@ -57,20 +57,26 @@ macro_rules! common_sql {
             q
         }
 
-        /// Appends the batch's events and upserts its `runs` rows, in statements of at most
-        /// `max_params` bound parameters.
+        /// Appends the batch's events and upserts its `runs` rows (each run's row with its
+        /// events, never one without the other), in statements of at most `max_params`
+        /// bound parameters.
         async fn append_log(
             tx: &mut $conn,
             b: &super::Batch,
             max_params: usize,
         ) -> super::Result<()> {
-            for chunk in b.events.chunks(max_params / 6) {
+            let events: Vec<(&str, &crate::engine::event::Recorded)> = b
+                .runs
+                .iter()
+                .flat_map(|w| w.events.iter().map(move |r| (w.row.id.as_str(), r)))
+                .collect();
+            for chunk in events.chunks(max_params / 6) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "insert into events (run_id, seq, type, node, at, data) ",
                 );
                 q.push_values(chunk, |mut row, (run, r)| {
                     let (ty, node, data) = r.event.split();
-                    row.push_bind(run.clone())
+                    row.push_bind(run.to_string())
                         .push_bind(r.seq)
                         .push_bind(ty)
                         .push_bind(node)
@@ -83,7 +89,8 @@ macro_rules! common_sql {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "insert into runs (id, workflow, version, status, input, output, error, created_at, updated_at, last_seq) ",
                 );
-                q.push_values(chunk, |mut row, r| {
+                q.push_values(chunk, |mut row, w| {
+                    let r = &w.row;
                     row.push_bind(r.id.clone())
                         .push_bind(r.workflow.clone())
                         .push_bind(r.version)

@@ -5,23 +5,27 @@
 //! rows change only in the transaction that appends the events they follow from
 //! ([`Batch`]), so a crash can never leave them out of step with the log.
 //!
-//! [`Store`] is an enum over the two databases rather than a trait object: the set is closed,
-//! the engine calls one API, and each method's SQL lives in its database's module. What only
-//! several processes need (leases on attempts in flight, the shared task queue, LISTEN/NOTIFY)
-//! is reached through [`Store::shared`], which SQLite never returns.
+//! [`Store`] holds an enum over the two databases rather than a trait object: the set is
+//! closed, the engine calls one API, and each method's SQL lives in its database's module.
+//! What only several processes need (leases on attempts in flight, the shared task queue,
+//! LISTEN/NOTIFY) is reached through [`Store::postgres`], which only `cluster` calls.
+//! [`Faults`] lets a test make the next reads or commits fail, to prove that a store error
+//! loses nothing.
 
 mod common;
+mod faults;
 pub mod postgres;
 mod sqlite;
+
+pub use faults::Faults;
 
 pub use postgres::Postgres;
 pub use sqlite::Sqlite;
 
-use std::collections::HashMap;
-
 use serde_json::Value;
 
-use crate::engine::event::{Millis, Recorded};
+use crate::clock::Millis;
+use crate::engine::event::Recorded;
 
 /// `store::Error`: what callers may want to tell apart.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +39,9 @@ pub enum Error {
     Conflict(Vec<String>),
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     Url(String),
+    /// A test asked for this operation to fail ([`Faults`]).
+    #[error("injected fault: {0}")]
+    Injected(&'static str),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -93,18 +100,43 @@ pub struct LeaseRow {
     pub attempt: u32,
 }
 
+/// A task attempt in the shared queue (PostgreSQL).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRow {
+    pub run_id: String,
+    pub node: String,
+    pub attempt: u32,
+    pub queue: String,
+    pub activity: String,
+    pub timeout_ms: i64,
+    pub heartbeat_ms: Option<i64>,
+    pub enqueued_at: Millis,
+    pub worker_until: Option<Millis>,
+    pub heartbeat_until: Option<Millis>,
+}
+
+/// One run's part of a group commit: its new events and its index row after them, which are
+/// written together or not at all.
+#[derive(Debug, Clone)]
+pub struct RunWrite {
+    /// The run's `last_seq` when the batch was decided (0 for a new run). A store shared by
+    /// several processes writes nothing if it moved (another process appended first).
+    pub expected: i64,
+    pub events: Vec<Recorded>,
+    /// Upserted by id.
+    pub row: RunRow,
+}
+
 /// Everything one group commit writes, in one transaction.
 #[derive(Debug, Default)]
 pub struct Batch {
-    pub events: Vec<(String, Recorded)>,
-    /// Per run with events: its `last_seq` when the batch was decided. A shared store writes
-    /// nothing if any of them moved (another process appended first).
-    pub expected: HashMap<String, i64>,
-    /// Upserted by id.
-    pub runs: Vec<RunRow>,
+    /// When the batch was decided, by the server's clock (lease expiries count from it).
+    pub now: Millis,
+    pub runs: Vec<RunWrite>,
     /// Timer rows to delete, by `(run_id, node)`; an empty node with `None` clears a run.
     pub clear_timers: Vec<(String, Option<String>)>,
-    /// Timers that fired, to delete by key.
+    /// Timers that fired (or proved void), to delete by key and due time: a timer set again
+    /// for the same node meanwhile stays.
     pub fired: Vec<TimerRow>,
     /// Upserted by `(run_id, node, kind)`; written after the deletes.
     pub set_timers: Vec<TimerRow>,
@@ -113,15 +145,14 @@ pub struct Batch {
     /// Shared stores: leases that end, by `(run_id, node)`; `None` ends every lease of a run.
     pub clear_leases: Vec<(String, Option<String>)>,
     /// Shared stores: task attempts that join their queue.
-    pub tasks: Vec<postgres::TaskRow>,
+    pub tasks: Vec<TaskRow>,
     /// Shared stores: task attempts that are void (cancelled), by `(run_id, node)`.
     pub clear_tasks: Vec<(String, String)>,
 }
 
 impl Batch {
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty()
-            && self.runs.is_empty()
+        self.runs.is_empty()
             && self.clear_timers.is_empty()
             && self.fired.is_empty()
             && self.set_timers.is_empty()
@@ -130,11 +161,22 @@ impl Batch {
             && self.tasks.is_empty()
             && self.clear_tasks.is_empty()
     }
+
+    /// The number of events the batch appends.
+    pub fn event_count(&self) -> usize {
+        self.runs.iter().map(|r| r.events.len()).sum()
+    }
 }
 
-/// The database behind the engine.
+/// The database behind the engine, with the faults a test injected (none in production).
 #[derive(Clone)]
-pub enum Store {
+pub struct Store {
+    db: Db,
+    faults: Faults,
+}
+
+#[derive(Clone)]
+enum Db {
     Sqlite(Sqlite),
     Postgres(Postgres),
 }
@@ -144,9 +186,9 @@ macro_rules! delegate {
     ($(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty) => {
         $(#[$doc])*
         pub async fn $name(&self, $($arg: $ty),*) -> $ret {
-            match self {
-                Store::Sqlite(s) => s.$name($($arg),*).await,
-                Store::Postgres(s) => s.$name($($arg),*).await,
+            match &self.db {
+                Db::Sqlite(s) => s.$name($($arg),*).await,
+                Db::Postgres(s) => s.$name($($arg),*).await,
             }
         }
     };
@@ -156,20 +198,50 @@ impl Store {
     /// Opens `sqlite://PATH` (created if missing) or `postgres://…` and applies the
     /// migrations under `migrations/`.
     pub async fn open(url: &str) -> Result<Store> {
-        if url.starts_with("sqlite:") {
-            Ok(Store::Sqlite(Sqlite::open(url).await?))
+        let db = if url.starts_with("sqlite:") {
+            Db::Sqlite(Sqlite::open(url).await?)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Ok(Store::Postgres(Postgres::open(url).await?))
+            Db::Postgres(Postgres::open(url).await?)
         } else {
-            Err(Error::Url(url.to_owned()))
+            return Err(Error::Url(url.to_owned()));
+        };
+        Ok(Store {
+            db,
+            faults: Faults::default(),
+        })
+    }
+
+    /// The PostgreSQL store, which several processes may share. Only `cluster` asks.
+    pub fn postgres(&self) -> Option<&Postgres> {
+        match &self.db {
+            Db::Sqlite(_) => None,
+            Db::Postgres(p) => Some(p),
         }
     }
 
-    /// The PostgreSQL store when several processes may share this database.
-    pub fn shared(&self) -> Option<&Postgres> {
-        match self {
-            Store::Sqlite(_) => None,
-            Store::Postgres(p) => Some(p),
+    /// The faults tests inject into this store.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// The log of a run after `after` (0: all of it), in order.
+    pub async fn events(&self, run: &str, after: i64) -> Result<Vec<Recorded>> {
+        self.faults.read()?;
+        match &self.db {
+            Db::Sqlite(s) => s.events(run, after).await,
+            Db::Postgres(s) => s.events(run, after).await,
+        }
+    }
+
+    /// Writes a group commit in one transaction, or nothing (`Error::Conflict`).
+    pub async fn commit(&self, b: &Batch) -> Result<()> {
+        if b.is_empty() {
+            return Ok(());
+        }
+        self.faults.commit()?;
+        match &self.db {
+            Db::Sqlite(s) => s.commit(b).await,
+            Db::Postgres(s) => s.commit(b).await,
         }
     }
 
@@ -191,10 +263,6 @@ impl Store {
         archive_workflow(name: &str) -> Result<bool>
     );
     delegate!(run(id: &str) -> Result<Option<RunRow>>);
-    delegate!(
-        /// The log of a run after `after` (0: all of it), in order.
-        events(run: &str, after: i64) -> Result<Vec<Recorded>>
-    );
     delegate!(list_runs(f: &RunFilter) -> Result<Vec<RunRow>>);
     delegate!(
         /// Runs that are not finished, for recovery.
@@ -212,10 +280,6 @@ impl Store {
         /// Timers due at `now`. A shared store claims them for a while, so that one process
         /// fires each; a claim that lapses (the process died) frees the timer again.
         due_timers(now: Millis, limit: i64) -> Result<Vec<TimerRow>>
-    );
-    delegate!(
-        /// Writes a group commit in one transaction, or nothing (`Error::Conflict`).
-        commit(b: &Batch) -> Result<()>
     );
 }
 

@@ -19,10 +19,11 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow};
 use sqlx::{PgPool, QueryBuilder, Row};
 
 use super::{
-    Batch, Error, LeaseRow, Result, RunFilter, RunRow, StoredWorkflow, TimerRow, WorkflowSummary,
-    json_text, parse_json,
+    Batch, Error, LeaseRow, Result, RunFilter, RunRow, StoredWorkflow, TaskRow, TimerRow,
+    WorkflowSummary, json_text, parse_json,
 };
-use crate::engine::event::{Millis, Recorded};
+use crate::clock::Millis;
+use crate::engine::event::Recorded;
 
 /// PostgreSQL's limit on bound parameters per statement, with room to spare.
 const MAX_PARAMS: usize = 60_000;
@@ -71,21 +72,6 @@ pub enum Notice {
     Timers,
     /// A task joined this queue.
     Task(String),
-}
-
-/// A `task` attempt in the shared queue.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TaskRow {
-    pub run_id: String,
-    pub node: String,
-    pub attempt: u32,
-    pub queue: String,
-    pub activity: String,
-    pub timeout_ms: i64,
-    pub heartbeat_ms: Option<i64>,
-    pub enqueued_at: Millis,
-    pub worker_until: Option<Millis>,
-    pub heartbeat_until: Option<Millis>,
 }
 
 impl Postgres {
@@ -305,17 +291,22 @@ impl Postgres {
             return Ok(());
         }
         match self.try_commit(b).await {
-            Err(Error::Db(e)) if is_race(&e) => {
-                Err(Error::Conflict(b.expected.keys().cloned().collect()))
-            }
+            Err(Error::Db(e)) if is_race(&e) => Err(Error::Conflict(
+                b.runs.iter().map(|w| w.row.id.clone()).collect(),
+            )),
             other => other,
         }
     }
 
     async fn try_commit(&self, b: &Batch) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        if !b.expected.is_empty() {
-            let mut ids: Vec<String> = b.expected.keys().cloned().collect();
+        if !b.runs.is_empty() {
+            let expected: HashMap<&str, i64> = b
+                .runs
+                .iter()
+                .map(|w| (w.row.id.as_str(), w.expected))
+                .collect();
+            let mut ids: Vec<String> = expected.keys().map(|id| (*id).to_owned()).collect();
             ids.sort();
             let rows: Vec<(String, i64)> = sqlx::query_as(
                 "select id, last_seq from runs where id = any($1) order by id for update",
@@ -326,7 +317,7 @@ impl Postgres {
             let found: HashMap<String, i64> = rows.into_iter().collect();
             let moved: Vec<String> = ids
                 .into_iter()
-                .filter(|id| found.get(id).copied().unwrap_or(0) != b.expected[id])
+                .filter(|id| found.get(id).copied().unwrap_or(0) != expected[id.as_str()])
                 .collect();
             if !moved.is_empty() {
                 return Err(Error::Conflict(moved));
@@ -344,12 +335,13 @@ impl Postgres {
         }
         for t in &b.fired {
             sqlx::query(
-                "delete from timers where run_id = $1 and node = $2 and kind = $3 and attempt = $4",
+                "delete from timers where run_id = $1 and node = $2 and kind = $3 and attempt = $4 and due_at = $5",
             )
             .bind(&t.run_id)
             .bind(&t.node)
             .bind(&t.kind)
             .bind(t.attempt as i64)
+            .bind(t.due_at)
             .execute(&mut *tx)
             .await?;
         }
@@ -375,7 +367,7 @@ impl Postgres {
             };
             q.execute(&mut *tx).await?;
         }
-        let expires = crate::engine::driver::now_ms() + LEASE_MS;
+        let expires = b.now + LEASE_MS;
         for chunk in b.leases.chunks(MAX_PARAMS / 5) {
             let mut q =
                 QueryBuilder::new("insert into leases (run_id, node, attempt, owner, expires_at) ");
@@ -436,23 +428,15 @@ impl Postgres {
 
     /// The batch's events as notices, each under the payload limit.
     fn events_notices(&self, b: &Batch) -> Vec<String> {
-        let mut by_run: Vec<Appended> = Vec::new();
-        let status: HashMap<&str, &RunRow> = b.runs.iter().map(|r| (r.id.as_str(), r)).collect();
-        for (run, r) in &b.events {
-            match by_run.last_mut() {
-                Some(a) if a.run_id == *run => a.to = r.seq,
-                _ => {
-                    let row = status.get(run.as_str());
-                    by_run.push(Appended {
-                        run_id: run.clone(),
-                        workflow: row.map(|r| r.workflow.clone()).unwrap_or_default(),
-                        status: row.map(|r| r.status.clone()).unwrap_or_default(),
-                        from: r.seq,
-                        to: r.seq,
-                    });
-                }
-            }
-        }
+        let by_run = b.runs.iter().filter_map(|w| {
+            Some(Appended {
+                run_id: w.row.id.clone(),
+                workflow: w.row.workflow.clone(),
+                status: w.row.status.clone(),
+                from: w.events.first()?.seq,
+                to: w.events.last()?.seq,
+            })
+        });
         let mut out = Vec::new();
         let mut chunk = Vec::new();
         let mut size = 0;

@@ -1,6 +1,6 @@
 //! The SQLite store: WAL mode, one writer (the engine's group commit), many readers. One
-//! process owns the file, so a commit never meets another writer and timers need no claims. One
-//! process owns the file, so a commit never meets another writer and timers need no claims.
+//! process owns the file, so a commit never meets another writer (a batch's `expected`
+//! versions hold by construction) and timers need no claims.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -15,7 +15,8 @@ use super::{
     Batch, Error, Result, RunFilter, RunRow, StoredWorkflow, TimerRow, WorkflowSummary, json_text,
     parse_json,
 };
-use crate::engine::event::{Millis, Recorded};
+use crate::clock::Millis;
+use crate::engine::event::Recorded;
 
 /// SQLite's limit on bound parameters per statement, with room to spare.
 const MAX_PARAMS: usize = 30_000;
@@ -251,12 +252,13 @@ impl Sqlite {
         }
         for t in &b.fired {
             sqlx::query(
-                "delete from timers where run_id = ? and node = ? and kind = ? and attempt = ?",
+                "delete from timers where run_id = ? and node = ? and kind = ? and attempt = ? and due_at = ?",
             )
             .bind(&t.run_id)
             .bind(&t.node)
             .bind(&t.kind)
             .bind(t.attempt as i64)
+            .bind(t.due_at)
             .execute(&mut *tx)
             .await?;
         }

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::helpers::{BaseUrl, Rule, Target, Weft, node_events, spawn_weft};
+use crate::sim::assert_index_matches_log;
 
 const RUNS: usize = 40;
 const HTTP_NODES: [&str; 4] = ["a", "b", "c", "d"];
@@ -218,13 +219,14 @@ async fn kill_9_three_times_and_every_run_completes_exactly_once() {
         repeated.values().sum::<usize>()
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_eq!(assert_index_matches_log(weft.database()).await, RUNS);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timers_that_fall_due_while_the_server_is_down_fire_on_restart() {
     let target = Target::spawn().await;
     target.rule("/flaky", Rule::FailFirst(1, 503));
-    let mut weft = Weft::fresh().await;
+    let mut weft = Weft::simulated().await;
     let retry = json!({
         "name": "retry-later",
         "nodes": [
@@ -268,9 +270,10 @@ async fn timers_that_fall_due_while_the_server_is_down_fire_on_restart() {
     weft.wait_node(&n, "nap", "waiting").await;
     weft.wait_node(&d, "gate", "waiting").await;
     weft.kill9();
-    // Every timer falls due while the server is down.
-    tokio::time::sleep(Duration::from_millis(600)).await;
     weft.restart().await;
+    // The restarted server's clock is a second past every timer's due time: they fell due
+    // while it was down.
+    weft.advance("1s").await;
 
     let run = weft.wait_for(&r, "completed").await;
     assert_eq!(run["nodes"]["call"]["attempts"], 2, "{run:#}");
@@ -281,4 +284,5 @@ async fn timers_that_fall_due_while_the_server_is_down_fire_on_restart() {
     for id in [&r, &n, &d] {
         weft.events(id).await;
     }
+    assert_eq!(assert_index_matches_log(weft.database()).await, 3);
 }

@@ -216,6 +216,11 @@ impl Weft {
         format!("{}{path}", self.base)
     }
 
+    /// The database URL this server runs on.
+    pub(crate) fn database(&self) -> &str {
+        &self.database
+    }
+
     async fn send(&self, req: reqwest::RequestBuilder) -> (u16, Value) {
         let resp = req.send().await.expect("request to weft");
         let status = resp.status().as_u16();

@@ -2,9 +2,11 @@
 //!
 //! `WEFT_TEST_STORE=postgres` runs every test on PostgreSQL (`scripts/test.sh` runs the suite
 //! once per store). The server is `WEFT_TEST_POSTGRES_URL` if set; otherwise one started here
-//! for this test process (initdb + pg_ctl in a temp dir on a free loopback port, as the
-//! `postgres` user when run as root), which a watchdog stops and deletes when the process
-//! exits. Every server under test gets a fresh database on it.
+//! for this test process (initdb + pg_ctl in a temp dir, as the `postgres` user when run as
+//! root), which a watchdog stops and deletes when the process exits. It listens on a Unix
+//! socket in that dir only, so it needs no free TCP port (one picked by binding and dropping
+//! could be taken by a parallel test first). Every server under test gets a fresh database on
+//! it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -39,8 +41,10 @@ pub(crate) async fn database_for(dir: &Path) -> String {
         .execute(&mut conn)
         .await
         .expect("create a test database");
-    let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
-    format!("{base}/{name}")
+    // The same server (host, port, `?host=` socket dir), another database.
+    let mut url = reqwest::Url::parse(admin).expect("the test PostgreSQL URL parses");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
 }
 
 /// The admin URL of the PostgreSQL server the suite uses.
@@ -89,11 +93,17 @@ fn is_root() -> bool {
 
 fn start_throwaway() -> String {
     let bin = pg_bin();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let dir = std::env::temp_dir().join(format!("weft-test-pg-{}-{port}", std::process::id()));
+    // Only the socket's file name: the server listens on no TCP port.
+    let port = 5432;
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_nanos();
+    let dir = std::env::temp_dir().join(format!(
+        "weft-test-pg-{}-{}",
+        std::process::id(),
+        started % 1_000_000_000
+    ));
     std::fs::create_dir_all(&dir).expect("pg dir");
     let _ = Command::new("chown")
         .args(["postgres:", dir.to_str().expect("utf-8 path")])
@@ -136,7 +146,7 @@ fn start_throwaway() -> String {
         .arg("-w")
         .arg("-o")
         .arg(format!(
-            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c max_connections=400 -c shared_buffers=64MB",
+            "-c listen_addresses='' -p {port} -k {} -c max_connections=400 -c shared_buffers=64MB",
             dir.display()
         ))
         .arg("start")
@@ -148,6 +158,9 @@ fn start_throwaway() -> String {
         "pg_ctl start failed; see {}/log",
         dir.display()
     );
-    eprintln!("test PostgreSQL on 127.0.0.1:{port} ({})", dir.display());
-    format!("postgres://postgres@127.0.0.1:{port}/postgres")
+    eprintln!("test PostgreSQL on the socket in {}", dir.display());
+    format!(
+        "postgres://postgres@localhost:{port}/postgres?host={}",
+        dir.display()
+    )
 }

@@ -129,21 +129,24 @@ async fn a_retryable_failure_is_retried_and_a_final_one_takes_the_error_port() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heartbeats_keep_a_task_and_silence_loses_it() {
-    let weft = Weft::fresh().await;
+    let weft = Weft::simulated().await;
     let s = json!({"heartbeat_timeout": "400ms", "timeout": "1m", "retry": {"max_attempts": 2, "initial_interval": "10ms"}});
     weft.put_workflow(&task_flow("q3", s, false)).await;
     let id = weft.start_run("q3", json!({})).await;
     let t1 = poll(&weft, "q3", "5s").await.unwrap();
     let tok1 = t1["task_token"].as_str().unwrap().to_owned();
-    // Heartbeats every 150 ms for 900 ms: well past one heartbeat_timeout.
+    // Heartbeats every 300 ms of the server's clock for 1.8 s: well past one heartbeat_timeout.
     for _ in 0..6 {
-        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        weft.advance("300ms").await;
         let (status, body) = weft
             .post(&format!("/api/tasks/{tok1}/heartbeat"), &json!({}))
             .await;
         assert_eq!(status, 200, "{body}");
     }
-    // Then the worker goes silent: the task is lost and handed out again.
+    // Then the worker goes silent: the task is lost and, after its backoff, handed out again.
+    weft.advance("401ms").await;
+    weft.wait_node(&id, "work", "retrying").await;
+    weft.advance("10ms").await;
     let t2 = poll(&weft, "q3", "5s")
         .await
         .expect("retried after the heartbeat was missed");

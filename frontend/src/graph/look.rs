@@ -1,7 +1,7 @@
 //! How a node looks, whatever draws it: its type's colour and icon, and the one-line summary of
 //! its settings. Pure data, so the editor and the run console agree and it tests natively.
 
-use shared::model::{Node, NodeKind, RetryPolicy};
+use shared::model::{Node, NodeKind, RetryPolicy, defaults};
 
 /// A node type's colour (the icon tile and the accent bar).
 pub fn colour(type_name: &str) -> &'static str {
@@ -70,12 +70,16 @@ pub fn summary(node: &Node) -> String {
         }],
         NodeKind::Http(http) => vec![
             format!("{} {}", http.request.method, url_path(&http.request.url)),
-            http.timeout.as_ref().map_or("30s".into(), |t| t.0.clone()),
+            http.timeout
+                .as_ref()
+                .map_or(defaults::HTTP_TIMEOUT_TEXT.into(), |t| t.0.clone()),
             tries(http.retry.as_ref()),
         ],
         NodeKind::Task(task) => vec![
             format!("{} · {}", task.queue, task.activity),
-            task.timeout.as_ref().map_or("5m".into(), |t| t.0.clone()),
+            task.timeout
+                .as_ref()
+                .map_or(defaults::TASK_TIMEOUT_TEXT.into(), |t| t.0.clone()),
             tries(task.retry.as_ref()),
         ],
         NodeKind::Approval(a) => {

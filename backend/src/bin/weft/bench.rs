@@ -18,7 +18,6 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use backend::engine::activity::Secrets;
-use backend::engine::driver::Engine;
 use backend::store::Store;
 use backend::{AppState, app, serve};
 
@@ -31,13 +30,15 @@ struct Server {
 async fn start_server(db: &str) -> anyhow::Result<Server> {
     let store = Store::open(db).await?;
     let secrets = Secrets::default();
-    let (engine, driver) = Engine::start(store.clone(), secrets.clone()).await?;
+    let (running, driver) =
+        backend::start_engine(&store, backend::clock::Clock::System, &secrets).await?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let state = AppState {
         store,
-        engine,
+        engine: running.engine,
+        cluster: running.cluster,
         secrets,
         api_token: None,
     };
@@ -344,33 +345,16 @@ pub(crate) async fn run_shared(
         let mut children = Vec::new();
         let mut bases = Vec::new();
         for _ in 0..n {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")?
-                .local_addr()?
-                .port();
-            children.push(
-                tokio::process::Command::new(std::env::current_exe()?)
-                    .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-                    .args(["--database", database, "--ui-dir", "/nonexistent"])
-                    .env("WEFT_LOG", "warn")
-                    .env_remove("WEFT_API_TOKEN")
-                    .kill_on_drop(true)
-                    .spawn()?,
-            );
-            let base = format!("http://127.0.0.1:{port}");
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while !c
-                .get(format!("{base}/healthz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                anyhow::ensure!(
-                    Instant::now() < deadline,
-                    "weft serve on {base} did not start"
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            bases.push(base);
+            let mut child = tokio::process::Command::new(std::env::current_exe()?)
+                .args(["serve", "--listen", "127.0.0.1:0"])
+                .args(["--database", database, "--ui-dir", "/nonexistent"])
+                .env("WEFT_LOG", "warn")
+                .env_remove("WEFT_API_TOKEN")
+                .stdout(std::process::Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()?;
+            bases.push(listening(&mut child).await?);
+            children.push(child);
         }
         let total = runs.max(200) * 10;
         let s1 = w1(&c, &bases, &format!("w1-{stamp}-{n}"), total).await?;
@@ -389,6 +373,32 @@ pub(crate) async fn run_shared(
         }
     }
     Ok(())
+}
+
+/// The base URL a `weft serve` child prints once it listens (it binds port 0, so no port is
+/// picked here that another process could take first). Its later output is passed on.
+async fn listening(child: &mut tokio::process::Child) -> anyhow::Result<String> {
+    use anyhow::Context;
+    use tokio::io::AsyncBufReadExt;
+    let stdout = child.stdout.take().context("piped stdout")?;
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let base = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await? {
+            match line.strip_prefix("weft listening on ") {
+                Some(base) => return Ok(base.trim().to_owned()),
+                None => println!("{line}"),
+            }
+        }
+        anyhow::bail!("weft serve exited before listening")
+    })
+    .await
+    .context("weft serve did not listen within 30 s")??;
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            println!("{line}");
+        }
+    });
+    Ok(base)
 }
 
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
@@ -471,7 +481,7 @@ pub(crate) async fn worker(base: &str) -> anyhow::Result<()> {
                     continue;
                 }
                 let task: Value = r.json().await?;
-                let now = now_ms();
+                let now = backend::clock::Clock::System.now();
                 waits
                     .lock()
                     .expect("waits")
@@ -492,11 +502,4 @@ pub(crate) async fn worker(base: &str) -> anyhow::Result<()> {
     }
     println!("{}", serde_json::to_string(&*waits.lock().expect("waits"))?);
     Ok(())
-}
-
-/// Milliseconds since the Unix epoch, the unit of the API's timestamps.
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use serde_json::Value;
-use shared::model::{DurationText, HttpNode, Node, NodeKind};
+use shared::model::{DurationText, HttpNode, Node, NodeKind, defaults};
 
 use super::retry::retry_fields;
 use super::{DurationField, JsonField, NodeFindings, TextField, edit, non_empty};
@@ -107,7 +107,7 @@ fn settings(ctx: Ctx, node: &Node) -> AnyView {
                 <TextField label="Activity" testid="field-activity" value=task.activity.clone() on_input={move |v: String| edit(ctx, &i2, "activity", |n| if let NodeKind::Task(t) = &mut n.kind { t.activity = v })} />
                 <JsonField label="Input (template)" testid="field-input" value=task.input.clone() on_input={move |v: Option<Value>| edit(ctx, &i3, "input", |n| if let NodeKind::Task(t) = &mut n.kind { t.input = v })} />
                 <div class="field-row">
-                    <DurationField label="Timeout per attempt" testid="field-timeout" value=task.timeout.clone() placeholder="5m" on_input={move |v| edit(ctx, &i4, "timeout", |n| if let NodeKind::Task(t) = &mut n.kind { t.timeout = v })} />
+                    <DurationField label="Timeout per attempt" testid="field-timeout" value=task.timeout.clone() placeholder=defaults::TASK_TIMEOUT_TEXT on_input={move |v| edit(ctx, &i4, "timeout", |n| if let NodeKind::Task(t) = &mut n.kind { t.timeout = v })} />
                     <DurationField label="Heartbeat timeout" testid="field-heartbeat" value=task.heartbeat_timeout.clone() placeholder="none" on_input={move |v| edit(ctx, &i5, "heartbeat", |n| if let NodeKind::Task(t) = &mut n.kind { t.heartbeat_timeout = v })} />
                 </div>
                 {retry_fields(ctx, id.clone(), task.retry.clone())}
@@ -220,7 +220,7 @@ fn http_fields(ctx: Ctx, id: String, http: HttpNode) -> impl IntoView {
             {move || headers_error.get().map(|e| view! { <span class="field-error" data-testid="field-error">{e}</span> })}
         </label>
         <JsonField label="Body (template)" testid="field-body" value=http.request.body.clone() hint="Sent as JSON. Optional." on_input={move |v: Option<Value>| edit(ctx, &i4, "body", |n| if let NodeKind::Http(h) = &mut n.kind { h.request.body = v })} />
-        <DurationField label="Timeout per attempt" testid="field-timeout" value=http.timeout.clone() placeholder="30s" on_input={move |v| edit(ctx, &i5, "timeout", |n| if let NodeKind::Http(h) = &mut n.kind { h.timeout = v })} />
+        <DurationField label="Timeout per attempt" testid="field-timeout" value=http.timeout.clone() placeholder=defaults::HTTP_TIMEOUT_TEXT on_input={move |v| edit(ctx, &i5, "timeout", |n| if let NodeKind::Http(h) = &mut n.kind { h.timeout = v })} />
         {retry_fields(ctx, id, http.retry.clone())}
     }
 }

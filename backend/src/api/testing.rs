@@ -1,0 +1,80 @@
+//! Test hooks, mounted at `/_test` only when `weft serve` runs with `--test-hooks`
+//! (`WEFT_TEST_HOOKS=1`), which also gives the server a simulated clock. Like Temporal's
+//! time-skipping test server, they let a test drive time and faults from outside the
+//! process instead of sleeping:
+//!
+//! - `POST /_test/clock {"advance": "5s"}` moves the server's clock and answers
+//!   `{"now"}` (ms since the epoch); `GET /_test/clock` reads it.
+//! - `POST /_test/faults {"fail_reads"?: n, "fail_commits"?: n}` makes the next `n` reads of a
+//!   run's log (or commits) fail as a database error would; `GET /_test/faults` says how many
+//!   are still armed.
+//!
+//! Never mount these in production: they are a way to stall the engine by design.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::model::DurationText;
+
+use super::error::Error;
+use super::json::Body;
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/clock", get(read_clock).post(advance_clock))
+        .route("/faults", get(read_faults).post(arm_faults))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    advance: DurationText,
+}
+
+async fn read_clock(State(app): State<AppState>) -> Json<Value> {
+    Json(json!({ "now": app.engine.clock.now() }))
+}
+
+async fn advance_clock(
+    State(app): State<AppState>,
+    Body(b): Body<Advance>,
+) -> Result<Json<Value>, Error> {
+    let d = b
+        .advance
+        .parse()
+        .map_err(|e| Error::BadRequest(format!("advance `{}`: {e}", b.advance)))?;
+    let sim = app
+        .engine
+        .clock
+        .simulated()
+        .ok_or_else(|| Error::Conflict("the server's clock is not simulated".into()))?;
+    Ok(Json(json!({ "now": sim.advance(d) })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Arm {
+    #[serde(default)]
+    fail_reads: Option<u32>,
+    #[serde(default)]
+    fail_commits: Option<u32>,
+}
+
+async fn read_faults(State(app): State<AppState>) -> Json<Value> {
+    let (reads, commits) = app.store.faults().pending();
+    Json(json!({ "fail_reads": reads, "fail_commits": commits }))
+}
+
+async fn arm_faults(State(app): State<AppState>, Body(b): Body<Arm>) -> Json<Value> {
+    let faults = app.store.faults();
+    if let Some(n) = b.fail_reads {
+        faults.fail_reads(n);
+    }
+    if let Some(n) = b.fail_commits {
+        faults.fail_commits(n);
+    }
+    read_faults(State(app)).await
+}

@@ -1,0 +1,277 @@
+//! The task queues of one process (SQLite): in memory, because nothing durable lives here.
+//! The log says which task attempts exist (a `task` node running attempt n); this holds only
+//! what is cheap to lose: the attempts waiting for a worker, the long-polls waiting for a
+//! task, and the leases of tasks handed out. After a restart recovery re-enqueues every
+//! running task attempt from the log.
+//!
+//! A poll is woken the moment a task is enqueued (a oneshot per waiting poller, no sleeps).
+//! A lease ends when the worker completes or fails the task, when the attempt's `timeout`
+//! passes, or when `heartbeat_timeout` passes without a heartbeat — on the server's clock —
+//! and the attempt is then reported failed (retryable) for the retry policy to decide.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use crate::clock::Millis;
+use crate::engine::activity::Secrets;
+use crate::engine::decide::ActivityError;
+use crate::engine::driver::Link;
+use crate::engine::state::RunState;
+use crate::engine::tasks::{Error, Task, limits, no_heartbeat, render_input, timed_out};
+
+struct Lease {
+    task: Task,
+    deadline: Millis,
+    heartbeat_deadline: Option<Millis>,
+}
+
+#[derive(Default)]
+struct Inner {
+    queues: HashMap<String, VecDeque<Task>>,
+    /// Long-polls waiting per queue, each with an id so a timed-out poll can withdraw.
+    waiters: HashMap<String, VecDeque<(u64, oneshot::Sender<Task>)>>,
+    leases: HashMap<String, Lease>,
+    /// The current attempt of every task that is queued or leased, by `(run, node)`.
+    live: HashMap<(String, String), u32>,
+    next_waiter: u64,
+}
+
+/// The in-memory queues of one process; cloned handles share them.
+#[derive(Clone)]
+pub struct LocalTasks {
+    inner: Arc<Mutex<Inner>>,
+    link: Link,
+    secrets: Secrets,
+}
+
+impl LocalTasks {
+    pub(super) fn new(link: Link, secrets: Secrets) -> LocalTasks {
+        LocalTasks {
+            inner: Arc::default(),
+            link,
+            secrets,
+        }
+    }
+
+    /// Hands task node `node`'s attempt to its queue, its input rendered now with the
+    /// secrets (never stored). An input that does not render fails the attempt for good.
+    pub(super) fn start(&self, run: &RunState, node: &str, attempt: u32) {
+        let Some(i) = run.node_index(node) else {
+            return;
+        };
+        let shared::model::NodeKind::Task(t) = run.plan.kind(i) else {
+            return;
+        };
+        let input = match render_input(run, i, t, &self.secrets) {
+            Ok(v) => v,
+            Err(message) => {
+                let result = Err(ActivityError {
+                    message,
+                    retryable: false,
+                });
+                let (link, run_id, node) = (self.link.clone(), run.id.clone(), node.to_owned());
+                tokio::spawn(async move { link.report(run_id, node, attempt, result).await });
+                return;
+            }
+        };
+        let (timeout, heartbeat) = limits(run, i);
+        self.enqueue(Task {
+            queue: t.queue.clone(),
+            run_id: run.id.clone(),
+            node: node.to_owned(),
+            attempt,
+            activity: t.activity.clone(),
+            input,
+            timeout,
+            heartbeat,
+            enqueued_at: self.link.clock.now(),
+        });
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().expect("tasks lock")
+    }
+
+    /// Makes an attempt available: to a waiting poller at once, else queued.
+    fn enqueue(&self, task: Task) {
+        let mut inner = self.lock();
+        inner
+            .live
+            .insert((task.run_id.clone(), task.node.clone()), task.attempt);
+        let mut task = task;
+        while let Some((_, waiter)) = inner
+            .waiters
+            .get_mut(&task.queue)
+            .and_then(VecDeque::pop_front)
+        {
+            let leased = self.lease(&mut inner, task.clone());
+            match waiter.send(leased) {
+                Ok(()) => return,
+                // That poll gave up; take the lease back and try the next one.
+                Err(t) => {
+                    inner.leases.remove(&t.token());
+                    task = t;
+                }
+            }
+        }
+        inner
+            .queues
+            .entry(task.queue.clone())
+            .or_default()
+            .push_back(task);
+    }
+
+    /// Forgets an attempt whose node was cancelled or decided; its token becomes stale.
+    pub(super) fn abandon(&self, run_id: &str, node: &str) {
+        let mut inner = self.lock();
+        if let Some(attempt) = inner.live.remove(&(run_id.to_owned(), node.to_owned())) {
+            inner.leases.remove(&format!("{attempt}.{node}.{run_id}"));
+        }
+    }
+
+    pub(super) async fn poll(&self, queue: &str, wait: Duration) -> Option<Task> {
+        let (id, mut rx) = {
+            let mut inner = self.lock();
+            while let Some(task) = inner.queues.get_mut(queue).and_then(VecDeque::pop_front) {
+                if inner.live.get(&(task.run_id.clone(), task.node.clone())) == Some(&task.attempt)
+                {
+                    return Some(self.lease(&mut inner, task));
+                }
+            }
+            let (tx, rx) = oneshot::channel();
+            inner.next_waiter += 1;
+            let id = inner.next_waiter;
+            inner
+                .waiters
+                .entry(queue.to_owned())
+                .or_default()
+                .push_back((id, tx));
+            (id, rx)
+        };
+        if let Ok(Ok(task)) = tokio::time::timeout(wait, &mut rx).await {
+            return Some(task);
+        }
+        // Withdraw under the lock; a task sent just before is still in the channel.
+        let mut inner = self.lock();
+        if let Some(w) = inner.waiters.get_mut(queue) {
+            w.retain(|(i, _)| *i != id);
+        }
+        drop(inner);
+        rx.try_recv().ok()
+    }
+
+    /// Hands `task` out: starts its lease and the watch over its deadlines.
+    fn lease(&self, inner: &mut Inner, task: Task) -> Task {
+        let now = self.link.clock.now();
+        let lease = Lease {
+            task: task.clone(),
+            deadline: now + millis(task.timeout),
+            heartbeat_deadline: task.heartbeat.map(|h| now + millis(h)),
+        };
+        let token = task.token();
+        inner.leases.insert(token.clone(), lease);
+        let me = self.clone();
+        tokio::spawn(async move { me.watch(token).await });
+        task
+    }
+
+    /// Ends a lease whose deadline passes, reporting the attempt failed and retryable.
+    async fn watch(self, token: String) {
+        loop {
+            let due = {
+                let inner = self.lock();
+                let Some(l) = inner.leases.get(&token) else {
+                    return;
+                };
+                l.heartbeat_deadline
+                    .map_or(l.deadline, |h| h.min(l.deadline))
+            };
+            self.link.clock.sleep_until(due).await;
+            let expired = {
+                let mut inner = self.lock();
+                let Some(l) = inner.leases.get(&token) else {
+                    return;
+                };
+                let now = self.link.clock.now();
+                let why = if now >= l.deadline {
+                    Some(timed_out(l.task.timeout))
+                } else if l.heartbeat_deadline.is_some_and(|h| now >= h) {
+                    Some(no_heartbeat(l.task.heartbeat.unwrap_or_default()))
+                } else {
+                    None
+                };
+                why.and_then(|why| {
+                    let l = inner.leases.remove(&token)?;
+                    inner
+                        .live
+                        .remove(&(l.task.run_id.clone(), l.task.node.clone()));
+                    Some((l.task, why))
+                })
+            };
+            if let Some((task, why)) = expired {
+                let _ = self
+                    .report(
+                        &task,
+                        Err(ActivityError {
+                            message: why,
+                            retryable: true,
+                        }),
+                    )
+                    .await;
+                return;
+            }
+        }
+    }
+
+    fn take(&self, token: &str) -> Result<Task, Error> {
+        let mut inner = self.lock();
+        let lease = inner.leases.remove(token).ok_or(Error::Stale)?;
+        inner
+            .live
+            .remove(&(lease.task.run_id.clone(), lease.task.node.clone()));
+        Ok(lease.task)
+    }
+
+    pub(super) async fn finish(
+        &self,
+        token: &str,
+        result: Result<Value, ActivityError>,
+    ) -> Result<(), Error> {
+        let task = self.take(token)?;
+        self.report(&task, result).await
+    }
+
+    pub(super) fn heartbeat(&self, token: &str) -> Result<(), Error> {
+        let now = self.link.clock.now();
+        let mut inner = self.lock();
+        let lease = inner.leases.get_mut(token).ok_or(Error::Stale)?;
+        if let Some(h) = lease.task.heartbeat {
+            lease.heartbeat_deadline = Some(now + millis(h));
+        }
+        Ok(())
+    }
+
+    pub(super) fn depths(&self) -> Vec<(String, usize)> {
+        let inner = self.lock();
+        inner
+            .queues
+            .iter()
+            .map(|(q, v)| (q.clone(), v.len()))
+            .collect()
+    }
+
+    async fn report(&self, task: &Task, result: Result<Value, ActivityError>) -> Result<(), Error> {
+        self.link
+            .report_durably(&task.run_id, &task.node, task.attempt, result)
+            .await
+            .map_err(|_| Error::Stopped)
+    }
+}
+
+fn millis(d: Duration) -> Millis {
+    d.as_millis().min(i64::MAX as u128) as Millis
+}
