@@ -1,5 +1,5 @@
 //! The SQL both databases share, written once: reading rows into [`super::RunRow`] and
-//! [`Recorded`](crate::engine::event::Recorded), the run list's query, and appending a batch's
+//! [`Recorded`](shared::event::Recorded), the run list's query, and appending a batch's
 //! events and `runs` rows. sqlx's `QueryBuilder` writes each database's placeholders, so the
 //! text is the same; a macro stamps it out for each database's row and connection types,
 //! which keeps the database modules free of generic trait bounds.
@@ -24,14 +24,14 @@ macro_rules! common_sql {
             })
         }
 
-        fn recorded(r: $row) -> super::Result<crate::engine::event::Recorded> {
+        fn recorded(r: $row) -> super::Result<shared::event::Recorded> {
             use sqlx::Row;
             let ty: String = r.try_get("type")?;
             let node: Option<String> = r.try_get("node")?;
             let data = super::parse_json(r.try_get("data")?)?;
-            let event = crate::engine::event::Event::join(&ty, node.as_deref(), data)
+            let event = shared::event::Event::join(&ty, node.as_deref(), data)
                 .map_err(|e| super::Error::Corrupt(format!("event {ty}: {e}")))?;
-            Ok(crate::engine::event::Recorded {
+            Ok(shared::event::Recorded {
                 seq: r.try_get("seq")?,
                 at: r.try_get("at")?,
                 event,
@@ -65,7 +65,7 @@ macro_rules! common_sql {
             b: &super::Batch,
             max_params: usize,
         ) -> super::Result<()> {
-            let events: Vec<(&str, &crate::engine::event::Recorded)> = b
+            let events: Vec<(&str, &shared::event::Recorded)> = b
                 .runs
                 .iter()
                 .flat_map(|w| w.events.iter().map(move |r| (w.row.id.as_str(), r)))

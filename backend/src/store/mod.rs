@@ -25,7 +25,7 @@ pub use sqlite::Sqlite;
 use serde_json::Value;
 
 use crate::clock::Millis;
-use crate::engine::event::Recorded;
+use shared::event::Recorded;
 
 /// `store::Error`: what callers may want to tell apart.
 #[derive(Debug, thiserror::Error)]

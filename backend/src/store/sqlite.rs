@@ -16,7 +16,7 @@ use super::{
     parse_json,
 };
 use crate::clock::Millis;
-use crate::engine::event::Recorded;
+use shared::event::Recorded;
 
 /// SQLite's limit on bound parameters per statement, with room to spare.
 const MAX_PARAMS: usize = 30_000;

@@ -61,14 +61,22 @@ async fn a_stream_on_one_process_shows_a_run_driven_through_the_others() {
     nodes[0].put_workflow(&def).await;
     let run = nodes[1].start_run("gate", json!({})).await;
     nodes[2].wait_node(&run, "ask", "waiting").await;
+    let (opened, open) = tokio::sync::oneshot::channel();
     let watcher = {
         let client = nodes[2].client.clone();
         let url = nodes[2].url(&format!("/api/runs/{run}/stream"));
         tokio::spawn(async move {
             let mut resp = client.get(url).send().await.expect("stream");
             let mut text = String::new();
+            let mut opened = Some(opened);
             while let Ok(Some(chunk)) = resp.chunk().await {
                 text.push_str(&String::from_utf8_lossy(&chunk));
+                // The history has arrived: the stream is live from here on.
+                if text.contains("node_waiting")
+                    && let Some(o) = opened.take()
+                {
+                    let _ = o.send(());
+                }
                 if text.contains("run_completed") {
                     break;
                 }
@@ -76,7 +84,10 @@ async fn a_stream_on_one_process_shows_a_run_driven_through_the_others() {
             text
         })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::timeout(Duration::from_secs(20), open)
+        .await
+        .expect("the stream sent the history")
+        .expect("watcher");
     let (status, body) = nodes[0]
         .post(
             &format!("/api/runs/{run}/approvals/ask"),
@@ -258,8 +269,13 @@ async fn kill_9_one_of_three_processes_and_the_others_finish_every_run() {
     }
     assert_eq!(ids.len(), RUNS);
 
-    // Kill process 0 while it has attempts in flight.
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Kill process 0 while it has attempts in flight: once the target has seen a good share
+    // of the steps, and before it has seen them all.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while target.seen().len() < RUNS {
+        assert!(Instant::now() < deadline, "the runs never got going");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let kill_ms = now_ms();
     let killed_at = Instant::now();
     nodes[0].kill9();
@@ -343,6 +359,10 @@ async fn kill_9_one_of_three_processes_and_the_others_finish_every_run() {
     assert!(
         repeated > 0,
         "no attempt was in flight on the killed process: the test proved nothing"
+    );
+    assert_eq!(
+        crate::sim::assert_index_matches_log(survivor.database()).await,
+        RUNS
     );
 }
 
