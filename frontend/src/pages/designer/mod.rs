@@ -6,6 +6,7 @@
 //!
 //! # Layout
 //! - [`Designer`]: the route; `Workbench` loads, `Editing` is the page once loaded.
+//! - `ctx`: the state every part of the page shares (`Ctx`), and what is selected.
 //! - `canvas`: the palette and the SVG canvas with its gestures.
 //! - `inspector`: the forms for the selected node and for the workflow's settings.
 //! - `findings`: the validator's findings, and a 422's.
@@ -13,6 +14,7 @@
 //!   [`server`]: the typed workflow calls.
 
 mod canvas;
+mod ctx;
 pub mod draft;
 mod findings;
 mod inspector;
@@ -24,7 +26,6 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_params_map};
-use shared::Diagnostic;
 use shared::model::Workflow;
 use shared::validate::{parse, valid_workflow_name};
 use wasm_bindgen::JsCast;
@@ -33,6 +34,7 @@ use crate::components::start_run::StartRun;
 use crate::graph::editor::{Editor, blank, place};
 use crate::graph::layout;
 use crate::pages::Page;
+use ctx::{Ctx, Selection};
 use server::SaveError;
 
 /// The route segment of the designer for a workflow that has never been saved.
@@ -41,97 +43,6 @@ pub const NEW: &str = "new";
 /// The designer's address for the workflow `name`.
 pub fn path(name: &str) -> String {
     format!("/workflows/{}", js_sys::encode_uri_component(name))
-}
-
-/// What is selected on the canvas (and shown in the inspector).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Selection {
-    /// Nothing: the inspector shows the workflow's settings.
-    None,
-    Node(String),
-    /// An edge, by index.
-    Edge(usize),
-}
-
-/// The state every part of the page shares.
-#[derive(Clone, Copy)]
-struct Ctx {
-    editor: RwSignal<Editor>,
-    /// The workflow being edited (a copy that notifies only when it changes).
-    workflow: Memo<Workflow>,
-    selection: RwSignal<Selection>,
-    /// Bumped when the workflow changes under the inspector's feet (undo, redo, discard),
-    /// so its forms are drawn again from the model.
-    generation: RwSignal<u64>,
-    /// The browser's findings, after every edit.
-    findings: Memo<Vec<Diagnostic>>,
-    /// The findings of the server's last refusal (a 422), until the next save.
-    server_findings: RwSignal<Option<Vec<Diagnostic>>>,
-    /// A refused edit's message, shown over the canvas until the next gesture.
-    notice: RwSignal<Option<String>>,
-}
-
-impl Ctx {
-    fn new(editor: Editor) -> Self {
-        let editor = RwSignal::new(editor);
-        let workflow = Memo::new(move |_| editor.with(|e| e.workflow().clone()));
-        Ctx {
-            editor,
-            workflow,
-            selection: RwSignal::new(Selection::None),
-            generation: RwSignal::new(0),
-            findings: Memo::new(move |_| workflow.with(shared::validate)),
-            server_findings: RwSignal::new(None),
-            notice: RwSignal::new(None),
-        }
-    }
-
-    fn undo(self) {
-        if self.editor.try_update(Editor::undo) == Some(true) {
-            self.after_history();
-        }
-    }
-
-    fn redo(self) {
-        if self.editor.try_update(Editor::redo) == Some(true) {
-            self.after_history();
-        }
-    }
-
-    /// After the workflow jumped: drop a selection that no longer exists, redraw the forms.
-    fn after_history(self) {
-        let keep = self
-            .workflow
-            .with_untracked(|wf| match self.selection.get_untracked() {
-                Selection::None => true,
-                Selection::Node(id) => wf.node(&id).is_some(),
-                // Edges are selected by index, and a jump can put another edge there.
-                Selection::Edge(_) => false,
-            });
-        if !keep {
-            self.selection.set(Selection::None);
-        }
-        self.generation.update(|g| *g += 1);
-    }
-
-    /// Deletes the selected node or edge.
-    fn delete_selection(self) {
-        let result = match self.selection.get_untracked() {
-            Selection::None => return,
-            Selection::Node(id) => self
-                .editor
-                .try_update(|e| e.remove_node(&id))
-                .map(|r| r.map(drop)),
-            Selection::Edge(i) => self
-                .editor
-                .try_update(|e| e.remove_edge(i))
-                .map(|r| r.map(drop)),
-        };
-        if let Some(Err(e)) = result {
-            self.notice.set(Some(e.to_string()));
-        }
-        self.selection.set(Selection::None);
-    }
 }
 
 /// Gives the nodes without a position one from the auto-layout.

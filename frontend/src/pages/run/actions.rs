@@ -66,10 +66,12 @@ enum Waiting {
 /// Turns an action's answer into what the card shows: nothing on success (the stream shows
 /// the effect), the message on an error, and the page-wide notice on a conflict.
 fn settle<T>(result: api::Result<T>, error: RwSignal<Option<String>>, conflict: Callback<String>) {
+    // The card may be gone by now: the stream can bring the action's effect (a cancel that
+    // hides the cancel button) before its answer. Then there is nothing left to tell.
     match result {
-        Ok(_) => error.set(None),
+        Ok(_) => drop(error.try_set(None)),
         Err(body) if body.error.code == "conflict" => conflict.run(body.error.message),
-        Err(body) => error.set(Some(body.error.message)),
+        Err(body) => drop(error.try_set(Some(body.error.message))),
     }
 }
 

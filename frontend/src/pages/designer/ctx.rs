@@ -1,0 +1,100 @@
+//! The designer's shared state: the editor, the selection, the findings and the notices
+//! every part of the page (canvas, inspector, findings, toolbar) reads and changes, with the
+//! edits that touch several of them at once (undo, redo, delete).
+
+use leptos::prelude::*;
+use shared::Diagnostic;
+use shared::model::Workflow;
+
+use crate::graph::editor::Editor;
+
+/// What is selected on the canvas (and shown in the inspector).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) enum Selection {
+    /// Nothing: the inspector shows the workflow's settings.
+    None,
+    Node(String),
+    /// An edge, by index.
+    Edge(usize),
+}
+
+/// The state every part of the page shares.
+#[derive(Clone, Copy)]
+pub(super) struct Ctx {
+    pub(super) editor: RwSignal<Editor>,
+    /// The workflow being edited (a copy that notifies only when it changes).
+    pub(super) workflow: Memo<Workflow>,
+    pub(super) selection: RwSignal<Selection>,
+    /// Bumped when the workflow changes under the inspector's feet (undo, redo, discard),
+    /// so its forms are drawn again from the model.
+    pub(super) generation: RwSignal<u64>,
+    /// The browser's findings, after every edit.
+    pub(super) findings: Memo<Vec<Diagnostic>>,
+    /// The findings of the server's last refusal (a 422), until the next save.
+    pub(super) server_findings: RwSignal<Option<Vec<Diagnostic>>>,
+    /// A refused edit's message, shown over the canvas until the next gesture.
+    pub(super) notice: RwSignal<Option<String>>,
+}
+
+impl Ctx {
+    pub(super) fn new(editor: Editor) -> Self {
+        let editor = RwSignal::new(editor);
+        let workflow = Memo::new(move |_| editor.with(|e| e.workflow().clone()));
+        Ctx {
+            editor,
+            workflow,
+            selection: RwSignal::new(Selection::None),
+            generation: RwSignal::new(0),
+            findings: Memo::new(move |_| workflow.with(shared::validate)),
+            server_findings: RwSignal::new(None),
+            notice: RwSignal::new(None),
+        }
+    }
+
+    pub(super) fn undo(self) {
+        if self.editor.try_update(Editor::undo) == Some(true) {
+            self.after_history();
+        }
+    }
+
+    pub(super) fn redo(self) {
+        if self.editor.try_update(Editor::redo) == Some(true) {
+            self.after_history();
+        }
+    }
+
+    /// After the workflow jumped: drop a selection that no longer exists, redraw the forms.
+    pub(super) fn after_history(self) {
+        let keep = self
+            .workflow
+            .with_untracked(|wf| match self.selection.get_untracked() {
+                Selection::None => true,
+                Selection::Node(id) => wf.node(&id).is_some(),
+                // Edges are selected by index, and a jump can put another edge there.
+                Selection::Edge(_) => false,
+            });
+        if !keep {
+            self.selection.set(Selection::None);
+        }
+        self.generation.update(|g| *g += 1);
+    }
+
+    /// Deletes the selected node or edge.
+    pub(super) fn delete_selection(self) {
+        let result = match self.selection.get_untracked() {
+            Selection::None => return,
+            Selection::Node(id) => self
+                .editor
+                .try_update(|e| e.remove_node(&id))
+                .map(|r| r.map(drop)),
+            Selection::Edge(i) => self
+                .editor
+                .try_update(|e| e.remove_edge(i))
+                .map(|r| r.map(drop)),
+        };
+        if let Some(Err(e)) = result {
+            self.notice.set(Some(e.to_string()));
+        }
+        self.selection.set(Selection::None);
+    }
+}
