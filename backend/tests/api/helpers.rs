@@ -353,6 +353,17 @@ impl Weft {
         run_id: &str,
         last_event_id: Option<i64>,
     ) -> Vec<(i64, Value)> {
+        self.stream_telling(run_id, last_event_id, None).await
+    }
+
+    /// Like [`Weft::stream`]; `first` hears when the first event arrived (the stream is open
+    /// and live), so a test acts then instead of after a guessed delay.
+    pub(crate) async fn stream_telling(
+        &self,
+        run_id: &str,
+        last_event_id: Option<i64>,
+        mut first: Option<tokio::sync::oneshot::Sender<()>>,
+    ) -> Vec<(i64, Value)> {
         let mut req = self
             .client
             .get(self.url(&format!("/api/runs/{run_id}/stream")));
@@ -386,6 +397,9 @@ impl Weft {
                     }
                     if let Some(id) = id {
                         out.push((id, serde_json::from_str(&data).expect("SSE data is JSON")));
+                        if let Some(f) = first.take() {
+                            let _ = f.send(());
+                        }
                     }
                 }
             }
