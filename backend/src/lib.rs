@@ -140,6 +140,13 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
     let secrets = engine::activity::Secrets::from_env();
     let clock = if args.test_hooks {
         tracing::warn!("test hooks on: a simulated clock and /_test; never use this in production");
+        // Faults armed before the engine starts reach recovery too.
+        if let Some(n) = std::env::var("WEFT_TEST_FAIL_READS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+        {
+            store.faults().fail_reads(n);
+        }
         clock::Clock::sim(clock::Clock::System.now())
     } else {
         clock::Clock::System

@@ -89,6 +89,12 @@ pub fn commit(events: usize, seconds: f64) {
     histogram!("weft_commit_duration_seconds").record(seconds);
 }
 
+/// An attempt's result arrived for an attempt that was abandoned (cancelled, timed out, taken
+/// over): it changed nothing.
+pub fn late_result() {
+    counter!("weft_late_results_total").increment(1);
+}
+
 /// A shared store's commit found runs another process had appended to; the round is redone.
 pub fn conflict() {
     counter!("weft_commit_conflicts_total").increment(1);

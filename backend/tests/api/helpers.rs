@@ -216,6 +216,12 @@ impl Weft {
         format!("{}{path}", self.base)
     }
 
+    /// Sets an environment variable for the next (re)start.
+    pub(crate) fn set_env(&mut self, key: &str, value: &str) {
+        self.envs.retain(|(k, _)| k != key);
+        self.envs.push((key.to_owned(), value.to_owned()));
+    }
+
     /// The database URL this server runs on.
     pub(crate) fn database(&self) -> &str {
         &self.database
@@ -347,6 +353,17 @@ impl Weft {
         run_id: &str,
         last_event_id: Option<i64>,
     ) -> Vec<(i64, Value)> {
+        self.stream_telling(run_id, last_event_id, None).await
+    }
+
+    /// Like [`Weft::stream`]; `first` hears when the first event arrived (the stream is open
+    /// and live), so a test acts then instead of after a guessed delay.
+    pub(crate) async fn stream_telling(
+        &self,
+        run_id: &str,
+        last_event_id: Option<i64>,
+        mut first: Option<tokio::sync::oneshot::Sender<()>>,
+    ) -> Vec<(i64, Value)> {
         let mut req = self
             .client
             .get(self.url(&format!("/api/runs/{run_id}/stream")));
@@ -380,6 +397,9 @@ impl Weft {
                     }
                     if let Some(id) = id {
                         out.push((id, serde_json::from_str(&data).expect("SSE data is JSON")));
+                        if let Some(f) = first.take() {
+                            let _ = f.send(());
+                        }
                     }
                 }
             }

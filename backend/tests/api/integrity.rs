@@ -232,6 +232,56 @@ async fn a_timer_whose_run_cannot_be_read_stays_and_fires_later() {
     assert_eq!(assert_index_matches_log(weft.database()).await, 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_resumed_after_a_restart_is_sent_even_when_reading_its_run_fails() {
+    let mut weft = Weft::simulated().await;
+    let target = Target::spawn().await;
+    // The first attempt hangs on the process that is killed; the one sent after the restart
+    // answers at once.
+    target.rule("/hold", Rule::SlowFirst(1, Duration::from_secs(60)));
+    weft.put_workflow(&held(&target)).await;
+    let id = weft.start_run("held", json!({})).await;
+    let deadline = Instant::now() + WAIT;
+    while target.seen_at("/hold").is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the first attempt was never sent"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    weft.kill9();
+    // Recovery's read of the run fails once; the attempt must still be sent again.
+    weft.set_env("WEFT_TEST_FAIL_READS", "1");
+    weft.restart().await;
+    let deadline = Instant::now() + WAIT;
+    while target.seen_at("/hold").len() < 2 {
+        weft.advance("2s").await;
+        assert!(
+            Instant::now() < deadline,
+            "the recovered attempt was never sent again; log:\n{}",
+            weft.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(weft.armed().await["fail_reads"], 0, "the fault fired");
+    let run = weft.wait_for(&id, "completed").await;
+    assert_eq!(run["output"], 200, "{run:#}");
+    assert_eq!(assert_index_matches_log(weft.database()).await, 1);
+}
+
+fn held(target: &Target) -> Value {
+    json!({
+        "name": "held",
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "call", "type": "http", "timeout": "2m",
+             "request": {"method": "POST", "url": target.url("/hold")}},
+            {"id": "done", "type": "end", "output": "{{ nodes.call.output.status }}"}
+        ],
+        "edges": [{"from": "start", "to": "call"}, {"from": "call", "to": "done"}]
+    })
+}
+
 /// Two servers with simulated clocks on one fresh PostgreSQL database.
 async fn pair(hooks: bool) -> (Vec<tempfile::TempDir>, Vec<Weft>) {
     let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().expect("dir")).collect();
@@ -251,18 +301,7 @@ async fn a_taken_over_attempt_is_sent_again_even_when_reading_its_run_fails() {
     let target = Target::spawn().await;
     // The first attempt hangs on the process that is killed; the retry answers at once.
     target.rule("/hold", Rule::SlowFirst(1, Duration::from_secs(60)));
-    nodes[0]
-        .put_workflow(&json!({
-            "name": "held",
-            "nodes": [
-                {"id": "start", "type": "start"},
-                {"id": "call", "type": "http", "timeout": "2m",
-                 "request": {"method": "POST", "url": target.url("/hold")}},
-                {"id": "done", "type": "end", "output": "{{ nodes.call.output.status }}"}
-            ],
-            "edges": [{"from": "start", "to": "call"}, {"from": "call", "to": "done"}]
-        }))
-        .await;
+    nodes[0].put_workflow(&held(&target)).await;
     let id = nodes[0].start_run("held", json!({})).await;
     let deadline = Instant::now() + WAIT;
     while target.seen_at("/hold").is_empty() {

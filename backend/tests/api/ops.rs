@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::helpers::Weft;
 
-async fn scrape(weft: &Weft) -> Scrape {
+pub(crate) async fn scrape(weft: &Weft) -> Scrape {
     let resp = weft.client.get(weft.url("/metrics")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let text = resp.text().await.unwrap();
@@ -15,7 +15,7 @@ async fn scrape(weft: &Weft) -> Scrape {
 }
 
 /// The value of a counter or gauge with the given labels (0 when absent).
-fn value(s: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
+pub(crate) fn value(s: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
     s.samples
         .iter()
         .filter(|x| x.metric == name && labels.iter().all(|(k, v)| x.labels.get(k) == Some(*v)))

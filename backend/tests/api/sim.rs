@@ -29,6 +29,23 @@ impl Weft {
         body
     }
 
+    /// Waits until the counter `name` in `/metrics` reaches `at_least`: an event the server
+    /// counts, awaited instead of a guessed delay.
+    pub(crate) async fn wait_metric(&self, name: &str, at_least: f64) {
+        let deadline = std::time::Instant::now() + crate::helpers::WAIT;
+        loop {
+            let got = crate::ops::value(&crate::ops::scrape(self).await, name, &[]);
+            if got >= at_least {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{name} stayed at {got}, below {at_least}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     /// The faults still armed.
     pub(crate) async fn armed(&self) -> Value {
         self.get_ok("/_test/faults").await

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::{Command, Driver, Error, Started, has_inflight, run_row};
 use crate::clock::Millis;
-use crate::engine::decide::{Decision, Input, TimerKind, decide};
+use crate::engine::decide::{Decision, Input, Rejected, TimerKind, decide};
 use crate::engine::effect::{Effect, effects};
 use crate::engine::event::Recorded;
 use crate::engine::state::{NodeStatus, Plan, RunState};
@@ -255,8 +255,17 @@ impl Driver {
         };
         let state = match decide(&state, input.clone(), round.now) {
             Ok(d) => {
+                if d.events.is_empty() && matches!(input, Input::AttemptFinished { .. }) {
+                    crate::metrics::late_result();
+                }
                 self.record(&state, d, round);
                 return Ok(());
+            }
+            Err(Rejected::Finished(status)) if matches!(input, Input::AttemptFinished { .. }) => {
+                // The run ended while the attempt was out: its result changes nothing.
+                crate::metrics::late_result();
+                round.states.insert(run_id.to_owned(), state);
+                return Err(Rejected::Finished(status).into());
             }
             Err(e) if self.may_be_stale(run_id, round) => {
                 tracing::debug!(run = %run_id, error = %e, "refused on a view from memory; reading the log again");

@@ -16,8 +16,9 @@ async fn the_stream_sends_the_history_and_resumes_after_last_event_id() {
     weft.wait_node(&id, "gate", "waiting").await;
 
     // Live: the stream is open while the approval arrives, and ends after the final event.
-    let (live, ()) = tokio::join!(weft.stream(&id, None), async {
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    let (opened, open) = tokio::sync::oneshot::channel();
+    let (live, ()) = tokio::join!(weft.stream_telling(&id, None, Some(opened)), async {
+        open.await.expect("the stream sent its first event");
         let (status, body) = decide(&weft, &id, "gate", json!({"decision": "approve"})).await;
         assert_eq!(status, 200, "{body}");
     });

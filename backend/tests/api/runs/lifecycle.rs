@@ -71,8 +71,8 @@ async fn cancel_abandons_an_attempt_in_flight() {
         .await;
     assert_eq!(status, 200, "{body}");
     weft.wait_for(&id, "cancelled").await;
-    // Let the abandoned attempt's late answer arrive; it must change nothing.
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // The abandoned attempt's late answer arrives and is decided; it must change nothing.
+    weft.wait_metric("weft_late_results_total", 1.0).await;
     let run = weft.run(&id).await;
     assert_eq!(run["status"], "cancelled", "{run:#}");
     assert_eq!(run["nodes"]["call"]["status"], "cancelled", "{run:#}");
@@ -166,7 +166,7 @@ async fn an_input_not_matching_input_schema_is_422_with_paths() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_list_filters_and_pages_newest_first() {
-    let (weft, target) = (Weft::fresh().await, Target::spawn().await);
+    let (weft, target) = (Weft::simulated().await, Target::spawn().await);
     target.rule("/bad", Rule::Always(400));
     let quick = wf(
         "quick",
@@ -182,7 +182,7 @@ async fn runs_list_filters_and_pages_newest_first() {
     let mut created = Vec::new();
     for _ in 0..5 {
         created.push(weft.start_run("quick", json!({})).await);
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        weft.advance("5ms").await;
     }
     let doomed = weft.start_run("doomed", json!({})).await;
     for id in &created {
