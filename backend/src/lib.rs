@@ -5,7 +5,11 @@
 //! - [`api`]: axum handlers for SPEC §3 (`/api` behind the optional token, `/hooks`); JSON
 //!   errors; body limits.
 //! - [`cli`]: `weft validate` and the other one-shot commands.
-//! - [`engine`]: the durable engine: the pure core (`decide`, `apply`) and the driver.
+//! - [`clock`]: the time the server is given (the system's, or a simulated one in tests).
+//! - [`engine`]: the durable engine: the pure core (`decide`, `apply`, `effects` over a
+//!   `Plan`), the driver and the timer service. It never asks which store it runs on.
+//! - [`cluster`]: coordination of one process or several on a store: recovery, leases and
+//!   takeover, the task queues, the relay of other processes' commits.
 //! - [`store`]: the event log and its index rows, on SQLite or PostgreSQL.
 //! - [`metrics`]: the Prometheus recorder.
 //! - `ui`: the SPA's files, with cache lifetimes for Trunk's hashed assets.
