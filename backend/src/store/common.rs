@@ -4,7 +4,8 @@
 //! text is the same; a macro stamps it out for each database's row and connection types,
 //! which keeps the database modules free of generic trait bounds.
 
-/// Defines `run_row`, `recorded`, `list_runs_query` and `append_log` in the calling module for
+/// Defines `run_row`, `recorded`, `list_runs_query`, `append_log` and `write_timers` in the
+/// calling module for
 /// database `$db` with row type `$row` and connection type `$conn`.
 macro_rules! common_sql {
     ($db:ty, $row:ty, $conn:ty) => {
@@ -106,6 +107,54 @@ macro_rules! common_sql {
                     " on conflict (id) do update set status = excluded.status, output = excluded.output, error = excluded.error, \
                      updated_at = excluded.updated_at, last_seq = excluded.last_seq",
                 );
+                q.build().execute(&mut *tx).await?;
+            }
+            Ok(())
+        }
+
+        /// Writes the batch's timer changes: clears, then fired timers (by key and due time, so
+        /// one set again meanwhile stays), then upserts ending in `on_conflict_set` (the columns
+        /// a re-set timer takes).
+        async fn write_timers(
+            tx: &mut $conn,
+            b: &super::Batch,
+            max_params: usize,
+            on_conflict_set: &str,
+        ) -> super::Result<()> {
+            for (run, node) in &b.clear_timers {
+                let mut q = sqlx::QueryBuilder::<$db>::new("delete from timers where run_id = ");
+                q.push_bind(run.clone());
+                if let Some(n) = node {
+                    q.push(" and node = ").push_bind(n.clone());
+                }
+                q.build().execute(&mut *tx).await?;
+            }
+            for t in &b.fired {
+                let mut q = sqlx::QueryBuilder::<$db>::new("delete from timers where run_id = ");
+                q.push_bind(t.run_id.clone())
+                    .push(" and node = ")
+                    .push_bind(t.node.clone())
+                    .push(" and kind = ")
+                    .push_bind(t.kind.clone())
+                    .push(" and attempt = ")
+                    .push_bind(t.attempt as i64)
+                    .push(" and due_at = ")
+                    .push_bind(t.due_at);
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in b.set_timers.chunks(max_params / 5) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "insert into timers (run_id, node, kind, attempt, due_at) ",
+                );
+                q.push_values(chunk, |mut row, t| {
+                    row.push_bind(t.run_id.clone())
+                        .push_bind(t.node.clone())
+                        .push_bind(t.kind.clone())
+                        .push_bind(t.attempt as i64)
+                        .push_bind(t.due_at);
+                });
+                q.push(" on conflict (run_id, node, kind) do update set ")
+                    .push(on_conflict_set);
                 q.build().execute(&mut *tx).await?;
             }
             Ok(())

@@ -9,7 +9,7 @@ use serde_json::Value;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Row, SqlitePool};
+use sqlx::{Row, SqlitePool};
 
 use super::{
     Batch, Error, Result, RunFilter, RunRow, StoredWorkflow, TimerRow, WorkflowSummary, json_text,
@@ -233,48 +233,13 @@ impl Sqlite {
         }
         let mut tx = self.pool.begin().await?;
         append_log(&mut tx, b, MAX_PARAMS).await?;
-        for (run, node) in &b.clear_timers {
-            match node {
-                Some(n) => {
-                    sqlx::query("delete from timers where run_id = ? and node = ?")
-                        .bind(run)
-                        .bind(n)
-                        .execute(&mut *tx)
-                        .await?
-                }
-                None => {
-                    sqlx::query("delete from timers where run_id = ?")
-                        .bind(run)
-                        .execute(&mut *tx)
-                        .await?
-                }
-            };
-        }
-        for t in &b.fired {
-            sqlx::query(
-                "delete from timers where run_id = ? and node = ? and kind = ? and attempt = ? and due_at = ?",
-            )
-            .bind(&t.run_id)
-            .bind(&t.node)
-            .bind(&t.kind)
-            .bind(t.attempt as i64)
-            .bind(t.due_at)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for chunk in b.set_timers.chunks(MAX_PARAMS / 5) {
-            let mut q =
-                QueryBuilder::new("insert into timers (run_id, node, kind, attempt, due_at) ");
-            q.push_values(chunk, |mut row, t| {
-                row.push_bind(t.run_id.clone())
-                    .push_bind(t.node.clone())
-                    .push_bind(t.kind.clone())
-                    .push_bind(t.attempt as i64)
-                    .push_bind(t.due_at);
-            });
-            q.push(" on conflict (run_id, node, kind) do update set attempt = excluded.attempt, due_at = excluded.due_at");
-            q.build().execute(&mut *tx).await?;
-        }
+        write_timers(
+            &mut tx,
+            b,
+            MAX_PARAMS,
+            "attempt = excluded.attempt, due_at = excluded.due_at",
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

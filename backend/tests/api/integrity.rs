@@ -241,32 +241,33 @@ async fn an_attempt_resumed_after_a_restart_is_sent_even_when_reading_its_run_fa
     target.rule("/hold", Rule::SlowFirst(1, Duration::from_secs(60)));
     weft.put_workflow(&held(&target)).await;
     let id = weft.start_run("held", json!({})).await;
-    let deadline = Instant::now() + WAIT;
-    while target.seen_at("/hold").is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "the first attempt was never sent"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    seen(&target, 1, None, "the first attempt was never sent").await;
     weft.kill9();
     // Recovery's read of the run fails once; the attempt must still be sent again.
     weft.set_env("WEFT_TEST_FAIL_READS", "1");
     weft.restart().await;
-    let deadline = Instant::now() + WAIT;
-    while target.seen_at("/hold").len() < 2 {
-        weft.advance("2s").await;
-        assert!(
-            Instant::now() < deadline,
-            "the recovered attempt was never sent again; log:\n{}",
-            weft.log()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let why = "the recovered attempt was never sent again";
+    seen(&target, 2, Some((&weft, "2s")), why).await;
     assert_eq!(weft.armed().await["fail_reads"], 0, "the fault fired");
     let run = weft.wait_for(&id, "completed").await;
     assert_eq!(run["output"], 200, "{run:#}");
     assert_eq!(assert_index_matches_log(weft.database()).await, 1);
+}
+
+/// Waits until `target` has seen `n` requests at `/hold`; with `clock`, moves that server's
+/// clock by its step before each look (a lease or a retry waits on it).
+async fn seen(target: &Target, n: usize, clock: Option<(&Weft, &str)>, why: &str) {
+    let deadline = Instant::now() + WAIT;
+    while target.seen_at("/hold").len() < n {
+        if let Some((weft, step)) = clock {
+            weft.advance(step).await;
+        }
+        if Instant::now() >= deadline {
+            let log = clock.map(|(w, _)| w.log()).unwrap_or_default();
+            panic!("{why}; log:\n{log}");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 fn held(target: &Target) -> Value {
@@ -303,28 +304,13 @@ async fn a_taken_over_attempt_is_sent_again_even_when_reading_its_run_fails() {
     target.rule("/hold", Rule::SlowFirst(1, Duration::from_secs(60)));
     nodes[0].put_workflow(&held(&target)).await;
     let id = nodes[0].start_run("held", json!({})).await;
-    let deadline = Instant::now() + WAIT;
-    while target.seen_at("/hold").is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "the first attempt was never sent"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    seen(&target, 1, None, "the first attempt was never sent").await;
     nodes[0].kill9();
     let survivor = &nodes[1];
     // The takeover's read of the run fails once; the attempt must still be sent again.
     survivor.faults(json!({"fail_reads": 1})).await;
-    let deadline = Instant::now() + WAIT;
-    while target.seen_at("/hold").len() < 2 {
-        survivor.advance("7s").await;
-        assert!(
-            Instant::now() < deadline,
-            "the taken-over attempt was never sent again; log:\n{}",
-            survivor.log()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let why = "the taken-over attempt was never sent again";
+    seen(&target, 2, Some((survivor, "7s")), why).await;
     assert_eq!(survivor.armed().await["fail_reads"], 0, "the fault fired");
     let run = survivor.wait_for(&id, "completed").await;
     assert_eq!(run["output"], 200, "{run:#}");

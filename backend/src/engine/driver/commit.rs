@@ -22,8 +22,13 @@ use crate::store;
 /// A round is decided again from the log at most this often when other processes keep
 /// appending to its runs first.
 const MAX_REDO: usize = 50;
-/// Backoffs before each lone retry of a command whose round could not be written.
-const LONE_RETRIES: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(500)];
+/// Backoffs before each lone try of a command whose round could not be written (the first
+/// at once: a sleep of zero returns at once on any clock).
+const LONE_RETRIES: [Duration; 3] = [
+    Duration::ZERO,
+    Duration::from_millis(100),
+    Duration::from_millis(500),
+];
 /// When an attempt's result (or a takeover) that could not be written is handed back.
 const REDELIVER: Duration = Duration::from_secs(1);
 
@@ -54,22 +59,18 @@ impl Driver {
         }
     }
 
-    /// One command in a round of its own, at once and then after each backoff.
+    /// One command in a round of its own, at once and then after each backoff; refused if
+    /// its write keeps failing.
     async fn alone(&mut self, cmd: &Command) -> Outcome {
-        match self.attempt(std::slice::from_ref(cmd)).await {
-            Ok(mut o) => o.pop().unwrap_or(Outcome::Done),
-            Err(e) => self.alone_after(cmd, e).await,
-        }
-    }
-
-    async fn alone_after(&mut self, cmd: &Command, mut last: store::Error) -> Outcome {
+        let mut last = None;
         for wait in LONE_RETRIES {
             self.link.clock.sleep(wait).await;
             match self.attempt(std::slice::from_ref(cmd)).await {
                 Ok(mut o) => return o.pop().unwrap_or(Outcome::Done),
-                Err(e) => last = e,
+                Err(e) => last = Some(e),
             }
         }
+        let last = last.expect("at least one try");
         tracing::error!(error = %last, "a command could not be written");
         self.refuse(cmd, &last)
     }

@@ -4,7 +4,7 @@
 //! `seq`. Each run decided is written with its events and its index row together, against
 //! the `last_seq` it was read at.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -84,9 +84,32 @@ impl Round {
         }
     }
 
-    /// The run ids this round touched, in order.
+    /// The run ids this round touched, in order, each once.
     pub(super) fn runs(&self) -> &[String] {
         &self.order
+    }
+
+    /// Notes that the round read `run_id` at `expected` (fresh: from the log); a run read
+    /// again keeps its place and what it was decided to so far.
+    fn touch(&mut self, run_id: &str, expected: i64, fresh: bool) {
+        match self.touched.get_mut(run_id) {
+            Some(t) => {
+                t.expected = expected;
+                t.fresh = fresh;
+            }
+            None => {
+                self.order.push(run_id.to_owned());
+                self.touched.insert(
+                    run_id.to_owned(),
+                    Touched {
+                        expected,
+                        events: Vec::new(),
+                        fresh,
+                        decided: false,
+                    },
+                );
+            }
+        }
     }
 }
 
@@ -178,16 +201,7 @@ impl Driver {
             None => (self.link.plans.load(run_id).await?, true),
         };
         if let Some(s) = &state {
-            round.order.push(run_id.to_owned());
-            round.touched.insert(
-                run_id.to_owned(),
-                Touched {
-                    expected: s.seq,
-                    events: Vec::new(),
-                    fresh,
-                    decided: false,
-                },
-            );
+            round.touch(run_id, s.seq, fresh);
         }
         Ok(state)
     }
@@ -200,9 +214,8 @@ impl Driver {
         round: &mut Round,
     ) -> Result<Option<RunState>, store::Error> {
         let state = self.link.plans.load(run_id).await?;
-        if let (Some(s), Some(t)) = (&state, round.touched.get_mut(run_id)) {
-            t.expected = s.seq;
-            t.fresh = true;
+        if let Some(s) = &state {
+            round.touch(run_id, s.seq, true);
         }
         Ok(state)
     }
@@ -230,16 +243,7 @@ impl Driver {
             version: plan.version,
         };
         let d = decide(&fresh, start, round.now)?;
-        round.order.push(run_id.to_owned());
-        round.touched.insert(
-            run_id.to_owned(),
-            Touched {
-                expected: 0,
-                events: Vec::new(),
-                fresh: true,
-                decided: false,
-            },
-        );
+        round.touch(run_id, 0, true);
         self.record(&fresh, d, round);
         Ok(Started::Created(run_row(&round.states[run_id])))
     }
@@ -296,7 +300,7 @@ impl Driver {
         round
             .touched
             .get(run_id)
-            .is_some_and(|t| !t.fresh && t.events.is_empty() && !t.decided)
+            .is_some_and(|t| !t.fresh && !t.decided)
     }
 
     /// Sends a taken-over attempt again if its node is still running that attempt. The log is
@@ -420,11 +424,7 @@ impl Driver {
                 self.perform(s, fx);
             }
         }
-        let mut seen = HashSet::new();
         for id in order {
-            if !seen.insert(id.clone()) {
-                continue;
-            }
             if let Some(s) = states.remove(&id)
                 && has_inflight(&s)
             {

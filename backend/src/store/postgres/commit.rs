@@ -8,7 +8,7 @@ use sqlx::QueryBuilder;
 
 use super::{
     Appended, EVENTS, EventsNotice, LEASE_MS, MAX_PARAMS, NOTICE_BYTES, Postgres, TASKS, TIMERS,
-    append_log, is_race,
+    append_log, is_race, write_timers,
 };
 use crate::store::{Batch, Error, Result};
 
@@ -51,40 +51,13 @@ impl Postgres {
             }
         }
         append_log(&mut tx, b, MAX_PARAMS).await?;
-        for (run, node) in &b.clear_timers {
-            let q = match node {
-                Some(n) => sqlx::query("delete from timers where run_id = $1 and node = $2")
-                    .bind(run)
-                    .bind(n),
-                None => sqlx::query("delete from timers where run_id = $1").bind(run),
-            };
-            q.execute(&mut *tx).await?;
-        }
-        for t in &b.fired {
-            sqlx::query(
-                "delete from timers where run_id = $1 and node = $2 and kind = $3 and attempt = $4 and due_at = $5",
-            )
-            .bind(&t.run_id)
-            .bind(&t.node)
-            .bind(&t.kind)
-            .bind(t.attempt as i64)
-            .bind(t.due_at)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for chunk in b.set_timers.chunks(MAX_PARAMS / 5) {
-            let mut q =
-                QueryBuilder::new("insert into timers (run_id, node, kind, attempt, due_at) ");
-            q.push_values(chunk, |mut row, t| {
-                row.push_bind(t.run_id.clone())
-                    .push_bind(t.node.clone())
-                    .push_bind(t.kind.clone())
-                    .push_bind(t.attempt as i64)
-                    .push_bind(t.due_at);
-            });
-            q.push(" on conflict (run_id, node, kind) do update set attempt = excluded.attempt, due_at = excluded.due_at, claimed_until = null");
-            q.build().execute(&mut *tx).await?;
-        }
+        write_timers(
+            &mut tx,
+            b,
+            MAX_PARAMS,
+            "attempt = excluded.attempt, due_at = excluded.due_at, claimed_until = null",
+        )
+        .await?;
         for (run, node) in &b.clear_leases {
             let q = match node {
                 Some(n) => sqlx::query("delete from leases where run_id = $1 and node = $2")
