@@ -85,3 +85,21 @@ test('runs come 25 to a page, newest first, with older and newer pages', async (
   await expect(runs.rows).toHaveCount(25);
   await expect(runs.rows.first()).toHaveAttribute('data-run', ids[26]);
 });
+
+test('Start run with no workflow filter offers a workflow, also when opened again', async ({
+  page,
+  request,
+  pageErrors: _errors,
+}) => {
+  const name = uniqueName('pick');
+  await saveWorkflow(request, approvalWorkflow(name, target));
+  const runs = new RunsPage(page);
+  await runs.goto('');
+  // The list of workflows is in before the dialog opens: it must still pick one.
+  await expect(runs.workflowFilter.locator('option', { hasText: name })).toHaveCount(1);
+  for (let open = 0; open < 2; open += 1) {
+    await runs.startButton.click();
+    await expect(runs.startWorkflow).not.toHaveValue('');
+    await page.getByTestId('start-cancel').click();
+  }
+});

@@ -105,7 +105,10 @@ pub fn StartRun(
     // Fill the form each time it opens.
     Effect::new(move |_| {
         if open.get() {
-            chosen.set(workflow.get_untracked().unwrap_or_default());
+            // With no workflow given, the first of the list (if it is in already; else the
+            // effect below takes it when it arrives).
+            let first = || names.get_untracked().and_then(|l| l.first().cloned());
+            chosen.set(workflow.get_untracked().or_else(first).unwrap_or_default());
             let given = input.get_untracked();
             edited.set(given.is_some());
             let start =
