@@ -7,6 +7,7 @@
 //! # Layout
 //! - [`model`]: the definition types, parsed node by node so errors name their node.
 //! - [`validate`]: every SPEC §1 rule, on petgraph; returns all findings at once.
+//! - [`limits`]: every limit on what users and callers send, declared once.
 //! - [`template`]: MiniJinja templates and expressions over JSON.
 //! - [`api`]: request and response bodies.
 //! - [`event`]: the events of a run's log, as stored, served and streamed.
@@ -15,6 +16,7 @@
 pub mod api;
 pub mod event;
 pub mod fold;
+pub mod limits;
 pub mod model;
 pub mod template;
 pub mod validate;

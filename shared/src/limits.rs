@@ -1,0 +1,41 @@
+//! Every limit Weft puts on what a user or a caller sends, declared once (SPEC §3).
+//!
+//! The validator, the template renderer, the engine and the API all read these constants,
+//! and the README's "Limits" table lists them with the answer each gives, so a limit is
+//! never enforced in one place and forgotten in another. They are sized so that the largest
+//! definition still validates and plans in well under a second, and the largest values a
+//! run may hold keep a run page and the database small.
+
+use std::time::Duration;
+
+/// Nodes in one definition (`422 too_many_nodes`).
+pub const MAX_NODES: usize = 2_000;
+
+/// Edges in one definition (`422 too_many_edges`).
+pub const MAX_EDGES: usize = 10_000;
+
+/// Bytes of one template or expression's source (`422 template_too_long`).
+pub const MAX_TEMPLATE_LEN: usize = 16 * 1024;
+
+/// MiniJinja fuel for rendering one value (one node's input, one condition, one output):
+/// every instruction costs one, and bytes allocated cost too. Running out fails the node
+/// (or the request) with a message naming this limit.
+pub const TEMPLATE_FUEL: u64 = 200_000;
+
+/// Bytes of one rendered value, of a node's output (an HTTP response body kept as output
+/// included), of a task's completion and of a run's output (Step Functions caps a payload
+/// at 256 KiB too). Over it, the node fails with `output_too_large`.
+pub const MAX_VALUE_BYTES: usize = 256 * 1024;
+
+/// Signals one run may hold that no `signal` node has taken yet (`409`).
+pub const MAX_BUFFERED_SIGNALS: usize = 100;
+
+/// The longest duration a definition may give (a timer, a timeout, a retry interval):
+/// ten years (`422 invalid_duration`). Times are added to it with checked arithmetic.
+pub const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+/// The largest `limit` of a list (`GET /api/runs?limit=`): `1..=MAX_PAGE` (`400`).
+pub const MAX_PAGE: i64 = 500;
+
+/// The longest run id or workflow name a caller may give (`400`).
+pub const MAX_ID_LEN: usize = 200;
