@@ -51,9 +51,9 @@ pub struct AppState {
     pub engine: engine::driver::Engine,
     /// Coordination with other processes, and the task queues workers poll.
     pub cluster: cluster::Cluster,
-    /// `WEFT_SECRET_*`, the same values the engine renders into requests; webhooks check
-    /// their signatures with them.
-    pub secrets: engine::activity::Secrets,
+    /// `WEFT_HOOK_SECRET_*`: the keys webhooks check their signatures with, apart from the
+    /// `WEFT_SECRET_*` values templates render, so no template can read them.
+    pub hook_keys: engine::activity::Secrets,
     /// `WEFT_API_TOKEN`: when set, `/api` answers only requests that carry it.
     pub api_token: Option<Arc<str>>,
 }
@@ -173,7 +173,7 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
         store,
         engine: engine.engine,
         cluster: engine.cluster,
-        secrets,
+        hook_keys: engine::activity::Secrets::hook_keys_from_env(),
         api_token,
     };
     let router = app(state, &args.ui_dir);

@@ -126,7 +126,7 @@ test('the designer is usable at 1024 wide', async ({ page, request, pageErrors: 
   await d.selectNothing();
   await d.field('webhook').check();
   await d.field('webhook-secret').fill('ORDERS_HOOK');
-  await expect(d.inspector.getByTestId('webhook-curl')).toContainText('WEFT_SECRET_ORDERS_HOOK');
+  await expect(d.inspector.getByTestId('webhook-curl')).toContainText('WEFT_HOOK_SECRET_ORDERS_HOOK');
   await expect(d.inspector.getByTestId('webhook-url')).toHaveText(/\/hooks\/narrow-orders$/);
   await d.inspector.getByTestId('webhook-curl').scrollIntoViewIfNeeded();
   await page.screenshot({ path: 'screenshots/workflows-4-webhook-1024.png' });

@@ -47,7 +47,7 @@ pub struct Triggers {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookTrigger {
-    /// The NAME of `WEFT_SECRET_<NAME>` holding the HMAC key.
+    /// The NAME of `WEFT_HOOK_SECRET_<NAME>` holding the HMAC key (kept apart from the `secrets` templates read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
 }

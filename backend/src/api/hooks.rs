@@ -17,7 +17,7 @@ use super::error::Error;
 use super::json::{self, Params};
 use super::runs::start_run;
 use crate::AppState;
-use crate::engine::activity::Secrets;
+use crate::engine::activity::{HOOK_KEY_PREFIX, Secrets};
 
 /// Carries `sha256=<hex HMAC-SHA256 of the raw body>`, keyed with the webhook's secret.
 const SIGNATURE: &str = "x-weft-signature";
@@ -49,7 +49,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     params(
         ("name" = String, Path, description = "The workflow's name; its definition must have a webhook trigger"),
         ("Idempotency-Key" = Option<String>, Header, description = "Becomes the `run_id` (1-128 characters of `[A-Za-z0-9-_.:]`)"),
-        ("X-Weft-Signature" = Option<String>, Header, description = "`sha256=<hex HMAC-SHA256 of the raw body>`, keyed with `WEFT_SECRET_<SECRET>`; required when the trigger names a secret"),
+        ("X-Weft-Signature" = Option<String>, Header, description = "`sha256=<hex HMAC-SHA256 of the raw body>`, keyed with `WEFT_HOOK_SECRET_<SECRET>`; required when the trigger names a secret"),
     ),
     request_body(content = Option<Value>, description = "Any JSON: the run's input (an empty body is `{}`)"),
     responses(
@@ -60,7 +60,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         (status = 409, description = "A run with this `Idempotency-Key` exists with a different input", body = ApiErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
         (status = 422, description = "The input does not match the workflow's `input_schema`", body = ApiErrorBody),
-        (status = 503, description = "The trigger's secret is not set on the server (`WEFT_SECRET_<SECRET>`)", body = ApiErrorBody),
+        (status = 503, description = "The trigger's secret is not set on the server (`WEFT_HOOK_SECRET_<SECRET>`)", body = ApiErrorBody),
     ),
 )]
 async fn trigger_workflow(
@@ -72,7 +72,7 @@ async fn trigger_workflow(
     let hook = webhook(&app, &name).await?;
     let body = json::raw(req, &app).await?;
     if let Some(secret) = &hook.secret {
-        verify_signature(&app.secrets, secret, &headers, &body)?;
+        verify_signature(&app.hook_keys, secret, &headers, &body)?;
     }
     let input: Value = json::parse(&body)?;
     let run_id = headers
@@ -113,18 +113,20 @@ async fn webhook(app: &AppState, name: &str) -> Result<WebhookTrigger, Error> {
         .ok_or_else(|| Error::NotFound(format!("workflow `{name}` has no webhook trigger")))
 }
 
-/// Checks `X-Weft-Signature` against the HMAC-SHA256 of `body` keyed with `WEFT_SECRET_<secret>`,
-/// in constant time. A secret the server does not have is the operator's mistake: 503.
+/// Checks `X-Weft-Signature` against the HMAC-SHA256 of `body` keyed with
+/// `WEFT_HOOK_SECRET_<secret>`, in constant time. A key the server does not have is the
+/// operator's mistake: 503.
 fn verify_signature(
-    secrets: &Secrets,
+    keys: &Secrets,
     secret: &str,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(), Error> {
-    let key = secrets.get(secret).filter(|k| !k.is_empty()).ok_or_else(|| {
+    let key = keys.get(secret).filter(|k| !k.is_empty()).ok_or_else(|| {
         Error::Unavailable(format!(
-            "this webhook is signed with the server's environment variable WEFT_SECRET_{secret}, \
-             which is not set"
+            "this webhook is signed with the server's environment variable \
+             {HOOK_KEY_PREFIX}{secret}, which is not set (webhook keys are kept apart from the \
+             WEFT_SECRET_* values templates read)"
         ))
     })?;
     let header = headers.get(SIGNATURE).ok_or_else(|| {

@@ -5,9 +5,9 @@
 //!
 //! - `POST /_test/clock {"advance": "5s"}` moves the server's clock and answers
 //!   `{"now"}` (ms since the epoch); `GET /_test/clock` reads it.
-//! - `POST /_test/faults {"fail_reads"?: n, "fail_commits"?: n}` makes the next `n` reads of a
-//!   run's log (or commits) fail as a database error would; `GET /_test/faults` says how many
-//!   are still armed.
+//! - `POST /_test/faults {"fail_reads"?: n, "fail_commits"?: n, "spare_commits"?: k}` makes
+//!   the next `n` reads of a run's log (or commits, after `k` that succeed) fail as a
+//!   database error would; `GET /_test/faults` says how many are still armed.
 //!
 //! Never mount these in production: they are a way to stall the engine by design.
 
@@ -61,6 +61,9 @@ struct Arm {
     fail_reads: Option<u32>,
     #[serde(default)]
     fail_commits: Option<u32>,
+    /// Commits let through before `fail_commits` start failing.
+    #[serde(default)]
+    spare_commits: Option<u32>,
 }
 
 async fn read_faults(State(app): State<AppState>) -> Json<Value> {
@@ -74,7 +77,7 @@ async fn arm_faults(State(app): State<AppState>, Body(b): Body<Arm>) -> Json<Val
         faults.fail_reads(n);
     }
     if let Some(n) = b.fail_commits {
-        faults.fail_commits(n);
+        faults.fail_commits_after(b.spare_commits.unwrap_or(0), n);
     }
     read_faults(State(app)).await
 }

@@ -8,7 +8,7 @@ use shared::api::{
     ApiErrorBody, ArchivedWorkflow, LastRun, SavedWorkflow, WorkflowList, WorkflowSummary,
     WorkflowVersion,
 };
-use shared::validate::{is_valid, parse_and_validate, valid_workflow_name};
+use shared::validate::{is_valid, valid_workflow_name};
 
 use super::error::Error;
 use super::json::{Body, Params};
@@ -62,7 +62,7 @@ pub(super) async fn save_workflow(
             )));
         }
     }
-    let (wf, diagnostics) = parse_and_validate(&def);
+    let (wf, diagnostics) = super::validate::off_runtime(def).await?;
     if !is_valid(&diagnostics) || wf.is_none() {
         return Err(Error::Unprocessable {
             message: "the definition is invalid".into(),

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use shared::limits::MAX_VALUE_BYTES;
 use shared::model::NodeKind;
 use shared::template;
 
@@ -108,6 +109,21 @@ pub struct Decision {
     pub state: RunState,
 }
 
+/// An activity's output, or the failure that says it is over [`MAX_VALUE_BYTES`] (a task
+/// completion may be up to the 1 MiB body limit; no node keeps that much).
+fn within_limit(output: Value) -> Result<Value, ActivityError> {
+    let bytes = serde_json::to_vec(&output).map_or(usize::MAX, |v| v.len());
+    if bytes > MAX_VALUE_BYTES {
+        return Err(ActivityError {
+            message: format!(
+                "output_too_large: the output is {bytes} bytes, over the {MAX_VALUE_BYTES}-byte limit of a node's output"
+            ),
+            retryable: false,
+        });
+    }
+    Ok(output)
+}
+
 fn ms(d: Duration) -> Millis {
     d.as_millis().min(i64::MAX as u128) as Millis
 }
@@ -118,6 +134,8 @@ pub fn decide(run: &RunState, input: Input, now: Millis) -> Result<Decision, Rej
         s: run.clone(),
         events: Vec::new(),
         now,
+        decided: Vec::new(),
+        draining: false,
     };
     d.take(input)?;
     Ok(Decision {
@@ -130,6 +148,11 @@ struct Decider {
     s: RunState,
     events: Vec<Event>,
     now: Millis,
+    /// Nodes decided whose successors are still to be looked at ([`Decider::propagate`]).
+    decided: Vec<usize>,
+    /// True while [`Decider::propagate`]'s loop runs, so a node decided inside it is queued
+    /// rather than followed by a nested call: a chain of instant nodes costs no stack.
+    draining: bool,
 }
 
 impl Decider {
@@ -140,7 +163,11 @@ impl Decider {
 
     /// When node `i`'s wait ends (its `timeout`), counted from now.
     fn deadline(&self, i: usize) -> Option<Millis> {
-        self.s.plan.limits(i).timeout.map(|t| self.now + ms(t))
+        self.s
+            .plan
+            .limits(i)
+            .timeout
+            .map(|t| self.now.saturating_add(ms(t)))
     }
 
     fn id(&self, i: usize) -> String {
@@ -289,7 +316,7 @@ impl Decider {
                     .limits(i)
                     .wait
                     .expect("a timer's plan has its duration");
-                let until = self.now + ms(wait);
+                let until = self.now.saturating_add(ms(wait));
                 self.emit(Event::NodeWaiting {
                     node,
                     until: Some(until),
@@ -302,15 +329,21 @@ impl Decider {
     }
 
     /// After node `i` is decided, runs or skips every node whose incoming edges are now all
-    /// decided. A worklist, not recursion: a long chain of instant nodes is one loop.
+    /// decided. A worklist, not recursion: `activate` and `fail_node_via` call this for the
+    /// node they decide, and inside the loop that only queues it, so however long a chain of
+    /// instant nodes is, the stack stays flat.
     fn propagate(&mut self, i: usize) {
+        self.decided.push(i);
+        if self.draining {
+            return;
+        }
+        self.draining = true;
         let plan = self.s.plan.clone();
-        let mut work = vec![i];
-        while let Some(n) = work.pop() {
-            if self.s.status.is_finished() {
-                return;
-            }
+        while let Some(n) = self.decided.pop() {
             for &e in &plan.outgoing[n] {
+                if self.s.status.is_finished() {
+                    break;
+                }
                 let t = plan.target(e);
                 if self.s.nodes[t].status != NodeStatus::Pending {
                     continue;
@@ -322,10 +355,11 @@ impl Decider {
                     self.activate(t);
                 } else {
                     self.emit(Event::NodeSkipped { node: self.id(t) });
-                    work.push(t);
+                    self.decided.push(t);
                 }
             }
         }
+        self.draining = false;
     }
 
     /// A node failed for good: through its failure port if drawn, else the run fails.
@@ -425,6 +459,7 @@ impl Decider {
             return;
         }
         let node = node.to_owned();
+        let result = result.and_then(within_limit);
         match result {
             Ok(output) => {
                 self.emit(Event::NodeCompleted {
@@ -442,7 +477,7 @@ impl Decider {
                     .retry
                     .expect("an activity's plan has its retry policy");
                 if err.retryable && attempt < retry.max_attempts {
-                    let retry_at = self.now + ms(retry.backoff(attempt));
+                    let retry_at = self.now.saturating_add(ms(retry.backoff(attempt)));
                     self.emit(Event::AttemptFailed {
                         node,
                         attempt,

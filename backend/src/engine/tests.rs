@@ -485,3 +485,45 @@ fn the_run_deadline_fails_the_run() {
     assert_eq!(s.status, RunStatus::Failed);
     assert_eq!(s.error.as_deref(), Some("run timed out after 1m"));
 }
+
+/// A chain of instant nodes far longer than a definition may be (so longer than any the
+/// validator lets through) is decided in one input on a 2 MiB stack, the size of a tokio
+/// worker's: deciding it is a loop, not a recursion per node.
+#[test]
+fn a_long_chain_of_instant_nodes_is_decided_on_a_small_stack() {
+    const N: usize = 20_000;
+    let mut nodes = vec![json!({"id": "start", "type": "start"})];
+    let mut edges = Vec::new();
+    let mut prev = "start".to_owned();
+    for k in 0..N {
+        let id = format!("t{k}");
+        nodes.push(if k % 2 == 0 {
+            json!({"id": id, "type": "transform", "output": {"k": k}})
+        } else {
+            json!({"id": id, "type": "parallel"})
+        });
+        edges.push(json!({"from": prev, "to": id}));
+        prev = id;
+    }
+    nodes.push(json!({"id": "done", "type": "end"}));
+    edges.push(json!({"from": prev, "to": "done"}));
+    let def = json!({"name": "t", "nodes": nodes, "edges": edges});
+    let wf = shared::validate::parse(&def).expect("parses");
+    let plan = Arc::new(Plan::new(wf, 1).expect("plan"));
+    let decided = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let s = RunState::new("r1".into(), plan, json!({}));
+            let start = Input::Start {
+                workflow: "t".into(),
+                version: 1,
+            };
+            let d = decide(&s, start, 0).expect("accepted");
+            (d.events.len(), d.state.status)
+        })
+        .expect("thread")
+        .join()
+        .expect("decided without overflowing the stack");
+    // run_started, start, N nodes and done completed, run_completed.
+    assert_eq!(decided, (N + 4, RunStatus::Completed));
+}

@@ -17,6 +17,8 @@ use super::{Error, Result};
 pub struct Faults {
     reads: Arc<AtomicU32>,
     commits: Arc<AtomicU32>,
+    /// Commits still to let through before the armed ones fail.
+    spared: Arc<AtomicU32>,
 }
 
 impl Faults {
@@ -27,6 +29,13 @@ impl Faults {
 
     /// The next `n` commits fail (nothing is written).
     pub fn fail_commits(&self, n: u32) {
+        self.fail_commits_after(0, n);
+    }
+
+    /// The `spare` next commits succeed, then `n` fail: a test lets its own request through
+    /// (an approval, say) and fails what the engine writes after it.
+    pub fn fail_commits_after(&self, spare: u32, n: u32) {
+        self.spared.store(spare, Ordering::SeqCst);
         self.commits.store(n, Ordering::SeqCst);
     }
 
@@ -43,6 +52,14 @@ impl Faults {
     }
 
     pub(super) fn commit(&self) -> Result<()> {
+        if self.commits.load(Ordering::SeqCst) > 0
+            && self
+                .spared
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        {
+            return Ok(());
+        }
         take(&self.commits, "committing")
     }
 }

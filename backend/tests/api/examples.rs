@@ -304,7 +304,13 @@ async fn every_example_runs_to_completion() {
     assert!(defs.len() >= 5, "expected the five shipped examples");
     let envs: Vec<(String, String)> = secret_names(&defs)
         .into_iter()
-        .map(|n| (format!("WEFT_SECRET_{n}"), secret_value(&n)))
+        .flat_map(|n| {
+            // Templates' secrets and webhook keys come from two sets of variables.
+            [
+                (format!("WEFT_SECRET_{n}"), secret_value(&n)),
+                (format!("WEFT_HOOK_SECRET_{n}"), secret_value(&n)),
+            ]
+        })
         .collect();
     let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let weft = Weft::fresh_with(&envs).await;

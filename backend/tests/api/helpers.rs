@@ -492,6 +492,8 @@ pub(crate) enum Rule {
     SlowFirst(u32, Duration),
     /// Always sleep before answering 200.
     Slow(Duration),
+    /// Answer 200 with a text body of this many bytes.
+    Bytes(usize),
 }
 
 /// One request a [`Target`] received.
@@ -617,6 +619,7 @@ async fn answer(
         Some(Rule::Always(status)) => return fail(status),
         Some(Rule::SlowFirst(k, d)) if n <= k => tokio::time::sleep(d).await,
         Some(Rule::Slow(d)) => tokio::time::sleep(d).await,
+        Some(Rule::Bytes(n)) => return "b".repeat(n).into_response(),
         _ => {}
     }
     axum::Json(json!({"path": path, "n": n, "echo": body})).into_response()

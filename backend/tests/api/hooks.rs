@@ -11,7 +11,7 @@ use crate::helpers::{Weft, is_json_error};
 
 const SECRET: &str = "s3cret-hook-key";
 
-/// `start → done`, with a webhook trigger signed with `WEFT_SECRET_<secret>` if `secret` is
+/// `start → done`, with a webhook trigger signed with `WEFT_HOOK_SECRET_<secret>` if `secret` is
 /// given.
 fn hooked(name: &str, secret: Option<&str>) -> Value {
     let webhook = match secret {
@@ -26,10 +26,10 @@ fn hooked(name: &str, secret: Option<&str>) -> Value {
     })
 }
 
-/// A server with `WEFT_SECRET_ORDERS_HOOK` set and workflows `orders` (signed) and `open`
+/// A server with `WEFT_HOOK_SECRET_ORDERS_HOOK` set and workflows `orders` (signed) and `open`
 /// (unsigned).
 async fn server() -> Weft {
-    let weft = Weft::fresh_with(&[("WEFT_SECRET_ORDERS_HOOK", SECRET)]).await;
+    let weft = Weft::fresh_with(&[("WEFT_HOOK_SECRET_ORDERS_HOOK", SECRET)]).await;
     weft.put_workflow(&hooked("orders", Some("ORDERS_HOOK")))
         .await;
     weft.put_workflow(&hooked("open", None)).await;
@@ -262,6 +262,6 @@ async fn a_secret_missing_from_the_environment_is_503_naming_it() {
     assert_eq!(status, 503, "{reply}");
     assert!(is_json_error(&reply), "{reply}");
     let message = reply["error"]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("WEFT_SECRET_NOT_SET"), "{message}");
+    assert!(message.contains("WEFT_HOOK_SECRET_NOT_SET"), "{message}");
     assert_eq!(run_ids(&weft).await, Vec::<String>::new(), "no run started");
 }

@@ -11,6 +11,7 @@ mod examples;
 mod feed;
 mod helpers;
 mod hooks;
+mod hostile;
 mod integrity;
 mod openapi;
 mod ops;

@@ -42,7 +42,7 @@ pub(super) fn check_triggers(wf: &Workflow, out: &mut Vec<Diagnostic>) {
         out.push(Diagnostic::error(
             "invalid_secret_name",
             format!(
-                "webhook secret `{s}` must be a NAME of [A-Z0-9_] (read from WEFT_SECRET_<NAME>)"
+                "webhook secret `{s}` must be a NAME of [A-Z0-9_] (read from WEFT_HOOK_SECRET_<NAME>)"
             ),
         ));
     }

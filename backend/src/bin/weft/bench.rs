@@ -8,7 +8,8 @@
 //! steps against a local service. L1: one 10-step run end to end, p50/p99 over 100 runs.
 //! M1: RSS with 10,000 runs waiting on an approval, then the time to approve them all.
 //! R1: restart recovery time with those 10,000 unfinished runs. W3: 200 runs × 10 `task`
-//! steps done by 4 worker processes over HTTP, steps/s and queue-to-worker latency.
+//! steps done by 4 worker processes over HTTP, steps/s and queue-to-worker latency. H1
+//! (`hostile.rs`): RSS and `/healthz` around issue 13's hostile series.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,7 +40,7 @@ async fn start_server(db: &str) -> anyhow::Result<Server> {
         store,
         engine: running.engine,
         cluster: running.cluster,
-        secrets,
+        hook_keys: Secrets::default(),
         api_token: None,
     };
     let router = app(state, std::path::Path::new("."));
@@ -80,7 +81,7 @@ fn chain(name: &str, step: impl Fn(usize) -> Value) -> Value {
     json!({"name": name, "nodes": nodes, "edges": edges})
 }
 
-async fn put(c: &reqwest::Client, base: &str, def: &Value) -> anyhow::Result<()> {
+pub(crate) async fn put(c: &reqwest::Client, base: &str, def: &Value) -> anyhow::Result<()> {
     let name = def["name"].as_str().unwrap_or_default();
     let r = c
         .put(format!("{base}/api/workflows/{name}"))
@@ -95,7 +96,12 @@ async fn put(c: &reqwest::Client, base: &str, def: &Value) -> anyhow::Result<()>
     Ok(())
 }
 
-async fn start(c: &reqwest::Client, base: &str, wf: &str, input: Value) -> anyhow::Result<Value> {
+pub(crate) async fn start(
+    c: &reqwest::Client,
+    base: &str,
+    wf: &str,
+    input: Value,
+) -> anyhow::Result<Value> {
     let r = c
         .post(format!("{base}/api/workflows/{wf}/runs"))
         .json(&json!({"input": input}))
@@ -131,7 +137,7 @@ where
     Ok(())
 }
 
-fn rss_mb() -> f64 {
+pub(crate) fn rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let kb: f64 = status
         .lines()
@@ -212,6 +218,8 @@ pub(crate) async fn run(runs: usize) -> anyhow::Result<()> {
         "L1  one 10-step run end to end (HTTP start → completed): p50 {:.2} ms, p99 {:.2} ms",
         lat[49], lat[98]
     );
+
+    super::hostile::h1(&c, &base, 3).await?;
 
     // M1
     let approval = json!({"name": "m1", "nodes": [

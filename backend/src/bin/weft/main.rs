@@ -2,6 +2,7 @@
 //! which lives here rather than in the library because it is a client of it.
 
 mod bench;
+mod hostile;
 
 use std::process::ExitCode;
 

@@ -45,7 +45,7 @@ fn WorkflowSettings(ctx: Ctx) -> impl IntoView {
         let url = ctx.workflow.with(|w| format!("{origin}/hooks/{}", w.name));
         match webhook().and_then(|h| h.secret) {
             Some(secret) => format!(
-                "BODY='{{\"order_id\": \"42\"}}'\nSIG=$(printf '%s' \"$BODY\" | openssl dgst -sha256 -hmac \"$WEFT_SECRET_{secret}\" | sed 's/^.* //')\ncurl -X POST '{url}' \\\n  -H 'Content-Type: application/json' \\\n  -H \"X-Weft-Signature: sha256=$SIG\" \\\n  -d \"$BODY\""
+                "BODY='{{\"order_id\": \"42\"}}'\nSIG=$(printf '%s' \"$BODY\" | openssl dgst -sha256 -hmac \"$WEFT_HOOK_SECRET_{secret}\" | sed 's/^.* //')\ncurl -X POST '{url}' \\\n  -H 'Content-Type: application/json' \\\n  -H \"X-Weft-Signature: sha256=$SIG\" \\\n  -d \"$BODY\""
             ),
             None => format!(
                 "curl -X POST '{url}' \\\n  -H 'Content-Type: application/json' \\\n  -d '{{\"order_id\": \"42\"}}'"
@@ -147,7 +147,7 @@ fn WorkflowSettings(ctx: Ctx) -> impl IntoView {
                         testid="field-webhook-secret"
                         value=secret_value.clone()
                         placeholder="ORDERS_HOOK"
-                        hint="The server reads the key from WEFT_SECRET_<NAME>; deliveries must be signed with it."
+                        hint="The server reads the key from WEFT_HOOK_SECRET_<NAME> (apart from the secrets templates read); deliveries must be signed with it."
                         on_input=move |v: String| edit_workflow(ctx, "secret", |w| {
                             w.triggers = Some(Triggers { webhook: Some(WebhookTrigger { secret: non_empty(v) }) });
                         })
