@@ -44,6 +44,9 @@ use tower_http::trace::TraceLayer;
 
 use config::{Command, ServeArgs};
 
+/// The stack of each async worker thread (tokio's default is 2 MiB).
+const WORKER_STACK: usize = 64 << 20;
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -118,7 +121,15 @@ pub fn run(command: Command) -> ExitCode {
         }
         Command::Serve(args) => {
             init_tracing();
-            let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+            // Templates are rendered on the workers; MiniJinja formats and compares nested
+            // values recursively, and the template budget allows values thousands of levels
+            // deep before the result is checked against `MAX_DEPTH`. The stack is reserved,
+            // not committed: untouched pages cost nothing.
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .thread_stack_size(WORKER_STACK)
+                .build()
+                .expect("tokio runtime");
             match rt.block_on(serve_command(args)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

@@ -39,3 +39,65 @@ pub const MAX_PAGE: i64 = 500;
 
 /// The longest run id or workflow name a caller may give (`400`).
 pub const MAX_ID_LEN: usize = 200;
+
+/// How deeply a value a run keeps (an input, a node's output, a signal's payload) may nest.
+/// The log is read back with serde_json, which refuses more than 128 levels; an event wraps
+/// a value in a few more, and templates can wrap outputs again, so half of that is the limit.
+pub const MAX_DEPTH: usize = 64;
+
+/// Why a value may not be kept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    #[error("the value is {bytes} bytes, over the {MAX_VALUE_BYTES}-byte limit")]
+    TooLarge { bytes: usize },
+    #[error("the value nests more than {MAX_DEPTH} levels deep")]
+    TooDeep,
+}
+
+/// Checks a value against [`MAX_DEPTH`] (without recursion: the check must not be what a
+/// deep value overflows) and then [`MAX_VALUE_BYTES`].
+pub fn check_value(value: &serde_json::Value) -> Result<(), ValueError> {
+    use serde_json::Value;
+    let mut stack: Vec<(&Value, usize)> = vec![(value, 1)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth > MAX_DEPTH {
+            return Err(ValueError::TooDeep);
+        }
+        stack.extend(children.map(|c| (c, depth + 1)));
+    }
+    let bytes = serde_json::to_vec(value).map_or(usize::MAX, |v| v.len());
+    if bytes > MAX_VALUE_BYTES {
+        return Err(ValueError::TooLarge { bytes });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn nested(depth: usize) -> Value {
+        (1..depth).fold(json!([]), |v, _| json!([v]))
+    }
+
+    #[test]
+    fn values_are_checked_for_depth_then_size() {
+        assert_eq!(check_value(&json!({"a": [1, {"b": "c"}]})), Ok(()));
+        assert_eq!(check_value(&nested(MAX_DEPTH)), Ok(()));
+        assert_eq!(
+            check_value(&nested(MAX_DEPTH + 1)),
+            Err(ValueError::TooDeep)
+        );
+        let big = json!("x".repeat(MAX_VALUE_BYTES));
+        assert!(matches!(
+            check_value(&big),
+            Err(ValueError::TooLarge { bytes }) if bytes == MAX_VALUE_BYTES + 2
+        ));
+    }
+}

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use shared::limits::MAX_VALUE_BYTES;
+use shared::limits::check_value;
 use shared::model::NodeKind;
 use shared::template;
 
@@ -109,19 +109,16 @@ pub struct Decision {
     pub state: RunState,
 }
 
-/// An activity's output, or the failure that says it is over [`MAX_VALUE_BYTES`] (a task
-/// completion may be up to the 1 MiB body limit; no node keeps that much).
+/// An activity's output, or the failure that says it is over a limit of what a run keeps
+/// (a task completion may be up to the 1 MiB body limit, and 128 levels deep).
 fn within_limit(output: Value) -> Result<Value, ActivityError> {
-    let bytes = serde_json::to_vec(&output).map_or(usize::MAX, |v| v.len());
-    if bytes > MAX_VALUE_BYTES {
-        return Err(ActivityError {
-            message: format!(
-                "output_too_large: the output is {bytes} bytes, over the {MAX_VALUE_BYTES}-byte limit of a node's output"
-            ),
+    match check_value(&output) {
+        Ok(()) => Ok(output),
+        Err(e) => Err(ActivityError {
+            message: format!("output_too_large: {e}, the limit of a node's output"),
             retryable: false,
-        });
+        }),
     }
-    Ok(output)
 }
 
 fn ms(d: Duration) -> Millis {
