@@ -12,6 +12,8 @@ use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
+use crate::limits::MAX_DURATION;
+
 /// A workflow definition: a graph of nodes and the edges between them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -233,15 +235,14 @@ pub struct Retry {
 
 impl Retry {
     /// The wait before attempt `n + 1`, after attempt `n` (1-based) failed:
-    /// `min(initial × coefficient^(n-1), max_interval)`.
+    /// `min(initial × coefficient^(n-1), max_interval)`. Computed in floating point, so it
+    /// cannot overflow; whatever is not a finite wait below `max_interval` is `max_interval`.
     pub fn backoff(&self, attempt: u32) -> Duration {
         let exp = attempt.saturating_sub(1).min(1024) as i32;
         let secs = self.initial_interval.as_secs_f64() * self.backoff_coefficient.powi(exp);
-        let max = self.max_interval.as_secs_f64();
-        if !secs.is_finite() || secs >= max {
-            self.max_interval
-        } else {
-            Duration::from_secs_f64(secs)
+        match Duration::try_from_secs_f64(secs) {
+            Ok(wait) if wait < self.max_interval => wait,
+            _ => self.max_interval,
         }
     }
 }
@@ -257,7 +258,8 @@ pub mod defaults {
     pub const MAX_ATTEMPTS: u32 = 3;
     pub const INITIAL_INTERVAL: Duration = Duration::from_secs(1);
     pub const BACKOFF_COEFFICIENT: f64 = 2.0;
-    /// `max_interval` defaults to this many times `initial_interval`.
+    /// `max_interval` defaults to this many times `initial_interval` (at most
+    /// [`MAX_DURATION`](crate::limits::MAX_DURATION)).
     pub const MAX_INTERVAL_FACTOR: u32 = 100;
     /// As written in a definition, for placeholders.
     pub const HTTP_TIMEOUT_TEXT: &str = "30s";
@@ -291,8 +293,11 @@ impl RetryPolicy {
         };
         let initial = duration(&p.initial_interval, "initial_interval")?
             .unwrap_or(defaults::INITIAL_INTERVAL);
-        let max = duration(&p.max_interval, "max_interval")?
-            .unwrap_or(initial * defaults::MAX_INTERVAL_FACTOR);
+        let max = duration(&p.max_interval, "max_interval")?.unwrap_or(
+            initial
+                .saturating_mul(defaults::MAX_INTERVAL_FACTOR)
+                .min(MAX_DURATION),
+        );
         let max_attempts = match p.max_attempts {
             None => defaults::MAX_ATTEMPTS,
             Some(n) if n >= 1 => n.min(u32::MAX as i64) as u32,
@@ -318,9 +323,26 @@ impl RetryPolicy {
 #[serde(transparent)]
 pub struct DurationText(pub String);
 
+/// Why a [`DurationText`] is not a duration Weft accepts.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DurationError {
+    /// Not written like `500ms`, `5s`, `1h30m` or `7d`.
+    #[error(transparent)]
+    Invalid(#[from] humantime::DurationError),
+    /// Longer than [`MAX_DURATION`], so that adding it to a time never overflows.
+    #[error("longer than the maximum of {}d (10 years)", MAX_DURATION.as_secs() / 86_400)]
+    TooLong,
+}
+
 impl DurationText {
-    pub fn parse(&self) -> Result<Duration, humantime::DurationError> {
-        humantime::parse_duration(self.0.trim())
+    /// The duration, at most [`MAX_DURATION`]; the validator, the engine's plan and the
+    /// designer all read durations through this, so none sees a longer one.
+    pub fn parse(&self) -> Result<Duration, DurationError> {
+        let d = humantime::parse_duration(self.0.trim())?;
+        if d > MAX_DURATION {
+            return Err(DurationError::TooLong);
+        }
+        Ok(d)
     }
 }
 

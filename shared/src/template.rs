@@ -256,13 +256,29 @@ fn node_of(var: &str) -> Option<String> {
     parts.next().map(str::to_owned)
 }
 
+/// Calls `f` on every string in `value`, depth first, on an explicit stack.
 fn walk_strings(value: &Value, f: &mut impl FnMut(&str)) {
-    match value {
-        Value::String(s) => f(s),
-        Value::Array(items) => items.iter().for_each(|v| walk_strings(v, f)),
-        Value::Object(map) => map.values().for_each(|v| walk_strings(v, f)),
-        _ => {}
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(s) => f(s),
+            Value::Array(items) => stack.extend(items.iter().rev()),
+            Value::Object(map) => stack.extend(map.values().rev()),
+            _ => {}
+        }
     }
+}
+
+/// The length in bytes of the longest template among the strings of `value` (0 if none is
+/// a template), for the validator's `MAX_TEMPLATE_LEN`.
+pub fn longest_template(value: &Value) -> usize {
+    let mut longest = 0;
+    walk_strings(value, &mut |s| {
+        if is_template(s) {
+            longest = longest.max(s.len());
+        }
+    });
+    longest
 }
 
 /// Renders every string of `value` against `ctx` (`input`, `nodes`, `run`, `secrets`).

@@ -1,6 +1,8 @@
 //! Whole definitions: the shipped examples are valid and round-trip; random input never
 //! panics the validator.
 
+use std::time::Duration;
+
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use shared::validate::{is_valid, parse_and_validate};
@@ -166,4 +168,35 @@ proptest! {
         }
         let _ = is_valid(&findings);
     }
+}
+
+#[test]
+fn backoff_never_overflows() {
+    use shared::limits::MAX_DURATION;
+    use shared::model::{DurationText, Retry, RetryPolicy};
+    // The default max_interval (100 × initial) stops at the longest duration.
+    let r = RetryPolicy::parse(Some(&RetryPolicy {
+        initial_interval: Some(DurationText("3650d".into())),
+        backoff_coefficient: Some(1e300),
+        ..RetryPolicy::default()
+    }))
+    .unwrap();
+    assert_eq!(r.max_interval, MAX_DURATION);
+    for attempt in [1, 2, 3, 1000, u32::MAX] {
+        assert!(r.backoff(attempt) <= MAX_DURATION, "{attempt}");
+    }
+    // Whatever a caller builds, a backoff is a wait between zero and max_interval.
+    let odd = Retry {
+        max_attempts: 3,
+        initial_interval: Duration::MAX,
+        backoff_coefficient: -2.0,
+        max_interval: Duration::from_secs(60),
+    };
+    for attempt in [1, 2, 3] {
+        assert_eq!(odd.backoff(attempt), Duration::from_secs(60));
+    }
+    assert!(
+        DurationText("106751991167d".into()).parse().is_err(),
+        "longer than the maximum"
+    );
 }

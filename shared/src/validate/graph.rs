@@ -1,9 +1,13 @@
 //! The definition as a petgraph graph, and the rules on its shape: edges between known nodes
 //! through ports their source has, every required port connected, no cycles.
+//!
+//! Every walk here is iterative (petgraph's `Dfs` and Kosaraju's SCCs, which run on an
+//! explicit stack; its `tarjan_scc` recurses once per node on a path, so a long chain would
+//! overflow a worker's stack).
 
 use std::collections::{BTreeSet, HashMap};
 
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::Dfs;
 
@@ -171,11 +175,12 @@ impl<'a> Graph<'a> {
     }
 
     /// Reports every strongly connected component with more than one node, and every
-    /// self-loop; returns which nodes are on a cycle.
+    /// self-loop, ordered by their first node id; returns which nodes are on a cycle.
     pub(super) fn check_cycles(&self, out: &mut Vec<Diagnostic>) -> Vec<bool> {
         let graph = &self.graph;
         let mut cyclic = vec![false; self.wf.nodes.len()];
-        for scc in tarjan_scc(graph) {
+        let mut cycles = Vec::new();
+        for scc in kosaraju_scc(graph) {
             let self_loop = scc.len() == 1 && graph.contains_edge(scc[0], scc[0]);
             if scc.len() > 1 || self_loop {
                 let mut names: Vec<&str> = scc
@@ -186,11 +191,15 @@ impl<'a> Graph<'a> {
                 for ix in &scc {
                     cyclic[graph[*ix]] = true;
                 }
-                out.push(
-                    Diagnostic::error("cycle", format!("cycle through {}", names.join(" → ")))
-                        .at_node(names[0]),
-                );
+                cycles.push(names);
             }
+        }
+        cycles.sort();
+        for names in cycles {
+            out.push(
+                Diagnostic::error("cycle", format!("cycle through {}", names.join(" → ")))
+                    .at_node(names[0]),
+            );
         }
         cyclic
     }

@@ -101,7 +101,12 @@ pub fn parse_and_validate(json: &Value) -> (Option<Workflow>, Vec<Diagnostic>) {
 }
 
 /// Validates a parsed definition and returns every finding, errors first, in a stable order.
+/// Over `MAX_NODES` nodes or `MAX_EDGES` edges, the findings are only those that say so.
 pub fn validate(wf: &Workflow) -> Vec<Diagnostic> {
+    let oversized = parse::check_size(wf.nodes.len(), wf.edges.len());
+    if !oversized.is_empty() {
+        return oversized;
+    }
     let mut out = Vec::new();
     parse::check_name(wf, &mut out);
     let index = parse::check_nodes(wf, &mut out);

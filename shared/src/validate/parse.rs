@@ -1,11 +1,14 @@
 //! Reading a definition from JSON node by node, so a broken node is a finding naming it, and
-//! the naming rules for workflows and node ids.
+//! the naming rules for workflows and node ids. A definition over `MAX_NODES` nodes or
+//! `MAX_EDGES` edges is refused before anything else is read, so it costs no more than
+//! parsing its JSON did.
 
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
 use super::{Diagnostic, settings};
+use crate::limits::{MAX_EDGES, MAX_NODES};
 use crate::model::{Node, Workflow};
 
 /// Reads a definition, reporting every node that does not parse.
@@ -16,6 +19,11 @@ pub fn parse(json: &Value) -> Result<Workflow, Vec<Diagnostic>> {
             "a definition must be a JSON object",
         )]);
     };
+    let count = |key: &str| top.get(key).and_then(Value::as_array).map_or(0, Vec::len);
+    let oversized = check_size(count("nodes"), count("edges"));
+    if !oversized.is_empty() {
+        return Err(oversized);
+    }
     let mut findings = Vec::new();
     let mut nodes = Vec::new();
     match top.get("nodes") {
@@ -46,7 +54,12 @@ pub fn parse(json: &Value) -> Result<Workflow, Vec<Diagnostic>> {
             "missing field `nodes`",
         )),
     }
-    let mut rest: Map<String, Value> = top.clone();
+    // Everything but the nodes, which were read above.
+    let mut rest: Map<String, Value> = top
+        .iter()
+        .filter(|(k, _)| k.as_str() != "nodes")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     rest.insert("nodes".into(), Value::Array(Vec::new()));
     match serde_json::from_value::<Workflow>(Value::Object(rest)) {
         Ok(mut wf) if findings.is_empty() => {
@@ -65,6 +78,24 @@ pub fn parse(json: &Value) -> Result<Workflow, Vec<Diagnostic>> {
             Err(findings)
         }
     }
+}
+
+/// `too_many_nodes` and `too_many_edges`, for a definition over the limits (else nothing).
+pub(super) fn check_size(nodes: usize, edges: usize) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    if nodes > MAX_NODES {
+        out.push(Diagnostic::error(
+            "too_many_nodes",
+            format!("the definition has {nodes} nodes, over the limit of {MAX_NODES}"),
+        ));
+    }
+    if edges > MAX_EDGES {
+        out.push(Diagnostic::error(
+            "too_many_edges",
+            format!("the definition has {edges} edges, over the limit of {MAX_EDGES}"),
+        ));
+    }
+    out
 }
 
 /// A node id: `[A-Za-z0-9_-]{1,64}`.

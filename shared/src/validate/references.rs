@@ -1,14 +1,21 @@
 //! Templates and expressions: each parses, and reads `nodes.X` only where X has surely run
 //! whenever the reading node runs: X dominates it, or X is forced by a fan-out that the node
 //! joins after (see [`must_run`]).
+//!
+//! Both answers are computed once per graph, so checking a reference costs no walk: a
+//! dominator query is two comparisons of the dominator tree's DFS numbers, and the fan-in
+//! sets are bit sets built in one topological pass. Nothing here recurses.
 
 use std::collections::BTreeSet;
 
+use fixedbitset::FixedBitSet;
+use petgraph::Direction::{Incoming, Outgoing};
 use petgraph::algo::dominators;
 
 use super::Diagnostic;
 use super::graph::Graph;
 use super::paths::Paths;
+use crate::limits::MAX_TEMPLATE_LEN;
 use crate::model::{Node, NodeKind};
 use crate::template;
 
@@ -16,17 +23,17 @@ use crate::template;
 pub(super) fn check(g: &Graph<'_>, paths: &Paths, cyclic: &[bool], out: &mut Vec<Diagnostic>) {
     let wf = g.wf;
     let acyclic = !cyclic.iter().any(|c| *c);
-    let doms_main = paths
+    let doms_main = paths.start.map(|s| DomTree::new(g, s));
+    let doms_cancel = paths.cancel_root.map(|c| DomTree::new(g, c));
+    let forced = forced(g);
+    let must_main = paths
         .start
-        .map(|s| dominators::simple_fast(&g.graph, g.gidx[s]));
-    let doms_cancel = paths
-        .cancel_root
-        .map(|c| dominators::simple_fast(&g.graph, g.gidx[c]));
-    let must_main = paths.start.filter(|_| acyclic).map(|s| must_run(g, s));
+        .filter(|_| acyclic)
+        .map(|s| must_run(g, s, &forced));
     let must_cancel = paths
         .cancel_root
         .filter(|_| acyclic)
-        .map(|c| must_run(g, c));
+        .map(|c| must_run(g, c, &forced));
     for (i, node) in wf.nodes.iter().enumerate() {
         let refs = node_refs(node, out);
         if refs.is_empty() || cyclic[i] {
@@ -52,12 +59,8 @@ pub(super) fn check(g: &Graph<'_>, paths: &Paths, cyclic: &[bool], out: &mut Vec
                 );
                 continue;
             };
-            let dominated = doms.as_ref().is_some_and(|d| {
-                x != i
-                    && d.dominators(g.gidx[i])
-                        .is_some_and(|mut it| it.any(|ix| ix == g.gidx[x]))
-            });
-            if dominated || must.as_ref().is_some_and(|m| m[i].contains(&x)) {
+            let dominated = doms.as_ref().is_some_and(|d| x != i && d.dominates(x, i));
+            if dominated || must.as_ref().is_some_and(|m| m[i].contains(x)) {
                 continue;
             }
             if in_cancel && paths.main.contains(&x) {
@@ -75,74 +78,144 @@ pub(super) fn check(g: &Graph<'_>, paths: &Paths, cyclic: &[bool], out: &mut Vec
     }
 }
 
+/// The dominator tree from one root, numbered by an iterative DFS so that "x dominates i" is
+/// "i's interval lies within x's".
+struct DomTree {
+    /// Per node (position in `nodes`): when the DFS entered and left it; `None` when the
+    /// root does not reach it.
+    span: Vec<Option<(u32, u32)>>,
+}
+
+impl DomTree {
+    fn new(g: &Graph<'_>, root: usize) -> DomTree {
+        let n = g.wf.nodes.len();
+        let doms = dominators::simple_fast(&g.graph, g.gidx[root]);
+        let mut children = vec![Vec::new(); n];
+        for (i, &ix) in g.gidx.iter().enumerate() {
+            if let Some(parent) = doms.immediate_dominator(ix) {
+                children[g.graph[parent]].push(i);
+            }
+        }
+        let mut span = vec![None; n];
+        let mut clock = 0u32;
+        // (node, whether its children were pushed): the second visit closes its interval.
+        let mut stack = vec![(root, false)];
+        while let Some((i, expanded)) = stack.pop() {
+            if expanded {
+                if let Some((_, end)) = span[i].as_mut() {
+                    *end = clock;
+                }
+                continue;
+            }
+            span[i] = Some((clock, clock));
+            clock += 1;
+            stack.push((i, true));
+            stack.extend(children[i].iter().map(|&c| (c, false)));
+        }
+        DomTree { span }
+    }
+
+    /// True when every path from the root to `i` passes `x`.
+    fn dominates(&self, x: usize, i: usize) -> bool {
+        match (self.span[x], self.span[i]) {
+            (Some((xs, xe)), Some((is, ie))) => xs <= is && ie <= xe,
+            _ => false,
+        }
+    }
+}
+
+/// Per node: whether it hands a token to every target whenever it completes (its only
+/// connected port is its success port, and it is not a `condition`).
+fn forced(g: &Graph<'_>) -> Vec<bool> {
+    g.wf.nodes
+        .iter()
+        .enumerate()
+        .map(|(s, node)| {
+            let ports = g.out_ports(s);
+            let primary = node.kind.ports().first().map(|(p, _)| *p);
+            !matches!(node.kind, NodeKind::Condition(_))
+                && ports.len() == 1
+                && ports.first().copied() == primary
+        })
+        .collect()
+}
+
 /// For each node reachable from `root` in an acyclic graph: the nodes that have surely run
 /// before it whenever it runs. Dominators alone miss a fan-in: after `parallel → a, b → join`,
 /// `join` runs only once `a` and `b` are decided, and both were forced to run by the fan-out.
 /// So the set is the intersection over predecessors, closed under "forced" successors (a node
 /// whose only connected port is its success port hands a token to every target), and kept to
 /// the node's ancestors, which are all decided before it.
-fn must_run(g: &Graph<'_>, root: usize) -> Vec<BTreeSet<usize>> {
-    use petgraph::Direction::{Incoming, Outgoing};
-    let (wf, graph, gidx) = (g.wf, &g.graph, &g.gidx);
-    let n = wf.nodes.len();
-    let forced = |s: usize| -> bool {
-        let ports = g.out_ports(s);
-        let primary = wf.nodes[s].kind.ports().first().map(|(p, _)| *p);
-        !matches!(wf.nodes[s].kind, NodeKind::Condition(_))
-            && ports.len() == 1
-            && ports.first().copied() == primary
-    };
+///
+/// Sets are bit sets over node positions (`MAX_NODES` bits each). The closure of a set is the
+/// union of each member's own closure, computed once per node in reverse topological order;
+/// a member already inside an added closure adds nothing new, so it is skipped.
+fn must_run(g: &Graph<'_>, root: usize, forced: &[bool]) -> Vec<FixedBitSet> {
+    let graph = &g.graph;
+    let n = g.wf.nodes.len();
     let order = petgraph::algo::toposort(graph, None).unwrap_or_default();
-    let live = g.reachable(root);
-    let mut ancestors = vec![BTreeSet::new(); n];
-    let mut must = vec![BTreeSet::new(); n];
+    let empty = FixedBitSet::with_capacity(n);
+    let mut closure = vec![empty.clone(); n];
+    for &ix in order.iter().rev() {
+        let s = graph[ix];
+        let mut c = empty.clone();
+        c.insert(s);
+        if forced[s] {
+            for t in graph.neighbors_directed(ix, Outgoing) {
+                c.union_with(&closure[graph[t]]);
+            }
+        }
+        closure[s] = c;
+    }
+    let mut live = empty.clone();
+    for i in g.reachable(root) {
+        live.insert(i);
+    }
+    let mut ancestors = vec![empty.clone(); n];
+    let mut must = vec![empty.clone(); n];
     for ix in order {
         let i = graph[ix];
-        if !live.contains(&i) || i == root {
+        if !live.contains(i) || i == root {
             continue;
         }
-        let preds: Vec<usize> = graph
-            .neighbors_directed(ix, Incoming)
-            .map(|p| graph[p])
-            .filter(|p| live.contains(p))
-            .collect();
-        let mut anc = BTreeSet::new();
-        let mut inter: Option<BTreeSet<usize>> = None;
-        for &p in &preds {
-            anc.extend(ancestors[p].iter().copied());
+        let mut anc = empty.clone();
+        let mut inter: Option<FixedBitSet> = None;
+        for p in graph.neighbors_directed(ix, Incoming).map(|p| graph[p]) {
+            if !live.contains(p) {
+                continue;
+            }
+            anc.union_with(&ancestors[p]);
             anc.insert(p);
             let mut with_p = must[p].clone();
             with_p.insert(p);
-            inter = Some(match inter {
-                None => with_p,
-                Some(acc) => acc.intersection(&with_p).copied().collect(),
-            });
-        }
-        let mut set = inter.unwrap_or_default();
-        let mut stack: Vec<usize> = set.iter().copied().collect();
-        while let Some(s) = stack.pop() {
-            if forced(s) {
-                for t in graph
-                    .neighbors_directed(gidx[s], Outgoing)
-                    .map(|t| graph[t])
-                {
-                    if set.insert(t) {
-                        stack.push(t);
-                    }
-                }
+            match inter.as_mut() {
+                None => inter = Some(with_p),
+                Some(acc) => acc.intersect_with(&with_p),
             }
         }
-        set.retain(|x| anc.contains(x));
+        let mut set = inter.unwrap_or_else(|| empty.clone());
+        let mut added = empty.clone();
+        for s in set.ones() {
+            if forced[s] && !added.contains(s) {
+                added.union_with(&closure[s]);
+            }
+        }
+        set.union_with(&added);
+        set.intersect_with(&anc);
         ancestors[i] = anc;
         must[i] = set;
     }
     must
 }
 
-/// Checks a node's templates and expression parse; returns the nodes they read.
+/// Checks a node's templates and expression parse; returns the nodes they read. A template
+/// over `MAX_TEMPLATE_LEN` is reported and not parsed.
 fn node_refs(node: &Node, out: &mut Vec<Diagnostic>) -> BTreeSet<String> {
     let mut refs = BTreeSet::new();
     for (field, value) in node.kind.templates() {
+        if too_long(node, field, template::longest_template(&value), out) {
+            continue;
+        }
         match template::check(&value) {
             Ok(()) => {
                 refs.extend(template::node_refs(&value));
@@ -155,6 +228,9 @@ fn node_refs(node: &Node, out: &mut Vec<Diagnostic>) -> BTreeSet<String> {
         }
     }
     if let NodeKind::Condition(c) = &node.kind {
+        if too_long(node, "expr", c.expr.len(), out) {
+            return refs;
+        }
         match template::check_expression(&c.expr) {
             Ok(()) => {
                 refs.extend(template::expression_refs(&c.expr));
@@ -172,6 +248,24 @@ fn node_refs(node: &Node, out: &mut Vec<Diagnostic>) -> BTreeSet<String> {
         }
     }
     refs
+}
+
+/// Reports a template or expression source of `len` bytes in `field` over the limit.
+fn too_long(node: &Node, field: &str, len: usize, out: &mut Vec<Diagnostic>) -> bool {
+    let over = len > MAX_TEMPLATE_LEN;
+    if over {
+        out.push(
+            Diagnostic::error(
+                "template_too_long",
+                format!(
+                    "`{}`.{field}: a template of {len} bytes is over the limit of {MAX_TEMPLATE_LEN} bytes",
+                    node.id
+                ),
+            )
+            .at_node(&node.id),
+        );
+    }
+    over
 }
 
 /// A filter or test MiniJinja does not have fails every run that renders it: an error.

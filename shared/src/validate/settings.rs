@@ -2,9 +2,9 @@
 //! required names. Nothing here looks at the graph.
 
 use super::Diagnostic;
-use crate::model::{DurationText, Node, NodeKind, RetryPolicy};
+use crate::model::{DurationError, DurationText, Node, NodeKind, RetryPolicy};
 
-/// Checks `d` is a duration longer than zero; returns it when it is.
+/// Checks `d` is a duration longer than zero and at most `MAX_DURATION`; returns it when it is.
 pub(super) fn check_duration(
     d: &DurationText,
     field: &str,
@@ -25,7 +25,14 @@ pub(super) fn check_duration(
             None
         }
         Ok(v) => Some(v),
-        Err(e) => {
+        Err(e @ DurationError::TooLong) => {
+            out.push(at(Diagnostic::error(
+                "invalid_duration",
+                format!("{prefix}{field}: `{d}` is {e}"),
+            )));
+            None
+        }
+        Err(DurationError::Invalid(e)) => {
             out.push(at(Diagnostic::error(
                 "invalid_duration",
                 format!(

@@ -313,3 +313,111 @@ fn input_is_checked_against_the_schema_with_paths() {
     assert!(errs.contains_key("/n"), "{errs:?}");
     assert!(errs.contains_key("/"), "{errs:?}");
 }
+
+/// `base()` with `extra` more `end` nodes hanging off `check`'s false port.
+fn with_extra_nodes(extra: usize) -> Value {
+    let mut d = base();
+    for i in 0..extra {
+        nodes(&mut d).push(json!({"id": format!("x{i}"), "type": "end"}));
+        edges(&mut d).push(json!({"from": "check", "to": format!("x{i}"), "port": "false"}));
+    }
+    d
+}
+
+#[test]
+fn too_many_nodes_is_the_only_finding() {
+    use crate::limits::MAX_NODES;
+    let at_limit = with_extra_nodes(MAX_NODES - 6);
+    assert!(
+        findings(&at_limit)
+            .iter()
+            .all(|f| f.code != "too_many_nodes")
+    );
+    let mut over = with_extra_nodes(MAX_NODES - 5);
+    // Broken in other ways too: none of that is looked at.
+    nodes(&mut over)[1]["type"] = json!("nope");
+    let all = findings(&over);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_eq!(all[0].code, "too_many_nodes");
+    assert!(all[0].message.contains("2001 nodes"), "{}", all[0].message);
+    assert!(all[0].message.contains("2000"), "{}", all[0].message);
+}
+
+#[test]
+fn too_many_edges_is_the_only_finding() {
+    use crate::limits::MAX_EDGES;
+    let mut d = base();
+    for _ in 0..MAX_EDGES {
+        edges(&mut d).push(json!({"from": "yes", "to": "done"}));
+    }
+    let all = findings(&d);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_eq!(all[0].code, "too_many_edges");
+    assert!(all[0].message.contains("10005 edges"), "{}", all[0].message);
+}
+
+#[test]
+fn validating_a_parsed_workflow_checks_the_size_too() {
+    use crate::limits::MAX_NODES;
+    let wf = parse(&with_extra_nodes(MAX_NODES)).map(|_| ()).unwrap_err();
+    assert_eq!(wf[0].code, "too_many_nodes");
+    let mut big: Workflow = serde_json::from_value(base()).unwrap();
+    let end = big.nodes[4].clone();
+    big.nodes.extend((0..MAX_NODES).map(|i| crate::Node {
+        id: format!("x{i}"),
+        ..end.clone()
+    }));
+    let codes: Vec<String> = validate(&big).into_iter().map(|f| f.code).collect();
+    assert_eq!(codes, vec!["too_many_nodes"]);
+}
+
+#[test]
+fn template_too_long_names_the_node_and_field() {
+    use crate::limits::MAX_TEMPLATE_LEN;
+    let long = format!("{{{{ input.x }}}}{}", "y".repeat(MAX_TEMPLATE_LEN));
+    let mut d = base();
+    nodes(&mut d)[3]["output"] = json!({"body": long});
+    check(d.clone(), "template_too_long", Some("yes"));
+    let f = findings(&d);
+    let f = f.iter().find(|f| f.code == "template_too_long").unwrap();
+    assert!(f.message.contains("`yes`.output"), "{}", f.message);
+    assert!(f.message.contains("16384"), "{}", f.message);
+    // A long plain string is not a template.
+    let mut d = base();
+    nodes(&mut d)[3]["output"] = json!({"body": "y".repeat(MAX_TEMPLATE_LEN + 1)});
+    assert_eq!(findings(&d), vec![]);
+    // A long expression, broken too: only its length is reported.
+    let mut d = base();
+    nodes(&mut d)[2]["expr"] = json!(format!("{} >", "1 + ".repeat(MAX_TEMPLATE_LEN / 4)));
+    let all = findings(&d);
+    let codes: Vec<&str> = all.iter().map(|f| f.code.as_str()).collect();
+    assert_eq!(codes, vec!["template_too_long"], "{all:#?}");
+    assert!(
+        all[0].message.contains("`check`.expr"),
+        "{}",
+        all[0].message
+    );
+}
+
+#[test]
+fn a_duration_over_the_maximum_names_it() {
+    for (field, long) in [("duration", "106751991167d"), ("duration", "3651d")] {
+        let mut d = base();
+        nodes(&mut d).push(json!({"id": "wait", "type": "timer", field: long}));
+        edges(&mut d)[4] = json!({"from": "yes", "to": "wait"});
+        edges(&mut d).push(json!({"from": "wait", "to": "done"}));
+        let all = findings(&d);
+        let f = all
+            .iter()
+            .find(|f| f.code == "invalid_duration")
+            .unwrap_or_else(|| panic!("{long}: {all:#?}"));
+        assert_eq!(f.node.as_deref(), Some("wait"));
+        assert!(f.message.contains("3650d"), "{}", f.message);
+    }
+    let mut d = base();
+    nodes(&mut d)[1]["retry"] = json!({"initial_interval": "5000d"});
+    check(d, "invalid_duration", Some("fetch"));
+    let mut d = base();
+    d["timeout"] = json!("3650d");
+    assert_eq!(findings(&d), vec![], "ten years is allowed");
+}
