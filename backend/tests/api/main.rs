@@ -16,6 +16,7 @@ mod openapi;
 mod ops;
 mod pg;
 mod runs;
+mod saves;
 mod sim;
 mod tasks;
 mod ui;
