@@ -1,6 +1,11 @@
-//! The SQLite store: WAL mode, one writer (the engine's group commit), many readers. One
-//! process owns the file, so a commit never meets another writer (a batch's `expected`
-//! versions hold by construction) and timers need no claims.
+//! The SQLite store: WAL mode, many readers, one writer at a time. One process owns the
+//! file, and its only writer of runs is the engine's group commit, so a batch's `expected`
+//! versions hold by construction and timers need no claims.
+//!
+//! Saves and archives of workflows write beside the group commit. Every write transaction
+//! therefore begins `immediate` ([`Sqlite::write`]): it takes the write lock before it reads,
+//! waiting its turn on the busy timeout, instead of reading first and then failing with
+//! `database is locked` when it tries to upgrade while a commit holds the lock.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -47,6 +52,20 @@ impl Sqlite {
         Ok(Sqlite { pool })
     }
 
+    /// A write transaction, holding the file's write lock from its start. Every write goes
+    /// through here, also one that is a single statement today, so none can come to read
+    /// before it writes.
+    ///
+    /// A deferred transaction (sqlx's `begin`) that reads first takes a snapshot and must
+    /// upgrade to a writer later; in WAL mode SQLite refuses that upgrade at once with
+    /// `SQLITE_BUSY` when another connection holds the write lock or committed since the
+    /// snapshot, without waiting on `busy_timeout` (waiting could deadlock). `begin immediate`
+    /// asks for the lock first, so it waits its turn on the busy timeout and then reads
+    /// what every earlier writer committed.
+    async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("begin immediate").await?)
+    }
+
     /// Saves a definition as the next version unless it equals the latest; returns the
     /// version and whether it is new.
     pub(super) async fn save_workflow(
@@ -55,7 +74,7 @@ impl Sqlite {
         definition: &Value,
         now: Millis,
     ) -> Result<(i64, bool)> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let latest: Option<(i64, String)> = sqlx::query_as(
             "select w.version, w.definition from workflow_names n join workflows w on w.name = n.name and w.version = n.latest where n.name = ?",
         )
@@ -148,10 +167,12 @@ impl Sqlite {
 
     /// Archives a workflow; false if there is no such workflow.
     pub(super) async fn archive_workflow(&self, name: &str) -> Result<bool> {
+        let mut tx = self.write().await?;
         let r = sqlx::query("update workflow_names set archived = 1 where name = ?")
             .bind(name)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(r.rows_affected() > 0)
     }
 
@@ -231,7 +252,7 @@ impl Sqlite {
         if b.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         append_log(&mut tx, b, MAX_PARAMS).await?;
         write_timers(
             &mut tx,

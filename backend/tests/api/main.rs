@@ -17,6 +17,7 @@ mod openapi;
 mod ops;
 mod pg;
 mod runs;
+mod saves;
 mod sim;
 mod tasks;
 mod ui;
