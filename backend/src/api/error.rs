@@ -29,6 +29,12 @@ pub enum Error {
     /// 413
     #[error("request body is larger than 1 MiB")]
     TooLarge,
+    /// 415: a write whose body is not declared `application/json`.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 421: a `Host` this server does not answer for (`api::guard`).
+    #[error("{0}")]
+    MisdirectedRequest(String),
     /// 422 with the findings or failing paths in `details`.
     #[error("{message}")]
     Unprocessable { message: String, details: Value },
@@ -50,6 +56,12 @@ impl Error {
             Error::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Error::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Error::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            Error::MisdirectedRequest(_) => {
+                (StatusCode::MISDIRECTED_REQUEST, "misdirected_request")
+            }
             Error::Unprocessable { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

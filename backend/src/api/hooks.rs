@@ -22,10 +22,12 @@ use crate::engine::activity::Secrets;
 /// Carries `sha256=<hex HMAC-SHA256 of the raw body>`, keyed with the webhook's secret.
 const SIGNATURE: &str = "x-weft-signature";
 
-/// `/{name}`, nested under `/hooks`, with JSON errors for every other path and method.
+/// `/{name}`, nested under `/hooks`, with JSON errors for every other path and method, and a
+/// 415 for deliveries that are not `application/json`.
 pub fn router() -> Router<AppState> {
     let (router, _) = routes().split_for_parts();
     router
+        .route_layer(axum::middleware::from_fn(json::require_json))
         .fallback(|| async { Error::NotFound("no such webhook".to_owned()) })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(json::MAX_BODY))

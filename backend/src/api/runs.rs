@@ -277,7 +277,7 @@ pub(super) async fn run_events(
     request_body = Decision,
     responses(
         (status = 200, description = "The decision is recorded", body = ApprovalDecided),
-        (status = 400, description = "Malformed JSON, or a decision other than `approve`/`reject`", body = ApiErrorBody),
+        (status = 400, description = "Malformed JSON, a body that is not an object, an unknown field, or a decision other than `approve`/`reject`", body = ApiErrorBody),
         (status = 404, description = "No such run, or no such node in its workflow", body = ApiErrorBody),
         (status = 409, description = "The node is not waiting for a decision", body = ApiErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
@@ -363,7 +363,7 @@ pub(super) async fn send_signal(
     request_body = Option<CancelBody>,
     responses(
         (status = 200, description = "The cancel is recorded", body = CancelAccepted),
-        (status = 400, description = "Malformed JSON or an unknown field", body = ApiErrorBody),
+        (status = 400, description = "Malformed JSON, a body that is not an object, or an unknown field", body = ApiErrorBody),
         (status = 404, description = "No such run", body = ApiErrorBody),
         (status = 409, description = "The run has already finished or is being cancelled", body = ApiErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
