@@ -26,6 +26,9 @@ impl From<driver::Error> for Error {
             driver::Error::Rejected(Rejected::UnknownNode(n)) => {
                 Error::NotFound(format!("node `{n}` not found in this run's workflow"))
             }
+            driver::Error::Rejected(r @ Rejected::UnknownSignal { .. }) => {
+                Error::NotFound(r.to_string())
+            }
             driver::Error::Rejected(r) => Error::Conflict(r.to_string()),
             driver::Error::InputConflict(id) => {
                 Error::Conflict(format!("run `{id}` already exists with a different input"))
@@ -317,7 +320,8 @@ pub(super) async fn decide_approval(
 /// Send a signal to a run
 ///
 /// Recorded in the run's history; a `signal` node waiting for this name completes with the
-/// payload as its output.
+/// payload as its output. A signal no node waits for yet is kept until one does (at most 100
+/// per run); a name no `signal` node of the run's version declares is refused.
 #[utoipa::path(
     post,
     path = "/runs/{id}/signals/{name}",
@@ -326,9 +330,9 @@ pub(super) async fn decide_approval(
     request_body = Option<SignalBody>,
     responses(
         (status = 200, description = "The signal is recorded", body = SignalSent),
-        (status = 400, description = "Malformed JSON or an unknown field", body = ApiErrorBody),
-        (status = 404, description = "No such run", body = ApiErrorBody),
-        (status = 409, description = "The run has already finished", body = ApiErrorBody),
+        (status = 400, description = "Malformed JSON, a body that is not an object, or an unknown field", body = ApiErrorBody),
+        (status = 404, description = "No such run, or no `signal` node of its version declares this name", body = ApiErrorBody),
+        (status = 409, description = "The run has already finished, or already holds 100 signals no `signal` node has taken", body = ApiErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
     ),
 )]
