@@ -17,6 +17,9 @@ pub enum Error {
     /// 401: a missing or wrong API token or webhook signature.
     #[error("{0}")]
     Unauthorized(String),
+    /// 403: a write a browser sent from another origin (`api::guard`).
+    #[error("{0}")]
+    Forbidden(String),
     /// 404
     #[error("{0}")]
     NotFound(String),
@@ -52,6 +55,7 @@ impl Error {
         match self {
             Error::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Error::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
@@ -93,6 +97,17 @@ impl IntoResponse for Error {
         };
         (status, Json(body)).into_response()
     }
+}
+
+/// The answer to a request whose handler panicked (`CatchPanicLayer` in `crate::app`): the
+/// panic is logged and the client gets the same 500 as for any internal error.
+pub fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    Error::Internal(anyhow::anyhow!("a request handler panicked: {what}")).into_response()
 }
 
 impl From<crate::store::Error> for Error {

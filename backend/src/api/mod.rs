@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod guard;
 pub mod hooks;
 pub mod json;
 mod openapi;
