@@ -38,6 +38,12 @@ pub struct ServeArgs {
     /// When set, every `/api` call needs `Authorization: Bearer <token>`.
     #[arg(long, env = "WEFT_API_TOKEN", hide_env_values = true)]
     pub api_token: Option<String>,
+    /// Comma-separated `Host`s to answer besides `localhost`, `127.0.0.1`, `[::1]` and the
+    /// listen address (`name` on any port, `name:port`, or `*` for any host). Any other host
+    /// gets 421, so a page cannot reach the server through DNS rebinding. Listening on
+    /// `0.0.0.0` or `[::]` without this answers every host.
+    #[arg(long, env = "WEFT_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
     /// For tests only: a simulated clock and the `/_test` hooks that move it and inject
     /// store faults. Never in production.
     #[arg(long, env = "WEFT_TEST_HOOKS", hide = true, value_parser = clap::builder::BoolishValueParser::new())]

@@ -3,7 +3,7 @@
 //! # Layout
 //! - [`config`]: the command line and its environment variables.
 //! - [`api`]: axum handlers for SPEC §3 (`/api` behind the optional token, `/hooks`); JSON
-//!   errors; body limits.
+//!   errors; body limits and JSON-only writes; the Host/Origin guard and security headers.
 //! - [`cli`]: `weft validate` and the other one-shot commands.
 //! - [`clock`]: the time the server is given (the system's, or a simulated one in tests).
 //! - [`engine`]: the durable engine: the pure core (`decide`, `apply`, `effects` over a
@@ -39,6 +39,7 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Router, middleware};
 use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
@@ -59,13 +60,19 @@ pub struct AppState {
     pub hook_keys: engine::activity::Secrets,
     /// `WEFT_API_TOKEN`: when set, `/api` answers only requests that carry it.
     pub api_token: Option<Arc<str>>,
+    /// The `Host`s the server answers for (`--allowed-hosts`, `api::guard`).
+    pub allowed_hosts: api::guard::AllowedHosts,
 }
 
 /// The whole HTTP surface: `/api` (behind the token, if any), `/hooks`, `/healthz`, and the
 /// SPA with a fallback to `index.html` (`ui`). Responses are compressed (brotli or gzip, as
-/// the client accepts) except event streams and bodies of a few bytes.
+/// the client accepts) except event streams and bodies of a few bytes. Every request passes
+/// `api::guard` first (its `Host`, and a write's `Origin`), every response carries its
+/// security headers, and a panicking handler is answered with a JSON 500 instead of taking
+/// the connection (or the process, with `panic = "abort"`) down.
 pub fn app(state: AppState, ui_dir: &Path) -> Router {
     let token = middleware::from_fn_with_state(state.clone(), api::auth::require_token);
+    let guard = middleware::from_fn_with_state(state.clone(), api::guard::check);
     let hooks = state.engine.clock.simulated().is_some();
     let router = Router::new();
     let router = if hooks {
@@ -73,7 +80,7 @@ pub fn app(state: AppState, ui_dir: &Path) -> Router {
     } else {
         router
     };
-    router
+    let router = router
         .nest("/api", api::router().layer(token))
         .nest("/hooks", api::hooks::router())
         .layer(middleware::from_fn(api::deadline))
@@ -85,7 +92,10 @@ pub fn app(state: AppState, ui_dir: &Path) -> Router {
             }),
         )
         .fallback_service(ui::router(ui_dir))
+        .layer(guard);
+    api::guard::security_headers(router)
         .layer(CompressionLayer::new())
+        .layer(CatchPanicLayer::custom(api::error::panicked))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -166,6 +176,15 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         clock::Clock::System
     };
+    let allowed_hosts = api::guard::AllowedHosts::new(&args.allowed_hosts, args.listen.ip())
+        .map_err(anyhow::Error::msg)?;
+    if allowed_hosts.any() {
+        tracing::warn!(
+            listen = %args.listen,
+            "answering requests for any Host: a web page can reach this server through DNS \
+             rebinding; set --allowed-hosts (WEFT_ALLOWED_HOSTS) to the names clients use"
+        );
+    }
     let (engine, driver) = start_engine(&store, clock, &secrets).await?;
     tracing::info!(elapsed = ?started.elapsed(), "engine resumed");
     let listener = TcpListener::bind(args.listen).await?;
@@ -186,6 +205,7 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
         cluster: engine.cluster,
         hook_keys: engine::activity::Secrets::hook_keys_from_env(),
         api_token,
+        allowed_hosts,
     };
     let router = app(state, &args.ui_dir);
     serve(listener, router, shutdown_signal()).await?;

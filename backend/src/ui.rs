@@ -6,16 +6,26 @@
 //! `index.html` names the current hashes, so it (and every client route, which serves it) is
 //! `no-cache`: revalidated on each visit, a new release is picked up at once. Compression is
 //! the router's (`app()`), for these files and the API alike.
+//!
+//! Every file goes out with the SPA's Content-Security-Policy ([`content_security_policy`]):
+//! scripts, styles and requests from this origin only, the wasm compiled by them, and the one
+//! inline script Trunk writes into `index.html` (the loader that imports the bundle) allowed
+//! by its SHA-256, computed from the `index.html` found when the server starts; a new dist
+//! folder needs a restart. No `'unsafe-inline'` for scripts or styles: the UI sets styles
+//! through the CSSOM (`style:left=`), which a policy does not govern.
 
 use std::path::Path;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
+use base64::Engine;
+use sha2::{Digest, Sha256};
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 /// For a URL whose content never changes.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -24,10 +34,57 @@ const NO_CACHE: &str = "no-cache";
 
 /// The files of `ui_dir`, and `index.html` for any other path.
 pub(crate) fn router(ui_dir: &Path) -> Router {
-    let spa = ServeDir::new(ui_dir).fallback(ServeFile::new(ui_dir.join("index.html")));
+    let index = ui_dir.join("index.html");
+    let page = std::fs::read_to_string(&index).unwrap_or_else(|e| {
+        tracing::warn!(path = %index.display(), error = %e, "no UI to serve");
+        String::new()
+    });
+    let policy = HeaderValue::from_str(&content_security_policy(&page))
+        .expect("a policy of ASCII keywords and base64");
+    let spa = ServeDir::new(ui_dir).fallback(ServeFile::new(index));
     Router::new()
         .fallback_service(spa)
         .layer(middleware::from_fn(cache_control))
+        .layer(SetResponseHeaderLayer::overriding(
+            CONTENT_SECURITY_POLICY,
+            policy,
+        ))
+}
+
+/// The policy for the SPA whose page is `index_html`: everything from this origin, wasm
+/// (`'wasm-unsafe-eval'`), the page's inline scripts by hash, `data:` images (the favicon),
+/// never framed.
+fn content_security_policy(index_html: &str) -> String {
+    let hashes: String = inline_scripts(index_html)
+        .map(|script| {
+            let digest = Sha256::digest(script.as_bytes());
+            let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
+            format!(" 'sha256-{b64}'")
+        })
+        .collect();
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// The text of each `<script>` without a `src` in `html`, as the browser hashes it. Trunk
+/// writes the page, so a plain scan for the tags is enough.
+fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
+    let lower = html.to_ascii_lowercase();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        loop {
+            let open = at + lower[at..].find("<script")?;
+            let body = open + lower[open..].find('>')? + 1;
+            let close = body + lower[body..].find("</script")?;
+            at = close;
+            if !lower[open..body].contains(" src=") {
+                return Some(&html[body..close]);
+            }
+        }
+    })
 }
 
 async fn cache_control(request: Request, next: Next) -> Response {
@@ -63,7 +120,29 @@ fn is_hashed(path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_hashed;
+    use super::{content_security_policy, is_hashed};
+
+    #[test]
+    fn inline_scripts_are_allowed_by_their_hash_and_nothing_else_inline() {
+        // `printf 'init();' | openssl dgst -sha256 -binary | base64`
+        let page = "<html><head><script type=\"module\">init();</script>\
+                    <SCRIPT src=\"/x.js\"></SCRIPT></head></html>";
+        let policy = content_security_policy(page);
+        assert!(
+            policy.contains(
+                "script-src 'self' 'wasm-unsafe-eval' \
+                 'sha256-GEnM5q1nYY/iACnyMTdov+tNp9OFcBnnDgNXUXaVNXc=';"
+            ),
+            "{policy}"
+        );
+        assert!(!policy.contains("unsafe-inline"), "{policy}");
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+        let empty = content_security_policy("<!doctype html><title>weft</title>");
+        assert!(
+            empty.contains("script-src 'self' 'wasm-unsafe-eval';"),
+            "{empty}"
+        );
+    }
 
     #[test]
     fn trunk_hashed_names_are_recognised() {

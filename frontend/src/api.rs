@@ -39,7 +39,7 @@ where
     B: Serialize + ?Sized,
     T: DeserializeOwned,
 {
-    let response = send(|token| with_token(Request::post(url), token).json(body)).await?;
+    let response = send(|token| write(with_token(Request::post(url), token), Some(body))).await?;
     into_json(response).await
 }
 
@@ -49,14 +49,27 @@ where
     B: Serialize + ?Sized,
     T: DeserializeOwned,
 {
-    let response = send(|token| with_token(Request::put(url), token).json(body)).await?;
+    let response = send(|token| write(with_token(Request::put(url), token), Some(body))).await?;
     into_json(response).await
 }
 
 /// `DELETE url` → the 2xx body as `T`.
 pub async fn delete_json<T: DeserializeOwned>(url: &str) -> Result<T> {
-    let response = send(|token| with_token(Request::delete(url), token).build()).await?;
+    let response = send(|token| write::<()>(with_token(Request::delete(url), token), None)).await?;
     into_json(response).await
+}
+
+/// Every write is declared JSON, a bodiless one too: the server refuses writes of any other
+/// type (415), since those are what a page on another site can send without a preflight.
+fn write<B: Serialize + ?Sized>(
+    builder: RequestBuilder,
+    body: Option<&B>,
+) -> std::result::Result<Request, gloo_net::Error> {
+    let builder = builder.header("Content-Type", "application/json");
+    match body {
+        Some(body) => builder.body(serde_json::to_string(body)?),
+        None => builder.build(),
+    }
 }
 
 /// The URL for an `EventSource` on `path` (which may hold a query already): `EventSource`

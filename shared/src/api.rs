@@ -245,7 +245,8 @@ pub struct StartRun {
     /// The run's input, checked against the workflow's `input_schema`; default `null`.
     #[serde(default)]
     pub input: Value,
-    /// Makes the start idempotent: 1-128 characters of `[A-Za-z0-9-_.:]`. Default: a new UUIDv7.
+    /// Makes the start idempotent: 1-200 characters of `[A-Za-z0-9-_.:]`, not `.` or `..`
+    /// (`limits::MAX_ID_LEN`). Default: a new UUIDv7.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
 }

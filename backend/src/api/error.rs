@@ -17,6 +17,9 @@ pub enum Error {
     /// 401: a missing or wrong API token or webhook signature.
     #[error("{0}")]
     Unauthorized(String),
+    /// 403: a write a browser sent from another origin (`api::guard`).
+    #[error("{0}")]
+    Forbidden(String),
     /// 404
     #[error("{0}")]
     NotFound(String),
@@ -29,6 +32,12 @@ pub enum Error {
     /// 413
     #[error("request body is larger than 1 MiB")]
     TooLarge,
+    /// 415: a write whose body is not declared `application/json`.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 421: a `Host` this server does not answer for (`api::guard`).
+    #[error("{0}")]
+    MisdirectedRequest(String),
     /// 422 with the findings or failing paths in `details`.
     #[error("{message}")]
     Unprocessable { message: String, details: Value },
@@ -46,10 +55,17 @@ impl Error {
         match self {
             Error::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Error::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Error::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Error::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            Error::MisdirectedRequest(_) => {
+                (StatusCode::MISDIRECTED_REQUEST, "misdirected_request")
+            }
             Error::Unprocessable { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -81,6 +97,17 @@ impl IntoResponse for Error {
         };
         (status, Json(body)).into_response()
     }
+}
+
+/// The answer to a request whose handler panicked (`CatchPanicLayer` in `crate::app`): the
+/// panic is logged and the client gets the same 500 as for any internal error.
+pub fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    Error::Internal(anyhow::anyhow!("a request handler panicked: {what}")).into_response()
 }
 
 impl From<crate::store::Error> for Error {

@@ -15,17 +15,19 @@ use utoipa_axum::routes;
 
 use super::error::Error;
 use super::json::{self, Params};
-use super::runs::start_run;
+use super::runs::{RunId, start_run};
 use crate::AppState;
 use crate::engine::activity::{HOOK_KEY_PREFIX, Secrets};
 
 /// Carries `sha256=<hex HMAC-SHA256 of the raw body>`, keyed with the webhook's secret.
 const SIGNATURE: &str = "x-weft-signature";
 
-/// `/{name}`, nested under `/hooks`, with JSON errors for every other path and method.
+/// `/{name}`, nested under `/hooks`, with JSON errors for every other path and method, and a
+/// 415 for deliveries that are not `application/json`.
 pub fn router() -> Router<AppState> {
     let (router, _) = routes().split_for_parts();
     router
+        .route_layer(axum::middleware::from_fn(json::require_json))
         .fallback(|| async { Error::NotFound("no such webhook".to_owned()) })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(json::MAX_BODY))
@@ -48,13 +50,13 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     tag = "hooks",
     params(
         ("name" = String, Path, description = "The workflow's name; its definition must have a webhook trigger"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Becomes the `run_id` (1-128 characters of `[A-Za-z0-9-_.:]`)"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Becomes the `run_id`: 1-200 characters of `[A-Za-z0-9-_.:]`, not `.` or `..`"),
         ("X-Weft-Signature" = Option<String>, Header, description = "`sha256=<hex HMAC-SHA256 of the raw body>`, keyed with `WEFT_HOOK_SECRET_<SECRET>`; required when the trigger names a secret"),
     ),
     request_body(content = Option<Value>, description = "Any JSON: the run's input (an empty body is `{}`)"),
     responses(
         (status = 202, description = "A new run, or the one with this `Idempotency-Key` and input", body = HookAccepted),
-        (status = 400, description = "The body is not JSON, or a malformed `Idempotency-Key`", body = ApiErrorBody),
+        (status = 400, description = "The body is not JSON, or an `Idempotency-Key` that is empty, `.`, `..`, over 200 bytes or holds a character other than `[A-Za-z0-9-_.:]`", body = ApiErrorBody),
         (status = 401, description = "The signature is missing or does not match the body", body = ApiErrorBody),
         (status = 404, description = "No such workflow, it is archived, or it has no webhook trigger", body = ApiErrorBody),
         (status = 409, description = "A run with this `Idempotency-Key` exists with a different input", body = ApiErrorBody),
@@ -78,9 +80,10 @@ async fn trigger_workflow(
     let run_id = headers
         .get("idempotency-key")
         .map(|v| {
-            v.to_str()
-                .map(|s| s.trim().to_owned())
-                .map_err(|_| Error::BadRequest("Idempotency-Key must be ASCII".into()))
+            let key = v.to_str().map_err(|_| {
+                Error::BadRequest("Idempotency-Key must be visible ASCII characters".into())
+            })?;
+            RunId::given("Idempotency-Key", key.trim().to_owned())
         })
         .transpose()?;
     let (_, Json(run)) = start_run(&app, &name, input, run_id).await?;

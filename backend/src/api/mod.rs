@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod guard;
 pub mod hooks;
 pub mod json;
 mod openapi;
@@ -45,7 +46,8 @@ pub async fn deadline(
 }
 
 /// Everything under `/api`, with a JSON 404 for paths it does not serve and a JSON 405 for
-/// methods a path does not take. Paths are relative to `/api`, where `crate::app` nests it.
+/// methods a path does not take, and a 415 for writes that are not JSON. Paths are relative
+/// to `/api`, where `crate::app` nests it.
 pub fn router() -> Router<AppState> {
     let (router, api) = OpenApiRouter::default()
         .routes(routes!(validate::validate_definition))
@@ -72,6 +74,7 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(openapi::openapi_json))
         .split_for_parts();
     router
+        .route_layer(axum::middleware::from_fn(json::require_json))
         .fallback(|| async { Error::NotFound("no such API endpoint".to_owned()) })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(json::MAX_BODY))

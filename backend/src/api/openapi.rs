@@ -29,7 +29,11 @@ const TOKEN: &str = "api_token";
         title = "Weft",
         description = "Weft's HTTP API (SPEC §3): workflow definitions, runs, task queues, \
                        webhooks and operations. Errors are `{\"error\": {\"code\", \"message\", \
-                       \"details\"?}}`; request bodies over 1 MiB get 413."
+                       \"details\"?}}`; request bodies over 1 MiB get 413. Writes take \
+                       `Content-Type: application/json` only (415 otherwise) and are refused \
+                       (403) when a browser sends them from another origin. A request whose \
+                       `Host` the server does not answer for (`--allowed-hosts`) gets 421 on \
+                       every path but `/healthz`."
     ),
     paths(healthz, metrics),
     // The data of the SSE streams' events, which the path items cannot name.
@@ -112,6 +116,14 @@ pub(super) fn document(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::Op
     let mut doc = Fixed::openapi()
         .nest("/api", api)
         .nest("/hooks", hooks::routes().into_openapi());
+    for item in doc.paths.paths.values_mut() {
+        for op in [&mut item.put, &mut item.post, &mut item.patch]
+            .into_iter()
+            .flatten()
+        {
+            document_write(op);
+        }
+    }
     // utoipa fills the license from the package's, which is empty.
     doc.info.license = None;
     doc.components.get_or_insert_default().add_security_scheme(
@@ -135,12 +147,36 @@ fn require_token(op: &mut Operation) {
     op.security
         .get_or_insert_default()
         .push(SecurityRequirement::new(TOKEN, Vec::<String>::new()));
+    error_response(
+        op,
+        "401",
+        "`WEFT_API_TOKEN` is set and the request does not carry it",
+    );
+}
+
+/// Documents what every write is refused for before its handler runs (`api::json`,
+/// `api::guard`).
+fn document_write(op: &mut Operation) {
+    error_response(
+        op,
+        "403",
+        "A browser sent this write from another origin (`Origin` or `Sec-Fetch-Site`)",
+    );
+    error_response(
+        op,
+        "415",
+        "The request's `Content-Type` is not `application/json` (a bodiless write needs it too)",
+    );
+}
+
+/// Adds the `status` response with the JSON error body, unless the route documents its own.
+fn error_response(op: &mut Operation, status: &str, description: &str) {
     op.responses
         .responses
-        .entry("401".to_owned())
+        .entry(status.to_owned())
         .or_insert_with(|| {
             ResponseBuilder::new()
-                .description("`WEFT_API_TOKEN` is set and the request does not carry it")
+                .description(description)
                 .content(
                     "application/json",
                     ContentBuilder::new()

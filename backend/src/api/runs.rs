@@ -10,6 +10,7 @@ use shared::api::{
     ApiErrorBody, ApprovalDecided, CancelAccepted, CancelBody, Decision, EventList, NodeView,
     RunDetail, RunEvent, RunList, RunStatus, RunSummary, SignalBody, SignalSent, StartRun,
 };
+use shared::limits::{MAX_ID_LEN, MAX_PAGE};
 
 use super::error::Error;
 use super::json::{Body, Filter, Params};
@@ -25,6 +26,9 @@ impl From<driver::Error> for Error {
             driver::Error::RunNotFound(id) => Error::NotFound(format!("run `{id}` not found")),
             driver::Error::Rejected(Rejected::UnknownNode(n)) => {
                 Error::NotFound(format!("node `{n}` not found in this run's workflow"))
+            }
+            driver::Error::Rejected(r @ Rejected::UnknownSignal { .. }) => {
+                Error::NotFound(r.to_string())
             }
             driver::Error::Rejected(r) => Error::Conflict(r.to_string()),
             driver::Error::InputConflict(id) => {
@@ -42,11 +46,30 @@ impl From<driver::Error> for Error {
     }
 }
 
-fn valid_run_id(id: &str) -> bool {
-    (1..=128).contains(&id.len())
-        && id
+/// A run id a caller chose (a start's `run_id`, a webhook's `Idempotency-Key`), checked: it
+/// becomes a path segment of the run's URLs (`/api/runs/{id}`, the UI's `/runs/{id}`), so it
+/// is never empty, `.` or `..`, and holds no `/`, whitespace or control character.
+pub(crate) struct RunId(String);
+
+impl RunId {
+    /// Checks `id`; `what` names where it came from, for the 400's message.
+    pub(crate) fn given(what: &str, id: String) -> Result<RunId, Error> {
+        let rule = if id.is_empty() {
+            "must not be empty".to_owned()
+        } else if id.len() > MAX_ID_LEN {
+            format!("is {} bytes long, over the limit of {MAX_ID_LEN}", id.len())
+        } else if id == "." || id == ".." {
+            format!("must not be `{id}`: a run id is a path segment of the run's URL")
+        } else if let Some(c) = id
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+            .find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c)))
+        {
+            format!("may hold only ASCII letters, digits and `-_.:`, not {c:?}")
+        } else {
+            return Ok(RunId(id));
+        };
+        Err(Error::BadRequest(format!("{what} {rule}")))
+    }
 }
 
 /// A run status as the store keeps it; anything else is a corrupt row.
@@ -75,19 +98,14 @@ pub(crate) async fn start_run(
     app: &AppState,
     name: &str,
     input: Value,
-    run_id: Option<String>,
+    run_id: Option<RunId>,
 ) -> Result<(StatusCode, Json<RunSummary>), Error> {
     let stored = app.store.workflow(name, None).await?;
     let Some(stored) = stored.filter(|w| !w.archived) else {
         return Err(Error::NotFound(format!("workflow `{name}` not found")));
     };
     let run_id = match run_id {
-        Some(id) if !valid_run_id(&id) => {
-            return Err(Error::BadRequest(
-                "run_id must be 1-128 characters of [A-Za-z0-9-_.:]".into(),
-            ));
-        }
-        Some(id) => id,
+        Some(RunId(id)) => id,
         None => uuid::Uuid::now_v7().to_string(),
     };
     let plan = app
@@ -123,7 +141,7 @@ pub(crate) async fn start_run(
     responses(
         (status = 201, description = "A new run", body = RunSummary),
         (status = 200, description = "The run that already has this `run_id` and input", body = RunSummary),
-        (status = 400, description = "Malformed JSON, an unknown field, or a malformed `run_id`", body = ApiErrorBody),
+        (status = 400, description = "Malformed JSON, a body that is not an object, an unknown field, or a `run_id` that is empty, `.`, `..`, over 200 bytes or holds a character other than `[A-Za-z0-9-_.:]`", body = ApiErrorBody),
         (status = 404, description = "No such workflow, or it is archived", body = ApiErrorBody),
         (status = 409, description = "A run with this `run_id` exists with a different input", body = ApiErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
@@ -135,8 +153,15 @@ pub(super) async fn create_run(
     Params(name): Params<String>,
     Body(req): Body<StartRun>,
 ) -> Result<(StatusCode, Json<RunSummary>), Error> {
-    start_run(&app, &name, req.input, req.run_id).await
+    let run_id = req
+        .run_id
+        .map(|id| RunId::given("run_id", id))
+        .transpose()?;
+    start_run(&app, &name, req.input, run_id).await
 }
+
+/// The page size of `GET /api/runs` without `?limit=`.
+const DEFAULT_PAGE: i64 = 50;
 
 /// The filters and page of `GET /api/runs`.
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -146,7 +171,7 @@ pub(super) struct ListQuery {
     workflow: Option<String>,
     /// Only runs with this status: `running`, `completed`, `failed` or `cancelled`.
     status: Option<String>,
-    /// Page size, 1-500 (default 50).
+    /// Page size, 1-500 (default 50); outside that range, a 400.
     limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -160,7 +185,7 @@ pub(super) struct ListQuery {
     params(ListQuery),
     responses(
         (status = 200, description = "One page of runs; `next_cursor` is null on the last page", body = RunList),
-        (status = 400, description = "An unknown status, a malformed cursor or limit", body = ApiErrorBody),
+        (status = 400, description = "An unknown status, a malformed cursor, or a limit that is not a number in 1-500", body = ApiErrorBody),
     ),
 )]
 pub(super) async fn list_runs(
@@ -172,7 +197,15 @@ pub(super) async fn list_runs(
     {
         return Err(Error::BadRequest(format!("unknown status `{s}`")));
     }
-    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let limit = match q.limit {
+        None => DEFAULT_PAGE,
+        Some(l) if (1..=MAX_PAGE).contains(&l) => l,
+        Some(l) => {
+            return Err(Error::BadRequest(format!(
+                "limit must be between 1 and {MAX_PAGE}, not {l}"
+            )));
+        }
+    };
     let after = match &q.cursor {
         None => None,
         Some(c) => Some(
@@ -277,7 +310,7 @@ pub(super) async fn run_events(
     request_body = Decision,
     responses(
         (status = 200, description = "The decision is recorded", body = ApprovalDecided),
-        (status = 400, description = "Malformed JSON, or a decision other than `approve`/`reject`", body = ApiErrorBody),
+        (status = 400, description = "Malformed JSON, a body that is not an object, an unknown field, or a decision other than `approve`/`reject`", body = ApiErrorBody),
         (status = 404, description = "No such run, or no such node in its workflow", body = ApiErrorBody),
         (status = 409, description = "The node is not waiting for a decision", body = ApiErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
@@ -317,7 +350,8 @@ pub(super) async fn decide_approval(
 /// Send a signal to a run
 ///
 /// Recorded in the run's history; a `signal` node waiting for this name completes with the
-/// payload as its output.
+/// payload as its output. A signal no node waits for yet is kept until one does (at most 100
+/// per run); a name no `signal` node of the run's version declares is refused.
 #[utoipa::path(
     post,
     path = "/runs/{id}/signals/{name}",
@@ -326,9 +360,9 @@ pub(super) async fn decide_approval(
     request_body = Option<SignalBody>,
     responses(
         (status = 200, description = "The signal is recorded", body = SignalSent),
-        (status = 400, description = "Malformed JSON or an unknown field", body = ApiErrorBody),
-        (status = 404, description = "No such run", body = ApiErrorBody),
-        (status = 409, description = "The run has already finished", body = ApiErrorBody),
+        (status = 400, description = "Malformed JSON, a body that is not an object, or an unknown field", body = ApiErrorBody),
+        (status = 404, description = "No such run, or no `signal` node of its version declares this name", body = ApiErrorBody),
+        (status = 409, description = "The run has already finished, or already holds 100 signals no `signal` node has taken", body = ApiErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
     ),
 )]
@@ -363,7 +397,7 @@ pub(super) async fn send_signal(
     request_body = Option<CancelBody>,
     responses(
         (status = 200, description = "The cancel is recorded", body = CancelAccepted),
-        (status = 400, description = "Malformed JSON or an unknown field", body = ApiErrorBody),
+        (status = 400, description = "Malformed JSON, a body that is not an object, or an unknown field", body = ApiErrorBody),
         (status = 404, description = "No such run", body = ApiErrorBody),
         (status = 409, description = "The run has already finished or is being cancelled", body = ApiErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),

@@ -52,7 +52,7 @@ pub(super) struct PollBody {
     responses(
         (status = 200, description = "A task", body = TaskAssignment),
         (status = 204, description = "No task came within `wait`"),
-        (status = 400, description = "Malformed JSON or a malformed `wait`", body = ApiErrorBody),
+        (status = 400, description = "Malformed JSON, a body that is not an object, an unknown field or a malformed `wait`", body = ApiErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
     ),
 )]
@@ -100,7 +100,7 @@ pub(super) struct CompleteBody {
     request_body = Option<CompleteBody>,
     responses(
         (status = 200, description = "Completed (`status` is `completed`)", body = TaskEnded),
-        (status = 400, description = "Malformed JSON or an unknown field", body = ApiErrorBody),
+        (status = 400, description = "Malformed JSON, a body that is not an object, or an unknown field", body = ApiErrorBody),
         (status = 409, description = "A stale token: the attempt timed out, lost its heartbeat or was cancelled", body = ApiErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
     ),
@@ -141,7 +141,7 @@ pub(super) struct FailBody {
     request_body = FailBody,
     responses(
         (status = 200, description = "Failed (`status` is `failed`)", body = TaskEnded),
-        (status = 400, description = "Malformed JSON, a missing `error` or an unknown field", body = ApiErrorBody),
+        (status = 400, description = "Malformed JSON, a body that is not an object, a missing `error` or an unknown field", body = ApiErrorBody),
         (status = 409, description = "A stale token: the attempt timed out, lost its heartbeat or was cancelled", body = ApiErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
     ),
@@ -169,10 +169,10 @@ pub(super) async fn fail_task(
     path = "/tasks/{token}/heartbeat",
     tag = "tasks",
     params(("token" = String, Path, description = "The `task_token` a poll returned")),
-    request_body(content = Option<Value>, description = "Any JSON, e.g. progress details; nothing of it is kept"),
+    request_body(content = Option<Object>, description = "Any JSON object, e.g. progress details; nothing of it is kept"),
     responses(
         (status = 200, description = "The heartbeat timeout starts over", body = HeartbeatAck),
-        (status = 400, description = "Malformed JSON", body = ApiErrorBody),
+        (status = 400, description = "Malformed JSON, or a body that is not an object", body = ApiErrorBody),
         (status = 409, description = "A stale token: the attempt timed out, lost its heartbeat or was cancelled", body = ApiErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
     ),
@@ -180,8 +180,8 @@ pub(super) async fn fail_task(
 pub(super) async fn heartbeat_task(
     State(app): State<AppState>,
     Params(token): Params<String>,
-    // Any JSON (a worker may send progress details); nothing of it is kept.
-    Body(_): Body<Value>,
+    // Any object (a worker may send progress details); nothing of it is kept.
+    Body(_): Body<serde_json::Map<String, Value>>,
 ) -> Result<Json<HeartbeatAck>, Error> {
     app.cluster.heartbeat(&token).await?;
     Ok(Json(HeartbeatAck { ok: true }))

@@ -8,11 +8,13 @@
 //! - `POST /_test/faults {"fail_reads"?: n, "fail_commits"?: n, "spare_commits"?: k}` makes
 //!   the next `n` reads of a run's log (or commits, after `k` that succeed) fail as a
 //!   database error would; `GET /_test/faults` says how many are still armed.
+//! - `POST /_test/panic` panics in its handler, to show that a panic is answered with a JSON
+//!   500 and the server goes on serving.
 //!
 //! Never mount these in production: they are a way to stall the engine by design.
 
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -26,6 +28,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/clock", get(read_clock).post(advance_clock))
         .route("/faults", get(read_faults).post(arm_faults))
+        .route("/panic", post(panic))
+}
+
+async fn panic() {
+    panic!("POST /_test/panic asked for a panic");
 }
 
 #[derive(Deserialize)]

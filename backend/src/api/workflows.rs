@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use shared::api::{
     ApiErrorBody, ArchivedWorkflow, LastRun, SavedWorkflow, WorkflowList, WorkflowSummary,
     WorkflowVersion,
@@ -39,18 +39,13 @@ use crate::store::StoredWorkflow;
 pub(super) async fn save_workflow(
     State(app): State<AppState>,
     Params(name): Params<String>,
-    Body(mut def): Body<Value>,
+    Body(mut obj): Body<Map<String, Value>>,
 ) -> Result<(StatusCode, Json<SavedWorkflow>), Error> {
     if !valid_workflow_name(&name) {
         return Err(Error::BadRequest(format!(
             "workflow name `{name}` must match [a-z0-9][a-z0-9_-]{{0,62}}"
         )));
     }
-    let Some(obj) = def.as_object_mut() else {
-        return Err(Error::BadRequest(
-            "a definition must be a JSON object".into(),
-        ));
-    };
     match obj.get("name") {
         None => {
             obj.insert("name".into(), Value::String(name.clone()));
@@ -62,6 +57,7 @@ pub(super) async fn save_workflow(
             )));
         }
     }
+    let def = Value::Object(obj);
     let (wf, diagnostics) = super::validate::off_runtime(def).await?;
     if !is_valid(&diagnostics) || wf.is_none() {
         return Err(Error::Unprocessable {

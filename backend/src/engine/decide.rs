@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use shared::limits::check_value;
+use shared::limits::{MAX_BUFFERED_SIGNALS, check_value};
 use shared::model::NodeKind;
 use shared::template;
 
@@ -100,6 +100,21 @@ pub enum Rejected {
     NotWaiting { node: String, status: &'static str },
     #[error("run is already being cancelled")]
     AlreadyCancelling,
+    /// SPEC §3: a signal only a `signal` node can take, or it would be kept forever.
+    #[error(
+        "no `signal` node of workflow `{workflow}` version {version} takes the signal `{name}`"
+    )]
+    UnknownSignal {
+        name: String,
+        workflow: String,
+        version: i64,
+    },
+    /// The run holds `MAX_BUFFERED_SIGNALS` signals that no node has taken yet.
+    #[error(
+        "the run already holds {MAX_BUFFERED_SIGNALS} signals no `signal` node has taken \
+         (the limit per run); it takes another once one of them is taken"
+    )]
+    TooManySignals,
 }
 
 /// The events an input produced and the state after them.
@@ -202,13 +217,24 @@ impl Decider {
                 comment,
             } => return self.decide_approval(&node, approve, comment),
             Input::Signal { name, payload } => {
+                let takes = |i: usize| matches!(self.s.plan.kind(i), NodeKind::Signal(sig) if sig.signal == name);
+                let nodes = 0..self.s.nodes.len();
+                if !nodes.clone().any(takes) {
+                    return Err(Rejected::UnknownSignal {
+                        name,
+                        workflow: self.s.plan.workflow.name.clone(),
+                        version: self.s.plan.version,
+                    });
+                }
+                let waiting = nodes
+                    .clone()
+                    .find(|&i| self.s.nodes[i].status == NodeStatus::Waiting && takes(i));
+                if waiting.is_none() && self.s.signals.len() >= MAX_BUFFERED_SIGNALS {
+                    return Err(Rejected::TooManySignals);
+                }
                 self.emit(Event::SignalReceived {
                     name: name.clone(),
                     payload: payload.clone(),
-                });
-                let waiting = (0..self.s.nodes.len()).find(|&i| {
-                    self.s.nodes[i].status == NodeStatus::Waiting
-                        && matches!(self.s.plan.kind(i), NodeKind::Signal(sig) if sig.signal == name)
                 });
                 if let Some(i) = waiting {
                     let node = self.id(i);

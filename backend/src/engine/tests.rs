@@ -394,6 +394,65 @@ fn signals_are_consumed_when_waited_for_and_buffered_otherwise() {
     assert!(s.signals.is_empty());
 }
 
+#[test]
+fn a_signal_no_node_declares_is_refused_and_buffered_signals_are_bounded() {
+    use shared::limits::MAX_BUFFERED_SIGNALS;
+    let def = chain(
+        vec![
+            json!({"id": "start", "type": "start"}),
+            json!({"id": "t", "type": "timer", "duration": "10s"}),
+            json!({"id": "s", "type": "signal", "signal": "go"}),
+            json!({"id": "l", "type": "signal", "signal": "later"}),
+            json!({"id": "end", "type": "end"}),
+        ],
+        vec![
+            ("start", "t", "next"),
+            ("t", "s", "next"),
+            ("s", "l", "next"),
+            ("l", "end", "next"),
+        ],
+    );
+    let mut s = run(def, json!({}));
+    let signal = |name: &str| Input::Signal {
+        name: name.into(),
+        payload: json!(null),
+    };
+    assert_eq!(
+        decide(&s, signal("stop"), 1).err(),
+        Some(Rejected::UnknownSignal {
+            name: "stop".into(),
+            workflow: "t".into(),
+            version: 1,
+        })
+    );
+    for _ in 0..MAX_BUFFERED_SIGNALS {
+        s = step(&s, signal("later"), 1).1;
+    }
+    assert_eq!(s.signals.len(), MAX_BUFFERED_SIGNALS);
+    assert_eq!(
+        decide(&s, signal("later"), 1).err(),
+        Some(Rejected::TooManySignals)
+    );
+    assert_eq!(
+        decide(&s, signal("go"), 1).err(),
+        Some(Rejected::TooManySignals)
+    );
+    // A node that waits takes its signal whatever the buffer holds.
+    let (_, s) = step(
+        &s,
+        Input::TimerFired {
+            node: "t".into(),
+            kind: TimerKind::Wait,
+            attempt: 0,
+        },
+        10_000,
+    );
+    assert_eq!(status(&s, "s"), NodeStatus::Waiting);
+    let (_, s) = step(&s, signal("go"), 10_001);
+    assert_eq!(s.status, RunStatus::Completed);
+    assert_eq!(s.signals.len(), MAX_BUFFERED_SIGNALS - 1);
+}
+
 fn cancellable() -> Value {
     let mut d = chain(
         vec![

@@ -266,6 +266,57 @@ impl Weft {
         self.send(req).await
     }
 
+    /// Sends `body` with exactly `headers` and no others of ours (no `Content-Type` unless
+    /// one is given): what a browser on another site or a careless client sends.
+    pub(crate) async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, Value) {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .body(body.to_vec());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req).await
+    }
+
+    /// One HTTP/1.1 request written byte for byte on a new connection: `head` is the request
+    /// line and headers (no blank line), sent with `Content-Length` and `Connection: close`,
+    /// so a test chooses what a URL parser or an HTTP client would fix (`Host`, `..`
+    /// segments). Returns the status, the response's headers (lower case) and its JSON body.
+    pub(crate) async fn http1(&self, head: &str, body: &str) -> (u16, String, Value) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = self.base.strip_prefix("http://").expect("http base");
+        let mut conn = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let request = format!(
+            "{head}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        conn.write_all(request.as_bytes()).await.expect("write");
+        let mut answer = Vec::new();
+        conn.read_to_end(&mut answer).await.expect("read");
+        let answer = String::from_utf8(answer).expect("UTF-8 answer");
+        let (head, body) = answer.split_once("\r\n\r\n").expect("a head and a body");
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("a status line");
+        let headers = head.to_ascii_lowercase();
+        let body = if headers.contains("transfer-encoding: chunked") {
+            dechunk(body)
+        } else {
+            body.to_owned()
+        };
+        let body = serde_json::from_str(&body).unwrap_or(Value::String(body));
+        (status, headers, body)
+    }
+
     /// `GET` that must succeed.
     pub(crate) async fn get_ok(&self, path: &str) -> Value {
         let (status, body) = self.get(path).await;
@@ -447,6 +498,20 @@ impl Drop for Weft {
             }
         }
     }
+}
+
+/// The payload of a chunked HTTP/1.1 body.
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).expect("a chunk size");
+        if size == 0 {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = &rest[size + 2..];
+    }
+    out
 }
 
 /// Asserts `events` have `seq` 1, 2, …, n in order.

@@ -7,6 +7,7 @@ mod bad_input;
 mod cli;
 mod cluster;
 mod crash;
+mod edges;
 mod examples;
 mod feed;
 mod helpers;

@@ -42,6 +42,8 @@ async fn start_server(db: &str) -> anyhow::Result<Server> {
         cluster: running.cluster,
         hook_keys: Secrets::default(),
         api_token: None,
+        allowed_hosts: backend::api::guard::AllowedHosts::new(&[], listener.local_addr()?.ip())
+            .map_err(anyhow::Error::msg)?,
     };
     let router = app(state, std::path::Path::new("."));
     let done = tokio::spawn(async move {

@@ -319,7 +319,8 @@ pub(super) fn workspace(ctx: Ctx) -> impl IntoView {
             }) => Some(view! {
                 <div
                     class="palette-ghost"
-                    style=format!("left: {}px; top: {}px", client.0, client.1)
+                    style:left=format!("{}px", client.0)
+                    style:top=format!("{}px", client.1)
                 >
                     <PaletteIcon type_name />
                     {*type_name}
@@ -422,7 +423,7 @@ pub(super) fn workspace(ctx: Ctx) -> impl IntoView {
 fn PaletteIcon(type_name: &'static str) -> impl IntoView {
     let (d, filled) = look::icon(type_name);
     view! {
-        <svg class="palette-icon" viewBox="0 0 16 16" style=format!("background: {}", look::colour(type_name))>
+        <svg class="palette-icon" viewBox="0 0 16 16" style:background=look::colour(type_name)>
             <path
                 d=d
                 fill=if filled { "#fff" } else { "none" }

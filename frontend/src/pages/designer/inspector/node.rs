@@ -50,7 +50,7 @@ fn NodeForm(ctx: Ctx, node: Node) -> impl IntoView {
     let settings = settings(ctx, &node);
     view! {
         <div class="inspector-head">
-            <span class="inspector-tile" style=format!("background: {}", look::colour(ty))></span>
+            <span class="inspector-tile" style:background=look::colour(ty)></span>
             <div>
                 <h2 data-testid="inspector-title">{node.label.clone().unwrap_or_else(|| id.clone())}</h2>
                 <span class="muted">{ty} " node"</span>
