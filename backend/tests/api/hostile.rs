@@ -151,7 +151,10 @@ async fn validating_huge_definitions_stalls_nobody() {
             .iter()
             .filter_map(|d| d["code"].as_str())
             .collect();
-        assert_eq!(codes, ["too_many_nodes"], "{body}");
+        assert!(
+            codes.contains(&"too_many_nodes") && codes.iter().all(|c| c.starts_with("too_many_")),
+            "only the size limits are reported: {body}"
+        );
     }
     // The largest allowed one validates in full, and is valid.
     let allowed = parallel_chain(shared::limits::MAX_NODES - 2);
