@@ -3,7 +3,8 @@
 // drives one run end to end against a real `weft serve` — save a workflow, start a run, wait
 // for its approval, approve, and read the completed run and its history. A response the
 // document misdescribes fails the type check (a field renamed or retyped) or one of the
-// checks below (a field the server does not send).
+// checks below (a field the server does not send). Every call is JSON, GETs included: the
+// server refuses writes of any other type (415).
 import type { components, paths } from './schema';
 
 type Schemas = components['schemas'];
@@ -68,6 +69,17 @@ async function main(): Promise<void> {
   const savedVersion: number = saved.version;
 
   const start: Schemas['StartRun'] = { input: { order: 'A1' } };
+  // A write that is not JSON is refused with the documented 415 and error body (the type
+  // below exists only if the document declares that answer).
+  const plain = await fetch(`${base}/api/workflows/${name}/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain' },
+    body: JSON.stringify(start),
+  });
+  const refused: Json<'/api/workflows/{name}/runs', 'post', 415> = await plain.json();
+  if (plain.status !== 415 || refused.error.code !== 'unsupported_media_type') {
+    throw new Error(`a text/plain start: ${plain.status} ${JSON.stringify(refused)}`);
+  }
   const run = await call<Json<'/api/workflows/{name}/runs', 'post', 201>>(
     'POST',
     `/api/workflows/${name}/runs`,

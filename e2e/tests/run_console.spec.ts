@@ -212,7 +212,11 @@ test('after a reload mid-run the page resumes live updates, and a signal can be 
   pageErrors: _errors,
 }) => {
   const name = uniqueName('signal');
-  await saveWorkflow(request, signalWorkflow(name, target));
+  // A second signal, `other`, taken after `paid`: sent first, it is kept until its node waits.
+  const definition = signalWorkflow(name, target);
+  definition.nodes.splice(4, 0, { id: 'note', type: 'signal', signal: 'other' });
+  definition.edges.splice(3, 1, { from: 'paid', to: 'note' }, { from: 'note', to: 'done' });
+  await saveWorkflow(request, definition);
   const id = await startRun(request, name, {});
   const run = new RunPage(page);
   await run.goto(id);
