@@ -32,6 +32,10 @@ pub enum Error {
     /// 413
     #[error("request body is larger than 1 MiB")]
     TooLarge,
+    /// 413: a value in the body (a run's input, a signal's payload) over a limit of what a
+    /// run keeps (`shared::limits::check_value`).
+    #[error("{0}")]
+    ValueTooLarge(String),
     /// 415: a write whose body is not declared `application/json`.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -59,7 +63,9 @@ impl Error {
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Error::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            Error::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Error::TooLarge | Error::ValueTooLarge(_) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+            }
             Error::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
@@ -113,5 +119,12 @@ pub fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
 impl From<crate::store::Error> for Error {
     fn from(e: crate::store::Error) -> Self {
         Error::Internal(e.into())
+    }
+}
+
+impl Error {
+    /// `value` (named `what`) as a run may keep it, or a 413 naming the limit.
+    pub fn check_value(what: &str, value: &Value) -> Result<(), Error> {
+        shared::limits::check_value(value).map_err(|e| Error::ValueTooLarge(format!("{what}: {e}")))
     }
 }

@@ -114,6 +114,7 @@ pub(crate) async fn start_run(
         .get(name, stored.version)
         .await?
         .ok_or_else(|| Error::NotFound(format!("workflow `{name}` not found")))?;
+    Error::check_value("the input", &input)?;
     if let Some(schema) = &plan.workflow.input_schema
         && let Err(paths) = shared::validate::check_input(schema, &input)
     {
@@ -371,6 +372,7 @@ pub(super) async fn send_signal(
     Params((id, name)): Params<(String, String)>,
     Body(b): Body<SignalBody>,
 ) -> Result<Json<SignalSent>, Error> {
+    Error::check_value("the payload", &b.payload)?;
     app.engine
         .send(
             &id,

@@ -427,3 +427,58 @@ async fn a_hostile_attempt_in_flight_at_a_kill_fails_its_node_after_the_restart(
     assert_eq!(status, 200);
     assert_index_matches_log(weft.database()).await;
 }
+
+/// A run's input and a signal's payload become what a run keeps: nested deeper than the
+/// log can read back, or over the size limit, they are refused and nothing is recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inputs_and_payloads_over_the_limits_are_refused() {
+    let weft = server().await;
+    weft.put_workflow(&json!({
+        "name": "waits",
+        "nodes": [{"id": "start", "type": "start"}, {"id": "s", "type": "signal", "signal": "go"}, {"id": "done", "type": "end"}],
+        "edges": [{"from": "start", "to": "s"}, {"from": "s", "to": "done"}]
+    }))
+    .await;
+    let deep = (0..100).fold(json!(1), |v, _| json!([v]));
+    let big = json!("z".repeat(shared::limits::MAX_VALUE_BYTES));
+    for (what, input) in [("deep", &deep), ("big", &big)] {
+        let (status, body) = weft
+            .post("/api/workflows/waits/runs", &json!({"input": input}))
+            .await;
+        assert_eq!(status, 413, "{what} input: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("the input"),
+            "{body}"
+        );
+    }
+    let (_, runs) = weft.get("/api/runs?workflow=waits").await;
+    assert_eq!(runs["runs"], json!([]), "no run was started");
+
+    let id = weft.start_run("waits", json!({})).await;
+    for (what, payload) in [("deep", &deep), ("big", &big)] {
+        let (status, body) = weft
+            .post(
+                &format!("/api/runs/{id}/signals/go"),
+                &json!({"payload": payload}),
+            )
+            .await;
+        assert_eq!(status, 413, "{what} payload: {body}");
+    }
+    let events = weft.events(&id).await;
+    assert!(
+        node_events(&events, "signal_received", "s").is_empty()
+            && !events.iter().any(|e| e["type"] == "signal_received"),
+        "no signal was recorded: {events:#?}"
+    );
+    let (status, _) = weft
+        .post(
+            &format!("/api/runs/{id}/signals/go"),
+            &json!({"payload": {"ok": 1}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    weft.wait_for(&id, "completed").await;
+}
