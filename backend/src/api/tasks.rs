@@ -68,8 +68,8 @@ pub(super) async fn poll_queue(
             .min(MAX_WAIT),
     };
     Ok(match app.cluster.poll(&queue, wait).await? {
-        Some(t) => Json(TaskAssignment {
-            task_token: t.token(),
+        Some(tasks::Assigned { token, task: t }) => Json(TaskAssignment {
+            task_token: token.into_string(),
             run_id: t.run_id,
             node: t.node,
             activity: t.activity,
@@ -101,7 +101,7 @@ pub(super) struct CompleteBody {
     responses(
         (status = 200, description = "Completed (`status` is `completed`)", body = TaskEnded),
         (status = 400, description = "Malformed JSON, a body that is not an object, or an unknown field", body = ApiErrorBody),
-        (status = 409, description = "A stale token: the attempt timed out, lost its heartbeat or was cancelled", body = ApiErrorBody),
+        (status = 409, description = "A stale token: no poll handed it out, or the attempt timed out, lost its heartbeat or was cancelled", body = ApiErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
     ),
 )]
@@ -110,12 +110,11 @@ pub(super) async fn complete_task(
     Params(token): Params<String>,
     Body(b): Body<CompleteBody>,
 ) -> Result<Json<TaskEnded>, Error> {
-    let (run_id, node, attempt) = tasks::parse_token(&token).ok_or(tasks::Error::Stale)?;
-    app.cluster.complete(&token, b.output).await?;
+    let ended = app.cluster.complete(&token, b.output).await?;
     Ok(Json(TaskEnded {
-        run_id: run_id.to_owned(),
-        node: node.to_owned(),
-        attempt,
+        run_id: ended.run_id,
+        node: ended.node,
+        attempt: ended.attempt,
         status: TaskOutcome::Completed,
     }))
 }
@@ -142,7 +141,7 @@ pub(super) struct FailBody {
     responses(
         (status = 200, description = "Failed (`status` is `failed`)", body = TaskEnded),
         (status = 400, description = "Malformed JSON, a body that is not an object, a missing `error` or an unknown field", body = ApiErrorBody),
-        (status = 409, description = "A stale token: the attempt timed out, lost its heartbeat or was cancelled", body = ApiErrorBody),
+        (status = 409, description = "A stale token: no poll handed it out, or the attempt timed out, lost its heartbeat or was cancelled", body = ApiErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
     ),
 )]
@@ -151,14 +150,14 @@ pub(super) async fn fail_task(
     Params(token): Params<String>,
     Body(b): Body<FailBody>,
 ) -> Result<Json<TaskEnded>, Error> {
-    let (run_id, node, attempt) = tasks::parse_token(&token).ok_or(tasks::Error::Stale)?;
-    app.cluster
+    let ended = app
+        .cluster
         .fail(&token, b.error, b.retryable.unwrap_or(true))
         .await?;
     Ok(Json(TaskEnded {
-        run_id: run_id.to_owned(),
-        node: node.to_owned(),
-        attempt,
+        run_id: ended.run_id,
+        node: ended.node,
+        attempt: ended.attempt,
         status: TaskOutcome::Failed,
     }))
 }
@@ -173,7 +172,7 @@ pub(super) async fn fail_task(
     responses(
         (status = 200, description = "The heartbeat timeout starts over", body = HeartbeatAck),
         (status = 400, description = "Malformed JSON, or a body that is not an object", body = ApiErrorBody),
-        (status = 409, description = "A stale token: the attempt timed out, lost its heartbeat or was cancelled", body = ApiErrorBody),
+        (status = 409, description = "A stale token: no poll handed it out, or the attempt timed out, lost its heartbeat or was cancelled", body = ApiErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
     ),
 )]

@@ -8,6 +8,8 @@
 //! A lease ends when the worker completes or fails the task, when the attempt's `timeout`
 //! passes, or when `heartbeat_timeout` passes without a heartbeat — on the server's clock —
 //! and the attempt is then reported failed (retryable) for the retry policy to decide.
+//! Leases are kept by their token's digest; a token is made for each hand-out, so one from
+//! an earlier hand-out (or before a restart) is stale.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -21,7 +23,9 @@ use crate::engine::activity::Secrets;
 use crate::engine::decide::ActivityError;
 use crate::engine::driver::Link;
 use crate::engine::state::RunState;
-use crate::engine::tasks::{Error, Task, limits, no_heartbeat, render_input, timed_out};
+use crate::engine::tasks::{
+    Assigned, Attempt, Digest, Error, Task, Token, limits, no_heartbeat, render_input, timed_out,
+};
 
 struct Lease {
     task: Task,
@@ -29,15 +33,31 @@ struct Lease {
     heartbeat_deadline: Option<Millis>,
 }
 
+/// The current attempt of a task node, and its lease once it is handed out.
+struct Live {
+    attempt: u32,
+    lease: Option<Digest>,
+}
+
 #[derive(Default)]
 struct Inner {
     queues: HashMap<String, VecDeque<Task>>,
     /// Long-polls waiting per queue, each with an id so a timed-out poll can withdraw.
-    waiters: HashMap<String, VecDeque<(u64, oneshot::Sender<Task>)>>,
-    leases: HashMap<String, Lease>,
-    /// The current attempt of every task that is queued or leased, by `(run, node)`.
-    live: HashMap<(String, String), u32>,
+    waiters: HashMap<String, VecDeque<(u64, oneshot::Sender<Assigned>)>>,
+    /// Tasks handed out, by their token's digest.
+    leases: HashMap<Digest, Lease>,
+    /// Every task that is queued or leased, by `(run, node)`.
+    live: HashMap<(String, String), Live>,
     next_waiter: u64,
+}
+
+impl Inner {
+    /// Ends the lease of `(run, node)`'s task, if it is handed out; its token becomes stale.
+    fn end_lease(&mut self, key: &(String, String)) {
+        if let Some(d) = self.live.get_mut(key).and_then(|l| l.lease.take()) {
+            self.leases.remove(&d);
+        }
+    }
 }
 
 /// The in-memory queues of one process; cloned handles share them.
@@ -96,25 +116,33 @@ impl LocalTasks {
         self.inner.lock().expect("tasks lock")
     }
 
-    /// Makes an attempt available: to a waiting poller at once, else queued.
+    /// Makes an attempt available: to a waiting poller at once, else queued. A new attempt
+    /// supersedes a lease on the node's previous one.
     fn enqueue(&self, task: Task) {
         let mut inner = self.lock();
-        inner
-            .live
-            .insert((task.run_id.clone(), task.node.clone()), task.attempt);
+        let key = (task.run_id.clone(), task.node.clone());
+        inner.end_lease(&key);
+        inner.live.insert(
+            key.clone(),
+            Live {
+                attempt: task.attempt,
+                lease: None,
+            },
+        );
         let mut task = task;
         while let Some((_, waiter)) = inner
             .waiters
             .get_mut(&task.queue)
             .and_then(VecDeque::pop_front)
         {
-            let leased = self.lease(&mut inner, task.clone());
-            match waiter.send(leased) {
+            let assigned = self.lease(&mut inner, task);
+            match waiter.send(assigned) {
                 Ok(()) => return,
-                // That poll gave up; take the lease back and try the next one.
-                Err(t) => {
-                    inner.leases.remove(&t.token());
-                    task = t;
+                // That poll gave up; take the lease back (its token is never seen) and try
+                // the next one.
+                Err(a) => {
+                    inner.end_lease(&key);
+                    task = a.task;
                 }
             }
         }
@@ -128,16 +156,20 @@ impl LocalTasks {
     /// Forgets an attempt whose node was cancelled or decided; its token becomes stale.
     pub(super) fn abandon(&self, run_id: &str, node: &str) {
         let mut inner = self.lock();
-        if let Some(attempt) = inner.live.remove(&(run_id.to_owned(), node.to_owned())) {
-            inner.leases.remove(&format!("{attempt}.{node}.{run_id}"));
-        }
+        let key = (run_id.to_owned(), node.to_owned());
+        inner.end_lease(&key);
+        inner.live.remove(&key);
     }
 
-    pub(super) async fn poll(&self, queue: &str, wait: Duration) -> Option<Task> {
+    pub(super) async fn poll(&self, queue: &str, wait: Duration) -> Option<Assigned> {
         let (id, mut rx) = {
             let mut inner = self.lock();
             while let Some(task) = inner.queues.get_mut(queue).and_then(VecDeque::pop_front) {
-                if inner.live.get(&(task.run_id.clone(), task.node.clone())) == Some(&task.attempt)
+                let key = (task.run_id.clone(), task.node.clone());
+                if inner
+                    .live
+                    .get(&key)
+                    .is_some_and(|l| l.attempt == task.attempt)
                 {
                     return Some(self.lease(&mut inner, task));
                 }
@@ -164,27 +196,34 @@ impl LocalTasks {
         rx.try_recv().ok()
     }
 
-    /// Hands `task` out: starts its lease and the watch over its deadlines.
-    fn lease(&self, inner: &mut Inner, task: Task) -> Task {
+    /// Hands `task` out with a new token: starts its lease and the watch over its deadlines.
+    fn lease(&self, inner: &mut Inner, task: Task) -> Assigned {
         let now = self.link.clock.now();
+        let token = Token::generate();
+        let digest = token.digest();
+        if let Some(live) = inner
+            .live
+            .get_mut(&(task.run_id.clone(), task.node.clone()))
+        {
+            live.lease = Some(digest);
+        }
         let lease = Lease {
             task: task.clone(),
             deadline: now + millis(task.timeout),
             heartbeat_deadline: task.heartbeat.map(|h| now + millis(h)),
         };
-        let token = task.token();
-        inner.leases.insert(token.clone(), lease);
+        inner.leases.insert(digest, lease);
         let me = self.clone();
-        tokio::spawn(async move { me.watch(token).await });
-        task
+        tokio::spawn(async move { me.watch(digest).await });
+        Assigned { token, task }
     }
 
     /// Ends a lease whose deadline passes, reporting the attempt failed and retryable.
-    async fn watch(self, token: String) {
+    async fn watch(self, digest: Digest) {
         loop {
             let due = {
                 let inner = self.lock();
-                let Some(l) = inner.leases.get(&token) else {
+                let Some(l) = inner.leases.get(&digest) else {
                     return;
                 };
                 l.heartbeat_deadline
@@ -193,7 +232,7 @@ impl LocalTasks {
             self.link.clock.sleep_until(due).await;
             let expired = {
                 let mut inner = self.lock();
-                let Some(l) = inner.leases.get(&token) else {
+                let Some(l) = inner.leases.get(&digest) else {
                     return;
                 };
                 let now = self.link.clock.now();
@@ -205,7 +244,7 @@ impl LocalTasks {
                     None
                 };
                 why.and_then(|why| {
-                    let l = inner.leases.remove(&token)?;
+                    let l = inner.leases.remove(&digest)?;
                     inner
                         .live
                         .remove(&(l.task.run_id.clone(), l.task.node.clone()));
@@ -229,7 +268,10 @@ impl LocalTasks {
 
     fn take(&self, token: &str) -> Result<Task, Error> {
         let mut inner = self.lock();
-        let lease = inner.leases.remove(token).ok_or(Error::Stale)?;
+        let lease = inner
+            .leases
+            .remove(&Digest::of(token))
+            .ok_or(Error::Stale)?;
         inner
             .live
             .remove(&(lease.task.run_id.clone(), lease.task.node.clone()));
@@ -240,15 +282,23 @@ impl LocalTasks {
         &self,
         token: &str,
         result: Result<Value, ActivityError>,
-    ) -> Result<(), Error> {
+    ) -> Result<Attempt, Error> {
         let task = self.take(token)?;
-        self.report(&task, result).await
+        self.report(&task, result).await?;
+        Ok(Attempt {
+            run_id: task.run_id,
+            node: task.node,
+            attempt: task.attempt,
+        })
     }
 
     pub(super) fn heartbeat(&self, token: &str) -> Result<(), Error> {
         let now = self.link.clock.now();
         let mut inner = self.lock();
-        let lease = inner.leases.get_mut(token).ok_or(Error::Stale)?;
+        let lease = inner
+            .leases
+            .get_mut(&Digest::of(token))
+            .ok_or(Error::Stale)?;
         if let Some(h) = lease.task.heartbeat {
             lease.heartbeat_deadline = Some(now + millis(h));
         }

@@ -28,7 +28,7 @@ use crate::engine::decide::ActivityError;
 use crate::engine::driver::{Coordinator, Link};
 use crate::engine::effect::Effect;
 use crate::engine::state::RunState;
-use crate::engine::tasks::{self, Error, Task};
+use crate::engine::tasks::{self, Assigned, Attempt, Error};
 use crate::store::{self, Batch, LeaseRow, Store, TaskRow};
 
 use local::LocalTasks;
@@ -85,21 +85,26 @@ impl Cluster {
         }
     }
 
-    /// Waits up to `wait` for a task of `queue`.
-    pub async fn poll(&self, queue: &str, wait: Duration) -> Result<Option<Task>, Error> {
+    /// Waits up to `wait` for a task of `queue`, handed out with a new token.
+    pub async fn poll(&self, queue: &str, wait: Duration) -> Result<Option<Assigned>, Error> {
         match self {
             Cluster::Single { tasks, .. } => Ok(tasks.poll(queue, wait).await),
             Cluster::Shared { tasks, .. } => tasks.poll(queue, wait).await,
         }
     }
 
-    /// The worker finished the task.
-    pub async fn complete(&self, token: &str, output: Value) -> Result<(), Error> {
+    /// The worker holding `token` finished its task; which attempt that was.
+    pub async fn complete(&self, token: &str, output: Value) -> Result<Attempt, Error> {
         self.finish(token, Ok(output)).await
     }
 
-    /// The worker failed the task; `retryable` false fails the node at once.
-    pub async fn fail(&self, token: &str, error: String, retryable: bool) -> Result<(), Error> {
+    /// The worker holding `token` failed its task; `retryable` false fails the node at once.
+    pub async fn fail(
+        &self,
+        token: &str,
+        error: String,
+        retryable: bool,
+    ) -> Result<Attempt, Error> {
         let result = Err(ActivityError {
             message: error,
             retryable,
@@ -107,7 +112,11 @@ impl Cluster {
         self.finish(token, result).await
     }
 
-    async fn finish(&self, token: &str, result: Result<Value, ActivityError>) -> Result<(), Error> {
+    async fn finish(
+        &self,
+        token: &str,
+        result: Result<Value, ActivityError>,
+    ) -> Result<Attempt, Error> {
         match self {
             Cluster::Single { tasks, .. } => tasks.finish(token, result).await,
             Cluster::Shared { tasks, .. } => tasks.finish(token, result).await,

@@ -1,6 +1,8 @@
 //! The shared task queue (PostgreSQL): task attempts are rows of the `tasks` table, written
 //! in the commit that starts them, claimed by any process for any worker with `for update
 //! skip locked`; long polls are woken by `NOTIFY`, so a worker may talk to any process.
+//! The claim stores the digest of the token it hands out (`token_hash`), so any process can
+//! check a worker's token and a task handed out again has a new one.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,7 +15,7 @@ use tokio::sync::Notify;
 use crate::engine::activity::Secrets;
 use crate::engine::decide::ActivityError;
 use crate::engine::driver::Link;
-use crate::engine::tasks::{self, Error, Task, parse_token};
+use crate::engine::tasks::{self, Assigned, Attempt, Digest, Error, Task, Token};
 use crate::store::{Postgres, TaskRow};
 
 /// The shared task queue: rows in PostgreSQL, long polls woken by `NOTIFY`.
@@ -61,7 +63,11 @@ impl SharedTasks {
     }
 
     /// Claims the oldest task of `queue`, waiting up to `wait` for one to arrive.
-    pub(super) async fn poll(&self, queue: &str, wait: Duration) -> Result<Option<Task>, Error> {
+    pub(super) async fn poll(
+        &self,
+        queue: &str,
+        wait: Duration,
+    ) -> Result<Option<Assigned>, Error> {
         let deadline = tokio::time::Instant::now() + wait;
         let waker = self.waker(queue);
         loop {
@@ -69,17 +75,18 @@ impl SharedTasks {
             let notified = waker.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if let Some(row) = self.pg.claim_task(queue, self.link.clock.now()).await? {
+            let token = Token::generate();
+            let digest = token.digest();
+            if let Some(row) = self
+                .pg
+                .claim_task(queue, self.link.clock.now(), digest.as_bytes())
+                .await?
+            {
                 match self.task(&row).await {
-                    Ok(task) => return Ok(Some(task)),
+                    Ok(task) => return Ok(Some(Assigned { token, task })),
                     Err(message) => {
                         // No worker can do it: the attempt fails for good.
-                        if self
-                            .pg
-                            .take_task(&row.run_id, &row.node, row.attempt)
-                            .await?
-                            .is_some()
-                        {
+                        if self.pg.take_task(digest.as_bytes()).await?.is_some() {
                             let result = Err(ActivityError {
                                 message,
                                 retryable: false,
@@ -131,12 +138,19 @@ impl SharedTasks {
         &self,
         token: &str,
         result: Result<Value, ActivityError>,
-    ) -> Result<(), Error> {
-        let (run, node, attempt) = parse_token(token).ok_or(Error::Stale)?;
-        if self.pg.take_task(run, node, attempt).await?.is_none() {
-            return Err(Error::Stale);
-        }
-        self.report(run, node, attempt, result).await
+    ) -> Result<Attempt, Error> {
+        let row = self
+            .pg
+            .take_task(Digest::of(token).as_bytes())
+            .await?
+            .ok_or(Error::Stale)?;
+        self.report(&row.run_id, &row.node, row.attempt, result)
+            .await?;
+        Ok(Attempt {
+            run_id: row.run_id,
+            node: row.node,
+            attempt: row.attempt,
+        })
     }
 
     async fn report(
@@ -153,10 +167,9 @@ impl SharedTasks {
     }
 
     pub(super) async fn heartbeat(&self, token: &str) -> Result<(), Error> {
-        let (run, node, attempt) = parse_token(token).ok_or(Error::Stale)?;
         if self
             .pg
-            .heartbeat_task(run, node, attempt, self.link.clock.now())
+            .heartbeat_task(Digest::of(token).as_bytes(), self.link.clock.now())
             .await?
         {
             Ok(())

@@ -150,6 +150,11 @@ async fn webhooks_tasks_and_cancels_work_through_any_process() {
     assert_eq!(task["run_id"], "hook-1");
     assert_eq!(task["input"], json!({"order": "X1"}));
     let token = task["task_token"].as_str().expect("token");
+    // A token built from the run id is no token on any process.
+    let (status, body) = nodes[2]
+        .post("/api/tasks/1.work.hook-1/complete", &json!({"output": {}}))
+        .await;
+    assert_eq!(status, 409, "{body}");
     let (status, body) = nodes[0]
         .post(
             &format!("/api/tasks/{token}/complete"),

@@ -1,6 +1,7 @@
 //! Task queues: a worker written here completes, fails, heartbeats and goes silent; tokens
-//! of timed-out or cancelled attempts are refused (409) and change nothing; concurrent
-//! pollers never get the same task; a restart hands in-flight tasks out again.
+//! of timed-out or cancelled attempts, and tokens nobody was handed (guessed, or built from
+//! a run id), are refused (409) and change nothing; concurrent pollers never get the same
+//! task; a restart hands in-flight tasks out again, under a new token.
 
 use std::collections::HashSet;
 
@@ -81,6 +82,99 @@ async fn a_worker_completes_a_task_with_its_rendered_input() {
     assert!(
         poll(&weft, "q1", "100ms").await.is_none(),
         "nothing left in the queue"
+    );
+}
+
+/// Every way to report on task `work` of `run` without the token a poll handed out: the
+/// pre-issue-13 format built from the run id, a well-formed random one, and `real` with its
+/// last character changed.
+fn guesses(run: &str, real: Option<&str>) -> Vec<String> {
+    let mut out = vec![
+        format!("1.work.{run}"),
+        format!("{}{}", "0f".repeat(16), "a1".repeat(16)),
+    ];
+    if let Some(real) = real {
+        let (head, last) = real.split_at(real.len() - 1);
+        out.push(format!("{head}{}", if last == "0" { "1" } else { "0" }));
+    }
+    out
+}
+
+/// Sends complete, fail and heartbeat with each of `tokens`; every one must be a 409.
+async fn assert_refused(weft: &Weft, tokens: &[String]) {
+    for tok in tokens {
+        for (verb, body) in [
+            ("complete", json!({"output": "forged"})),
+            ("fail", json!({"error": "forged", "retryable": false})),
+            ("heartbeat", json!({})),
+        ] {
+            let (status, answer) = weft.post(&format!("/api/tasks/{tok}/{verb}"), &body).await;
+            assert_eq!(status, 409, "{verb} with {tok}: {answer}");
+            assert!(crate::helpers::is_json_error(&answer), "{answer}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_nobody_was_handed_is_refused_and_changes_nothing() {
+    let weft = Weft::fresh().await;
+    weft.put_workflow(&task_flow("q8", json!({}), false)).await;
+    let id = weft.start_run("q8", json!({"order": "G"})).await;
+    weft.wait_node(&id, "work", "running").await;
+    // Queued, not yet polled: nobody holds a token.
+    assert_refused(&weft, &guesses(&id, None)).await;
+
+    let task = poll(&weft, "q8", "5s")
+        .await
+        .expect("the task is still queued");
+    assert_eq!(task["attempt"], 1);
+    let token = task["task_token"].as_str().unwrap().to_owned();
+    // Handed out: still only its holder may report.
+    assert_refused(&weft, &guesses(&id, Some(&token))).await;
+    assert!(
+        token.len() >= 32 && token.bytes().all(|b| b.is_ascii_hexdigit()),
+        "at least 128 bits, in hex: {token}"
+    );
+    assert!(
+        !token.contains(&id),
+        "the token does not name the run: {token}"
+    );
+
+    let run = weft.run(&id).await;
+    assert_eq!(
+        (
+            &run["status"],
+            &run["nodes"]["work"]["status"],
+            &run["nodes"]["work"]["attempts"]
+        ),
+        (&json!("running"), &json!("running"), &json!(1)),
+        "{run:#}"
+    );
+    let events = weft.events(&id).await;
+    assert!(
+        node_events(&events, "attempt_failed", "work").is_empty(),
+        "{events:#?}"
+    );
+    let (status, body) = weft
+        .post(
+            &format!("/api/tasks/{token}/complete"),
+            &json!({"output": "real"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (
+            &body["run_id"],
+            &body["node"],
+            &body["attempt"],
+            &body["status"]
+        ),
+        (&json!(id), &json!("work"), &json!(1), &json!("completed")),
+        "{body}"
+    );
+    assert_eq!(
+        weft.wait_for(&id, "completed").await["output"],
+        json!("real")
     );
 }
 
@@ -305,6 +399,18 @@ async fn a_restart_hands_an_in_flight_task_out_again_or_keeps_its_lease() {
     let after = poll(&weft, "q7", "5s")
         .await
         .expect("re-enqueued from the log");
+    assert_ne!(after["task_token"], before["task_token"], "handed out anew");
+    let old = before["task_token"].as_str().unwrap();
+    assert_eq!(
+        weft.post(
+            &format!("/api/tasks/{old}/complete"),
+            &json!({"output": "old"})
+        )
+        .await
+        .0,
+        409,
+        "the token of the hand-out before the restart is stale"
+    );
     assert_eq!(
         (
             after["run_id"].clone(),

@@ -105,7 +105,7 @@ impl Postgres {
             q.push(
                 " on conflict (run_id, node) do update set attempt = excluded.attempt, queue = excluded.queue, \
                  activity = excluded.activity, timeout_ms = excluded.timeout_ms, heartbeat_ms = excluded.heartbeat_ms, \
-                 enqueued_at = excluded.enqueued_at, worker_until = null, heartbeat_until = null",
+                 enqueued_at = excluded.enqueued_at, worker_until = null, heartbeat_until = null, token_hash = null",
             );
             q.build().execute(&mut *tx).await?;
         }

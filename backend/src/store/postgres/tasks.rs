@@ -1,5 +1,7 @@
 //! The shared task queue's SQL: claim the oldest queued attempt of a queue, end a handed-out
 //! task's lease, move its heartbeat deadline, collect leases that ran out, count queues.
+//! A handed-out task is found by the SHA-256 of its token (`token_hash`), never by the
+//! attempt it names, so only the worker holding the token can end or extend its lease.
 
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -9,49 +11,46 @@ use crate::clock::Millis;
 use crate::store::{Result, TaskRow};
 
 impl Postgres {
-    /// Hands the oldest queued task of `queue` to a worker, starting its lease.
-    pub async fn claim_task(&self, queue: &str, now: Millis) -> Result<Option<TaskRow>> {
+    /// Hands the oldest queued task of `queue` to a worker, starting its lease under the
+    /// token whose SHA-256 is `token_hash`.
+    pub async fn claim_task(
+        &self,
+        queue: &str,
+        now: Millis,
+        token_hash: &[u8],
+    ) -> Result<Option<TaskRow>> {
         let row = sqlx::query(
             "update tasks t set worker_until = $2 + t.timeout_ms, \
-               heartbeat_until = case when t.heartbeat_ms is null then null else $2 + t.heartbeat_ms end \
+               heartbeat_until = case when t.heartbeat_ms is null then null else $2 + t.heartbeat_ms end, token_hash = $3 \
              from (select run_id, node from tasks where queue = $1 and worker_until is null order by enqueued_at limit 1 for update skip locked) d \
              where t.run_id = d.run_id and t.node = d.node returning t.*",
         )
         .bind(queue)
         .bind(now)
+        .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
         row.map(task_row).transpose()
     }
 
-    /// Ends a handed-out task's lease (the worker reports); `None` if the token is stale.
-    pub async fn take_task(&self, run: &str, node: &str, attempt: u32) -> Result<Option<TaskRow>> {
-        let row = sqlx::query(
-            "delete from tasks where run_id = $1 and node = $2 and attempt = $3 and worker_until is not null returning *",
-        )
-        .bind(run)
-        .bind(node)
-        .bind(attempt as i64)
-        .fetch_optional(&self.pool)
-        .await?;
+    /// Ends the lease of the task handed out under the token hashed to `token_hash` (the
+    /// worker reports); `None` if no task has it (a stale or a made-up token).
+    pub async fn take_task(&self, token_hash: &[u8]) -> Result<Option<TaskRow>> {
+        let row = sqlx::query("delete from tasks where token_hash = $1 returning *")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(task_row).transpose()
     }
 
-    /// Moves a handed-out task's heartbeat deadline; false if the token is stale.
-    pub async fn heartbeat_task(
-        &self,
-        run: &str,
-        node: &str,
-        attempt: u32,
-        now: Millis,
-    ) -> Result<bool> {
+    /// Moves the heartbeat deadline of the task handed out under the token hashed to
+    /// `token_hash`; false if no task has it.
+    pub async fn heartbeat_task(&self, token_hash: &[u8], now: Millis) -> Result<bool> {
         let r = sqlx::query(
-            "update tasks set heartbeat_until = case when heartbeat_ms is null then null else $4 + heartbeat_ms end \
-             where run_id = $1 and node = $2 and attempt = $3 and worker_until is not null",
+            "update tasks set heartbeat_until = case when heartbeat_ms is null then null else $2 + heartbeat_ms end \
+             where token_hash = $1",
         )
-        .bind(run)
-        .bind(node)
-        .bind(attempt as i64)
+        .bind(token_hash)
         .bind(now)
         .execute(&self.pool)
         .await?;
