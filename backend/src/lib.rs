@@ -133,7 +133,7 @@ pub fn run(command: Command) -> ExitCode {
             init_tracing();
             // Templates are rendered on the workers; MiniJinja formats and compares nested
             // values recursively, and the template budget allows values thousands of levels
-            // deep before the result is checked against `MAX_DEPTH`. The stack is reserved,
+            // deep before the result is checked against `MAX_VALUE_DEPTH`. The stack is reserved,
             // not committed: untouched pages cost nothing.
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

@@ -18,9 +18,17 @@ pub const MAX_EDGES: usize = 10_000;
 pub const MAX_TEMPLATE_LEN: usize = 16 * 1024;
 
 /// MiniJinja fuel for rendering one value (one node's input, one condition, one output):
-/// every instruction costs one, and bytes allocated cost too. Running out fails the node
-/// (or the request) with a message naming this limit.
-pub const TEMPLATE_FUEL: u64 = 200_000;
+/// every instruction costs one, and every 64 bytes created or processed cost one. Running
+/// out fails the node (or the request) with a message naming this limit.
+///
+/// Measured (`cargo run --release -p shared --example template_budget`): at 200,000 fuel a
+/// loop comparing two long strings took 1.1 s and nested loops 2.3 ms; the cost of such
+/// templates grows with the square of the fuel (longer strings, and more operations on
+/// them), and at 20,000 they take 5 ms and 0.4 ms, while 20,000 is still ample for real
+/// templates (20,000 instructions, about 1.2 MB of data). Some filters and tests do work
+/// MiniJinja does not charge for (the example lists them), so rendering must not be trusted
+/// to be short on fuel alone.
+pub const TEMPLATE_FUEL: u64 = 20_000;
 
 /// Bytes of one rendered value, of a node's output (an HTTP response body kept as output
 /// included), of a task's completion and of a run's output (Step Functions caps a payload
@@ -40,21 +48,23 @@ pub const MAX_PAGE: i64 = 500;
 /// The longest run id or workflow name a caller may give (`400`).
 pub const MAX_ID_LEN: usize = 200;
 
-/// How deeply a value a run keeps (an input, a node's output, a signal's payload) may nest.
-/// The log is read back with serde_json, which refuses more than 128 levels; an event wraps
-/// a value in a few more, and templates can wrap outputs again, so half of that is the limit.
-pub const MAX_DEPTH: usize = 64;
+/// Levels of arrays and objects within each other in a value a run keeps (an input, a
+/// rendered value, a node's output, a signal's payload). serde_json reads at most 128, and
+/// a node's output is stored inside an event and served inside a response, so a deeper
+/// value could be written to the log but never read back. Over it, the node fails like a
+/// value over [`MAX_VALUE_BYTES`].
+pub const MAX_VALUE_DEPTH: usize = 64;
 
 /// Why a value may not be kept.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValueError {
     #[error("the value is {bytes} bytes, over the {MAX_VALUE_BYTES}-byte limit")]
     TooLarge { bytes: usize },
-    #[error("the value nests more than {MAX_DEPTH} levels deep")]
+    #[error("the value nests more than {MAX_VALUE_DEPTH} levels deep")]
     TooDeep,
 }
 
-/// Checks a value against [`MAX_DEPTH`] (without recursion: the check must not be what a
+/// Checks a value against [`MAX_VALUE_DEPTH`] (without recursion: the check must not be what a
 /// deep value overflows) and then [`MAX_VALUE_BYTES`].
 pub fn check_value(value: &serde_json::Value) -> Result<(), ValueError> {
     use serde_json::Value;
@@ -65,7 +75,7 @@ pub fn check_value(value: &serde_json::Value) -> Result<(), ValueError> {
             Value::Object(map) => Box::new(map.values()),
             _ => continue,
         };
-        if depth > MAX_DEPTH {
+        if depth > MAX_VALUE_DEPTH {
             return Err(ValueError::TooDeep);
         }
         stack.extend(children.map(|c| (c, depth + 1)));
@@ -89,9 +99,9 @@ mod tests {
     #[test]
     fn values_are_checked_for_depth_then_size() {
         assert_eq!(check_value(&json!({"a": [1, {"b": "c"}]})), Ok(()));
-        assert_eq!(check_value(&nested(MAX_DEPTH)), Ok(()));
+        assert_eq!(check_value(&nested(MAX_VALUE_DEPTH)), Ok(()));
         assert_eq!(
-            check_value(&nested(MAX_DEPTH + 1)),
+            check_value(&nested(MAX_VALUE_DEPTH + 1)),
             Err(ValueError::TooDeep)
         );
         let big = json!("x".repeat(MAX_VALUE_BYTES));

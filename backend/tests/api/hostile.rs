@@ -371,7 +371,7 @@ async fn a_hostile_attempt_in_flight_at_a_kill_fails_its_node_after_the_restart(
             {"id": "start", "type": "start"},
             {"id": "gate", "type": "approval", "prompt": "go?"},
             {"id": "x", "type": "http", "request": {"method": "POST", "url": target.url("/x"), "body": {"v": LOOPS}}},
-            {"id": "failed", "type": "end", "output": {"why": "{{ nodes.x.error }}"}},
+            {"id": "failed", "type": "end", "output": {"via": "error"}},
             {"id": "done", "type": "end"}
         ],
         "edges": [
@@ -410,7 +410,8 @@ async fn a_hostile_attempt_in_flight_at_a_kill_fails_its_node_after_the_restart(
     weft.kill9();
     weft.restart().await;
     let run = weft.wait_for(&id, "completed").await;
-    let why = run["output"]["why"].as_str().unwrap_or_default();
+    assert_eq!(run["output"], json!({"via": "error"}), "{run:#}");
+    let why = run["nodes"]["x"]["error"].as_str().unwrap_or_default();
     assert!(
         why.contains("budget"),
         "the node failed on its budget: {run:#}"
