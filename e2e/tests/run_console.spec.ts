@@ -206,6 +206,33 @@ test('cancelling asks first, runs the on_cancel path and ends cancelled', async 
   await page.screenshot({ path: path.join(shots, 'run-cancelled.png'), fullPage: true });
 });
 
+test('a cancel whose answer comes after the stream has shown it ends cleanly', async ({
+  page,
+  request,
+  pageErrors: _errors,
+}) => {
+  const name = uniqueName('late');
+  await saveWorkflow(request, approvalWorkflow(name, target));
+  const id = await startRun(request, name, { order_id: 'L1' });
+  const run = new RunPage(page);
+  await run.goto(id);
+  await run.expectNode('approve', 'waiting');
+  // The server's answer is held until the page shows the cancel from the run's stream, so the
+  // cancel control that sent it is gone when the answer arrives.
+  await page.route(`**/api/runs/${id}/cancel`, async (route) => {
+    const response = await route.fetch();
+    await expect(run.status).toHaveText('cancelled');
+    await expect(run.cancelButton).toHaveCount(0);
+    await route.fulfill({ response });
+  });
+  await run.cancelButton.click();
+  await run.cancelConfirm.click();
+  await page.waitForEvent('requestfinished', (r) => r.url().endsWith(`/api/runs/${id}/cancel`));
+  // The page goes on working (after the answer was handled): Run again opens its dialog.
+  await page.getByTestId('run-again').click();
+  await expect(new RunsPage(page).startWorkflow).toHaveValue(name);
+});
+
 test('after a reload mid-run the page resumes live updates, and a signal can be sent', async ({
   page,
   request,

@@ -67,7 +67,8 @@ enum Waiting {
 /// the effect), the message on an error, and the page-wide notice on a conflict.
 fn settle<T>(result: api::Result<T>, error: RwSignal<Option<String>>, conflict: Callback<String>) {
     // The card may be gone by now: the stream can bring the action's effect (a cancel that
-    // hides the cancel button) before its answer. Then there is nothing left to tell.
+    // hides the cancel button) before its answer. Then there is nothing left to tell; the
+    // callers' own signals are touched with `try_` for the same reason.
     match result {
         Ok(_) => drop(error.try_set(None)),
         Err(body) if body.error.code == "conflict" => conflict.run(body.error.message),
@@ -98,7 +99,7 @@ fn ApprovalCard(
             leptos::task::spawn_local(async move {
                 let comment = (!text.is_empty()).then_some(text);
                 let result = wire::decide(&run, &node, approve, comment).await;
-                sending.set(false);
+                let _ = sending.try_set(false);
                 settle(result, error, on_conflict);
             });
         }
@@ -171,7 +172,7 @@ fn SignalCard(
             sending.set(true);
             leptos::task::spawn_local(async move {
                 let result = wire::signal(&run, &name, value).await;
-                sending.set(false);
+                let _ = sending.try_set(false);
                 settle(result, error, on_conflict);
             });
         }
@@ -224,11 +225,11 @@ pub fn CancelControl(run: String, on_conflict: Callback<String>) -> impl IntoVie
         sending.set(true);
         leptos::task::spawn_local(async move {
             let result = wire::cancel(&run, (!text.is_empty()).then_some(text)).await;
-            sending.set(false);
+            let _ = sending.try_set(false);
             settle(result, error, on_conflict);
             // Done, or someone else finished the run first: the page says which.
-            if error.get_untracked().is_none() {
-                confirming.set(false);
+            if error.try_get_untracked() == Some(None) {
+                let _ = confirming.try_set(false);
             }
         });
     };
