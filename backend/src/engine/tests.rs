@@ -567,7 +567,8 @@ fn a_long_chain_of_instant_nodes_is_decided_on_a_small_stack() {
     nodes.push(json!({"id": "done", "type": "end"}));
     edges.push(json!({"from": prev, "to": "done"}));
     let def = json!({"name": "t", "nodes": nodes, "edges": edges});
-    let wf = shared::validate::parse(&def).expect("parses");
+    // Longer than the validator allows, so read with serde alone, as a stored version is.
+    let wf: shared::Workflow = serde_json::from_value(def).expect("a workflow");
     let plan = Arc::new(Plan::new(wf, 1).expect("plan"));
     let decided = std::thread::Builder::new()
         .stack_size(2 << 20)
