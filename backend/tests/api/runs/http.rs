@@ -335,6 +335,12 @@ async fn secrets_reach_the_target_but_never_the_log_or_the_run() {
             {"from": "peek", "to": "done"}
         ]),
     );
+    // A transform cannot read a secret at all (SPEC §3): the validator refuses it.
+    let (status, body) = weft.put("/api/workflows/secretive", &def).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("secrets_not_here"), "{body}");
+    let mut def = def;
+    def["nodes"][2]["output"] = json!({"token": "none here"});
     weft.put_workflow(&def).await;
     let id = weft.start_run("secretive", json!({"id": "o-1"})).await;
     let run = weft.wait_for(&id, "completed").await;
