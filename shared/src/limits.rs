@@ -18,14 +18,28 @@ pub const MAX_EDGES: usize = 10_000;
 pub const MAX_TEMPLATE_LEN: usize = 16 * 1024;
 
 /// MiniJinja fuel for rendering one value (one node's input, one condition, one output):
-/// every instruction costs one, and bytes allocated cost too. Running out fails the node
-/// (or the request) with a message naming this limit.
-pub const TEMPLATE_FUEL: u64 = 200_000;
+/// every instruction costs one, and every 64 bytes created or processed cost one. Running
+/// out fails the node (or the request) with a message naming this limit.
+///
+/// Measured (`cargo run --release -p shared --example template_budget`): at 200,000 fuel a
+/// loop comparing two long strings took 1.1 s and nested loops 2.3 ms; the cost of such
+/// templates grows with the square of the fuel (longer strings, and more operations on
+/// them), and at 20,000 they take 5 ms and 0.4 ms, while 20,000 is still ample for real
+/// templates (20,000 instructions, about 1.2 MB of data). Some filters and tests do work
+/// MiniJinja does not charge for (the example lists them), so rendering must not be trusted
+/// to be short on fuel alone.
+pub const TEMPLATE_FUEL: u64 = 20_000;
 
 /// Bytes of one rendered value, of a node's output (an HTTP response body kept as output
 /// included), of a task's completion and of a run's output (Step Functions caps a payload
 /// at 256 KiB too). Over it, the node fails with `output_too_large`.
 pub const MAX_VALUE_BYTES: usize = 256 * 1024;
+
+/// Levels of arrays and objects within each other in one rendered value. serde_json reads
+/// at most 128, and a node's output is stored inside an event and served inside a response,
+/// so a deeper value could be written to the log but never read back. Over it, the node
+/// fails like a value over [`MAX_VALUE_BYTES`].
+pub const MAX_VALUE_DEPTH: usize = 64;
 
 /// Signals one run may hold that no `signal` node has taken yet (`409`).
 pub const MAX_BUFFERED_SIGNALS: usize = 100;

@@ -8,63 +8,227 @@
 //! finds the ones a template names that the environment lacks (in the compiled
 //! instructions, through MiniJinja's `unstable_machinery`), for the validator to report.
 //!
-//! The engine renders the same few expressions of a definition for every run, so compiled
-//! expressions are kept by their source text, and a context is converted to MiniJinja's
-//! values once per rendered value rather than once per string.
+//! # Budgets
+//! A template is code a definition's author runs inside the engine, so each rendered value
+//! (one node's input or output, one condition, one prompt: one call of [`render`],
+//! [`render_string`] or [`eval_truthy`]) gets [`TEMPLATE_FUEL`] for all of its strings
+//! together: MiniJinja charges every instruction and every byte it creates, and refuses an
+//! allocation it could not pay for. Before each string, this thread's environment is given
+//! the fuel the value has left, and what the string used is read back from MiniJinja's
+//! state. The result must then be at most [`MAX_VALUE_BYTES`] as JSON and nest at most
+//! [`MAX_VALUE_DEPTH`] levels. Each failure is its own [`Error`] variant, so a caller can
+//! say which limit was hit.
+//!
+//! # Cache
+//! The engine renders the same few templates of a definition for every run, so compiled
+//! templates and expressions are kept by their source text (at most [`CACHED`] of them and
+//! [`CACHED_BYTES`] of source; the cache starts over when full), and a context is converted
+//! to MiniJinja's values once per rendered value rather than once per string.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use minijinja::machinery::{self, Instruction, Instructions};
+use minijinja::machinery::{self, CompiledTemplate, Instruction, Instructions, TemplateConfig};
 use minijinja::syntax::SyntaxConfig;
-use minijinja::{Environment, ErrorKind, Expression, UndefinedBehavior};
+use minijinja::value::ValueKind;
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 use serde_json::Value;
 
-/// A template or expression that does not parse or does not render.
+use crate::limits::{MAX_VALUE_BYTES, MAX_VALUE_DEPTH, TEMPLATE_FUEL};
+
+/// Why a template or expression gave no value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Error(pub String);
+pub enum Error {
+    /// It does not parse, or rendering failed (a wrong type, a missing template…).
+    #[error("{0}")]
+    Invalid(String),
+    /// Rendering used up [`TEMPLATE_FUEL`].
+    #[error("the template ran out of its rendering budget ({TEMPLATE_FUEL} fuel; SPEC §3 limits)")]
+    OutOfFuel,
+    /// The result is over [`MAX_VALUE_BYTES`] as JSON. Counting stops past the limit, so
+    /// `bytes` is a lower bound for structured values (exact for a string).
+    #[error("the rendered value is at least {bytes} bytes, over the {MAX_VALUE_BYTES}-byte limit")]
+    TooLarge { bytes: usize },
+    /// The result nests deeper than [`MAX_VALUE_DEPTH`].
+    #[error("the rendered value nests more than {MAX_VALUE_DEPTH} levels deep, over the limit")]
+    TooDeep,
+}
 
 impl From<minijinja::Error> for Error {
     fn from(e: minijinja::Error) -> Self {
+        if e.kind() == ErrorKind::OutOfFuel {
+            return Error::OutOfFuel;
+        }
         // MiniJinja's Display includes the line; the detail names the token.
         match e.detail() {
-            Some(detail) => Error(format!("{} ({detail})", e.kind())),
-            None => Error(e.to_string()),
+            Some(detail) => Error::Invalid(format!("{} ({detail})", e.kind())),
+            None => Error::Invalid(e.to_string()),
         }
     }
 }
 
-fn env() -> &'static Environment<'static> {
-    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let mut env = Environment::new();
-        // `nodes.x.output.y` of a node that did not run is `none`, not an error, so a
-        // cancel path can read what may not exist.
-        env.set_undefined_behavior(UndefinedBehavior::Chainable);
-        env
-    })
+/// The one configuration of every environment here.
+fn new_env() -> Environment<'static> {
+    let mut env = Environment::new();
+    // `nodes.x.output.y` of a node that did not run is `none`, not an error, so a
+    // cancel path can read what may not exist.
+    env.set_undefined_behavior(UndefinedBehavior::Chainable);
+    env
 }
 
-/// At most this many compiled expressions are kept; the cache starts over when it is full.
-const CACHED_EXPRESSIONS: usize = 4096;
+/// The environment that parses and analyses templates (and never renders one).
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(new_env)
+}
 
-type Compiled = Arc<Expression<'static, 'static>>;
+thread_local! {
+    /// The environment that renders, one per thread so its fuel can be set before each
+    /// string to what the value being rendered has left.
+    static RENDER_ENV: RefCell<Environment<'static>> = RefCell::new(new_env());
+}
 
-/// `expr` compiled, from the cache when it was compiled before.
-fn compiled(expr: &str) -> Result<Compiled, Error> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Compiled>>> = OnceLock::new();
+/// At most this many compiled templates and expressions are kept.
+const CACHED: usize = 4096;
+
+/// At most this many bytes of their source are kept (compiled code is a small multiple of
+/// it). A longer source is compiled each time it is rendered.
+const CACHED_BYTES: usize = 4 << 20;
+
+/// MiniJinja's compiled code, which borrows from its source.
+struct Code<'source> {
+    instructions: Instructions<'source>,
+    blocks: BTreeMap<&'source str, Instructions<'source>>,
+}
+
+self_cell::self_cell!(
+    /// A compiled template or expression together with its source.
+    struct Compiled {
+        owner: Arc<str>,
+        #[covariant]
+        dependent: Code,
+    }
+);
+
+/// Whether a source is a whole template or the expression of a sole `{{ … }}`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Template = 0,
+    Expression = 1,
+}
+
+impl Compiled {
+    fn compile(kind: Kind, source: Arc<str>) -> Result<Compiled, Error> {
+        Compiled::try_new(source, |src| match kind {
+            Kind::Expression => {
+                let ast = machinery::parse_expr(src)?;
+                let mut codegen = machinery::CodeGenerator::new("<expression>", src);
+                codegen.compile_expr(&ast);
+                Ok(Code {
+                    instructions: codegen.finish().0,
+                    blocks: BTreeMap::new(),
+                })
+            }
+            Kind::Template => {
+                let config = TemplateConfig {
+                    syntax_config: SyntaxConfig::default(),
+                    default_auto_escape: Arc::new(|_: &str| AutoEscape::None),
+                };
+                let t = CompiledTemplate::new("<template>", src, &config)?;
+                Ok(Code {
+                    instructions: t.instructions,
+                    blocks: t.blocks,
+                })
+            }
+        })
+        .map_err(|e: minijinja::Error| e.into())
+    }
+}
+
+/// Compiled templates and expressions by kind and source.
+#[derive(Default)]
+struct Cache {
+    /// By [`Kind`], then by source.
+    entries: [HashMap<Arc<str>, Arc<Compiled>>; 2],
+    /// Bytes of the sources in `entries`.
+    bytes: usize,
+}
+
+impl Cache {
+    fn len(&self) -> usize {
+        self.entries.iter().map(HashMap::len).sum()
+    }
+}
+
+static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+
+/// `source` compiled as `kind`, from the cache when it was compiled before.
+fn compiled(kind: Kind, source: &str) -> Result<Arc<Compiled>, Error> {
     let cache = CACHE.get_or_init(Mutex::default);
-    if let Some(e) = cache.lock().expect("expression cache").get(expr) {
-        return Ok(e.clone());
+    if let Some(c) = cache.lock().expect("template cache").entries[kind as usize].get(source) {
+        return Ok(c.clone());
     }
-    let e = Arc::new(env().compile_expression_owned(expr.to_owned())?);
-    let mut cache = cache.lock().expect("expression cache");
-    if cache.len() >= CACHED_EXPRESSIONS {
-        cache.clear();
+    let source: Arc<str> = Arc::from(source);
+    let c = Arc::new(Compiled::compile(kind, source.clone())?);
+    if source.len() <= CACHED_BYTES {
+        let mut cache = cache.lock().expect("template cache");
+        if cache.len() >= CACHED || cache.bytes + source.len() > CACHED_BYTES {
+            *cache = Cache::default();
+        }
+        cache.bytes += source.len();
+        cache.entries[kind as usize].insert(source, c.clone());
     }
-    cache.insert(expr.to_owned(), e.clone());
-    Ok(e)
+    Ok(c)
+}
+
+/// What is left of one rendered value's [`TEMPLATE_FUEL`].
+struct Budget {
+    fuel: u64,
+}
+
+impl Budget {
+    fn new() -> Budget {
+        Budget {
+            fuel: TEMPLATE_FUEL,
+        }
+    }
+
+    /// Runs `source` as `kind` against `ctx` on what is left of the budget; returns the value
+    /// an expression leaves (none for a template) and what a template wrote.
+    fn eval(
+        &mut self,
+        kind: Kind,
+        source: &str,
+        ctx: &minijinja::Value,
+    ) -> Result<(Option<minijinja::Value>, String), Error> {
+        let code = compiled(kind, source)?;
+        if self.fuel == 0 {
+            return Err(Error::OutOfFuel);
+        }
+        RENDER_ENV.with(|env| {
+            let mut env = env.borrow_mut();
+            env.set_fuel(Some(self.fuel));
+            let code = code.borrow_dependent();
+            let mut written = String::new();
+            let (value, state) = machinery::eval(
+                &env,
+                &code.instructions,
+                ctx.clone(),
+                &code.blocks,
+                &mut machinery::make_string_output(&mut written),
+                AutoEscape::None,
+            )?;
+            let (used, left) = state.fuel_levels().unwrap_or((self.fuel, 0));
+            // Some work (an iterator) cannot fail when the fuel runs out: it stops early
+            // and leaves the fuel at zero, so a result that emptied it is not a result.
+            if left == 0 {
+                return Err(Error::OutOfFuel);
+            }
+            self.fuel = self.fuel.saturating_sub(used);
+            Ok((value, written))
+        })
+    }
 }
 
 /// A JSON context as MiniJinja's value.
@@ -130,62 +294,89 @@ fn expression_vars(expr: &str) -> Option<HashSet<String>> {
 }
 
 /// A filter or a test that a template names and the environment does not have.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Unknown {
     Filter(String),
     Test(String),
 }
 
-/// The unknown filters and tests the templates in `value` name. A template that does not
-/// parse names none ([`check`] reports it).
-pub fn unknown_names(value: &Value) -> BTreeSet<Unknown> {
-    let mut found = BTreeSet::new();
+/// Calls `f` on the compiled instructions of every template in `value` (each block's too).
+/// A template that does not parse has none ([`check`] reports it).
+fn each_code(value: &Value, f: &mut impl FnMut(&Instructions<'_>)) {
     walk_strings(value, &mut |s| match sole_expression(s) {
-        Some(expr) => expression_unknowns(expr, &mut found),
+        Some(expr) => expression_code(expr, f),
         None if is_template(s) => {
             if let Ok(ast) = machinery::parse(s, "<template>", SyntaxConfig::default()) {
                 let mut codegen = machinery::CodeGenerator::new("<template>", s);
                 codegen.compile_stmt(&ast);
                 let (instructions, blocks) = codegen.finish();
-                instruction_unknowns(&instructions, &mut found);
-                for block in blocks.values() {
-                    instruction_unknowns(block, &mut found);
-                }
+                f(&instructions);
+                blocks.values().for_each(&mut *f);
             }
         }
         None => {}
     });
-    found
+}
+
+/// Calls `f` on an expression's compiled instructions, if it parses.
+fn expression_code(expr: &str, f: &mut impl FnMut(&Instructions<'_>)) {
+    if let Ok(ast) = machinery::parse_expr(expr) {
+        let mut codegen = machinery::CodeGenerator::new("<expression>", expr);
+        codegen.compile_expr(&ast);
+        f(&codegen.finish().0);
+    }
+}
+
+/// The instructions of `code`, in order.
+fn instructions<'a, 'source>(
+    code: &'a Instructions<'source>,
+) -> impl Iterator<Item = &'a Instruction<'source>> {
+    (0..).map_while(|at| code.get(at))
+}
+
+/// The unknown filters and tests the templates in `value` name. A template that does not
+/// parse names none ([`check`] reports it).
+pub fn unknown_names(value: &Value) -> BTreeSet<Unknown> {
+    let mut found = Unknowns::default();
+    each_code(value, &mut |code| found.scan(code));
+    found.unknown
 }
 
 /// [`unknown_names`] of an expression.
 pub fn expression_unknown_names(expr: &str) -> BTreeSet<Unknown> {
-    let mut found = BTreeSet::new();
-    expression_unknowns(expr, &mut found);
-    found
+    let mut found = Unknowns::default();
+    expression_code(expr, &mut |code| found.scan(code));
+    found.unknown
 }
 
-fn expression_unknowns(expr: &str, found: &mut BTreeSet<Unknown>) {
-    if let Ok(ast) = machinery::parse_expr(expr) {
-        let mut codegen = machinery::CodeGenerator::new("<expression>", expr);
-        codegen.compile_expr(&ast);
-        instruction_unknowns(&codegen.finish().0, found);
-    }
+/// Filters and tests looked up so far: each name is probed once, however often it is used.
+#[derive(Default)]
+struct Unknowns {
+    unknown: BTreeSet<Unknown>,
+    known: HashSet<Unknown>,
 }
 
-fn instruction_unknowns(instructions: &Instructions<'_>, found: &mut BTreeSet<Unknown>) {
-    let mut at = 0;
-    while let Some(instruction) = instructions.get(at) {
-        match instruction {
-            Instruction::ApplyFilter(name, ..) if !exists(&format!("none | {name}")) => {
-                found.insert(Unknown::Filter(normalized(name)));
+impl Unknowns {
+    fn scan(&mut self, code: &Instructions<'_>) {
+        for instruction in instructions(code) {
+            let (name, probe) = match instruction {
+                Instruction::ApplyFilter(name, ..) => {
+                    (Unknown::Filter(normalized(name)), format!("none | {name}"))
+                }
+                Instruction::PerformTest(name, ..) => {
+                    (Unknown::Test(normalized(name)), format!("none is {name}"))
+                }
+                _ => continue,
+            };
+            if self.known.contains(&name) || self.unknown.contains(&name) {
+                continue;
             }
-            Instruction::PerformTest(name, ..) if !exists(&format!("none is {name}")) => {
-                found.insert(Unknown::Test(normalized(name)));
+            if exists(&probe) {
+                self.known.insert(name);
+            } else {
+                self.unknown.insert(name);
             }
-            _ => {}
         }
-        at += 1;
     }
 }
 
@@ -243,6 +434,50 @@ pub fn expression_node_reads(expr: &str) -> Option<BTreeSet<String>> {
     reads(expression_vars(expr).unwrap_or_default())
 }
 
+/// How templates read `secrets` (SPEC §3: only `secrets.NAME`, and only in `http` and `task`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretReads {
+    /// `secrets` as a whole: `{{ secrets }}`, `secrets | tojson`, a loop over it,
+    /// `secrets[input.k]`.
+    Whole,
+    /// Only these names, as `secrets.NAME` (empty: no secret at all).
+    Names(BTreeSet<String>),
+}
+
+/// How the templates in `value` read `secrets`.
+pub fn secret_reads(value: &Value) -> SecretReads {
+    let mut reads = SecretReads::Names(BTreeSet::new());
+    each_code(value, &mut |code| secrets_in(code, &mut reads));
+    reads
+}
+
+/// How an expression reads `secrets`.
+pub fn expression_secret_reads(expr: &str) -> SecretReads {
+    let mut reads = SecretReads::Names(BTreeSet::new());
+    expression_code(expr, &mut |code| secrets_in(code, &mut reads));
+    reads
+}
+
+/// Every lookup of `secrets` in `code` must be followed by an attribute (`secrets.NAME`);
+/// anything else (a filter, a loop, a subscript, a method such as `items()`, a `set`) hands
+/// the whole mapping on. The compiled code says so more surely than the variables MiniJinja
+/// reports, which take `secrets.items()` for a secret named `items`.
+fn secrets_in(code: &Instructions<'_>, reads: &mut SecretReads) {
+    let mut it = instructions(code).peekable();
+    while let Some(instruction) = it.next() {
+        if !matches!(instruction, Instruction::Lookup("secrets")) {
+            continue;
+        }
+        match (it.peek(), &mut *reads) {
+            (Some(Instruction::GetAttr(name)), SecretReads::Names(names)) => {
+                names.insert((*name).to_owned());
+            }
+            (Some(Instruction::GetAttr(_)), SecretReads::Whole) => {}
+            _ => *reads = SecretReads::Whole,
+        }
+    }
+}
+
 fn reads(vars: HashSet<String>) -> Option<BTreeSet<String>> {
     if vars.contains("nodes") {
         return None;
@@ -281,12 +516,17 @@ pub fn longest_template(value: &Value) -> usize {
     longest
 }
 
-/// Renders every string of `value` against `ctx` (`input`, `nodes`, `run`, `secrets`).
+/// Renders every string of `value` against `ctx` (`input`, `nodes`, `run`, `secrets`), all
+/// of them on one [`TEMPLATE_FUEL`]; the result is at most [`MAX_VALUE_BYTES`] as JSON and
+/// [`MAX_VALUE_DEPTH`] deep (a value without templates too: it becomes a node's output).
 pub fn render(value: &Value, ctx: &Value) -> Result<Value, Error> {
-    if !has_template(value) {
-        return Ok(value.clone());
-    }
-    render_with(value, &context(ctx))
+    let rendered = if has_template(value) {
+        render_with(value, &context(ctx), &mut Budget::new())?
+    } else {
+        value.clone()
+    };
+    check_value(&rendered)?;
+    Ok(rendered)
 }
 
 fn has_template(value: &Value) -> bool {
@@ -299,62 +539,267 @@ fn is_template(s: &str) -> bool {
     s.contains("{{") || s.contains("{%") || s.contains("{#")
 }
 
-fn render_with(value: &Value, ctx: &minijinja::Value) -> Result<Value, Error> {
+/// Recurses as deep as `value`, a template from a definition: serde_json read it with its
+/// 128-level limit.
+fn render_with(value: &Value, ctx: &minijinja::Value, budget: &mut Budget) -> Result<Value, Error> {
     Ok(match value {
-        Value::String(s) => render_str(s, ctx)?,
+        Value::String(s) => render_str(s, ctx, budget)?,
         Value::Array(items) => Value::Array(
             items
                 .iter()
-                .map(|v| render_with(v, ctx))
+                .map(|v| render_with(v, ctx, budget))
                 .collect::<Result<_, _>>()?,
         ),
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, v)| Ok((k.clone(), render_with(v, ctx)?)))
+                .map(|(k, v)| Ok((k.clone(), render_with(v, ctx, budget)?)))
                 .collect::<Result<_, Error>>()?,
         ),
         other => other.clone(),
     })
 }
 
-fn render_str(s: &str, ctx: &minijinja::Value) -> Result<Value, Error> {
+fn render_str(s: &str, ctx: &minijinja::Value, budget: &mut Budget) -> Result<Value, Error> {
     if !is_template(s) {
         return Ok(Value::String(s.to_owned()));
     }
     match sole_expression(s) {
         Some(expr) => {
-            let v = compiled(expr)?.eval(ctx.clone())?;
+            let (v, _) = budget.eval(Kind::Expression, expr, ctx)?;
+            let v = v.unwrap_or_default();
             if v.is_undefined() || v.is_none() {
                 return Ok(Value::Null);
             }
-            serde_json::to_value(&v).map_err(|e| Error(e.to_string()))
+            bound(&v)?;
+            serde_json::to_value(&v).map_err(|e| Error::Invalid(e.to_string()))
         }
-        None => Ok(Value::String(env().render_str(s, ctx.clone())?)),
+        None => {
+            let (_, written) = budget.eval(Kind::Template, s, ctx)?;
+            if written.len() > MAX_VALUE_BYTES {
+                return Err(Error::TooLarge {
+                    bytes: written.len(),
+                });
+            }
+            Ok(Value::String(written))
+        }
     }
 }
 
-/// Renders a template to a string (a URL, a header, a prompt); JSON values are written out.
+/// Checks an expression's value is within [`MAX_VALUE_DEPTH`] and (counting a lower bound of
+/// its JSON: strings and keys, and one byte per item) [`MAX_VALUE_BYTES`], on an explicit
+/// stack, before serde serializes it recursively. The walk stops past the limit, so a lazily
+/// repeated list (`[s] * 1000000`) costs no more than a value at the limit.
+fn bound(value: &minijinja::Value) -> Result<(), Error> {
+    let mut bytes = 0usize;
+    let mut stack = vec![(value.clone(), 0usize)];
+    while let Some((v, depth)) = stack.pop() {
+        bytes += 1;
+        match v.kind() {
+            ValueKind::String => bytes += v.as_str().map_or(0, str::len),
+            ValueKind::Bytes => bytes += v.as_bytes().map_or(0, <[u8]>::len),
+            // An error MiniJinja could not raise where it happened; serde would write `null`.
+            ValueKind::Invalid => return Err(Error::Invalid(v.to_string())),
+            ValueKind::Seq | ValueKind::Iterable | ValueKind::Map => {
+                if depth >= MAX_VALUE_DEPTH {
+                    return Err(Error::TooDeep);
+                }
+                let is_map = v.kind() == ValueKind::Map;
+                for item in v.try_iter()? {
+                    if bytes > MAX_VALUE_BYTES {
+                        break;
+                    }
+                    if is_map {
+                        bytes += item.as_str().map_or(1, str::len);
+                        stack.push((v.get_item(&item)?, depth + 1));
+                    } else {
+                        stack.push((item, depth + 1));
+                    }
+                    bytes += 1;
+                }
+            }
+            _ => {}
+        }
+        if bytes > MAX_VALUE_BYTES {
+            return Err(Error::TooLarge { bytes });
+        }
+    }
+    Ok(())
+}
+
+/// Checks a rendered value is within [`MAX_VALUE_DEPTH`] (on an explicit stack) and
+/// [`MAX_VALUE_BYTES`] as JSON (counted while serializing, which stops past the limit).
+fn check_value(value: &Value) -> Result<(), Error> {
+    let mut stack = vec![(value, 0usize)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth >= MAX_VALUE_DEPTH {
+            return Err(Error::TooDeep);
+        }
+        stack.extend(children.map(|c| (c, depth + 1)));
+    }
+    let mut counter = Counter(0);
+    match serde_json::to_writer(&mut counter, value) {
+        Ok(()) => Ok(()),
+        Err(_) => Err(Error::TooLarge { bytes: counter.0 }),
+    }
+}
+
+/// Counts the bytes written to it and fails past [`MAX_VALUE_BYTES`].
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        if self.0 > MAX_VALUE_BYTES {
+            return Err(std::io::Error::other("over MAX_VALUE_BYTES"));
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Renders a template to a string (a URL, a header, a prompt) on one [`TEMPLATE_FUEL`];
+/// JSON values are written out. The result is at most [`MAX_VALUE_BYTES`].
 pub fn render_string(s: &str, ctx: &Value) -> Result<String, Error> {
-    if !is_template(s) {
-        return Ok(s.to_owned());
+    let rendered = if is_template(s) {
+        match render_str(s, &context(ctx), &mut Budget::new())? {
+            Value::String(s) => s,
+            Value::Null => String::new(),
+            other => other.to_string(),
+        }
+    } else {
+        s.to_owned()
+    };
+    if rendered.len() > MAX_VALUE_BYTES {
+        return Err(Error::TooLarge {
+            bytes: rendered.len(),
+        });
     }
-    Ok(match render_str(s, &context(ctx))? {
-        Value::String(s) => s,
-        Value::Null => String::new(),
-        other => other.to_string(),
-    })
+    Ok(rendered)
 }
 
-/// Judges an expression by truthiness.
+/// Judges an expression by truthiness, on one [`TEMPLATE_FUEL`].
 pub fn eval_truthy(expr: &str, ctx: &Value) -> Result<bool, Error> {
-    let v = compiled(expr)?.eval(context(ctx))?;
-    Ok(v.is_true())
+    let (v, _) = Budget::new().eval(Kind::Expression, expr, &context(ctx))?;
+    Ok(v.is_some_and(|v| v.is_true()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Renders `template` as a node's output with a small context.
+    fn rendered(template: &str) -> Result<Value, Error> {
+        render(&json!(template), &json!({"input": {"n": 5}}))
+    }
+
+    #[test]
+    fn nested_loops_run_out_of_fuel() {
+        let e = rendered(
+            "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}",
+        );
+        assert_eq!(e, Err(Error::OutOfFuel));
+        let message = Error::OutOfFuel.to_string();
+        assert!(message.contains(&TEMPLATE_FUEL.to_string()), "{message}");
+        let e = eval_truthy(
+            "range(100000) | map('string') | join | length > 0",
+            &json!({}),
+        );
+        assert_eq!(e, Err(Error::OutOfFuel));
+    }
+
+    #[test]
+    fn a_huge_string_is_refused_before_it_is_made() {
+        assert_eq!(rendered("{{ 'x' * 20000000 }}"), Err(Error::OutOfFuel));
+        assert_eq!(rendered("a{{ 'x' * 20000000 }}b"), Err(Error::OutOfFuel));
+    }
+
+    #[test]
+    fn a_value_over_the_size_limit_is_too_large() {
+        let bytes = 300 * 1024;
+        for template in [
+            format!("{{{{ 'x' * {bytes} }}}}"),
+            format!("a{{{{ 'x' * {bytes} }}}}"),
+        ] {
+            let e = rendered(&template);
+            assert!(
+                matches!(e, Err(Error::TooLarge { bytes }) if bytes > MAX_VALUE_BYTES),
+                "{template}: {e:?}"
+            );
+        }
+        // Each half is within the limit; the value is not.
+        let half = format!("{{{{ 'x' * {} }}}}", MAX_VALUE_BYTES / 2 + 1);
+        let e = render(&json!({"a": half, "b": half}), &json!({}));
+        assert!(matches!(e, Err(Error::TooLarge { .. })), "{e:?}");
+        assert!(
+            render_string(&format!("a{{{{ 'x' * {bytes} }}}}"), &json!({}))
+                .is_err_and(|e| matches!(e, Error::TooLarge { .. }))
+        );
+        // A list repeating one string is refused without being written out.
+        let e = rendered("{{ ['x' * 100000] * 1000000 }}");
+        assert!(matches!(e, Err(Error::TooLarge { .. })), "{e:?}");
+        let message = Error::TooLarge { bytes: 300_000 }.to_string();
+        assert!(
+            message.contains("300000") && message.contains("262144"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_value_nested_too_deep_is_refused() {
+        let deep = format!("{{{{ {}1{} }}}}", "[".repeat(70), "]".repeat(70));
+        assert_eq!(rendered(&deep), Err(Error::TooDeep));
+        // Deep enough together: a literal around an expression.
+        let mut value = json!(format!("{{{{ {}1{} }}}}", "[".repeat(10), "]".repeat(10)));
+        for _ in 0..60 {
+            value = json!([value]);
+        }
+        assert_eq!(render(&value, &json!({})), Err(Error::TooDeep));
+        let within = format!("{{{{ {}1{} }}}}", "[".repeat(30), "]".repeat(30));
+        assert!(rendered(&within).is_ok());
+    }
+
+    #[test]
+    fn the_strings_of_one_value_share_one_budget() {
+        // Each iteration costs a few fuel (at least one), so one loop takes at most half
+        // the budget and thirty of them more than all of it.
+        let one = format!(
+            "{{% for i in range({}) %}}x{{% endfor %}}",
+            TEMPLATE_FUEL / 20
+        );
+        assert!(rendered(&one).is_ok());
+        let many = Value::Array(vec![json!(one); 30]);
+        assert_eq!(render(&many, &json!({})), Err(Error::OutOfFuel));
+    }
+
+    #[test]
+    fn recursion_in_a_template_ends_on_a_small_stack() {
+        let e = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(|| rendered("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}"))
+            .expect("spawn")
+            .join()
+            .expect("no overflow");
+        assert!(e.is_err(), "{e:?}");
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_bounds() {
+        for i in 0..CACHED + 10 {
+            let _ = render_string(&format!("{{{{ {i} }}}}"), &json!({}));
+        }
+        let cache = CACHE.get().expect("used").lock().expect("cache");
+        assert!(cache.len() <= CACHED, "{}", cache.len());
+        assert!(cache.bytes <= CACHED_BYTES);
+    }
 
     #[test]
     fn sole_expression_keeps_json_type() {
@@ -436,6 +881,38 @@ mod tests {
             ])
         );
         assert!(expression_unknown_names("input.x is even and (input.y | abs) > 1").is_empty());
+    }
+
+    #[test]
+    fn secret_reads_tell_names_from_the_whole() {
+        let names = |n: &[&str]| SecretReads::Names(n.iter().map(|s| s.to_string()).collect());
+        for (template, want) in [
+            ("{{ secrets.TOKEN }}", names(&["TOKEN"])),
+            (
+                "Bearer {{ secrets.A }}/{{ secrets.B.x }}",
+                names(&["A", "B"]),
+            ),
+            ("{{ input.secrets }}", names(&[])),
+            ("{{ secrets }}", SecretReads::Whole),
+            ("{{ secrets | tojson }}", SecretReads::Whole),
+            (
+                "{% for k in secrets %}{{ k }}{% endfor %}",
+                SecretReads::Whole,
+            ),
+            ("{{ secrets[input.k] }}", SecretReads::Whole),
+            ("{% set s = secrets %}{{ s.A }}", SecretReads::Whole),
+            (
+                "{% macro m() %}{{ secrets.items() }}{% endmacro %}{{ m() }}",
+                SecretReads::Whole,
+            ),
+        ] {
+            assert_eq!(secret_reads(&json!(template)), want, "{template}");
+        }
+        assert_eq!(expression_secret_reads("secrets.A == 'x'"), names(&["A"]));
+        assert_eq!(
+            expression_secret_reads("'A' in secrets"),
+            SecretReads::Whole
+        );
     }
 
     #[test]

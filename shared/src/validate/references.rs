@@ -220,6 +220,7 @@ fn node_refs(node: &Node, out: &mut Vec<Diagnostic>) -> BTreeSet<String> {
             Ok(()) => {
                 refs.extend(template::node_refs(&value));
                 unknown_names(node, field, template::unknown_names(&value), out);
+                secrets(node, field, template::secret_reads(&value), out);
             }
             Err(e) => out.push(
                 Diagnostic::error("template_syntax", format!("`{}`.{field}: {e}", node.id))
@@ -238,6 +239,12 @@ fn node_refs(node: &Node, out: &mut Vec<Diagnostic>) -> BTreeSet<String> {
                     node,
                     "expr",
                     template::expression_unknown_names(&c.expr),
+                    out,
+                );
+                secrets(
+                    node,
+                    "expr",
+                    template::expression_secret_reads(&c.expr),
                     out,
                 );
             }
@@ -266,6 +273,35 @@ fn too_long(node: &Node, field: &str, len: usize, out: &mut Vec<Diagnostic>) -> 
         );
     }
     over
+}
+
+/// SPEC §3: `secrets` is read by name only (`secrets_whole`), and renders only in `http` and
+/// `task` nodes (`secrets_not_here`: anywhere else it would be `none`, or end up in the log).
+fn secrets(node: &Node, field: &str, reads: template::SecretReads, out: &mut Vec<Diagnostic>) {
+    let id = &node.id;
+    let finding = match reads {
+        template::SecretReads::Whole => Diagnostic::error(
+            "secrets_whole",
+            format!(
+                "`{id}`.{field} reads `secrets` as a whole; read each secret by name, as `secrets.NAME`"
+            ),
+        ),
+        template::SecretReads::Names(names)
+            if !names.is_empty() && !matches!(node.kind, NodeKind::Http(_) | NodeKind::Task(_)) =>
+        {
+            let names: Vec<String> = names.iter().map(|n| format!("`secrets.{n}`")).collect();
+            Diagnostic::error(
+                "secrets_not_here",
+                format!(
+                    "`{id}`.{field} reads {}, but secrets render only in `http` and `task` nodes ({} nodes never see them)",
+                    names.join(", "),
+                    node.type_name()
+                ),
+            )
+        }
+        template::SecretReads::Names(_) => return,
+    };
+    out.push(finding.at_node(id));
 }
 
 /// A filter or test MiniJinja does not have fails every run that renders it: an error.

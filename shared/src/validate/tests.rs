@@ -421,3 +421,57 @@ fn a_duration_over_the_maximum_names_it() {
     d["timeout"] = json!("3650d");
     assert_eq!(findings(&d), vec![], "ten years is allowed");
 }
+
+#[test]
+fn secrets_are_read_by_name_only() {
+    for template in [
+        "{{ secrets }}",
+        "{{ secrets | tojson }}",
+        "{% for k in secrets %}{{ k }}{% endfor %}",
+        "{{ secrets[input.k] }}",
+        "{{ secrets.items() | list }}",
+    ] {
+        let mut d = base();
+        nodes(&mut d)[1]["request"]["body"] = json!({"all": template});
+        check(d, "secrets_whole", Some("fetch"));
+    }
+    let mut d = base();
+    nodes(&mut d)[2]["expr"] = json!("'TOKEN' in secrets");
+    check(d, "secrets_whole", Some("check"));
+    // By name, in an `http` (or `task`) node: what SPEC §3 allows.
+    let mut d = base();
+    nodes(&mut d)[1]["request"]["headers"] = json!({"Authorization": "Bearer {{ secrets.TOKEN }}"});
+    assert_eq!(findings(&d), vec![]);
+}
+
+#[test]
+fn secrets_by_name_outside_http_and_task_are_refused() {
+    let signal = json!({"id": "sig", "type": "signal", "signal": "go"});
+    let cases: [(usize, &str, Value); 4] = [
+        (3, "output", json!({"token": "{{ secrets.TOKEN }}"})),
+        (2, "expr", json!("secrets.TOKEN == 'x'")),
+        (5, "output", json!("{{ secrets.TOKEN }}")),
+        (5, "output", json!("{% if secrets.A %}a{% endif %}")),
+    ];
+    for (at, field, value) in cases {
+        let mut d = base();
+        nodes(&mut d)[at][field] = value;
+        let node = nodes(&mut d)[at]["id"].as_str().unwrap().to_owned();
+        check(d, "secrets_not_here", Some(&node));
+    }
+    let mut d = base();
+    nodes(&mut d)
+        .push(json!({"id": "ok", "type": "approval", "prompt": "Token {{ secrets.TOKEN }}?"}));
+    edges(&mut d)[4] = json!({"from": "yes", "to": "ok"});
+    edges(&mut d).push(json!({"from": "ok", "to": "done", "port": "approved"}));
+    check(d, "secrets_not_here", Some("ok"));
+    let mut d = base();
+    nodes(&mut d).push(signal);
+    let task = json!({"id": "work", "type": "task", "queue": "q", "activity": "a",
+        "input": {"key": "{{ secrets.KEY }}"}});
+    nodes(&mut d).push(task);
+    edges(&mut d)[4] = json!({"from": "yes", "to": "work"});
+    edges(&mut d).push(json!({"from": "work", "to": "sig"}));
+    edges(&mut d).push(json!({"from": "sig", "to": "done"}));
+    assert_eq!(findings(&d), vec![], "a task may read a secret by name");
+}
