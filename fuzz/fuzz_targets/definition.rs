@@ -1,0 +1,7 @@
+//! libFuzzer target: arbitrary bytes through [`harness::definition`].
+#![no_main]
+
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::definition(data));
