@@ -35,12 +35,6 @@ pub const TEMPLATE_FUEL: u64 = 20_000;
 /// at 256 KiB too). Over it, the node fails with `output_too_large`.
 pub const MAX_VALUE_BYTES: usize = 256 * 1024;
 
-/// Levels of arrays and objects within each other in one rendered value. serde_json reads
-/// at most 128, and a node's output is stored inside an event and served inside a response,
-/// so a deeper value could be written to the log but never read back. Over it, the node
-/// fails like a value over [`MAX_VALUE_BYTES`].
-pub const MAX_VALUE_DEPTH: usize = 64;
-
 /// Signals one run may hold that no `signal` node has taken yet (`409`).
 pub const MAX_BUFFERED_SIGNALS: usize = 100;
 
