@@ -409,6 +409,9 @@ async fn a_hostile_attempt_in_flight_at_a_kill_fails_its_node_after_the_restart(
 
     weft.kill9();
     weft.restart().await;
+    // On PostgreSQL the dead process's lease on the attempt must lapse first (on SQLite the
+    // attempt is resumed at start, and there is no timer to fire).
+    weft.advance("10s").await;
     let run = weft.wait_for(&id, "completed").await;
     assert_eq!(run["output"], json!({"via": "error"}), "{run:#}");
     let why = run["nodes"]["x"]["error"].as_str().unwrap_or_default();
