@@ -12,6 +12,7 @@
 //!   takeover, the task queues, the relay of other processes' commits.
 //! - [`store`]: the event log and its index rows, on SQLite or PostgreSQL.
 //! - [`metrics`]: the Prometheus recorder.
+//! - [`offload`]: CPU-bound work (validation, slow templates) on a bounded blocking pool.
 //! - `ui`: the SPA's files, with cache lifetimes for Trunk's hashed assets.
 //!
 //! The `weft` binary (`src/bin/weft/`) parses the command line and runs [`run`]; its
@@ -27,6 +28,7 @@ pub mod cluster;
 pub mod config;
 pub mod engine;
 pub mod metrics;
+pub mod offload;
 pub mod store;
 mod ui;
 

@@ -1,7 +1,8 @@
 //! How long the hostile templates we know of take to exhaust their budget
-//! (`shared::limits::TEMPLATE_FUEL`), to check that a render is short enough to run inside
-//! the engine's single-writer loop. Wall times are machine-dependent, so they are printed
-//! rather than asserted; run it in release:
+//! (`shared::limits::TEMPLATE_FUEL`), and whether each is quick (`template::is_quick`): only a
+//! quick one renders inside the engine's single-writer loop, so the slowest quick template is
+//! what a render can cost the other runs. Wall times are machine-dependent, so they are
+//! printed rather than asserted; run it in release:
 //!
 //! ```text
 //! cargo run --release -p shared --example template_budget
@@ -43,17 +44,44 @@ const HOSTILE: &[&str] = &[
     "{% set d = dict(range(100000) | map('string') | zip(range(100000))) %}{{ d | length }}",
 ];
 
+/// Steps a quick template may repeat, each as costly as we could make it without a loop: a
+/// whole-string scan, comparison or search of the biggest string the fuel allows.
+const QUICK_STEPS: &[&str] = &[
+    "{{ 'y' in s }}",
+    "{{ s == t }}",
+    "{{ s < t }}",
+    "{{ s[-1] }}",
+    "{{ s | length }}",
+    "{{ s | trim | length }}",
+    "{{ s | replace('y', 'z') | length }}",
+];
+
+/// The longest template repeating `step` after `prefix` that is still quick.
+fn longest_quick(prefix: &str, step: &str) -> String {
+    let mut t = prefix.to_owned();
+    while template::is_quick(&json!(format!("{t}{step}"))) {
+        t.push_str(step);
+    }
+    t
+}
+
 fn main() {
     println!("TEMPLATE_FUEL = {}", shared::limits::TEMPLATE_FUEL);
     let mut worst = (Duration::ZERO, String::new());
     let half = shared::limits::TEMPLATE_FUEL * 32;
-    let hostile: Vec<String> = HOSTILE
+    let mut hostile: Vec<String> = HOSTILE
         .iter()
         .map(|t| {
             t.replace("HALF", &half.to_string())
                 .replace("QUARTER", &(half / 2).to_string())
         })
         .collect();
+    let prefix = format!(
+        "{{% set s = 'x' * {q} %}}{{% set t = 'x' * {q} %}}",
+        q = half / 2
+    );
+    hostile.extend(QUICK_STEPS.iter().map(|step| longest_quick(&prefix, step)));
+    let mut worst_quick = (Duration::ZERO, String::new());
     for t in &hostile {
         let mut times = Vec::new();
         let mut outcome = String::new();
@@ -68,10 +96,22 @@ fn main() {
         }
         times.sort();
         let median = times[times.len() / 2];
+        let quick = template::is_quick(&json!(t));
         if median > worst.0 {
             worst = (median, t.clone());
         }
-        println!("{median:>10.2?}  {outcome:<28} {t}");
+        if quick && median > worst_quick.0 {
+            worst_quick = (median, t.clone());
+        }
+        let shown: String = t.chars().take(140).collect();
+        let how = if quick { "quick" } else { "apart" };
+        println!("{median:>10.2?}  {how:<5}  {outcome:<28} {shown}");
     }
-    println!("worst: {:.2?} for {}", worst.0, worst.1);
+    let shown = |t: &str| t.chars().take(140).collect::<String>();
+    println!("worst: {:.2?} for {}", worst.0, shown(&worst.1));
+    println!(
+        "worst quick (rendered in the engine's loop): {:.2?} for {}",
+        worst_quick.0,
+        shown(&worst_quick.1)
+    );
 }

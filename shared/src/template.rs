@@ -516,17 +516,148 @@ pub fn longest_template(value: &Value) -> usize {
     longest
 }
 
+/// The filters a quick template may apply: each makes at most one pass over its input, and
+/// MiniJinja charges fuel for every byte or item it produces.
+const QUICK_FILTERS: &[&str] = &[
+    "abs",
+    "bool",
+    "capitalize",
+    "d",
+    "default",
+    "e",
+    "escape",
+    "first",
+    "float",
+    "int",
+    "items",
+    "join",
+    "last",
+    "length",
+    "count",
+    "lower",
+    "replace",
+    "round",
+    "safe",
+    "string",
+    "title",
+    "tojson",
+    "trim",
+    "upper",
+    "urlencode",
+];
+
+/// The tests a quick template may not apply: they scan a whole string without being charged
+/// for its bytes.
+const SCANNING_TESTS: &[&str] = &["lower", "upper"];
+
+/// The most instructions a quick template (all strings of one value together) may have.
+/// Without loops or calls each runs at most once, so this bounds its work.
+const QUICK_INSTRUCTIONS: usize = 128;
+
+/// Whether the templates of `value` render quickly whatever the data: no loop, macro or call,
+/// only [`QUICK_FILTERS`], and at most [`QUICK_INSTRUCTIONS`] instructions, so each step runs
+/// at most once on values within [`MAX_VALUE_BYTES`] (`docs/benchmarks.md` measures the
+/// slowest we know). The engine renders a quick template in its loop; any other one is
+/// rendered on a bounded blocking pool, where however long its fuel lasts holds up no
+/// other run.
+pub fn is_quick(value: &Value) -> bool {
+    let mut quick = Quick::default();
+    each_code(value, &mut |code| quick.scan(code));
+    quick.is_quick()
+}
+
+/// [`is_quick`] for an expression (a `condition`'s `expr`).
+pub fn expression_is_quick(expr: &str) -> bool {
+    let mut quick = Quick::default();
+    expression_code(expr, &mut |code| quick.scan(code));
+    quick.is_quick()
+}
+
+#[derive(Default)]
+struct Quick {
+    instructions: usize,
+    slow: bool,
+}
+
+impl Quick {
+    fn scan(&mut self, code: &Instructions<'_>) {
+        for instruction in instructions(code) {
+            self.instructions += 1;
+            self.slow |= match instruction {
+                Instruction::ApplyFilter(name, ..) => !QUICK_FILTERS.contains(name),
+                Instruction::PerformTest(name, ..) => SCANNING_TESTS.contains(name),
+                Instruction::PushLoop(_)
+                | Instruction::Iterate(_)
+                | Instruction::CallFunction(..)
+                | Instruction::CallMethod(..)
+                | Instruction::CallObject(_)
+                | Instruction::CallBlock(_)
+                | Instruction::BuildMacro(..)
+                | Instruction::Include(_)
+                | Instruction::FastSuper
+                | Instruction::FastRecurse => true,
+                _ => false,
+            };
+        }
+    }
+
+    fn is_quick(&self) -> bool {
+        !self.slow && self.instructions <= QUICK_INSTRUCTIONS
+    }
+}
+
 /// Renders every string of `value` against `ctx` (`input`, `nodes`, `run`, `secrets`), all
 /// of them on one [`TEMPLATE_FUEL`]; the result is at most [`MAX_VALUE_BYTES`] as JSON and
 /// [`MAX_VALUE_DEPTH`] deep (a value without templates too: it becomes a node's output).
 pub fn render(value: &Value, ctx: &Value) -> Result<Value, Error> {
-    let rendered = if has_template(value) {
-        render_with(value, &context(ctx), &mut Budget::new())?
-    } else {
-        value.clone()
-    };
-    check_value(&rendered)?;
-    Ok(rendered)
+    Renderer::new(ctx).value(value)
+}
+
+/// Several values rendered against one context on one [`TEMPLATE_FUEL`] together: the
+/// method, URL, headers and body of one `http` attempt, so splitting a template over its
+/// parts buys no more work than one template.
+pub struct Renderer {
+    ctx: minijinja::Value,
+    budget: Budget,
+}
+
+impl Renderer {
+    pub fn new(ctx: &Value) -> Renderer {
+        Renderer {
+            ctx: context(ctx),
+            budget: Budget::new(),
+        }
+    }
+
+    /// Renders `value` as [`render`] does, on what is left of the budget.
+    pub fn value(&mut self, value: &Value) -> Result<Value, Error> {
+        let rendered = if has_template(value) {
+            render_with(value, &self.ctx, &mut self.budget)?
+        } else {
+            value.clone()
+        };
+        check_value(&rendered)?;
+        Ok(rendered)
+    }
+
+    /// Renders `s` as [`render_string`] does, on what is left of the budget.
+    pub fn string(&mut self, s: &str) -> Result<String, Error> {
+        let rendered = if is_template(s) {
+            match render_str(s, &self.ctx, &mut self.budget)? {
+                Value::String(s) => s,
+                Value::Null => String::new(),
+                other => other.to_string(),
+            }
+        } else {
+            s.to_owned()
+        };
+        if rendered.len() > MAX_VALUE_BYTES {
+            return Err(Error::TooLarge {
+                bytes: rendered.len(),
+            });
+        }
+        Ok(rendered)
+    }
 }
 
 fn has_template(value: &Value) -> bool {
@@ -668,21 +799,7 @@ impl std::io::Write for Counter {
 /// Renders a template to a string (a URL, a header, a prompt) on one [`TEMPLATE_FUEL`];
 /// JSON values are written out. The result is at most [`MAX_VALUE_BYTES`].
 pub fn render_string(s: &str, ctx: &Value) -> Result<String, Error> {
-    let rendered = if is_template(s) {
-        match render_str(s, &context(ctx), &mut Budget::new())? {
-            Value::String(s) => s,
-            Value::Null => String::new(),
-            other => other.to_string(),
-        }
-    } else {
-        s.to_owned()
-    };
-    if rendered.len() > MAX_VALUE_BYTES {
-        return Err(Error::TooLarge {
-            bytes: rendered.len(),
-        });
-    }
-    Ok(rendered)
+    Renderer::new(ctx).string(s)
 }
 
 /// Judges an expression by truthiness, on one [`TEMPLATE_FUEL`].
@@ -931,5 +1048,54 @@ mod tests {
             expression_node_reads("nodes.x.output.ok and input.y"),
             Some(BTreeSet::from(["x".to_owned()]))
         );
+    }
+
+    #[test]
+    fn quick_templates_are_those_without_loops_calls_or_costly_filters() {
+        for quick in [
+            json!({"i": 3, "prev": "{{ input.n }}"}),
+            json!("Order {{ input.id | upper }} of {{ nodes.a.output.body.total | round }}"),
+            json!({"ok": "{{ nodes.a.output.status == 200 and input.n is defined }}"}),
+            json!("{{ input.s }}"),
+            json!("plain"),
+        ] {
+            assert!(is_quick(&quick), "{quick}");
+        }
+        for slow in [
+            "{% for x in input.xs %}{{ x }}{% endfor %}",
+            "{{ input.xs | sort | first }}",
+            "{{ range(10) | length }}",
+            "{{ input.s.upper() }}",
+            "{{ input.s is lower }}",
+            "{% macro f() %}x{% endmacro %}{{ f() }}",
+        ] {
+            assert!(!is_quick(&json!(slow)), "{slow}");
+        }
+        let long: Vec<String> = (0..40)
+            .map(|i| format!("{{{{ input.a{i}.b.c }}}}"))
+            .collect();
+        assert!(
+            !is_quick(&json!(long)),
+            "more than QUICK_INSTRUCTIONS in all"
+        );
+        assert!(expression_is_quick("input.n > 3"));
+        assert!(!expression_is_quick("input.xs | unique | length > 3"));
+    }
+
+    #[test]
+    fn one_renderer_spends_one_budget_over_several_values() {
+        let ctx = json!({});
+        let endless =
+            "{% for i in range(9000) %}{% for j in range(9000) %}{% endfor %}{% endfor %}";
+        assert_eq!(render_string(endless, &ctx), Err(Error::OutOfFuel));
+        // A loop that takes 60 % of the fuel renders alone, but not twice on one budget.
+        let part = format!(
+            "{{% for i in range({}) %}}{{% endfor %}}",
+            TEMPLATE_FUEL as usize * 6 / 10 / 3
+        );
+        assert!(render_string(&part, &ctx).is_ok());
+        let mut r = Renderer::new(&ctx);
+        assert!(r.string(&part).is_ok());
+        assert_eq!(r.value(&json!(part)), Err(Error::OutOfFuel));
     }
 }

@@ -1,18 +1,14 @@
 //! `POST /api/validate`: runs the shared validator on a posted definition.
 //!
 //! Validating the largest definition takes milliseconds, not microseconds, so it never runs
-//! on the async runtime: [`off_runtime`] hands it to tokio's blocking pool, at most
-//! [`AT_ONCE`] at a time, so a burst of big definitions cannot hold up `/healthz`, the event
-//! streams or the engine's commits (the runtime has one worker per core).
-
-use std::sync::LazyLock;
+//! on the async runtime: [`off_runtime`] hands it to [`crate::offload`], so a burst of big
+//! definitions cannot hold up `/healthz`, the event streams or the engine's commits.
 
 use axum::Json;
 use serde_json::Value;
 use shared::Workflow;
 use shared::api::{ApiErrorBody, ValidateResponse};
 use shared::validate::{Diagnostic, is_valid, parse_and_validate};
-use tokio::sync::Semaphore;
 
 use super::error::Error;
 use super::json::Body;
@@ -42,16 +38,9 @@ pub(super) async fn validate_definition(
     }))
 }
 
-/// Validations running at once; more wait their turn (the blocking pool is shared with the
-/// store's and the file server's blocking work).
-const AT_ONCE: usize = 2;
-
-/// [`parse_and_validate`] on the blocking pool, behind a bound of [`AT_ONCE`].
+/// [`parse_and_validate`] on the blocking pool ([`crate::offload`]).
 pub(super) async fn off_runtime(def: Value) -> Result<(Option<Workflow>, Vec<Diagnostic>), Error> {
-    static TURNS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(AT_ONCE));
-    let _turn = TURNS.acquire().await.map_err(anyhow::Error::from)?;
-    let checked = tokio::task::spawn_blocking(move || parse_and_validate(&def))
+    crate::offload::run(move || parse_and_validate(&def))
         .await
-        .map_err(anyhow::Error::from)?;
-    Ok(checked)
+        .map_err(|e| Error::Internal(e.into()))
 }

@@ -24,7 +24,8 @@ use crate::engine::decide::ActivityError;
 use crate::engine::driver::Link;
 use crate::engine::state::RunState;
 use crate::engine::tasks::{
-    Assigned, Attempt, Digest, Error, Task, Token, limits, no_heartbeat, render_input, timed_out,
+    Assigned, Attempt, Digest, Error, Task, Token, limits, no_heartbeat, render_input,
+    render_input_here, timed_out,
 };
 
 struct Lease {
@@ -77,8 +78,10 @@ impl LocalTasks {
         }
     }
 
-    /// Hands task node `node`'s attempt to its queue, its input rendered now with the
-    /// secrets (never stored). An input that does not render fails the attempt for good.
+    /// Hands task node `node`'s attempt to its queue once its input is rendered with the
+    /// secrets (never stored): at once if its template is quick, else after it renders on the
+    /// blocking pool, and then only if the attempt was not abandoned meanwhile. An input that
+    /// does not render fails the attempt for good.
     pub(super) fn start(&self, run: &RunState, node: &str, attempt: u32) {
         let Some(i) = run.node_index(node) else {
             return;
@@ -86,30 +89,71 @@ impl LocalTasks {
         let shared::model::NodeKind::Task(t) = run.plan.kind(i) else {
             return;
         };
-        let input = match render_input(run, i, t, &self.secrets) {
-            Ok(v) => v,
-            Err(message) => {
-                let result = Err(ActivityError {
-                    message,
-                    retryable: false,
-                });
-                let (link, run_id, node) = (self.link.clone(), run.id.clone(), node.to_owned());
-                tokio::spawn(async move { link.report(run_id, node, attempt, result).await });
-                return;
+        if run.plan.quick[i] {
+            match render_input_here(run, i, t, &self.secrets) {
+                Ok(input) => {
+                    let (timeout, heartbeat) = limits(run, i);
+                    let task = Task {
+                        queue: t.queue.clone(),
+                        run_id: run.id.clone(),
+                        node: node.to_owned(),
+                        attempt,
+                        activity: t.activity.clone(),
+                        input,
+                        timeout,
+                        heartbeat,
+                        enqueued_at: self.link.clock.now(),
+                    };
+                    self.enqueue(task, false);
+                }
+                Err(message) => self.fail_at_once(run, node, attempt, message),
             }
-        };
-        let (timeout, heartbeat) = limits(run, i);
-        self.enqueue(Task {
-            queue: t.queue.clone(),
-            run_id: run.id.clone(),
-            node: node.to_owned(),
-            attempt,
-            activity: t.activity.clone(),
-            input,
-            timeout,
-            heartbeat,
-            enqueued_at: self.link.clock.now(),
+            return;
+        }
+        // Live from now, so an abandon while the input renders is not undone by the enqueue.
+        self.lock().live.insert(
+            (run.id.clone(), node.to_owned()),
+            Live {
+                attempt,
+                lease: None,
+            },
+        );
+        let (this, run, node) = (self.clone(), run.clone(), node.to_owned());
+        tokio::spawn(async move {
+            let shared::model::NodeKind::Task(t) = run.plan.kind(i) else {
+                return;
+            };
+            match render_input(&run, i, t, &this.secrets).await {
+                Ok(input) => {
+                    let (timeout, heartbeat) = limits(&run, i);
+                    this.enqueue(
+                        Task {
+                            queue: t.queue.clone(),
+                            run_id: run.id.clone(),
+                            node,
+                            attempt,
+                            activity: t.activity.clone(),
+                            input,
+                            timeout,
+                            heartbeat,
+                            enqueued_at: this.link.clock.now(),
+                        },
+                        true,
+                    );
+                }
+                Err(message) => this.fail_at_once(&run, &node, attempt, message),
+            }
         });
+    }
+
+    /// Reports an attempt that no worker can do as failed for good.
+    fn fail_at_once(&self, run: &RunState, node: &str, attempt: u32, message: String) {
+        let result = Err(ActivityError {
+            message,
+            retryable: false,
+        });
+        let (link, run_id, node) = (self.link.clone(), run.id.clone(), node.to_owned());
+        tokio::spawn(async move { link.report(run_id, node, attempt, result).await });
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -117,10 +161,18 @@ impl LocalTasks {
     }
 
     /// Makes an attempt available: to a waiting poller at once, else queued. A new attempt
-    /// supersedes a lease on the node's previous one.
-    fn enqueue(&self, task: Task) {
+    /// supersedes a lease on the node's previous one. With `if_live`, only an attempt that is
+    /// still live and not handed out (one whose input rendered apart).
+    fn enqueue(&self, task: Task, if_live: bool) {
         let mut inner = self.lock();
         let key = (task.run_id.clone(), task.node.clone());
+        let live = inner
+            .live
+            .get(&key)
+            .is_some_and(|l| l.attempt == task.attempt && l.lease.is_none());
+        if if_live && !live {
+            return;
+        }
         inner.end_lease(&key);
         inner.live.insert(
             key.clone(),

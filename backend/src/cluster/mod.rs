@@ -141,7 +141,7 @@ impl Cluster {
 }
 
 impl Coordinator for Cluster {
-    /// Several processes: the round's `http` attempts are leased to this process and its task
+    /// Several processes: the round's `http` and render attempts are leased to this process and its task
     /// attempts join the shared queue, in the transaction of the events that start them;
     /// leases of attempts (and runs) that end go with them. One process needs nothing.
     fn prepare(
@@ -155,11 +155,13 @@ impl Coordinator for Cluster {
         };
         for (run_id, fx) in effects {
             match fx {
-                Effect::Http { node, attempt } => batch.leases.push(LeaseRow {
-                    run_id: run_id.clone(),
-                    node: node.clone(),
-                    attempt: *attempt,
-                }),
+                Effect::Http { node, attempt } | Effect::Render { node, attempt } => {
+                    batch.leases.push(LeaseRow {
+                        run_id: run_id.clone(),
+                        node: node.clone(),
+                        attempt: *attempt,
+                    })
+                }
                 Effect::Task { node, attempt } => {
                     let Some(run) = runs.get(run_id) else {
                         continue;

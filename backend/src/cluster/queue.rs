@@ -119,7 +119,7 @@ impl SharedTasks {
         let NodeKind::Task(t) = run.plan.kind(i) else {
             return Err(format!("node `{}` is not a task", row.node));
         };
-        let input = tasks::render_input(&run, i, t, &self.secrets)?;
+        let input = tasks::render_input(&run, i, t, &self.secrets).await?;
         Ok(Task {
             queue: row.queue.clone(),
             run_id: row.run_id.clone(),

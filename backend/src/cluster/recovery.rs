@@ -5,8 +5,6 @@
 
 use std::collections::HashMap;
 
-use shared::model::NodeKind;
-
 use crate::engine::driver::Link;
 use crate::engine::event::Recorded;
 use crate::engine::state::NodeStatus;
@@ -29,8 +27,8 @@ pub(super) async fn resume_all(store: &Store, link: &Link) -> Result<(), store::
             continue;
         };
         for (i, n) in state.nodes.iter().enumerate() {
-            let activity = matches!(state.plan.kind(i), NodeKind::Http(_) | NodeKind::Task(_));
-            if activity && n.status == NodeStatus::Running {
+            // Only attempts run: activities' and render attempts (`engine::render`).
+            if n.status == NodeStatus::Running {
                 let node = state.plan.workflow.nodes[i].id.clone();
                 inflight.push((row.id.clone(), node, n.attempts));
             }

@@ -1,7 +1,11 @@
 //! The `http` activity executor: renders the request (adding `secrets` only here, so they
 //! never reach the log) and sends one attempt with reqwest.
+//!
+//! The method, URL, headers and body render on one template budget
+//! ([`template::Renderer`]); a request whose templates are not quick renders on the bounded
+//! blocking pool ([`crate::offload`]) rather than on the async runtime.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,50 +49,112 @@ impl Secrets {
         Secrets(Arc::new(map))
     }
 
+    /// Named values given directly (tests).
+    #[cfg(test)]
+    pub fn from_map(map: HashMap<String, String>) -> Secrets {
+        Secrets(Arc::new(map))
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
     }
 
-    /// A run's template context with `secrets` added: only for what leaves the server (a
-    /// request, a task's input), never for what is logged.
-    pub fn context(&self, mut ctx: Value) -> Value {
-        ctx["secrets"] = json!(*self.0);
+    /// A run's template context with the secrets `names` added (those a node's templates
+    /// read: `Plan::secrets`): only for what leaves the server (a request, a task's input),
+    /// never for what is logged.
+    pub fn context(&self, mut ctx: Value, names: &BTreeSet<String>) -> Value {
+        let read: serde_json::Map<String, Value> = names
+            .iter()
+            .filter_map(|n| self.0.get(n).map(|v| (n.clone(), json!(v))))
+            .collect();
+        ctx["secrets"] = Value::Object(read);
         ctx
     }
 }
 
-/// Sends one attempt. `ctx` is the run's template context; `key` the Idempotency-Key.
+/// One attempt's request, rendered.
+#[derive(Debug)]
+pub struct Request {
+    method: reqwest::Method,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Option<Value>,
+}
+
+impl Request {
+    /// Renders `node`'s request against `ctx` (secrets included) on one budget. A template
+    /// that fails fails the attempt for good: another attempt renders the same.
+    pub fn render(node: &HttpNode, ctx: &Value) -> Result<Request, ActivityError> {
+        let fail = |message: String| ActivityError {
+            message,
+            retryable: false,
+        };
+        let mut r = template::Renderer::new(ctx);
+        let method = r
+            .string(&node.request.method)
+            .map_err(|e| fail(format!("method: {e}")))?;
+        let method = reqwest::Method::from_bytes(method.trim().to_ascii_uppercase().as_bytes())
+            .map_err(|_| fail(format!("`{method}` is not an HTTP method")))?;
+        let url = r
+            .string(&node.request.url)
+            .map_err(|e| fail(format!("url: {e}")))?;
+        let mut headers = Vec::new();
+        for (name, value) in node.request.headers.iter().flatten() {
+            let value = r
+                .string(value)
+                .map_err(|e| fail(format!("header {name}: {e}")))?;
+            headers.push((name.clone(), value));
+        }
+        let body = match &node.request.body {
+            Some(body) => Some(r.value(body).map_err(|e| fail(format!("body: {e}")))?),
+            None => None,
+        };
+        Ok(Request {
+            method,
+            url,
+            headers,
+            body,
+        })
+    }
+
+    /// [`Request::render`] where it belongs: here if the node's templates are `quick`, else
+    /// on the bounded blocking pool.
+    pub async fn render_for(
+        node: &HttpNode,
+        ctx: Value,
+        quick: bool,
+    ) -> Result<Request, ActivityError> {
+        if quick {
+            return Request::render(node, &ctx);
+        }
+        let node = node.clone();
+        crate::offload::run(move || Request::render(&node, &ctx))
+            .await
+            .unwrap_or_else(|e| {
+                Err(ActivityError {
+                    message: format!("rendering the request: {e}"),
+                    retryable: true,
+                })
+            })
+    }
+}
+
+/// Sends one attempt of a rendered request; `key` is the Idempotency-Key.
 pub async fn send(
     client: &reqwest::Client,
-    node: &HttpNode,
+    request: Request,
     timeout: Duration,
-    ctx: Value,
-    secrets: &Secrets,
     key: &str,
 ) -> Result<Value, ActivityError> {
-    let ctx = secrets.context(ctx);
-    let fail = |message: String| ActivityError {
-        message,
-        retryable: false,
-    };
-    let method = template::render_string(&node.request.method, &ctx)
-        .map_err(|e| fail(format!("method: {e}")))?;
-    let method = reqwest::Method::from_bytes(method.trim().to_ascii_uppercase().as_bytes())
-        .map_err(|_| fail(format!("`{method}` is not an HTTP method")))?;
-    let url =
-        template::render_string(&node.request.url, &ctx).map_err(|e| fail(format!("url: {e}")))?;
     let mut req = client
-        .request(method, &url)
+        .request(request.method, &request.url)
         .timeout(timeout)
         .header("Idempotency-Key", key);
-    for (name, value) in node.request.headers.iter().flatten() {
-        let value = template::render_string(value, &ctx)
-            .map_err(|e| fail(format!("header {name}: {e}")))?;
-        req = req.header(name.as_str(), value);
+    for (name, value) in request.headers {
+        req = req.header(name, value);
     }
-    if let Some(body) = &node.request.body {
-        let body = template::render(body, &ctx).map_err(|e| fail(format!("body: {e}")))?;
-        req = req.json(&body);
+    if let Some(body) = &request.body {
+        req = req.json(body);
     }
     let resp = req.send().await.map_err(|e| ActivityError {
         message: if e.is_timeout() {

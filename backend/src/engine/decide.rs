@@ -10,9 +10,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use shared::limits::{MAX_BUFFERED_SIGNALS, check_value};
 use shared::model::NodeKind;
-use shared::template;
 
 use super::event::{Event, Millis};
+use super::render;
 use super::state::{NodeStatus, RunState};
 
 /// What happened to a run, from outside the core.
@@ -276,48 +276,20 @@ impl Decider {
             NodeKind::Start(_) | NodeKind::Parallel(_) | NodeKind::Join(_) => {
                 self.emit(completed("next", Value::Null))
             }
-            NodeKind::End(end) => match end
-                .output
-                .as_ref()
-                .map(|o| template::render(o, &self.s.context_for(i)))
-            {
-                None => self.emit(Event::NodeCompleted {
-                    node: node.clone(),
-                    port: None,
-                    output: Value::Null,
-                }),
-                Some(Ok(output)) => self.emit(Event::NodeCompleted {
-                    node: node.clone(),
-                    port: None,
-                    output,
-                }),
-                Some(Err(e)) => return self.fail_node(i, format!("output: {e}")),
-            },
-            NodeKind::Transform(t) => match template::render(&t.output, &self.s.context_for(i)) {
-                Ok(output) => self.emit(completed("next", output)),
-                Err(e) => return self.fail_node(i, format!("output: {e}")),
-            },
-            NodeKind::Condition(c) => {
-                match template::eval_truthy(&c.expr, &self.s.context_for(i)) {
-                    Ok(b) => self.emit(completed(if b { "true" } else { "false" }, Value::Bool(b))),
-                    Err(e) => return self.fail_node(i, format!("expr: {e}")),
+            kind @ (NodeKind::Transform(_)
+            | NodeKind::End(_)
+            | NodeKind::Condition(_)
+            | NodeKind::Approval(_)) => {
+                if !plan.quick[i] {
+                    // Rendered apart (`render`): its value comes back as the attempt's result.
+                    self.emit(Event::NodeStarted { node, attempt: 1 });
+                    return;
                 }
+                let rendered = render::value(kind, &self.s.context_for(i));
+                return self.rendered(i, rendered);
             }
             NodeKind::Http(_) | NodeKind::Task(_) => {
                 self.emit(Event::NodeStarted { node, attempt: 1 });
-                return;
-            }
-            NodeKind::Approval(a) => {
-                let prompt = match template::render_string(&a.prompt, &self.s.context_for(i)) {
-                    Ok(p) => p,
-                    Err(e) => return self.fail_node(i, format!("prompt: {e}")),
-                };
-                let until = self.deadline(i);
-                self.emit(Event::NodeWaiting {
-                    node,
-                    until,
-                    prompt: Some(prompt),
-                });
                 return;
             }
             NodeKind::Signal(sig) => {
@@ -348,6 +320,45 @@ impl Decider {
                 return;
             }
         }
+        self.propagate(i);
+    }
+
+    /// Goes on from what node `i`'s templates rendered to ([`render::value`]), here or apart:
+    /// a transform or an `end` completes with it, a condition takes the port its truth names,
+    /// an approval waits with it as its prompt.
+    fn rendered(&mut self, i: usize, rendered: Result<Value, String>) {
+        let output = match rendered {
+            Ok(v) => v,
+            Err(e) => return self.fail_node(i, e),
+        };
+        let node = self.id(i);
+        let port = match self.s.plan.kind(i) {
+            NodeKind::End(_) => None,
+            NodeKind::Condition(_) => Some(if output == Value::Bool(true) {
+                "true"
+            } else {
+                "false"
+            }),
+            NodeKind::Approval(_) => {
+                let prompt = match output {
+                    Value::String(p) => p,
+                    other => other.to_string(),
+                };
+                let until = self.deadline(i);
+                self.emit(Event::NodeWaiting {
+                    node,
+                    until,
+                    prompt: Some(prompt),
+                });
+                return;
+            }
+            _ => Some("next"),
+        };
+        self.emit(Event::NodeCompleted {
+            node,
+            port: port.map(str::to_owned),
+            output,
+        });
         self.propagate(i);
     }
 
@@ -480,6 +491,9 @@ impl Decider {
         // A late result of an attempt that was abandoned changes nothing.
         if n.status != NodeStatus::Running || n.attempts != attempt {
             return;
+        }
+        if render::by_decide(self.s.plan.kind(i)) {
+            return self.rendered(i, result.map_err(|e| e.message));
         }
         let node = node.to_owned();
         let result = result.and_then(within_limit);

@@ -4,6 +4,8 @@
 
 use shared::model::NodeKind;
 
+use super::render;
+
 use super::decide::TimerKind;
 use super::event::{Event, Millis};
 use super::state::RunState;
@@ -14,6 +16,9 @@ pub enum Effect {
     Http { node: String, attempt: u32 },
     /// Hand attempt `attempt` of a `task` node to its queue.
     Task { node: String, attempt: u32 },
+    /// Render the templates of a node that `decide` renders but that are not quick, as its
+    /// attempt `attempt` (`engine::render`).
+    Render { node: String, attempt: u32 },
     /// The task attempt of this node is void: its queue entry or lease goes.
     AbandonTask { node: String },
     /// Store a due timer (in the same transaction as the events).
@@ -51,16 +56,8 @@ pub fn effects(run: &RunState, events: &[Event], now: Millis) -> Vec<Effect> {
                 }
             }
             Event::NodeStarted { node, attempt } => {
-                match run.node_index(node).map(|i| run.plan.kind(i)) {
-                    Some(NodeKind::Http(_)) => out.push(Effect::Http {
-                        node: node.clone(),
-                        attempt: *attempt,
-                    }),
-                    Some(NodeKind::Task(_)) => out.push(Effect::Task {
-                        node: node.clone(),
-                        attempt: *attempt,
-                    }),
-                    _ => {}
+                if let Some(i) = run.node_index(node) {
+                    out.extend(attempt_of(run.plan.kind(i), node, *attempt));
                 }
             }
             Event::AttemptFailed {
@@ -79,11 +76,11 @@ pub fn effects(run: &RunState, events: &[Event], now: Millis) -> Vec<Effect> {
                     });
                 }
             }
-            Event::NodeWaiting {
-                node,
-                until: Some(due),
-                ..
-            } => {
+            Event::NodeWaiting { node, until, .. } => {
+                if renders_apart(run, node) {
+                    out.push(Effect::EndAttempt { node: node.clone() });
+                }
+                let Some(due) = until else { continue };
                 let kind = match run.node_index(node).map(|i| run.plan.kind(i)) {
                     Some(NodeKind::Timer(_)) => TimerKind::Wait,
                     _ => TimerKind::Deadline,
@@ -109,7 +106,9 @@ pub fn effects(run: &RunState, events: &[Event], now: Millis) -> Vec<Effect> {
                     out.push(Effect::ClearTimers { node: node.clone() });
                 }
                 let kind = run.node_index(node).map(|i| run.plan.kind(i));
-                if matches!(kind, Some(NodeKind::Http(_) | NodeKind::Task(_))) {
+                if matches!(kind, Some(NodeKind::Http(_) | NodeKind::Task(_)))
+                    || renders_apart(run, node)
+                {
                     out.push(Effect::EndAttempt { node: node.clone() });
                 }
                 if matches!(kind, Some(NodeKind::Task(_)))
@@ -128,4 +127,21 @@ pub fn effects(run: &RunState, events: &[Event], now: Millis) -> Vec<Effect> {
         }
     }
     out
+}
+
+/// The effect that performs attempt `attempt` of a node of `kind`, if its kind has attempts.
+pub fn attempt_of(kind: &NodeKind, node: &str, attempt: u32) -> Option<Effect> {
+    let node = node.to_owned();
+    match kind {
+        NodeKind::Http(_) => Some(Effect::Http { node, attempt }),
+        NodeKind::Task(_) => Some(Effect::Task { node, attempt }),
+        kind if render::by_decide(kind) => Some(Effect::Render { node, attempt }),
+        _ => None,
+    }
+}
+
+/// Whether `node`'s templates render apart, as an attempt (`engine::render`).
+fn renders_apart(run: &RunState, node: &str) -> bool {
+    run.node_index(node)
+        .is_some_and(|i| !run.plan.quick[i] && render::by_decide(run.plan.kind(i)))
 }

@@ -1,6 +1,7 @@
 //! The durable engine: a pure core (`decide`, `RunState::apply`, `effects`, over a `Plan`)
 //! and the shells that perform its effects (`driver` with the store, `activity` for HTTP,
-//! `timers` for due timers). Coordinating processes is `cluster`'s, not the engine's.
+//! `render` for templates too slow for `decide`, `timers` for due timers). Coordinating
+//! processes is `cluster`'s, not the engine's.
 //!
 //! **Architecture Invariant:** `decide` and `apply` do no I/O, read no clock and draw no
 //! random numbers; the driver passes the time in. Events are append-only. Nothing here
@@ -13,6 +14,7 @@ pub mod effect;
 pub mod event;
 pub mod plan;
 pub mod plans;
+pub mod render;
 pub mod state;
 pub mod tasks;
 mod timers;

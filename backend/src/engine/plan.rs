@@ -1,9 +1,10 @@
 //! `Plan`: a definition version indexed for the engine once, shared by every run of it —
-//! the graph's edges per node, the `on_cancel` path, what each node's templates read, and
-//! every duration and retry policy parsed into typed values with SPEC's defaults
-//! (`shared::model::defaults`). Nothing downstream parses a duration again.
+//! the graph's edges per node, the `on_cancel` path, what each node's templates read (nodes
+//! and secrets) and whether they render quickly, and every duration and retry policy parsed
+//! into typed values with SPEC's defaults (`shared::model::defaults`). Nothing downstream
+//! parses a duration or scans a template again.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use shared::model::{DurationText, NodeKind, Retry, RetryPolicy, Workflow, defaults};
@@ -26,6 +27,14 @@ pub struct Plan {
     /// Per node, the nodes its templates read (`nodes.<id>`); `None` when it reads them all.
     /// A node's context holds only these outputs.
     pub reads: Vec<Option<Vec<usize>>>,
+    /// Per node, whether its templates are quick ([`template::is_quick`]): rendered where
+    /// they are needed (in `decide`, in an attempt's task); any other is rendered apart, on
+    /// the bounded blocking pool (`crate::offload`).
+    pub quick: Vec<bool>,
+    /// Per node, the secrets its templates read as `secrets.NAME`; the only ones its context
+    /// gets. A stored definition from before the validator refused `{{ secrets }}` as a whole
+    /// reads none.
+    pub secrets: Vec<BTreeSet<String>>,
     /// Per node, its durations and retry policy, parsed once with the defaults applied.
     pub limits: Vec<Limits>,
     /// The whole run's deadline.
@@ -107,6 +116,34 @@ impl Plan {
                 ids.map(|ids| ids.iter().filter_map(|id| index.get(id).copied()).collect())
             })
             .collect();
+        let quick = workflow
+            .nodes
+            .iter()
+            .map(|node| {
+                let templates = node
+                    .kind
+                    .templates()
+                    .iter()
+                    .all(|(_, v)| template::is_quick(v));
+                match &node.kind {
+                    NodeKind::Condition(c) => templates && template::expression_is_quick(&c.expr),
+                    _ => templates,
+                }
+            })
+            .collect();
+        let secrets = workflow
+            .nodes
+            .iter()
+            .map(|node| {
+                let mut names = BTreeSet::new();
+                for (_, value) in node.kind.templates() {
+                    if let template::SecretReads::Names(n) = template::secret_reads(&value) {
+                        names.extend(n);
+                    }
+                }
+                names
+            })
+            .collect();
         let limits = workflow
             .nodes
             .iter()
@@ -128,6 +165,8 @@ impl Plan {
             on_cancel,
             start,
             reads,
+            quick,
+            secrets,
             limits,
             timeout,
         })
@@ -233,5 +272,30 @@ mod tests {
         let e = plan(serde_json::json!([{"id": "w", "type": "timer", "duration": "soon"}]))
             .expect_err("no plan");
         assert!(e.to_string().contains("node `w`: duration `soon`"), "{e}");
+    }
+
+    #[test]
+    fn a_node_gets_only_the_secrets_it_names_and_whole_reads_get_none() {
+        let p = plan(serde_json::json!([
+            {"id": "h", "type": "http", "request": {"method": "GET", "url": "http://x/{{ secrets.A }}",
+             "headers": {"k": "{{ secrets.B }}"}}},
+            {"id": "w", "type": "http", "request": {"method": "GET", "url": "http://x", "body": "{{ secrets }}"}},
+            {"id": "t", "type": "transform", "output": "{% for x in input.xs %}{% endfor %}"}
+        ]))
+        .expect("plan");
+        let names = |i: usize| p.secrets[i].iter().cloned().collect::<Vec<_>>();
+        assert_eq!(names(0), ["A", "B"]);
+        assert!(names(1).is_empty(), "a whole read gets none");
+        assert_eq!(p.quick, [true, true, false]);
+        let secrets = crate::engine::activity::Secrets::from_map(
+            [("A", "a"), ("B", "b"), ("C", "c")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        );
+        let ctx = secrets.context(serde_json::json!({}), &p.secrets[0]);
+        assert_eq!(ctx["secrets"], serde_json::json!({"A": "a", "B": "b"}));
+        let ctx = secrets.context(serde_json::json!({}), &p.secrets[1]);
+        assert_eq!(ctx["secrets"], serde_json::json!({}));
     }
 }

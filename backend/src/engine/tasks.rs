@@ -123,15 +123,37 @@ pub fn limits(run: &RunState, i: usize) -> (Duration, Option<Duration>) {
     )
 }
 
-/// The input a worker receives for task node `i` of `run`: rendered with the secrets when the
-/// task is handed out, never stored. An error means no worker can do it.
-pub fn render_input(
+/// The input a worker receives for task node `i` of `run`: rendered with the secrets it reads
+/// when the task is handed out, never stored; here if its template is quick
+/// ([`render_input_here`]), else on the bounded blocking pool. An error means no worker can
+/// do it.
+pub async fn render_input(
     run: &RunState,
     i: usize,
     t: &TaskNode,
     secrets: &Secrets,
 ) -> Result<Value, String> {
-    let ctx = secrets.context(run.context_for(i));
+    if run.plan.quick[i] {
+        return render_input_here(run, i, t, secrets);
+    }
+    let Some(input) = t.input.clone() else {
+        return Ok(Value::Null);
+    };
+    let ctx = secrets.context(run.context_for(i), &run.plan.secrets[i]);
+    crate::offload::run(move || template::render(&input, &ctx))
+        .await
+        .map_err(|e| format!("input: rendering: {e}"))?
+        .map_err(|e| format!("input: {e}"))
+}
+
+/// [`render_input`] on this thread: for a quick template, or a test.
+pub fn render_input_here(
+    run: &RunState,
+    i: usize,
+    t: &TaskNode,
+    secrets: &Secrets,
+) -> Result<Value, String> {
+    let ctx = secrets.context(run.context_for(i), &run.plan.secrets[i]);
     t.input
         .as_ref()
         .map_or(Ok(Value::Null), |v| template::render(v, &ctx))

@@ -587,3 +587,86 @@ fn a_long_chain_of_instant_nodes_is_decided_on_a_small_stack() {
     // run_started, start, N nodes and done completed, run_completed.
     assert_eq!(decided, (N + 4, RunStatus::Completed));
 }
+
+/// A node whose template loops is rendered apart, as attempt 1: the effect asks for it, the
+/// rendered value continues the node as the inline render would (the output, the port, the
+/// prompt), a stale result changes nothing, and a failed render fails the node at once.
+#[test]
+fn slow_templates_render_apart_as_one_attempt() {
+    let slow = "{% for x in input.xs %}{{ x }}{% endfor %}";
+    let def = chain(
+        vec![
+            json!({"id": "start", "type": "start"}),
+            json!({"id": "t", "type": "transform", "output": {"s": slow}}),
+            json!({"id": "c", "type": "condition", "expr": "input.xs | sort | first == 1"}),
+            json!({"id": "ask", "type": "approval", "prompt": slow}),
+            json!({"id": "no", "type": "end"}),
+            json!({"id": "end", "type": "end", "output": {"t": "{{ nodes.t.output.s }}"}}),
+        ],
+        vec![
+            ("start", "t", "next"),
+            ("t", "c", "next"),
+            ("c", "ask", "true"),
+            ("c", "no", "false"),
+            ("ask", "end", "approved"),
+        ],
+    );
+    let s = run(def, json!({"xs": [3, 1, 2]}));
+    assert_eq!(status(&s, "t"), NodeStatus::Running);
+    let t = s.node_index("t").unwrap();
+    assert!(!s.plan.quick[t] && s.plan.quick[s.node_index("end").unwrap()]);
+
+    // The render's value completes the transform; the condition is slow too.
+    let (events, s) = step(&s, ok("t", 1, json!({"s": "312"})), 1);
+    assert_eq!(
+        effects(&s, &events, 1),
+        vec![
+            Effect::EndAttempt { node: "t".into() },
+            Effect::Render {
+                node: "c".into(),
+                attempt: 1
+            }
+        ]
+    );
+    assert_eq!(s.nodes[t].output, json!({"s": "312"}));
+    // A result for another attempt is stale.
+    let (events, s) = step(&s, ok("c", 2, json!(false)), 2);
+    assert!(events.is_empty(), "{events:?}");
+    let (_, s) = step(&s, ok("c", 1, json!(true)), 2);
+    assert_eq!(status(&s, "no"), NodeStatus::Skipped);
+    assert_eq!(status(&s, "ask"), NodeStatus::Running);
+    let (events, s) = step(&s, ok("ask", 1, json!("312")), 3);
+    assert_eq!(status(&s, "ask"), NodeStatus::Waiting);
+    assert!(events.iter().any(|e| matches!(e,
+        Event::NodeWaiting { prompt: Some(p), .. } if p == "312")));
+    let (_, s) = step(
+        &s,
+        Input::Decide {
+            node: "ask".into(),
+            approve: true,
+            comment: None,
+        },
+        4,
+    );
+    assert_eq!(s.status, RunStatus::Completed);
+    assert_eq!(s.output, json!({"t": "312"}));
+
+    // A render that ran out of fuel fails the node, with no retry.
+    let def = chain(
+        vec![
+            json!({"id": "start", "type": "start"}),
+            json!({"id": "t", "type": "transform", "output": slow}),
+            json!({"id": "end", "type": "end"}),
+        ],
+        vec![("start", "t", "next"), ("t", "end", "next")],
+    );
+    let s = run(def, json!({"xs": []}));
+    let (events, s) = step(&s, err("t", 1, false), 1);
+    assert_eq!(status(&s, "t"), NodeStatus::Failed);
+    assert_eq!(s.status, RunStatus::Failed);
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::AttemptFailed { .. }))
+    );
+}

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use shared::limits::{MAX_BUFFERED_SIGNALS, MAX_ID_LEN, MAX_PAGE};
 
-use crate::helpers::{Weft, is_json_error, types};
+use crate::helpers::{Checks, Weft, snapshot, types};
 
 /// `start → gate (approval) → sig (signal "go") → done`.
 fn gated(name: &str) -> Value {
@@ -43,54 +43,6 @@ fn tasked(name: &str) -> Value {
         ],
         "edges": [{"from": "start", "to": "work"}, {"from": "work", "to": "done"}]
     })
-}
-
-/// Everything a client can read about `runs` and the workflows, to compare before and after.
-async fn snapshot(weft: &Weft, runs: &[&str]) -> Value {
-    let mut details = Vec::new();
-    for id in runs {
-        details.push(weft.run(id).await);
-        details.push(weft.get_ok(&format!("/api/runs/{id}/events")).await);
-    }
-    json!({
-        "runs": weft.get_ok("/api/runs").await,
-        "workflows": weft.get_ok("/api/workflows").await,
-        "details": details,
-    })
-}
-
-/// Collects every wrong answer so one run of a test reports them all.
-#[derive(Default)]
-struct Checks(Vec<String>);
-
-impl Checks {
-    /// `got` must be `status` with the JSON error body of `code`, its message containing `says`.
-    fn refused(&mut self, what: &str, got: (u16, Value), status: u16, code: &str, says: &str) {
-        let (s, body) = got;
-        let message = body["error"]["message"].as_str().unwrap_or_default();
-        if s != status || !is_json_error(&body) || body["error"]["code"] != code {
-            self.0
-                .push(format!("{what}: expected {status} {code}, got {s} {body}"));
-        } else if !message.contains(says) {
-            self.0.push(format!(
-                "{what}: the message {message:?} does not say {says:?}"
-            ));
-        }
-    }
-
-    fn status(&mut self, what: &str, got: (u16, Value), status: u16) {
-        if got.0 != status {
-            self.0.push(format!(
-                "{what}: expected {status}, got {} {}",
-                got.0, got.1
-            ));
-        }
-    }
-
-    #[track_caller]
-    fn assert_none(self) {
-        assert!(self.0.is_empty(), "wrong answers:\n{}", self.0.join("\n"));
-    }
 }
 
 /// A server with a run waiting at `gate`, a run whose task a worker holds (its token), and
@@ -163,7 +115,7 @@ fn writes(waiting: &str, token: &str) -> Vec<(Method, String, Value)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_that_are_not_json_are_415_and_change_nothing() {
     let (weft, waiting, working, token) = busy_server(&[]).await;
-    let before = snapshot(&weft, &[&waiting, &working]).await;
+    let before = snapshot(&weft, &[&waiting, &working], &[]).await;
     let mut c = Checks::default();
     for (method, path, body) in writes(&waiting, &token) {
         let bytes = body.to_string().into_bytes();
@@ -207,7 +159,7 @@ async fn writes_that_are_not_json_are_415_and_change_nothing() {
             "(even an empty one)",
         );
     }
-    let after = snapshot(&weft, &[&waiting, &working]).await;
+    let after = snapshot(&weft, &[&waiting, &working], &[]).await;
     if before != after {
         c.0.push(format!(
             "refusals changed the store:\nbefore {before:#}\nafter {after:#}"
@@ -242,7 +194,7 @@ async fn writes_that_are_not_json_are_415_and_change_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bodies_that_are_not_objects_are_400_naming_what_came() {
     let (weft, waiting, working, token) = busy_server(&[]).await;
-    let before = snapshot(&weft, &[&waiting, &working]).await;
+    let before = snapshot(&weft, &[&waiting, &working], &[]).await;
     let mut c = Checks::default();
     // The webhook's body is the run's input, any JSON: not checked here.
     let writes = writes(&waiting, &token);
@@ -306,7 +258,7 @@ async fn bodies_that_are_not_objects_are_400_naming_what_came() {
             &format!("unknown field `{field}`"),
         );
     }
-    let after = snapshot(&weft, &[&waiting, &working]).await;
+    let after = snapshot(&weft, &[&waiting, &working], &[]).await;
     if before != after {
         c.0.push(format!(
             "refusals changed the store:\nbefore {before:#}\nafter {after:#}"
@@ -630,7 +582,7 @@ async fn writes_a_browser_sends_from_another_origin_are_403_and_change_nothing()
     let own = weft.base.clone();
     let port = own.rsplit(':').next().expect("a port").to_owned();
     let approve = format!("/api/runs/{waiting}/approvals/gate");
-    let before = snapshot(&weft, &[&waiting, &working]).await;
+    let before = snapshot(&weft, &[&waiting, &working], &[]).await;
     let json_type = ("content-type", "application/json");
     let mut c = Checks::default();
     let foreign_localhost = format!("http://localhost:{port}");
@@ -697,7 +649,7 @@ async fn writes_a_browser_sends_from_another_origin_are_403_and_change_nothing()
         .await,
         200,
     );
-    let after = snapshot(&weft, &[&waiting, &working]).await;
+    let after = snapshot(&weft, &[&waiting, &working], &[]).await;
     if before != after {
         c.0.push(format!(
             "refusals changed the store:\nbefore {before:#}\nafter {after:#}"

@@ -546,6 +546,79 @@ pub(crate) fn is_json_error(body: &Value) -> bool {
     body["error"]["code"].is_string() && body["error"]["message"].is_string()
 }
 
+/// Everything a client can read about `runs` and the workflows (with the definitions of
+/// `workflows`), to compare before and after a series of refused requests.
+pub(crate) async fn snapshot(weft: &Weft, runs: &[&str], workflows: &[&str]) -> Value {
+    let mut details = Vec::new();
+    for id in runs {
+        details.push(weft.run(id).await);
+        details.push(weft.get_ok(&format!("/api/runs/{id}/events")).await);
+    }
+    for name in workflows {
+        details.push(weft.get_ok(&format!("/api/workflows/{name}")).await);
+    }
+    json!({
+        "runs": weft.get_ok("/api/runs").await,
+        "workflows": weft.get_ok("/api/workflows").await,
+        "details": details,
+    })
+}
+
+/// Collects every wrong answer so one run of a test reports them all.
+#[derive(Default)]
+pub(crate) struct Checks(pub(crate) Vec<String>);
+
+impl Checks {
+    /// `got` must be `status` with a JSON error body.
+    pub(crate) fn check(&mut self, what: &str, got: (u16, Value), status: u16) {
+        let (s, body) = got;
+        if s != status {
+            self.0
+                .push(format!("{what}: expected {status}, got {s} {body}"));
+        } else if !is_json_error(&body) {
+            self.0
+                .push(format!("{what}: {s} without a JSON error body: {body}"));
+        }
+    }
+
+    /// `got` must be `status` with the JSON error body of `code`, its message containing `says`.
+    pub(crate) fn refused(
+        &mut self,
+        what: &str,
+        got: (u16, Value),
+        status: u16,
+        code: &str,
+        says: &str,
+    ) {
+        let (s, body) = got;
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        if s != status || !is_json_error(&body) || body["error"]["code"] != code {
+            self.0
+                .push(format!("{what}: expected {status} {code}, got {s} {body}"));
+        } else if !message.contains(says) {
+            self.0.push(format!(
+                "{what}: the message {message:?} does not say {says:?}"
+            ));
+        }
+    }
+
+    /// `got` must be `status`, whatever its body.
+    pub(crate) fn status(&mut self, what: &str, got: (u16, Value), status: u16) {
+        if got.0 != status {
+            self.0.push(format!(
+                "{what}: expected {status}, got {} {}",
+                got.0, got.1
+            ));
+        }
+    }
+
+    /// Fails the test with every wrong answer, if there is one.
+    #[track_caller]
+    pub(crate) fn assert_none(self) {
+        assert!(self.0.is_empty(), "wrong answers:\n{}", self.0.join("\n"));
+    }
+}
+
 /// What a [`Target`] path does.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Rule {

@@ -358,31 +358,14 @@ async fn templates_read_secrets_by_name_only_and_never_webhook_keys() {
     );
 }
 
-/// An `http` attempt whose body would loop for hours is in flight (its result cannot be
-/// written) when the server is killed; every restart used to send it again and hang. Now
-/// the recovered attempt runs out of budget, the node fails, and the run moves on.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hostile_attempt_in_flight_at_a_kill_fails_its_node_after_the_restart() {
+/// Saves `def` (`start → gate (approval) → x …`), approves the gate so `x` starts, makes
+/// every later commit fail so `x`'s attempt stays in flight in the log, then kills the server
+/// with SIGKILL and restarts it. Returns the restarted server and the run.
+async fn killed_with_x_in_flight(def: &Value) -> (Weft, String) {
     let mut weft = Weft::simulated().await;
-    let target = Target::spawn().await;
-    let def = json!({
-        "name": "brick",
-        "nodes": [
-            {"id": "start", "type": "start"},
-            {"id": "gate", "type": "approval", "prompt": "go?"},
-            {"id": "x", "type": "http", "request": {"method": "POST", "url": target.url("/x"), "body": {"v": LOOPS}}},
-            {"id": "failed", "type": "end", "output": {"via": "error"}},
-            {"id": "done", "type": "end"}
-        ],
-        "edges": [
-            {"from": "start", "to": "gate"},
-            {"from": "gate", "to": "x", "port": "approved"},
-            {"from": "x", "to": "done"},
-            {"from": "x", "to": "failed", "port": "error"}
-        ]
-    });
-    weft.put_workflow(&def).await;
-    let id = weft.start_run("brick", json!({})).await;
+    weft.put_workflow(def).await;
+    let name = def["name"].as_str().expect("name");
+    let id = weft.start_run(name, json!({})).await;
     weft.wait_node(&id, "gate", "waiting").await;
     // The approval's commit goes through; whatever the engine writes after it fails, and
     // with the simulated clock standing still its retries wait.
@@ -412,24 +395,78 @@ async fn a_hostile_attempt_in_flight_at_a_kill_fails_its_node_after_the_restart(
     // On PostgreSQL the dead process's lease on the attempt must lapse first (on SQLite the
     // attempt is resumed at start, and there is no timer to fire).
     weft.advance("10s").await;
-    let run = weft.wait_for(&id, "completed").await;
-    assert_eq!(run["output"], json!({"via": "error"}), "{run:#}");
+    (weft, id)
+}
+
+/// `x` failed on its budget after the restart, its one attempt never repeated, and the
+/// server still works.
+async fn assert_x_failed_on_its_budget(weft: &Weft, id: &str, run: &Value) {
     let why = run["nodes"]["x"]["error"].as_str().unwrap_or_default();
     assert!(
         why.contains("budget"),
         "the node failed on its budget: {run:#}"
     );
-    let events = weft.events(&id).await;
+    let events = weft.events(id).await;
     assert_eq!(
         node_events(&events, "node_started", "x").len(),
         1,
         "{events:#?}"
     );
-    assert!(target.seen_at("/x").is_empty(), "nothing was sent");
-    // And the server still works.
     let (status, _) = weft.get("/healthz").await;
     assert_eq!(status, 200);
     assert_index_matches_log(weft.database()).await;
+}
+
+/// An `http` attempt whose body would loop for hours is in flight (its result cannot be
+/// written) when the server is killed; every restart used to send it again and hang. Now
+/// the recovered attempt runs out of budget, the node fails, and the run moves on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_attempt_in_flight_at_a_kill_fails_its_node_after_the_restart() {
+    let target = Target::spawn().await;
+    let def = json!({
+        "name": "brick",
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "gate", "type": "approval", "prompt": "go?"},
+            {"id": "x", "type": "http", "request": {"method": "POST", "url": target.url("/x"), "body": {"v": LOOPS}}},
+            {"id": "failed", "type": "end", "output": {"via": "error"}},
+            {"id": "done", "type": "end"}
+        ],
+        "edges": [
+            {"from": "start", "to": "gate"},
+            {"from": "gate", "to": "x", "port": "approved"},
+            {"from": "x", "to": "done"},
+            {"from": "x", "to": "failed", "port": "error"}
+        ]
+    });
+    let (weft, id) = killed_with_x_in_flight(&def).await;
+    let run = weft.wait_for(&id, "completed").await;
+    assert_eq!(run["output"], json!({"via": "error"}), "{run:#}");
+    assert_x_failed_on_its_budget(&weft, &id, &run).await;
+    assert!(target.seen_at("/x").is_empty(), "nothing was sent");
+}
+
+/// The same for a `transform` whose template loops: it renders apart, as a render attempt
+/// (`engine::render`), which is in flight at the kill and recovered like any attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_render_in_flight_at_a_kill_fails_its_node_after_the_restart() {
+    let def = json!({
+        "name": "brick-render",
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "gate", "type": "approval", "prompt": "go?"},
+            {"id": "x", "type": "transform", "output": {"v": LOOPS}},
+            {"id": "done", "type": "end"}
+        ],
+        "edges": [
+            {"from": "start", "to": "gate"},
+            {"from": "gate", "to": "x", "port": "approved"},
+            {"from": "x", "to": "done"}
+        ]
+    });
+    let (weft, id) = killed_with_x_in_flight(&def).await;
+    let run = weft.wait_for(&id, "failed").await;
+    assert_x_failed_on_its_budget(&weft, &id, &run).await;
 }
 
 /// A run's input and a signal's payload become what a run keeps: nested deeper than the

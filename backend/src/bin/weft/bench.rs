@@ -66,11 +66,12 @@ impl Server {
     }
 }
 
-fn chain(name: &str, step: impl Fn(usize) -> Value) -> Value {
+/// A workflow `start → s0 → … → s{steps-1} → end`, each step made by `step` (its id set here).
+pub(crate) fn chain(name: &str, steps: usize, step: impl Fn(usize) -> Value) -> Value {
     let mut nodes = vec![json!({"id": "start", "type": "start"})];
     let mut edges = vec![];
     let mut prev = "start".to_owned();
-    for i in 0..10 {
+    for i in 0..steps {
         let mut n = step(i);
         let id = format!("s{i}");
         n["id"] = json!(id);
@@ -313,6 +314,7 @@ async fn w1(
         &bases[0],
         &chain(
             name,
+            10,
             |i| json!({"type": "transform", "output": {"i": i, "prev": "{{ input.n }}"}}),
         ),
     )
@@ -325,7 +327,7 @@ async fn w1(
 /// W2: 200 runs of 10 `http` steps against the local target `tb`, started over `bases`.
 /// Returns steps/s until the last run finished.
 async fn w2(c: &reqwest::Client, bases: &[String], name: &str, tb: &str) -> anyhow::Result<f64> {
-    put(c, &bases[0], &chain(name, |i| json!({"type": "http", "request": {"method": "POST", "url": format!("{tb}/step/{i}"), "body": {"n": "{{ input.n }}"}}}))).await?;
+    put(c, &bases[0], &chain(name, 10, |i| json!({"type": "http", "request": {"method": "POST", "url": format!("{tb}/step/{i}"), "body": {"n": "{{ input.n }}"}}}))).await?;
     let n2 = 200;
     let t = Instant::now();
     start_spread(c, bases, name, n2).await?;
@@ -420,7 +422,7 @@ fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
 /// W3: 200 runs × 10 `task` steps done by 4 worker processes over HTTP (each this binary in
 /// `weft bench --worker-for URL` mode, with `SLOTS` concurrent poll loops).
 async fn w3(c: &reqwest::Client, base: &str) -> anyhow::Result<()> {
-    put(c, base, &chain("w3", |i| json!({"type": "task", "queue": "w3", "activity": format!("step{i}"), "input": {"n": "{{ input.n }}"}}))).await?;
+    put(c, base, &chain("w3", 10, |i| json!({"type": "task", "queue": "w3", "activity": format!("step{i}"), "input": {"n": "{{ input.n }}"}}))).await?;
     let exe = std::env::current_exe()?;
     let workers: Vec<_> = (0..4)
         .map(|_| {

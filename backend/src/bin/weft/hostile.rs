@@ -1,7 +1,8 @@
 //! H1 of `weft bench`: the hostile series of issue 13, sent again and again to a running
 //! server, measuring what the tests only check for: the process's RSS before and after
-//! (it must come back within 50 MB), and the slowest `/healthz` answer while the series runs
-//! (a target of 100 ms).
+//! (it must come back within 50 MB), the slowest `/healthz` answer while the series runs
+//! (a target of 100 ms), and the slowest ordinary run (10 quick transforms, started and
+//! completed in one call) started meanwhile.
 //!
 //! The series: two validations of a 10,000-node definition at once, a 2,000-node chain run,
 //! templates that would loop for hours (a transform and an `http` body), 20 MB strings, and
@@ -14,28 +15,10 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-use crate::bench::{put, rss_mb, start};
+use crate::bench::{chain, put, rss_mb, start};
 
 const LOOPS: &str =
     "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}";
-
-/// A line of `n` nodes of `kind` (with `settings`) between `start` and `end`.
-fn line(name: &str, n: usize, node: impl Fn(usize) -> Value) -> Value {
-    let mut nodes = vec![json!({"id": "start", "type": "start"})];
-    let mut edges = Vec::new();
-    let mut prev = "start".to_owned();
-    for k in 0..n {
-        let mut v = node(k);
-        let id = format!("n{k}");
-        v["id"] = json!(id);
-        nodes.push(v);
-        edges.push(json!({"from": prev, "to": id}));
-        prev = id;
-    }
-    nodes.push(json!({"id": "end", "type": "end"}));
-    edges.push(json!({"from": prev, "to": "end"}));
-    json!({"name": name, "nodes": nodes, "edges": edges})
-}
 
 /// Answers `/big` with a body over the size limit, everything else with `{"ok": true}`.
 async fn big_target() -> anyhow::Result<String> {
@@ -52,29 +35,29 @@ async fn big_target() -> anyhow::Result<String> {
 /// Runs the series `rounds` times against `base` and prints H1's line.
 pub(crate) async fn h1(c: &reqwest::Client, base: &str, rounds: usize) -> anyhow::Result<()> {
     let target = big_target().await?;
-    let huge = line("huge", 10_000, |_| json!({"type": "parallel"}));
+    let huge = chain("huge", 10_000, |_| json!({"type": "parallel"}));
     let defs = [
-        line(
+        chain(
             "h-chain",
             shared::limits::MAX_NODES - 2,
             |k| json!({"type": "transform", "output": {"k": k}}),
         ),
-        line(
+        chain(
             "h-loop",
             1,
             |_| json!({"type": "transform", "output": {"v": LOOPS}}),
         ),
-        line(
+        chain(
             "h-http-loop",
             1,
             |_| json!({"type": "http", "request": {"method": "POST", "url": format!("{target}/x"), "body": {"v": LOOPS}}}),
         ),
-        line(
+        chain(
             "h-repeat",
             1,
             |_| json!({"type": "transform", "output": "{{ 'x' * 20000000 }}"}),
         ),
-        line(
+        chain(
             "h-response",
             1,
             |_| json!({"type": "http", "request": {"method": "GET", "url": format!("{target}/big")}}),
@@ -83,12 +66,20 @@ pub(crate) async fn h1(c: &reqwest::Client, base: &str, rounds: usize) -> anyhow
     for def in &defs {
         put(c, base, def).await?;
     }
+    let ordinary = chain(
+        "h-ok",
+        10,
+        |i| json!({"type": "transform", "output": {"i": i, "n": "{{ input.n }}"}}),
+    );
+    put(c, base, &ordinary).await?;
 
     let before = rss_mb();
     let slowest = Arc::new(AtomicU64::new(0));
+    let slowest_run = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let watch = {
-        let (c, base, slowest, stop) = (c.clone(), base.to_owned(), slowest.clone(), stop.clone());
+        let (c, base) = (c.clone(), base.to_owned());
+        let (slowest, slowest_run, stop) = (slowest.clone(), slowest_run.clone(), stop.clone());
         tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
                 let t = Instant::now();
@@ -99,6 +90,12 @@ pub(crate) async fn h1(c: &reqwest::Client, base: &str, rounds: usize) -> anyhow
                     .is_ok_and(|r| r.status().is_success());
                 let us = t.elapsed().as_micros() as u64;
                 slowest.fetch_max(if ok { us } else { u64::MAX }, Ordering::Relaxed);
+                let t = Instant::now();
+                let done = start(&c, &base, "h-ok", json!({"n": 1}))
+                    .await
+                    .is_ok_and(|v| v["status"] == "completed");
+                let us = t.elapsed().as_micros() as u64;
+                slowest_run.fetch_max(if done { us } else { u64::MAX }, Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         })
@@ -134,12 +131,18 @@ pub(crate) async fn h1(c: &reqwest::Client, base: &str, rounds: usize) -> anyhow
     watch.await?;
     let after = rss_mb();
     let slowest = slowest.load(Ordering::Relaxed);
+    let slowest_run = slowest_run.load(Ordering::Relaxed);
     anyhow::ensure!(slowest != u64::MAX, "/healthz failed during the series");
+    anyhow::ensure!(
+        slowest_run != u64::MAX,
+        "an ordinary run did not complete during the series"
+    );
     println!(
-        "H1  hostile series ×{rounds} in {:.1} s: RSS {before:.0} MB before, {after:.0} MB after ({:+.0} MB); slowest /healthz {:.1} ms",
+        "H1  hostile series ×{rounds} in {:.1} s: RSS {before:.0} MB before, {after:.0} MB after ({:+.0} MB); slowest /healthz {:.1} ms, slowest ordinary run {:.1} ms",
         took.as_secs_f64(),
         after - before,
-        slowest as f64 / 1000.0
+        slowest as f64 / 1000.0,
+        slowest_run as f64 / 1000.0
     );
     Ok(())
 }

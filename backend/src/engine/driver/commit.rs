@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use super::round::{Outcome, Round};
 use super::{Command, Driver, Error};
-use crate::engine::activity;
 use crate::engine::effect::Effect;
 use crate::engine::state::RunState;
+use crate::engine::{activity, render};
 use crate::store;
 
 /// A round is decided again from the log at most this often when other processes keep
@@ -169,16 +169,29 @@ impl Driver {
                     .limits(i)
                     .timeout
                     .expect("an http node's plan has its timeout");
-                let ctx = run.context_for(i);
+                let ctx = self
+                    .secrets
+                    .context(run.context_for(i), &run.plan.secrets[i]);
+                let quick = run.plan.quick[i];
                 let key = format!("{}/{}", run.id, node);
-                let (client, secrets, link, run_id) = (
-                    self.client.clone(),
-                    self.secrets.clone(),
-                    self.link.clone(),
-                    run.id.clone(),
-                );
+                let (client, link, run_id) =
+                    (self.client.clone(), self.link.clone(), run.id.clone());
                 tokio::spawn(async move {
-                    let result = activity::send(&client, &http, timeout, ctx, &secrets, &key).await;
+                    let result = match activity::Request::render_for(&http, ctx, quick).await {
+                        Ok(request) => activity::send(&client, request, timeout, &key).await,
+                        Err(e) => Err(e),
+                    };
+                    link.report(run_id, node, attempt, result).await;
+                });
+            }
+            Effect::Render { node, attempt } => {
+                let Some(i) = run.node_index(&node) else {
+                    return;
+                };
+                let (plan, ctx) = (run.plan.clone(), run.context_for(i));
+                let (link, run_id) = (self.link.clone(), run.id.clone());
+                tokio::spawn(async move {
+                    let result = render::apart(plan, i, ctx).await;
                     link.report(run_id, node, attempt, result).await;
                 });
             }

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::{Command, Driver, Error, Started, has_inflight, run_row};
 use crate::clock::Millis;
 use crate::engine::decide::{Decision, Input, Rejected, TimerKind, decide};
-use crate::engine::effect::{Effect, effects};
+use crate::engine::effect::{Effect, attempt_of, effects};
 use crate::engine::event::Recorded;
 use crate::engine::state::{NodeStatus, Plan, RunState};
 use crate::store::{self, Batch, RunWrite, TimerRow};
@@ -327,17 +327,12 @@ impl Driver {
             state.nodes[i].status == NodeStatus::Running && state.nodes[i].attempts == attempt
         });
         if current && !state.status.is_finished() {
-            let effect = match state.node_index(node).map(|i| state.plan.kind(i)) {
-                Some(shared::model::NodeKind::Task(_)) => Effect::Task {
-                    node: node.to_owned(),
-                    attempt,
-                },
-                _ => Effect::Http {
-                    node: node.to_owned(),
-                    attempt,
-                },
-            };
-            round.perform.push((run_id.to_owned(), effect));
+            let effect = state
+                .node_index(node)
+                .and_then(|i| attempt_of(state.plan.kind(i), node, attempt));
+            round
+                .perform
+                .extend(effect.map(|fx| (run_id.to_owned(), fx)));
             if let Some(t) = round.touched.get_mut(run_id) {
                 t.decided = true;
             }

@@ -1,0 +1,64 @@
+//! The templates `decide` renders: a `transform`'s or `end`'s output, a `condition`'s
+//! expression, an approval's prompt.
+//!
+//! A quick one (`Plan::quick`: no loop, call or costly filter, so its work is bounded by its
+//! length) renders inside `decide`. Any other becomes a *render attempt*: `decide` starts the
+//! node as attempt 1, and `Effect::Render` renders it with [`apart`] on the bounded blocking
+//! pool, whose value comes back as the attempt's result. However long such a template's fuel
+//! lasts, the engine's single writer, `/healthz` and every other run go on meanwhile. The
+//! attempt is in the log like an activity's, so after a crash recovery (or another process's
+//! takeover) renders it again; a template that runs out of fuel fails its node, with no retry.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use shared::model::NodeKind;
+use shared::template;
+
+use super::decide::ActivityError;
+use super::plan::Plan;
+
+/// Whether `decide` renders the templates of this kind of node (an activity's templates are
+/// rendered by its executor).
+pub fn by_decide(kind: &NodeKind) -> bool {
+    matches!(
+        kind,
+        NodeKind::Transform(_) | NodeKind::End(_) | NodeKind::Condition(_) | NodeKind::Approval(_)
+    )
+}
+
+/// The value node `kind`'s templates render to against `ctx`: the output (`null` for an
+/// `end` without one), a condition's truth as a boolean, an approval's prompt as a string.
+/// The error names the field.
+pub fn value(kind: &NodeKind, ctx: &Value) -> Result<Value, String> {
+    match kind {
+        NodeKind::Transform(t) => {
+            template::render(&t.output, ctx).map_err(|e| format!("output: {e}"))
+        }
+        NodeKind::End(e) => match &e.output {
+            Some(o) => template::render(o, ctx).map_err(|e| format!("output: {e}")),
+            None => Ok(Value::Null),
+        },
+        NodeKind::Condition(c) => template::eval_truthy(&c.expr, ctx)
+            .map(Value::Bool)
+            .map_err(|e| format!("expr: {e}")),
+        NodeKind::Approval(a) => template::render_string(&a.prompt, ctx)
+            .map(Value::String)
+            .map_err(|e| format!("prompt: {e}")),
+        _ => Ok(Value::Null),
+    }
+}
+
+/// [`value`] of node `i` on the bounded blocking pool, as a render attempt's result.
+pub async fn apart(plan: Arc<Plan>, i: usize, ctx: Value) -> Result<Value, ActivityError> {
+    match crate::offload::run(move || value(plan.kind(i), &ctx)).await {
+        Ok(rendered) => rendered.map_err(|message| ActivityError {
+            message,
+            retryable: false,
+        }),
+        Err(e) => Err(ActivityError {
+            message: format!("rendering: {e}"),
+            retryable: false,
+        }),
+    }
+}
