@@ -50,9 +50,28 @@ use config::{Command, ServeArgs};
 /// The stack of each async worker thread (tokio's default is 2 MiB).
 const WORKER_STACK: usize = 64 << 20;
 
-/// What every handler can reach.
+/// What every handler can reach, behind one `Arc`: axum clones a handler's (and each
+/// middleware's) state for every request, and two cores bumping a counter per field of it
+/// cost W1 a tenth of its throughput (`docs/benchmarks.md`); now a clone is one counter.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> AppState {
+        AppState(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct Services {
     pub store: store::Store,
     pub engine: engine::driver::Engine,
     /// Coordination with other processes, and the task queues workers poll.
@@ -201,14 +220,14 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
     // The one line on stdout that is not a log line: with `--listen 127.0.0.1:0` it is how a
     // caller (the test harness, a script) learns the port.
     println!("weft listening on http://{listen}");
-    let state = AppState {
+    let state = AppState::new(Services {
         store,
         engine: engine.engine,
         cluster: engine.cluster,
         hook_keys: engine::activity::Secrets::hook_keys_from_env(),
         api_token,
         allowed_hosts,
-    };
+    });
     let router = app(state, &args.ui_dir);
     serve(listener, router, shutdown_signal()).await?;
     // The router (and its engine handles) are gone: the driver commits what it accepted and stops.

@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 
 use backend::engine::activity::Secrets;
 use backend::store::Store;
-use backend::{AppState, app, serve};
+use backend::{AppState, Services, app, serve};
 
 struct Server {
     base: String,
@@ -36,7 +36,7 @@ async fn start_server(db: &str) -> anyhow::Result<Server> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let state = AppState {
+    let state = AppState::new(Services {
         store,
         engine: running.engine,
         cluster: running.cluster,
@@ -44,7 +44,7 @@ async fn start_server(db: &str) -> anyhow::Result<Server> {
         api_token: None,
         allowed_hosts: backend::api::guard::AllowedHosts::new(&[], listener.local_addr()?.ip())
             .map_err(anyhow::Error::msg)?,
-    };
+    });
     let router = app(state, std::path::Path::new("."));
     let done = tokio::spawn(async move {
         let _ = serve(listener, router, async move { drop(stopped.await) }).await;
