@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::event::{Event, Millis, Recorded};
+use crate::event::{ChildStatus, Event, Millis, Parent, Recorded};
 use crate::fold::NodeState;
 use crate::validate::Diagnostic;
 
@@ -292,6 +292,9 @@ pub struct RunDetail {
     pub nodes: BTreeMap<String, NodeView>,
     /// A cancel was asked for and the run has not ended yet (its `on_cancel` path may run).
     pub cancelling: bool,
+    /// The run and node (and `map` item) that started this run as a child (SPEC §5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<Parent>,
 }
 
 /// One node of `GET /api/runs/{id}`: the shared node fold ([`NodeState`]) and its type.
@@ -315,6 +318,35 @@ pub struct NodeView {
     pub due_at: Option<Millis>,
     /// An approval's rendered prompt.
     pub prompt: Option<String>,
+    /// A `subflow`'s child run, or a `map`'s, in item order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<ChildView>,
+    /// A `map`'s progress over its items, once they are rendered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<MapProgress>,
+}
+
+/// A child run of a node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChildView {
+    pub run: String,
+    /// The `map` item it runs for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
+    pub status: ChildStatus,
+}
+
+/// How far a `map` node is: `completed + failed + cancelled + running` children started
+/// of `total` items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MapProgress {
+    pub total: u32,
+    pub completed: u32,
+    pub failed: u32,
+    pub cancelled: u32,
+    pub running: u32,
 }
 
 impl NodeView {
@@ -330,6 +362,23 @@ impl NodeView {
             finished_at: node.finished_at,
             due_at: node.due_at,
             prompt: node.prompt.clone(),
+            children: node
+                .children
+                .iter()
+                .enumerate()
+                .map(|(k, c)| ChildView {
+                    run: c.run.to_string(),
+                    index: node.items.is_some().then_some(k as u32),
+                    status: c.status,
+                })
+                .collect(),
+            progress: node.items.as_ref().map(|items| MapProgress {
+                total: items.len() as u32,
+                completed: node.counts.completed,
+                failed: node.counts.failed,
+                cancelled: node.counts.cancelled,
+                running: node.counts.running,
+            }),
         }
     }
 }

@@ -18,6 +18,9 @@ pub enum Event {
         workflow: String,
         version: i64,
         input: Value,
+        /// The run and node that started this one as a child (SPEC §5).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        parent: Option<Parent>,
     },
     /// An activity attempt begins (http, task).
     NodeStarted {
@@ -68,6 +71,36 @@ pub enum Event {
         name: String,
         payload: Value,
     },
+    /// A `map` node's items, rendered once; its children start from them as slots free up.
+    MapStarted {
+        node: String,
+        items: Vec<Value>,
+    },
+    /// A child run of a `subflow` node (no `index`) or of a `map` node's item `index` began
+    /// (its own log starts in the same commit).
+    ChildStarted {
+        node: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        index: Option<u32>,
+        run: String,
+        workflow: String,
+        /// The version the node pins; none: the latest when the child starts.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<i64>,
+        input: Value,
+    },
+    /// A child run ended (recorded in the same commit as the child's last event).
+    ChildFinished {
+        node: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        index: Option<u32>,
+        run: String,
+        status: ChildStatus,
+        #[serde(default, skip_serializing_if = "Value::is_null")]
+        output: Value,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
     CancelRequested {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
@@ -82,6 +115,41 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+}
+
+/// Where a child run comes from: its parent run, the `subflow` or `map` node, the item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Parent {
+    pub run: String,
+    pub node: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
+    /// Levels of parents above the child (1: its parent has none).
+    pub depth: u32,
+}
+
+/// How a child run ended, or that it still runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ChildStatus {
+    #[default]
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl ChildStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChildStatus::Running => "running",
+            ChildStatus::Completed => "completed",
+            ChildStatus::Failed => "failed",
+            ChildStatus::Cancelled => "cancelled",
+        }
+    }
 }
 
 /// An event with its place in the log.
@@ -130,7 +198,10 @@ impl Event {
             | Event::NodeCompleted { node, .. }
             | Event::NodeFailed { node, .. }
             | Event::NodeSkipped { node }
-            | Event::NodeCancelled { node } => Some(node),
+            | Event::NodeCancelled { node }
+            | Event::MapStarted { node, .. }
+            | Event::ChildStarted { node, .. }
+            | Event::ChildFinished { node, .. } => Some(node),
             _ => None,
         }
     }

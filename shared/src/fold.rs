@@ -5,10 +5,31 @@
 //!
 //! It only records facts: the engine's core already decided them.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use crate::api::NodeStatus;
-use crate::event::{Event, Millis};
+use crate::event::{ChildStatus, Event, Millis};
+
+/// One child run of a `subflow` or `map` node. Cheap to clone (a run's state is cloned for
+/// each decision, and a `map` may have 10,000 children).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Child {
+    pub run: Arc<str>,
+    pub status: ChildStatus,
+    pub output: Arc<Value>,
+    pub error: Option<Arc<str>>,
+}
+
+/// How many children of a node are in each state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChildCounts {
+    pub running: u32,
+    pub completed: u32,
+    pub failed: u32,
+    pub cancelled: u32,
+}
 
 /// One node of a run, as far as the log has got.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -29,6 +50,12 @@ pub struct NodeState {
     pub due_at: Option<Millis>,
     /// An approval's rendered prompt.
     pub prompt: Option<String>,
+    /// A `map` node's items, once rendered.
+    pub items: Option<Arc<Vec<Value>>>,
+    /// The child runs of a `subflow` (one) or `map` node (by item index: items start in
+    /// order), as started.
+    pub children: Vec<Child>,
+    pub counts: ChildCounts,
 }
 
 impl NodeState {
@@ -78,6 +105,42 @@ impl NodeState {
                 self.status = NodeStatus::Cancelled;
                 self.finished_at = Some(at);
                 self.due_at = None;
+            }
+            Event::MapStarted { items, .. } => self.items = Some(Arc::new(items.clone())),
+            Event::ChildStarted { run, .. } => {
+                self.children.push(Child {
+                    run: run.as_str().into(),
+                    status: ChildStatus::Running,
+                    output: Arc::new(Value::Null),
+                    error: None,
+                });
+                self.counts.running += 1;
+            }
+            Event::ChildFinished {
+                index,
+                run,
+                status,
+                output,
+                error,
+                ..
+            } => {
+                let at = index.map_or(0, |i| i as usize);
+                if let Some(c) = self
+                    .children
+                    .get_mut(at)
+                    .filter(|c| *c.run == **run && c.status == ChildStatus::Running)
+                {
+                    c.status = *status;
+                    c.output = Arc::new(output.clone());
+                    c.error = error.as_deref().map(Arc::from);
+                    self.counts.running -= 1;
+                    match status {
+                        ChildStatus::Completed => self.counts.completed += 1,
+                        ChildStatus::Failed => self.counts.failed += 1,
+                        ChildStatus::Cancelled => self.counts.cancelled += 1,
+                        ChildStatus::Running => self.counts.running += 1,
+                    }
+                }
             }
             Event::RunStarted { .. }
             | Event::SignalReceived { .. }

@@ -55,6 +55,16 @@ pub const MAX_ID_LEN: usize = 200;
 /// value over [`MAX_VALUE_BYTES`].
 pub const MAX_VALUE_DEPTH: usize = 64;
 
+/// Items of one `map` node (SPEC §5); more fail the node.
+pub const MAX_MAP_ITEMS: usize = 10_000;
+
+/// The highest `max_concurrency` of a `map` node (`422 invalid_field`).
+pub const MAX_MAP_CONCURRENCY: i64 = 1_000;
+
+/// Levels of child runs within each other (SPEC §5): a `subflow` or `map` node of a run this
+/// deep fails instead of starting a child.
+pub const MAX_CHILD_DEPTH: u32 = 32;
+
 /// Why a value may not be kept.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValueError {

@@ -107,10 +107,12 @@ pub enum NodeKind {
     Transform(TransformNode),
     Parallel(Empty),
     Join(Empty),
+    Subflow(SubflowNode),
+    Map(MapNode),
 }
 
 /// The node types of SPEC §1, in palette order.
-pub const NODE_TYPES: [&str; 11] = [
+pub const NODE_TYPES: [&str; 13] = [
     "start",
     "end",
     "http",
@@ -122,6 +124,8 @@ pub const NODE_TYPES: [&str; 11] = [
     "transform",
     "parallel",
     "join",
+    "subflow",
+    "map",
 ];
 
 /// A node type without settings.
@@ -210,6 +214,43 @@ pub struct TransformNode {
     pub output: Value,
 }
 
+/// Starts one child run of `workflow` and waits for it (SPEC §5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubflowNode {
+    pub workflow: String,
+    /// The child's definition version; default: the latest when the node starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    /// The child's input, a template; default `null`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<Value>,
+    /// How long the child may run; past it the child is cancelled and the node fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<DurationText>,
+}
+
+/// One child run of `workflow` per item of `items`, at most `max_concurrency` at once (SPEC §5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MapNode {
+    /// A template giving a JSON array.
+    pub items: Value,
+    pub workflow: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    /// Each child's input, a template whose context adds `item` and `index`; default
+    /// `{{ item }}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<Value>,
+    /// Children running at once; default [`defaults::MAX_CONCURRENCY`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrency: Option<i64>,
+    /// Children that may fail before the node does; default 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerated_failures: Option<i64>,
+}
+
 /// How failed attempts are retried. Missing fields take SPEC defaults (see [`Retry`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -261,6 +302,8 @@ pub mod defaults {
     /// `max_interval` defaults to this many times `initial_interval` (at most
     /// [`MAX_DURATION`](crate::limits::MAX_DURATION)).
     pub const MAX_INTERVAL_FACTOR: u32 = 100;
+    /// A `map` node's children running at once.
+    pub const MAX_CONCURRENCY: u32 = 10;
     /// As written in a definition, for placeholders.
     pub const HTTP_TIMEOUT_TEXT: &str = "30s";
     pub const TASK_TIMEOUT_TEXT: &str = "5m";
@@ -421,6 +464,8 @@ impl Node {
             "transform" => body(rest).map(NodeKind::Transform),
             "parallel" => body(rest).map(NodeKind::Parallel),
             "join" => body(rest).map(NodeKind::Join),
+            "subflow" => body(rest).map(NodeKind::Subflow),
+            "map" => body(rest).map(NodeKind::Map),
             other => {
                 return Err(fail(
                     "unknown_node_type",
@@ -475,6 +520,8 @@ impl NodeKind {
             NodeKind::Transform(_) => "transform",
             NodeKind::Parallel(_) => "parallel",
             NodeKind::Join(_) => "join",
+            NodeKind::Subflow(_) => "subflow",
+            NodeKind::Map(_) => "map",
         }
     }
 
@@ -482,7 +529,9 @@ impl NodeKind {
     pub fn ports(&self) -> &'static [(&'static str, bool)] {
         match self {
             NodeKind::End(_) => &[],
-            NodeKind::Http(_) | NodeKind::Task(_) => &[("next", true), ("error", false)],
+            NodeKind::Http(_) | NodeKind::Task(_) | NodeKind::Subflow(_) | NodeKind::Map(_) => {
+                &[("next", true), ("error", false)]
+            }
             NodeKind::Approval(_) => &[("approved", true), ("rejected", false), ("timeout", false)],
             NodeKind::Signal(_) => &[("next", true), ("timeout", false)],
             NodeKind::Condition(_) => &[("true", true), ("false", true)],
@@ -526,14 +575,43 @@ impl NodeKind {
             NodeKind::Task(n) => out.extend(n.input.clone().map(|v| ("input", v))),
             NodeKind::Approval(n) => out.push(("prompt", Value::String(n.prompt.clone()))),
             NodeKind::Transform(n) => out.push(("output", n.output.clone())),
+            NodeKind::Subflow(n) => out.extend(n.input.clone().map(|v| ("input", v))),
+            NodeKind::Map(n) => {
+                out.push(("items", n.items.clone()));
+                out.extend(n.input.clone().map(|v| ("input", v)));
+            }
             _ => {}
         }
         out
     }
 }
 
+impl NodeKind {
+    /// The workflow a `subflow` or `map` node starts children of.
+    pub fn child_workflow(&self) -> Option<&str> {
+        match self {
+            NodeKind::Subflow(n) => Some(&n.workflow),
+            NodeKind::Map(n) => Some(&n.workflow),
+            _ => None,
+        }
+    }
+}
+
 impl Workflow {
     pub fn node(&self, id: &str) -> Option<&Node> {
         self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// The workflows its `subflow` and `map` nodes start, each once, in node order.
+    pub fn child_workflows(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for n in &self.nodes {
+            if let Some(w) = n.kind.child_workflow()
+                && !out.contains(&w)
+            {
+                out.push(w);
+            }
+        }
+        out
     }
 }

@@ -275,6 +275,7 @@ pub(super) async fn get_run(
         run: summary(&row)?,
         nodes,
         cancelling: state.cancelling && !state.status.is_finished(),
+        parent: state.parent.clone(),
     }))
 }
 

@@ -8,7 +8,8 @@ use shared::api::{
     ApiErrorBody, ArchivedWorkflow, LastRun, SavedWorkflow, WorkflowList, WorkflowSummary,
     WorkflowVersion,
 };
-use shared::validate::{is_valid, valid_workflow_name};
+use shared::model::Workflow;
+use shared::validate::{Diagnostic, Severity, check_children, is_valid, valid_workflow_name};
 
 use super::error::Error;
 use super::json::{Body, Params};
@@ -16,6 +17,28 @@ use super::runs::run_status;
 use crate::AppState;
 
 use crate::store::StoredWorkflow;
+
+/// The findings `unknown_workflow` of `wf`: a `subflow` or `map` naming a workflow (or a
+/// pinned version) that is not saved, or is archived.
+async fn unknown_children(app: &AppState, wf: &Workflow) -> Result<Vec<Diagnostic>, Error> {
+    let mut known = Vec::new();
+    for name in wf.child_workflows() {
+        if let Some(latest) = app.store.workflow(name, None).await?
+            && !latest.archived
+        {
+            known.push((name.to_owned(), latest.version));
+        }
+    }
+    Ok(check_children(
+        wf,
+        |name, version| {
+            known
+                .iter()
+                .any(|(n, latest)| n == name && version.is_none_or(|v| (1..=*latest).contains(&v)))
+        },
+        Severity::Error,
+    ))
+}
 
 /// Save a definition as a new version
 ///
@@ -33,7 +56,7 @@ use crate::store::StoredWorkflow;
         (status = 200, description = "Unchanged: the latest version", body = SavedWorkflow),
         (status = 400, description = "Not JSON, not an object, a malformed name, or a `name` other than the path's", body = ApiErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
-        (status = 422, description = "The definition is invalid; `details.diagnostics` lists every finding", body = ApiErrorBody),
+        (status = 422, description = "The definition is invalid, or a `subflow` or `map` node names a workflow that does not exist (`unknown_workflow`); `details.diagnostics` lists every finding", body = ApiErrorBody),
     ),
 )]
 pub(super) async fn save_workflow(
@@ -65,8 +88,16 @@ pub(super) async fn save_workflow(
             details: json!({ "diagnostics": diagnostics }),
         });
     }
+    let wf = wf.expect("checked");
+    let unknown = unknown_children(&app, &wf).await?;
+    if !unknown.is_empty() {
+        return Err(Error::Unprocessable {
+            message: "the definition starts children of a workflow that does not exist".into(),
+            details: json!({ "diagnostics": unknown }),
+        });
+    }
     // Store the canonical form so an unchanged save compares equal whatever the key order.
-    let canonical = serde_json::to_value(wf.expect("checked")).map_err(anyhow::Error::from)?;
+    let canonical = serde_json::to_value(wf).map_err(anyhow::Error::from)?;
     let (version, created) = app
         .store
         .save_workflow(&name, &canonical, app.engine.clock.now())

@@ -193,7 +193,14 @@ impl Coordinator for Cluster {
                     .clear_leases
                     .push((run_id.clone(), Some(node.clone()))),
                 Effect::EndRun => batch.clear_leases.push((run_id.clone(), None)),
-                Effect::SetTimer { .. } | Effect::ClearTimers { .. } | Effect::ClearRunTimers => {}
+                // Timers are written by the driver; child runs are started, cancelled and told
+                // in the same commit, with nothing to coordinate.
+                Effect::SetTimer { .. }
+                | Effect::ClearTimers { .. }
+                | Effect::ClearRunTimers
+                | Effect::StartChild { .. }
+                | Effect::CancelChild { .. }
+                | Effect::NotifyParent => {}
             }
         }
     }

@@ -8,10 +8,12 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use shared::limits::{MAX_BUFFERED_SIGNALS, check_value};
-use shared::model::NodeKind;
+use shared::limits::{MAX_BUFFERED_SIGNALS, MAX_CHILD_DEPTH, MAX_MAP_ITEMS, check_value};
+use shared::model::{NodeKind, defaults};
+use shared::template;
 
-use super::event::{Event, Millis};
+use super::children;
+use super::event::{ChildStatus, Event, Millis, Parent};
 use super::render;
 use super::state::{NodeStatus, RunState};
 
@@ -22,6 +24,8 @@ pub enum Input {
     Start {
         workflow: String,
         version: i64,
+        /// Set when a `subflow` or `map` node starts this run.
+        parent: Option<Parent>,
     },
     /// An activity attempt ended.
     AttemptFinished {
@@ -47,6 +51,18 @@ pub enum Input {
     Cancel {
         reason: Option<String>,
     },
+    /// A child run of node `node` (item `index` of a `map`) ended. `refill`: a `map` may
+    /// start the next item's child now; otherwise it does so when its refill timer fires
+    /// (the driver bounds how many children one round starts).
+    ChildFinished {
+        node: String,
+        index: Option<u32>,
+        run: String,
+        status: ChildStatus,
+        output: Value,
+        error: Option<String>,
+        refill: bool,
+    },
 }
 
 /// Why an attempt failed, and whether another may succeed.
@@ -66,6 +82,8 @@ pub enum TimerKind {
     Deadline,
     /// The run's `timeout`.
     RunDeadline,
+    /// A `map` node has room for more children than it started.
+    Refill,
 }
 
 impl TimerKind {
@@ -75,6 +93,7 @@ impl TimerKind {
             TimerKind::Wait => "wait",
             TimerKind::Deadline => "deadline",
             TimerKind::RunDeadline => "run_deadline",
+            TimerKind::Refill => "refill",
         }
     }
 
@@ -84,6 +103,7 @@ impl TimerKind {
             "wait" => TimerKind::Wait,
             "deadline" => TimerKind::Deadline,
             "run_deadline" => TimerKind::RunDeadline,
+            "refill" => TimerKind::Refill,
             _ => return None,
         })
     }
@@ -191,12 +211,17 @@ impl Decider {
             return Err(Rejected::Finished(self.s.status.as_str()));
         }
         match input {
-            Input::Start { workflow, version } => {
+            Input::Start {
+                workflow,
+                version,
+                parent,
+            } => {
                 let input = self.s.input.clone();
                 self.emit(Event::RunStarted {
                     workflow,
                     version,
                     input,
+                    parent,
                 });
                 let start = self.s.plan.start;
                 self.activate(start);
@@ -246,6 +271,26 @@ impl Decider {
                     self.propagate(i);
                 }
             }
+            Input::ChildFinished {
+                node,
+                index,
+                run,
+                status,
+                output,
+                error,
+                refill,
+            } => self.child_finished(
+                &node,
+                Event::ChildFinished {
+                    node: node.clone(),
+                    index,
+                    run,
+                    status,
+                    output,
+                    error,
+                },
+                refill,
+            ),
             Input::Cancel { reason } => {
                 if self.s.cancelling {
                     return Err(Rejected::AlreadyCancelling);
@@ -292,6 +337,22 @@ impl Decider {
                 self.emit(Event::NodeStarted { node, attempt: 1 });
                 return;
             }
+            kind @ (NodeKind::Subflow(_) | NodeKind::Map(_)) => {
+                // Running from here until its children are done; a template that is not
+                // quick renders apart first, as the node's attempt 1.
+                self.emit(Event::NodeStarted { node, attempt: 1 });
+                if self.s.depth() >= MAX_CHILD_DEPTH {
+                    return self.fail_node(
+                        i,
+                        format!("child runs nest deeper than {MAX_CHILD_DEPTH} levels (the limit)"),
+                    );
+                }
+                if plan.quick[i] {
+                    let rendered = render::value(kind, &self.s.context_for(i));
+                    self.rendered(i, rendered);
+                }
+                return;
+            }
             NodeKind::Signal(sig) => {
                 if let Some((_, payload)) = self.s.signals.iter().find(|(n, _)| *n == sig.signal) {
                     let payload = payload.clone();
@@ -331,6 +392,11 @@ impl Decider {
             Ok(v) => v,
             Err(e) => return self.fail_node(i, e),
         };
+        match self.s.plan.kind(i) {
+            NodeKind::Subflow(_) => return self.start_child(i, None, output),
+            NodeKind::Map(_) => return self.map_items(i, output),
+            _ => {}
+        }
         let node = self.id(i);
         let port = match self.s.plan.kind(i) {
             NodeKind::End(_) => None,
@@ -570,6 +636,25 @@ impl Decider {
                 });
                 self.propagate(i);
             }
+            TimerKind::Deadline
+                if n.status == NodeStatus::Running
+                    && matches!(self.s.plan.kind(i), NodeKind::Subflow(_)) =>
+            {
+                let limit = match self.s.plan.kind(i) {
+                    NodeKind::Subflow(s) => s.timeout.as_ref().map(|t| t.to_string()),
+                    _ => None,
+                };
+                let run = n.children.first().map(|c| c.run.to_string());
+                self.fail_node(
+                    i,
+                    format!(
+                        "child run `{}` timed out after {}",
+                        run.unwrap_or_default(),
+                        limit.unwrap_or_default()
+                    ),
+                );
+            }
+            TimerKind::Refill if n.status == NodeStatus::Running => self.fill(i),
             TimerKind::Deadline if n.status == NodeStatus::Waiting => {
                 let what = match self.s.plan.kind(i) {
                     NodeKind::Approval(_) => "approval",
@@ -587,6 +672,179 @@ impl Decider {
                 }
             }
             // Stale: the node moved on before the timer fired.
+            _ => {}
+        }
+    }
+
+    /// Records that node `i` starts its child run for item `index` (none for a `subflow`)
+    /// with `input`; the driver starts the child in the same commit.
+    fn start_child(&mut self, i: usize, index: Option<u32>, input: Value) {
+        if let Err(e) = check_value(&input) {
+            return self.fail_node(i, format!("the child's input: {e}"));
+        }
+        let (workflow, version) = match self.s.plan.kind(i) {
+            NodeKind::Subflow(s) => (s.workflow.clone(), s.version),
+            NodeKind::Map(m) => (m.workflow.clone(), m.version),
+            _ => return,
+        };
+        let node = self.id(i);
+        let run = children::run_id(&self.s.id, &node, index);
+        self.emit(Event::ChildStarted {
+            node,
+            index,
+            run,
+            workflow,
+            version,
+            input,
+        });
+    }
+
+    /// A `map`'s items rendered: anything but an array (or more than the limit) fails the
+    /// node; an empty array completes it at once with `[]`.
+    fn map_items(&mut self, i: usize, items: Value) {
+        let items = match items {
+            Value::Array(items) if items.len() <= MAX_MAP_ITEMS => items,
+            Value::Array(items) => {
+                return self.fail_node(
+                    i,
+                    format!(
+                        "`items` gave {} items, over the limit of {MAX_MAP_ITEMS}",
+                        items.len()
+                    ),
+                );
+            }
+            other => {
+                return self.fail_node(
+                    i,
+                    format!(
+                        "`items` must give a JSON array, but gave {}",
+                        children::describe(&other)
+                    ),
+                );
+            }
+        };
+        let node = self.id(i);
+        let empty = items.is_empty();
+        self.emit(Event::MapStarted { node, items });
+        if empty {
+            self.emit(Event::NodeCompleted {
+                node: self.id(i),
+                port: Some("next".into()),
+                output: json!([]),
+            });
+            return self.propagate(i);
+        }
+        self.fill(i);
+    }
+
+    /// Starts children of `map` node `i` in item order while it has room for them.
+    fn fill(&mut self, i: usize) {
+        let NodeKind::Map(m) = self.s.plan.kind(i).clone() else {
+            return;
+        };
+        let cap = m.max_concurrency.map_or(defaults::MAX_CONCURRENCY, |c| {
+            c.clamp(1, u32::MAX as i64) as u32
+        });
+        let mut ctx = None;
+        loop {
+            let n = &self.s.nodes[i];
+            let (Some(items), next) = (n.items.clone(), n.children.len()) else {
+                return;
+            };
+            if n.status != NodeStatus::Running || next >= items.len() || n.counts.running >= cap {
+                return;
+            }
+            let item = items[next].clone();
+            let input = match &m.input {
+                None => item,
+                Some(t) => {
+                    let ctx = ctx.get_or_insert_with(|| self.s.context_for(i));
+                    ctx["item"] = item;
+                    ctx["index"] = json!(next);
+                    match template::render(t, ctx) {
+                        Ok(v) => v,
+                        Err(e) => return self.fail_node(i, format!("item {next}: input: {e}")),
+                    }
+                }
+            };
+            self.start_child(i, Some(next as u32), input);
+        }
+    }
+
+    /// A child of node `node` ended (`finished` is its `ChildFinished` event). A stale
+    /// report (the node moved on, the child is not one it waits for) changes nothing.
+    fn child_finished(&mut self, node: &str, finished: Event, refill: bool) {
+        let Event::ChildFinished {
+            index,
+            ref run,
+            status,
+            ref output,
+            ref error,
+            ..
+        } = finished
+        else {
+            return;
+        };
+        let Some(i) = self.s.node_index(node) else {
+            return;
+        };
+        let n = &self.s.nodes[i];
+        let slot = index.map_or(0, |k| k as usize);
+        let waiting = n
+            .children
+            .get(slot)
+            .is_some_and(|c| *c.run == **run && c.status == ChildStatus::Running);
+        if n.status != NodeStatus::Running || !waiting || status == ChildStatus::Running {
+            return;
+        }
+        let (run, output, error) = (run.clone(), output.clone(), error.clone());
+        self.emit(finished);
+        match self.s.plan.kind(i).clone() {
+            NodeKind::Subflow(_) => match status {
+                ChildStatus::Completed => {
+                    self.emit(Event::NodeCompleted {
+                        node: node.to_owned(),
+                        port: Some("next".into()),
+                        output,
+                    });
+                    self.propagate(i);
+                }
+                _ => {
+                    let why = children::failure(&run, status, error.as_deref());
+                    self.fail_node(i, why);
+                }
+            },
+            NodeKind::Map(m) => {
+                let n = &self.s.nodes[i];
+                let c = n.counts;
+                let failed = c.failed + c.cancelled;
+                let tolerated = m.tolerated_failures.unwrap_or(0).max(0) as u64;
+                if u64::from(failed) > tolerated {
+                    let why = children::map_failure(&n.children, tolerated);
+                    return self.fail_node(i, why);
+                }
+                let total = n.items.as_ref().map_or(0, |v| v.len());
+                if (c.completed + failed) as usize == total {
+                    let output = Value::Array(
+                        n.children
+                            .iter()
+                            .map(|c| match c.status {
+                                ChildStatus::Completed => (*c.output).clone(),
+                                _ => Value::Null,
+                            })
+                            .collect(),
+                    );
+                    self.emit(Event::NodeCompleted {
+                        node: node.to_owned(),
+                        port: Some("next".into()),
+                        output,
+                    });
+                    return self.propagate(i);
+                }
+                if refill {
+                    self.fill(i);
+                }
+            }
             _ => {}
         }
     }

@@ -2,8 +2,10 @@
 //!
 //! Derived from the new events alone, so recovery can derive the same effects from a log.
 
-use shared::model::NodeKind;
+use serde_json::Value;
+use shared::model::{NodeKind, defaults};
 
+use super::event::ChildStatus;
 use super::render;
 
 use super::decide::TimerKind;
@@ -37,6 +39,19 @@ pub enum Effect {
     EndAttempt { node: String },
     /// The run is over: everything coordinating its attempts ends.
     EndRun,
+    /// Start child run `run` (the driver does, in the same commit).
+    StartChild {
+        node: String,
+        index: Option<u32>,
+        run: String,
+        workflow: String,
+        version: Option<i64>,
+        input: Value,
+    },
+    /// Cancel child run `run`: its parent node failed or was cancelled (in the same commit).
+    CancelChild { run: String },
+    /// This run is over and is a child: its parent hears of it in the same commit.
+    NotifyParent,
 }
 
 /// The effects `events` (just decided for `run`, whose state is after them) call for.
@@ -57,7 +72,63 @@ pub fn effects(run: &RunState, events: &[Event], now: Millis) -> Vec<Effect> {
             }
             Event::NodeStarted { node, attempt } => {
                 if let Some(i) = run.node_index(node) {
-                    out.extend(attempt_of(run.plan.kind(i), node, *attempt));
+                    out.extend(attempt_effect(run, i, *attempt));
+                }
+            }
+            Event::MapStarted { node, .. } => {
+                if renders_apart(run, node) {
+                    out.push(Effect::EndAttempt { node: node.clone() });
+                }
+            }
+            Event::ChildStarted {
+                node,
+                index,
+                run: child,
+                workflow,
+                version,
+                input,
+            } => {
+                if index.is_none() && renders_apart(run, node) {
+                    out.push(Effect::EndAttempt { node: node.clone() });
+                }
+                let limit = run
+                    .node_index(node)
+                    .and_then(|i| run.plan.limits(i).timeout);
+                if let (None, Some(t)) = (index, limit) {
+                    out.push(Effect::SetTimer {
+                        node: node.clone(),
+                        kind: TimerKind::Deadline,
+                        attempt: 0,
+                        due: now.saturating_add(t.as_millis().min(i64::MAX as u128) as Millis),
+                    });
+                }
+                out.push(Effect::StartChild {
+                    node: node.clone(),
+                    index: *index,
+                    run: child.clone(),
+                    workflow: workflow.clone(),
+                    version: *version,
+                    input: input.clone(),
+                });
+            }
+            Event::ChildFinished { node, .. } => {
+                // A `map` with room and items left that did not start them at once.
+                if let Some(i) = run.node_index(node)
+                    && let NodeKind::Map(m) = run.plan.kind(i)
+                {
+                    let n = &run.nodes[i];
+                    let cap = m
+                        .max_concurrency
+                        .map_or(u64::from(defaults::MAX_CONCURRENCY), |c| c.max(1) as u64);
+                    let left = n.items.as_ref().is_some_and(|v| n.children.len() < v.len());
+                    if n.status.is_active() && left && u64::from(n.counts.running) < cap {
+                        out.push(Effect::SetTimer {
+                            node: node.clone(),
+                            kind: TimerKind::Refill,
+                            attempt: 0,
+                            due: now,
+                        });
+                    }
                 }
             }
             Event::AttemptFailed {
@@ -99,9 +170,27 @@ pub fn effects(run: &RunState, events: &[Event], now: Millis) -> Vec<Effect> {
                 let waits = run.node_index(node).is_some_and(|i| {
                     matches!(
                         run.plan.kind(i),
-                        NodeKind::Approval(_) | NodeKind::Signal(_) | NodeKind::Timer(_)
+                        NodeKind::Approval(_)
+                            | NodeKind::Signal(_)
+                            | NodeKind::Timer(_)
+                            | NodeKind::Subflow(_)
+                            | NodeKind::Map(_)
                     )
                 });
+                if !matches!(e, Event::NodeCompleted { .. })
+                    && let Some(i) = run.node_index(node)
+                {
+                    // Its children still running end with it (their `on_cancel` paths run).
+                    out.extend(
+                        run.nodes[i]
+                            .children
+                            .iter()
+                            .filter(|c| c.status == ChildStatus::Running)
+                            .map(|c| Effect::CancelChild {
+                                run: c.run.to_string(),
+                            }),
+                    );
+                }
                 if waits || matches!(e, Event::NodeCancelled { .. }) {
                     out.push(Effect::ClearTimers { node: node.clone() });
                 }
@@ -122,6 +211,9 @@ pub fn effects(run: &RunState, events: &[Event], now: Millis) -> Vec<Effect> {
                     out.push(Effect::ClearRunTimers);
                 }
                 out.push(Effect::EndRun);
+                if run.parent.is_some() {
+                    out.push(Effect::NotifyParent);
+                }
             }
             _ => {}
         }
@@ -130,7 +222,7 @@ pub fn effects(run: &RunState, events: &[Event], now: Millis) -> Vec<Effect> {
 }
 
 /// The effect that performs attempt `attempt` of a node of `kind`, if its kind has attempts.
-pub fn attempt_of(kind: &NodeKind, node: &str, attempt: u32) -> Option<Effect> {
+fn attempt_of(kind: &NodeKind, node: &str, attempt: u32) -> Option<Effect> {
     let node = node.to_owned();
     match kind {
         NodeKind::Http(_) => Some(Effect::Http { node, attempt }),
@@ -138,6 +230,17 @@ pub fn attempt_of(kind: &NodeKind, node: &str, attempt: u32) -> Option<Effect> {
         kind if render::by_decide(kind) => Some(Effect::Render { node, attempt }),
         _ => None,
     }
+}
+
+/// The effect that performs attempt `attempt` of node `i` of `run`, if it has one: none for
+/// a node `decide` renders quickly, nor for a `subflow` or `map` already waiting for its
+/// children (its attempt was the render).
+pub fn attempt_effect(run: &RunState, i: usize, attempt: u32) -> Option<Effect> {
+    let kind = run.plan.kind(i);
+    if render::by_decide(kind) && (run.plan.quick[i] || run.awaits_children(i)) {
+        return None;
+    }
+    attempt_of(kind, &run.plan.workflow.nodes[i].id, attempt)
 }
 
 /// Whether `node`'s templates render apart, as an attempt (`engine::render`).

@@ -8,6 +8,7 @@
 //! imports the PostgreSQL store.
 
 pub mod activity;
+pub mod children;
 pub mod decide;
 pub mod driver;
 pub mod effect;

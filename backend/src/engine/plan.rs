@@ -45,7 +45,7 @@ pub struct Plan {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Limits {
     /// An attempt's timeout (`http`: default 30 s; `task`: default 5 min), or how long an
-    /// approval or signal waits.
+    /// approval, a signal or a `subflow`'s child may take.
     pub timeout: Option<Duration>,
     /// A `task` attempt's heartbeat timeout.
     pub heartbeat: Option<Duration>,
@@ -214,6 +214,10 @@ impl Limits {
                 ..Limits::default()
             },
             NodeKind::Signal(s) => Limits {
+                timeout: opt(&s.timeout, "timeout")?,
+                ..Limits::default()
+            },
+            NodeKind::Subflow(s) => Limits {
                 timeout: opt(&s.timeout, "timeout")?,
                 ..Limits::default()
             },

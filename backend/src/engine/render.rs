@@ -1,5 +1,6 @@
 //! The templates `decide` renders: a `transform`'s or `end`'s output, a `condition`'s
-//! expression, an approval's prompt.
+//! expression, an approval's prompt, a `subflow`'s input and a `map`'s items (a `map`'s
+//! input per item is rendered in `decide`, under the same fuel).
 //!
 //! A quick one (`Plan::quick`: no loop, call or costly filter, so its work is bounded by its
 //! length) renders inside `decide`. Any other becomes a *render attempt*: `decide` starts the
@@ -23,7 +24,12 @@ use super::plan::Plan;
 pub fn by_decide(kind: &NodeKind) -> bool {
     matches!(
         kind,
-        NodeKind::Transform(_) | NodeKind::End(_) | NodeKind::Condition(_) | NodeKind::Approval(_)
+        NodeKind::Transform(_)
+            | NodeKind::End(_)
+            | NodeKind::Condition(_)
+            | NodeKind::Approval(_)
+            | NodeKind::Subflow(_)
+            | NodeKind::Map(_)
     )
 }
 
@@ -45,6 +51,11 @@ pub fn value(kind: &NodeKind, ctx: &Value) -> Result<Value, String> {
         NodeKind::Approval(a) => template::render_string(&a.prompt, ctx)
             .map(Value::String)
             .map_err(|e| format!("prompt: {e}")),
+        NodeKind::Subflow(s) => match &s.input {
+            Some(i) => template::render(i, ctx).map_err(|e| format!("input: {e}")),
+            None => Ok(Value::Null),
+        },
+        NodeKind::Map(m) => template::render(&m.items, ctx).map_err(|e| format!("items: {e}")),
         _ => Ok(Value::Null),
     }
 }

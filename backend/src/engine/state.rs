@@ -12,7 +12,7 @@ pub use shared::api::{NodeStatus, RunStatus};
 pub use shared::fold::NodeState;
 use shared::model::NodeKind;
 
-use super::event::{Event, Millis};
+use super::event::{Event, Millis, Parent};
 pub use super::plan::Plan;
 
 /// A run as its log says it is.
@@ -35,6 +35,8 @@ pub struct RunState {
     pub seq: i64,
     pub created_at: Millis,
     pub updated_at: Millis,
+    /// The run and node this run is a child of (SPEC §5).
+    pub parent: Option<Parent>,
 }
 
 impl RunState {
@@ -56,6 +58,7 @@ impl RunState {
             seq: 0,
             created_at: 0,
             updated_at: 0,
+            parent: None,
         }
     }
 
@@ -75,7 +78,10 @@ impl RunState {
             self.nodes[i].apply(event, at);
         }
         match (event, idx) {
-            (Event::RunStarted { input, .. }, _) => self.input = input.clone(),
+            (Event::RunStarted { input, parent, .. }, _) => {
+                self.input = input.clone();
+                self.parent = parent.clone();
+            }
             (Event::NodeCompleted { port, .. }, Some(i)) => {
                 if let NodeKind::Signal(s) = self.plan.kind(i)
                     && let Some(pos) = self.signals.iter().position(|(name, _)| *name == s.signal)
@@ -111,6 +117,9 @@ impl RunState {
             (
                 Event::NodeStarted { .. }
                 | Event::NodeWaiting { .. }
+                | Event::MapStarted { .. }
+                | Event::ChildStarted { .. }
+                | Event::ChildFinished { .. }
                 | Event::AttemptFailed { .. }
                 | Event::NodeCancelled { .. },
                 _,
@@ -120,6 +129,18 @@ impl RunState {
                 None,
             ) => {}
         }
+    }
+
+    /// Levels of parents above this run (0: it has none).
+    pub fn depth(&self) -> u32 {
+        self.parent.as_ref().map_or(0, |p| p.depth)
+    }
+
+    /// Whether node `i` (a `subflow` or `map`) has rendered what it starts children from,
+    /// so it now waits for them: it has no attempt to resume.
+    pub fn awaits_children(&self, i: usize) -> bool {
+        let n = &self.nodes[i];
+        n.items.is_some() || !n.children.is_empty()
     }
 
     fn decide_edges(&mut self, node: usize, port: Option<&str>) {

@@ -24,6 +24,7 @@ fn run(def: Value, input: Value) -> RunState {
         Input::Start {
             workflow: "t".into(),
             version: 1,
+            parent: None,
         },
         0,
     )
@@ -511,6 +512,7 @@ fn the_log_folds_back_to_the_same_state() {
         Input::Start {
             workflow: "t".into(),
             version: 1,
+            parent: None,
         },
         0,
     )
@@ -577,6 +579,7 @@ fn a_long_chain_of_instant_nodes_is_decided_on_a_small_stack() {
             let start = Input::Start {
                 workflow: "t".into(),
                 version: 1,
+                parent: None,
             };
             let d = decide(&s, start, 0).expect("accepted");
             (d.events.len(), d.state.status)

@@ -619,6 +619,24 @@ impl Checks {
     }
 }
 
+/// Counts a request as in flight until it is answered (or its connection drops).
+struct InFlight(Arc<TargetState>);
+
+impl InFlight {
+    fn enter(state: &Arc<TargetState>) -> InFlight {
+        let mut f = state.in_flight.lock().expect("in flight");
+        f.0 += 1;
+        f.1 = f.1.max(f.0);
+        InFlight(state.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.lock().expect("in flight").0 -= 1;
+    }
+}
+
 /// What a [`Target`] path does.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Rule {
@@ -655,6 +673,8 @@ pub(crate) struct Seen {
 struct TargetState {
     seen: Mutex<Vec<Seen>>,
     rules: Mutex<HashMap<String, Rule>>,
+    /// Requests being answered now, and the most there ever were at once.
+    in_flight: Mutex<(u32, u32)>,
 }
 
 /// An HTTP service on a free port that records every request. It answers
@@ -698,6 +718,11 @@ impl Target {
 
     pub(crate) fn seen(&self) -> Vec<Seen> {
         self.state.seen.lock().expect("seen").clone()
+    }
+
+    /// The most requests this target was answering at the same moment.
+    pub(crate) fn most_at_once(&self) -> u32 {
+        self.state.in_flight.lock().expect("in flight").1
     }
 
     pub(crate) fn seen_at(&self, path: &str) -> Vec<Seen> {
@@ -752,6 +777,7 @@ async fn answer(
         let status = StatusCode::from_u16(status).expect("status");
         (status, axum::Json(json!({"error": "injected", "n": n}))).into_response()
     };
+    let _answering = InFlight::enter(&state);
     match rule {
         Some(Rule::FailFirst(k, status)) if n <= k => return fail(status),
         Some(Rule::Always(status)) => return fail(status),

@@ -344,6 +344,8 @@ pub fn new_node(type_name: &str, id: &str) -> Result<Node, EditError> {
         "timer" => json!({"duration": "1m"}),
         "condition" => json!({"expr": "input.ok"}),
         "transform" => json!({"output": {}}),
+        "subflow" => json!({"workflow": "child", "input": "{{ input }}"}),
+        "map" => json!({"items": "{{ input.items }}", "workflow": "child"}),
         "start" | "end" | "parallel" | "join" => json!({}),
         other => return Err(EditError::UnknownType(other.to_owned())),
     };

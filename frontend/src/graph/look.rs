@@ -15,6 +15,8 @@ pub fn colour(type_name: &str) -> &'static str {
         "timer" => "#0891b2",
         "condition" => "#ea580c",
         "transform" => "#0d9488",
+        "subflow" => "#0369a1",
+        "map" => "#9333ea",
         _ => "#4f46e5",
     }
 }
@@ -52,6 +54,8 @@ pub fn icon(type_name: &str) -> (&'static str, bool) {
         ),
         "parallel" => ("M2 8h4M6 8l7-4.5M6 8l7 4.5M6 8h7", false),
         "join" => ("M3 3.5 9 8M3 12.5 9 8M2 8h12", false),
+        "subflow" => ("M2.5 3.5h11v9h-11zM5.5 6.5h5v3h-5z", false),
+        "map" => ("M2.5 3h8v3h-8zM4 7.5h8v3H4zM5.5 12h8", false),
         _ => (CIRCLE, false),
     }
 }
@@ -97,9 +101,26 @@ pub fn summary(node: &Node) -> String {
         NodeKind::Transform(_) => vec!["builds a value".into()],
         NodeKind::Parallel(_) => vec!["runs branches at once".into()],
         NodeKind::Join(_) => vec!["waits for every branch".into()],
+        NodeKind::Subflow(s) => vec![format!("runs {}", pinned(&s.workflow, s.version))],
+        NodeKind::Map(m) => vec![
+            format!("each item: {}", pinned(&m.workflow, m.version)),
+            format!(
+                "{} at once",
+                m.max_concurrency
+                    .unwrap_or(i64::from(defaults::MAX_CONCURRENCY))
+            ),
+        ],
     };
     parts.retain(|p| !p.trim().is_empty());
     parts.join(" · ")
+}
+
+/// `name` or `name v3`: the workflow a child runs.
+fn pinned(workflow: &str, version: Option<i64>) -> String {
+    match version {
+        Some(v) => format!("{workflow} v{v}"),
+        None => workflow.to_owned(),
+    }
 }
 
 /// `summary` cut to [`SUMMARY_MAX`] characters.

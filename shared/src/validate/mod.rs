@@ -12,6 +12,7 @@
 //! - `paths`: what `start` and `on_cancel` reach.
 //! - `references`: templates parse and read only nodes that surely ran.
 
+mod children;
 mod graph;
 mod parse;
 mod paths;
@@ -24,6 +25,7 @@ use serde_json::Value;
 
 use crate::model::Workflow;
 
+pub use children::check_children;
 pub use parse::{parse, valid_node_id, valid_workflow_name};
 pub use schema::check_input;
 

@@ -2,7 +2,32 @@
 //! required names. Nothing here looks at the graph.
 
 use super::Diagnostic;
+use crate::limits;
 use crate::model::{DurationError, DurationText, Node, NodeKind, RetryPolicy};
+
+/// A `subflow`'s or `map`'s `workflow` is a workflow name and its `version`, if any, a
+/// version number. Whether that workflow exists only the server knows (`unknown_workflow`
+/// on save).
+fn check_child(id: &str, workflow: &str, version: Option<i64>, out: &mut Vec<Diagnostic>) {
+    if !super::parse::valid_workflow_name(workflow) {
+        out.push(
+            Diagnostic::error(
+                "invalid_field",
+                format!("`{id}`.workflow `{workflow}` is not a workflow name"),
+            )
+            .at_node(id),
+        );
+    }
+    if let Some(v) = version.filter(|v| *v < 1) {
+        out.push(
+            Diagnostic::error(
+                "invalid_field",
+                format!("`{id}`.version is {v}; versions start at 1"),
+            )
+            .at_node(id),
+        );
+    }
+}
 
 /// Checks `d` is a duration longer than zero and at most `MAX_DURATION`; returns it when it is.
 pub(super) fn check_duration(
@@ -148,6 +173,36 @@ pub(super) fn check_settings(node: &Node, out: &mut Vec<Diagnostic>) {
         }
         NodeKind::Timer(t) => {
             check_duration(&t.duration, "duration", Some(id), out);
+        }
+        NodeKind::Subflow(s) => {
+            dur(&s.timeout, "timeout", out);
+            check_child(id, &s.workflow, s.version, out);
+        }
+        NodeKind::Map(m) => {
+            check_child(id, &m.workflow, m.version, out);
+            let mut bound = |field: &str, v: Option<i64>, min: i64, max: i64| {
+                if let Some(v) = v.filter(|v| !(min..=max).contains(v)) {
+                    out.push(
+                        Diagnostic::error(
+                            "invalid_field",
+                            format!("`{id}`.{field} is {v}; it must be in {min}..={max}"),
+                        )
+                        .at_node(id),
+                    );
+                }
+            };
+            bound(
+                "max_concurrency",
+                m.max_concurrency,
+                1,
+                limits::MAX_MAP_CONCURRENCY,
+            );
+            bound(
+                "tolerated_failures",
+                m.tolerated_failures,
+                0,
+                limits::MAX_MAP_ITEMS as i64,
+            );
         }
         _ => {}
     }

@@ -80,7 +80,12 @@ impl Driver {
         let mut redo = 0;
         loop {
             let mut round = Round::new(self.link.clock.now());
-            self.decide_all(cmds, &mut round).await;
+            if let Err(e) = self.decide_all(cmds, &mut round).await {
+                for id in round.runs() {
+                    self.runs.remove(id);
+                }
+                return Err(e);
+            }
             self.coordinator
                 .prepare(&mut round.batch, &round.perform, &round.states);
             let started = std::time::Instant::now();
@@ -200,7 +205,10 @@ impl Driver {
             | Effect::EndRun
             | Effect::SetTimer { .. }
             | Effect::ClearTimers { .. }
-            | Effect::ClearRunTimers => {}
+            | Effect::ClearRunTimers
+            | Effect::StartChild { .. }
+            | Effect::CancelChild { .. }
+            | Effect::NotifyParent => {}
         }
     }
 }

@@ -16,7 +16,9 @@
 //!
 //! - [`round`]: deciding one drained set of commands.
 //! - [`commit`]: writing a round, and what happens when a write fails.
+//! - [`children`]: child runs started, cancelled and reported on in their parent's commit.
 
+mod children;
 mod commit;
 mod round;
 #[cfg(test)]

@@ -4,16 +4,17 @@
 //! `seq`. Each run decided is written with its events and its index row together, against
 //! the `last_seq` it was read at.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::children::Follow;
 use super::{Command, Driver, Error, Started, has_inflight, run_row};
 use crate::clock::Millis;
 use crate::engine::decide::{Decision, Input, Rejected, TimerKind, decide};
-use crate::engine::effect::{Effect, attempt_of, effects};
-use crate::engine::event::Recorded;
+use crate::engine::effect::{Effect, attempt_effect, effects};
+use crate::engine::event::{Parent, Recorded};
 use crate::engine::state::{NodeStatus, Plan, RunState};
 use crate::store::{self, Batch, RunWrite, TimerRow};
 
@@ -49,6 +50,12 @@ pub(super) struct Round {
     pub(super) perform: Vec<(String, Effect)>,
     pub(super) outcomes: Vec<Outcome>,
     pub(super) new_timers: bool,
+    /// What the round's decisions ask of other runs in the same commit (`children`).
+    pub(super) follow: VecDeque<Follow>,
+    /// Child runs this round started; past a budget a `map` refills on its timer instead.
+    pub(super) children_started: usize,
+    /// The latest version of each workflow a child was started from, read once per round.
+    pub(super) latest: HashMap<String, Option<i64>>,
 }
 
 impl Round {
@@ -65,6 +72,9 @@ impl Round {
             perform: Vec::new(),
             outcomes: Vec::new(),
             new_timers: false,
+            follow: VecDeque::new(),
+            children_started: 0,
+            latest: HashMap::new(),
         }
     }
 
@@ -114,13 +124,21 @@ impl Round {
 }
 
 impl Driver {
-    /// Decides every command of a round.
-    pub(super) async fn decide_all(&mut self, cmds: &[Command], round: &mut Round) {
+    /// Decides every command of a round, and after each what it asks of other runs (child
+    /// runs to start or cancel, parents to tell): all of it is written in one commit. A store
+    /// error while doing the latter fails the round (it is then written command by command).
+    pub(super) async fn decide_all(
+        &mut self,
+        cmds: &[Command],
+        round: &mut Round,
+    ) -> Result<(), store::Error> {
         for cmd in cmds {
             let outcome = self.handle(cmd, round).await;
             round.outcomes.push(outcome);
+            self.follow_all(round).await?;
         }
         round.seal();
+        Ok(())
     }
 
     async fn handle(&mut self, cmd: &Command, round: &mut Round) -> Outcome {
@@ -130,7 +148,7 @@ impl Driver {
                 plan,
                 input,
                 ..
-            } => Outcome::Start(self.start(run_id, plan, input, round).await),
+            } => Outcome::Start(self.start(run_id, plan, input, None, round).await),
             Command::Input { run_id, input, .. } => {
                 Outcome::Input(self.input(run_id, input.clone(), round).await)
             }
@@ -220,11 +238,12 @@ impl Driver {
         Ok(state)
     }
 
-    async fn start(
+    pub(super) async fn start(
         &mut self,
         run_id: &str,
         plan: &Arc<Plan>,
         input: &Value,
+        parent: Option<Parent>,
         round: &mut Round,
     ) -> Result<Started, Error> {
         let existing = match round.states.get(run_id).or_else(|| self.runs.get(run_id)) {
@@ -241,6 +260,7 @@ impl Driver {
         let start = Input::Start {
             workflow: plan.workflow.name.clone(),
             version: plan.version,
+            parent,
         };
         let d = decide(&fresh, start, round.now)?;
         round.touch(run_id, 0, true);
@@ -329,7 +349,7 @@ impl Driver {
         if current && !state.status.is_finished() {
             let effect = state
                 .node_index(node)
-                .and_then(|i| attempt_of(state.plan.kind(i), node, attempt));
+                .and_then(|i| attempt_effect(&state, i, attempt));
             round
                 .perform
                 .extend(effect.map(|fx| (run_id.to_owned(), fx)));
@@ -366,6 +386,9 @@ impl Driver {
                     round.batch.clear_timers.push((id.clone(), Some(node)))
                 }
                 Effect::ClearRunTimers => round.batch.clear_timers.push((id.clone(), None)),
+                fx @ (Effect::StartChild { .. }
+                | Effect::CancelChild { .. }
+                | Effect::NotifyParent) => round.follow.extend(Follow::of(&state, fx)),
                 other => round.perform.push((id.clone(), other)),
             }
         }

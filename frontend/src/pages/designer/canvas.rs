@@ -59,6 +59,8 @@ fn blurb(type_name: &str) -> &'static str {
         "condition" => "Branches true / false",
         "transform" => "Builds a value",
         "parallel" => "Fans out branches",
+        "subflow" => "Runs another workflow",
+        "map" => "Runs a workflow per item",
         _ => "Waits for branches",
     }
 }

@@ -103,6 +103,9 @@ impl RunState {
             | Event::NodeFailed { .. }
             | Event::NodeSkipped { .. }
             | Event::NodeCancelled { .. }
+            | Event::MapStarted { .. }
+            | Event::ChildStarted { .. }
+            | Event::ChildFinished { .. }
             | Event::SignalReceived { .. } => {}
         }
     }

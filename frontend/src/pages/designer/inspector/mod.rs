@@ -7,9 +7,10 @@
 //! # Layout
 //! - this module: the dispatch on the selection, the self-checking inputs the forms share,
 //!   and the edge panel.
-//! - `node`: the form of each node type; `retry`: the retry policy and its schedule;
+//! - `node`: the form of each node type (`children`: those of `subflow` and `map`); `retry`: the retry policy and its schedule;
 //!   `workflow`: the workflow's own settings, with the webhook's URL and `curl` example.
 
+mod children;
 mod node;
 mod retry;
 mod workflow;

@@ -156,6 +156,8 @@ fn settings(ctx: Ctx, node: &Node) -> AnyView {
             <JsonField label="Output (template)" testid="field-output" value=Some(t.output.clone()) required=true on_input={move |v: Option<Value>| edit(ctx, &id, "output", |n| if let (NodeKind::Transform(t), Some(v)) = (&mut n.kind, v) { t.output = v })} />
         }
         .into_any(),
+        NodeKind::Subflow(s) => super::children::subflow_fields(ctx, id, s.clone()).into_any(),
+        NodeKind::Map(m) => super::children::map_fields(ctx, id, m.clone()).into_any(),
     }
 }
 
