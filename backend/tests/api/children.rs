@@ -457,3 +457,64 @@ async fn a_kill_9_in_the_middle_of_a_map_starts_each_child_once_and_completes_it
     }
     assert_index_matches_log(weft.database()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: runs with WEFT_TEST_STORE=postgres -- --include-ignored"]
+async fn maps_driven_by_three_processes_start_each_child_once_across_a_kill_9() {
+    const MAPS: usize = 4;
+    const ITEMS: usize = 15;
+    let (_dirs, mut nodes) = crate::cluster::cluster("map cluster test").await;
+    let target = Target::spawn().await;
+    target.rule("/item", Rule::Slow(std::time::Duration::from_millis(60)));
+    nodes[0].put_workflow(&caller("slow", &target)).await;
+    nodes[1]
+        .put_workflow(&mapper("spread", "slow", json!({"max_concurrency": 5})))
+        .await;
+    let mut ids = Vec::new();
+    for m in 0..MAPS {
+        let items: Vec<usize> = (0..ITEMS).map(|i| m * 100 + i).collect();
+        ids.push(
+            nodes[m % nodes.len()]
+                .start_run("spread", json!({"items": items}))
+                .await,
+        );
+    }
+    let deadline = std::time::Instant::now() + crate::helpers::WAIT;
+    while target.seen_at("/item").len() < MAPS * ITEMS / 3 {
+        assert!(std::time::Instant::now() < deadline, "the maps never got going");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    nodes[0].kill9();
+    let survivor = &nodes[1];
+    for (m, id) in ids.iter().enumerate() {
+        let run = survivor.wait_for(id, "completed").await;
+        let got: Vec<Value> = run["output"]
+            .as_array()
+            .expect("output")
+            .iter()
+            .map(|o| o["got"].clone())
+            .collect();
+        let want: Vec<Value> = (0..ITEMS).map(|i| json!(m * 100 + i)).collect();
+        assert_eq!(got, want, "map {id}");
+        assert_eq!(children(&run, "a").len(), ITEMS);
+        let events = survivor.events(id).await;
+        let started = events.iter().filter(|e| e["type"] == "child_started").count();
+        let finished = events.iter().filter(|e| e["type"] == "child_finished").count();
+        assert_eq!((started, finished), (ITEMS, ITEMS), "map {id}");
+    }
+    let (status, list) = survivor.get("/api/runs?workflow=slow&limit=500").await;
+    assert_eq!(status, 200);
+    let kids = list["runs"].as_array().expect("runs");
+    assert_eq!(kids.len(), MAPS * ITEMS, "one child per item across processes");
+    assert!(kids.iter().all(|k| k["status"] == "completed"));
+    let mut per_key: HashMap<String, usize> = HashMap::new();
+    for s in target.seen_at("/item") {
+        *per_key.entry(s.key.expect("key")).or_default() += 1;
+    }
+    assert_eq!(per_key.len(), MAPS * ITEMS);
+    assert!(
+        per_key.values().all(|n| *n <= 2),
+        "only attempts in flight at the kill repeat: {per_key:?}"
+    );
+    assert_index_matches_log(survivor.database()).await;
+}

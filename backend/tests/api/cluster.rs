@@ -20,7 +20,7 @@ const HTTP_NODES: [&str; 4] = ["a", "b", "c", "d"];
 
 /// Three servers on one fresh database, each with its own port, log and temp dir. Fails on
 /// SQLite, where several processes cannot share a database.
-async fn cluster(test: &str) -> (Vec<tempfile::TempDir>, Vec<Weft>) {
+pub(crate) async fn cluster(test: &str) -> (Vec<tempfile::TempDir>, Vec<Weft>) {
     assert!(
         crate::pg::enabled(),
         "{test} needs PostgreSQL: run it with WEFT_TEST_STORE=postgres"
