@@ -162,18 +162,34 @@ fn ms(d: Duration) -> Millis {
 
 /// Decides what happens next for one run. Pure: same state + input + now ⇒ same events.
 pub fn decide(run: &RunState, input: Input, now: Millis) -> Result<Decision, Rejected> {
+    decide_owned(run.clone(), input, now).map_err(|(e, _)| e)
+}
+
+/// [`decide`] on a state the caller gives up, so nothing is cloned (a `map`'s parent holds
+/// up to 10,000 children). A refusal hands the state back unchanged: every refusal is made
+/// before the first event.
+pub fn decide_owned(
+    run: RunState,
+    input: Input,
+    now: Millis,
+) -> Result<Decision, (Rejected, RunState)> {
     let mut d = Decider {
-        s: run.clone(),
+        s: run,
         events: Vec::new(),
         now,
         decided: Vec::new(),
         draining: false,
     };
-    d.take(input)?;
-    Ok(Decision {
-        events: d.events,
-        state: d.s,
-    })
+    match d.take(input) {
+        Ok(()) => Ok(Decision {
+            events: d.events,
+            state: d.s,
+        }),
+        Err(e) => {
+            debug_assert!(d.events.is_empty(), "refused after deciding: {e}");
+            Err((e, d.s))
+        }
+    }
 }
 
 struct Decider {
@@ -834,6 +850,10 @@ impl Decider {
                             })
                             .collect(),
                     );
+                    if let Err(e) = check_value(&output) {
+                        let why = format!("output_too_large: the children's outputs together: {e}");
+                        return self.fail_node(i, why);
+                    }
                     self.emit(Event::NodeCompleted {
                         node: node.to_owned(),
                         port: Some("next".into()),

@@ -481,7 +481,10 @@ async fn maps_driven_by_three_processes_start_each_child_once_across_a_kill_9() 
     }
     let deadline = std::time::Instant::now() + crate::helpers::WAIT;
     while target.seen_at("/item").len() < MAPS * ITEMS / 3 {
-        assert!(std::time::Instant::now() < deadline, "the maps never got going");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the maps never got going"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     nodes[0].kill9();
@@ -498,14 +501,24 @@ async fn maps_driven_by_three_processes_start_each_child_once_across_a_kill_9() 
         assert_eq!(got, want, "map {id}");
         assert_eq!(children(&run, "a").len(), ITEMS);
         let events = survivor.events(id).await;
-        let started = events.iter().filter(|e| e["type"] == "child_started").count();
-        let finished = events.iter().filter(|e| e["type"] == "child_finished").count();
+        let started = events
+            .iter()
+            .filter(|e| e["type"] == "child_started")
+            .count();
+        let finished = events
+            .iter()
+            .filter(|e| e["type"] == "child_finished")
+            .count();
         assert_eq!((started, finished), (ITEMS, ITEMS), "map {id}");
     }
     let (status, list) = survivor.get("/api/runs?workflow=slow&limit=500").await;
     assert_eq!(status, 200);
     let kids = list["runs"].as_array().expect("runs");
-    assert_eq!(kids.len(), MAPS * ITEMS, "one child per item across processes");
+    assert_eq!(
+        kids.len(),
+        MAPS * ITEMS,
+        "one child per item across processes"
+    );
     assert!(kids.iter().all(|k| k["status"] == "completed"));
     let mut per_key: HashMap<String, usize> = HashMap::new();
     for s in target.seen_at("/item") {
@@ -517,4 +530,23 @@ async fn maps_driven_by_three_processes_start_each_child_once_across_a_kill_9() 
         "only attempts in flight at the kill repeat: {per_key:?}"
     );
     assert_index_matches_log(survivor.database()).await;
+}
+
+#[tokio::test]
+async fn a_map_whose_outputs_together_pass_the_value_limit_fails_naming_it() {
+    let weft = Weft::fresh().await;
+    weft.put_workflow(&around(
+        "wide",
+        json!({"type": "transform", "output": "{{ 'x' * 1000 }}"}),
+    ))
+    .await;
+    weft.put_workflow(&mapper("widemap", "wide", json!({"max_concurrency": 50})))
+        .await;
+    let id = weft
+        .start_run("widemap", json!({"items": (0..300).collect::<Vec<_>>()}))
+        .await;
+    let run = weft.wait_for(&id, "failed").await;
+    let error = run["nodes"]["a"]["error"].as_str().expect("error");
+    assert!(error.starts_with("output_too_large"), "{error}");
+    assert_eq!(run["nodes"]["a"]["progress"]["completed"], 300);
 }

@@ -9,7 +9,8 @@
 //! M1: RSS with 10,000 runs waiting on an approval, then the time to approve them all.
 //! R1: restart recovery time with those 10,000 unfinished runs. W3: 200 runs × 10 `task`
 //! steps done by 4 worker processes over HTTP, steps/s and queue-to-worker latency. H1
-//! (`hostile.rs`): RSS and `/healthz` around issue 13's hostile series.
+//! (`hostile.rs`): RSS and `/healthz` around issue 13's hostile series. W4 (`composed.rs`):
+//! one `map` of 10,000 children.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -178,7 +179,10 @@ async fn target() -> anyhow::Result<String> {
     Ok(base)
 }
 
-pub(crate) async fn run(runs: usize) -> anyhow::Result<()> {
+/// The SQLite suite; `only` names the scenarios to run (all when empty; L1 runs W1 first,
+/// R1 runs M1 first).
+pub(crate) async fn run(runs: usize, only: &[String]) -> anyhow::Result<()> {
+    let want = |id: &str| only.is_empty() || only.iter().any(|o| o.eq_ignore_ascii_case(id));
     let dir = tempfile_dir()?;
     let db = format!("sqlite://{}/bench.db", dir.display());
     let c = reqwest::Client::builder()
@@ -193,19 +197,42 @@ pub(crate) async fn run(runs: usize) -> anyhow::Result<()> {
     );
 
     let bases = [base.clone()];
-    let total = runs.max(200) * 10;
-    let steps = w1(&c, &bases, "w1", total).await?;
-    println!(
-        "W1  {total} runs × 10 transform steps, 200 clients: {steps:.0} steps/s ({:.0} runs/s)",
-        steps / 10.0
-    );
-    let tb = target().await?;
-    let steps = w2(&c, &bases, "w2", &tb).await?;
-    println!("W2  200 runs × 10 http steps: {steps:.0} steps/s");
+    if want("W1") || want("L1") {
+        let total = runs.max(200) * 10;
+        let steps = w1(&c, &bases, "w1", total).await?;
+        println!(
+            "W1  {total} runs × 10 transform steps, 200 clients: {steps:.0} steps/s ({:.0} runs/s)",
+            steps / 10.0
+        );
+    }
+    if want("W2") {
+        let tb = target().await?;
+        let steps = w2(&c, &bases, "w2", &tb).await?;
+        println!("W2  200 runs × 10 http steps: {steps:.0} steps/s");
+    }
+    if want("W3") {
+        w3(&c, &base).await?;
+    }
+    if want("L1") {
+        l1(&c, &base).await?;
+    }
+    if want("W4") {
+        super::composed::w4(&c, &base).await?;
+    }
+    if want("H1") {
+        super::hostile::h1(&c, &base, 3).await?;
+    }
+    if want("M1") || want("R1") {
+        m1_r1(&c, server, &db).await?;
+    } else {
+        server.stop().await;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
 
-    w3(&c, &base).await?;
-
-    // L1
+/// L1: 100 runs of W1's workflow, one after the other, each started and completed in one call.
+async fn l1(c: &reqwest::Client, base: &str) -> anyhow::Result<()> {
     let mut lat = Vec::new();
     for i in 0..100 {
         let t = Instant::now();
@@ -221,14 +248,17 @@ pub(crate) async fn run(runs: usize) -> anyhow::Result<()> {
         "L1  one 10-step run end to end (HTTP start → completed): p50 {:.2} ms, p99 {:.2} ms",
         lat[49], lat[98]
     );
+    Ok(())
+}
 
-    super::hostile::h1(&c, &base, 3).await?;
-
-    // M1
+/// M1: 10,000 runs waiting on an approval (RSS), R1: a restart with them, then approving
+/// them all.
+async fn m1_r1(c: &reqwest::Client, server: Server, db: &str) -> anyhow::Result<()> {
+    let base = server.base.clone();
     let approval = json!({"name": "m1", "nodes": [
         {"id": "start", "type": "start"}, {"id": "ask", "type": "approval", "prompt": "ok {{ input.n }}?"}, {"id": "end", "type": "end"}],
         "edges": [{"from": "start", "to": "ask"}, {"from": "ask", "to": "end", "port": "approved"}]});
-    put(&c, &base, &approval).await?;
+    put(c, &base, &approval).await?;
     let before = rss_mb();
     let (c2, b2) = (c.clone(), base.clone());
     let ids: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
@@ -252,7 +282,7 @@ pub(crate) async fn run(runs: usize) -> anyhow::Result<()> {
     // R1: restart on the same file with those 10,000 unfinished runs.
     server.stop().await;
     let t = Instant::now();
-    let server = start_server(&db).await?;
+    let server = start_server(db).await?;
     println!(
         "R1  restart with 10,000 unfinished runs: ready in {:.0} ms",
         t.elapsed().as_secs_f64() * 1000.0
@@ -275,10 +305,9 @@ pub(crate) async fn run(runs: usize) -> anyhow::Result<()> {
         }
     })
     .await?;
-    wait_all_finished(&c, &base, "m1").await?;
+    wait_all_finished(c, &base, "m1").await?;
     println!("M1  approve all 10,000: {:.2} s", t.elapsed().as_secs_f64());
     server.stop().await;
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! which lives here rather than in the library because it is a client of it.
 
 mod bench;
+mod composed;
 mod hostile;
 
 use std::process::ExitCode;
@@ -23,7 +24,7 @@ struct Cli {
 enum Command {
     #[command(flatten)]
     Server(backend::config::Command),
-    /// Benchmark the engine (W1, W2, L1, M1, R1 of docs/benchmarks.md) on a temp database.
+    /// Benchmark the engine (W1–W4, L1, H1, M1, R1 of docs/benchmarks.md) on a temp database.
     Bench {
         /// Runs for W1 (each 10 steps).
         #[arg(long, default_value_t = 2000)]
@@ -38,6 +39,9 @@ enum Command {
         /// With `--database`: the most processes to try.
         #[arg(long, default_value_t = 3)]
         processes: usize,
+        /// Only these scenarios of the SQLite suite (e.g. `--only W4,L1`).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
     },
 }
 
@@ -49,12 +53,13 @@ fn main() -> ExitCode {
             worker_for,
             database,
             processes,
+            only,
         } => {
             let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
             let result = match (worker_for, database) {
                 (Some(url), _) => rt.block_on(bench::worker(&url)),
                 (None, Some(db)) => rt.block_on(bench::run_shared(&db, runs, processes)),
-                (None, None) => rt.block_on(bench::run(runs)),
+                (None, None) => rt.block_on(bench::run(runs, &only)),
             };
             match result {
                 Ok(()) => ExitCode::SUCCESS,

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::children::Follow;
 use super::{Command, Driver, Error, Started, has_inflight, run_row};
 use crate::clock::Millis;
-use crate::engine::decide::{Decision, Input, Rejected, TimerKind, decide};
+use crate::engine::decide::{Decision, Input, Rejected, TimerKind, decide_owned};
 use crate::engine::effect::{Effect, attempt_effect, effects};
 use crate::engine::event::{Parent, Recorded};
 use crate::engine::state::{NodeStatus, Plan, RunState};
@@ -262,9 +262,9 @@ impl Driver {
             version: plan.version,
             parent,
         };
-        let d = decide(&fresh, start, round.now)?;
+        let d = decide_owned(fresh, start, round.now).map_err(|(e, _)| e)?;
         round.touch(run_id, 0, true);
-        self.record(&fresh, d, round);
+        self.record(0, d, round);
         Ok(Started::Created(run_row(&round.states[run_id])))
     }
 
@@ -277,38 +277,42 @@ impl Driver {
         let Some(state) = self.state(run_id, round).await? else {
             return Err(Error::RunNotFound(run_id.to_owned()));
         };
-        let state = match decide(&state, input.clone(), round.now) {
+        let seq = state.seq;
+        let state = match decide_owned(state, input.clone(), round.now) {
             Ok(d) => {
                 if d.events.is_empty() && matches!(input, Input::AttemptFinished { .. }) {
                     crate::metrics::late_result();
                 }
-                self.record(&state, d, round);
+                self.record(seq, d, round);
                 return Ok(());
             }
-            Err(Rejected::Finished(status)) if matches!(input, Input::AttemptFinished { .. }) => {
+            Err((Rejected::Finished(status), state))
+                if matches!(input, Input::AttemptFinished { .. }) =>
+            {
                 // The run ended while the attempt was out: its result changes nothing.
                 crate::metrics::late_result();
                 round.states.insert(run_id.to_owned(), state);
                 return Err(Rejected::Finished(status).into());
             }
-            Err(e) if self.may_be_stale(run_id, round) => {
+            Err((e, _)) if self.may_be_stale(run_id, round) => {
                 tracing::debug!(run = %run_id, error = %e, "refused on a view from memory; reading the log again");
                 match self.reread(run_id, round).await? {
                     Some(s) => s,
                     None => return Err(Error::RunNotFound(run_id.to_owned())),
                 }
             }
-            Err(e) => {
+            Err((e, state)) => {
                 round.states.insert(run_id.to_owned(), state);
                 return Err(e.into());
             }
         };
-        match decide(&state, input, round.now) {
+        let seq = state.seq;
+        match decide_owned(state, input, round.now) {
             Ok(d) => {
-                self.record(&state, d, round);
+                self.record(seq, d, round);
                 Ok(())
             }
-            Err(e) => {
+            Err((e, state)) => {
                 round.states.insert(run_id.to_owned(), state);
                 Err(e.into())
             }
@@ -362,7 +366,8 @@ impl Driver {
     }
 
     /// Adds a decision's events and effects to the round; the round keeps the new state.
-    fn record(&mut self, before: &RunState, d: Decision, round: &mut Round) {
+    /// `seq`: the run's last seq before the decision.
+    fn record(&mut self, seq: i64, d: Decision, round: &mut Round) {
         let Decision { events, state } = d;
         let id = state.id.clone();
         for fx in effects(&state, &events, round.now) {
@@ -399,7 +404,7 @@ impl Driver {
         t.decided = true;
         t.events
             .extend(events.into_iter().enumerate().map(|(k, event)| Recorded {
-                seq: before.seq + 1 + k as i64,
+                seq: seq + 1 + k as i64,
                 at: round.now,
                 event,
             }));
