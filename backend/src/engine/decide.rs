@@ -162,7 +162,7 @@ fn ms(d: Duration) -> Millis {
 
 /// Decides what happens next for one run. Pure: same state + input + now ⇒ same events.
 pub fn decide(run: &RunState, input: Input, now: Millis) -> Result<Decision, Rejected> {
-    decide_owned(run.clone(), input, now).map_err(|(e, _)| e)
+    decide_owned(run.clone(), input, now).map_err(|refused| refused.0)
 }
 
 /// [`decide`] on a state the caller gives up, so nothing is cloned (a `map`'s parent holds
@@ -172,7 +172,7 @@ pub fn decide_owned(
     run: RunState,
     input: Input,
     now: Millis,
-) -> Result<Decision, (Rejected, RunState)> {
+) -> Result<Decision, Box<(Rejected, RunState)>> {
     let mut d = Decider {
         s: run,
         events: Vec::new(),
@@ -187,7 +187,7 @@ pub fn decide_owned(
         }),
         Err(e) => {
             debug_assert!(d.events.is_empty(), "refused after deciding: {e}");
-            Err((e, d.s))
+            Err(Box::new((e, d.s)))
         }
     }
 }

@@ -75,10 +75,8 @@ pub fn effects(run: &RunState, events: &[Event], now: Millis) -> Vec<Effect> {
                     out.extend(attempt_effect(run, i, *attempt));
                 }
             }
-            Event::MapStarted { node, .. } => {
-                if renders_apart(run, node) {
-                    out.push(Effect::EndAttempt { node: node.clone() });
-                }
+            Event::MapStarted { node, .. } if renders_apart(run, node) => {
+                out.push(Effect::EndAttempt { node: node.clone() });
             }
             Event::ChildStarted {
                 node,

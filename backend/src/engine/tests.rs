@@ -673,3 +673,100 @@ fn slow_templates_render_apart_as_one_attempt() {
             .any(|e| matches!(e, Event::AttemptFailed { .. }))
     );
 }
+
+fn map_run(items: Value, max: u32) -> RunState {
+    run(
+        chain(
+            vec![
+                json!({"id": "start", "type": "start"}),
+                json!({"id": "m", "type": "map", "items": "{{ input.items }}", "workflow": "c", "max_concurrency": max}),
+                json!({"id": "end", "type": "end", "output": "{{ nodes.m.output }}"}),
+            ],
+            vec![("start", "m", "next"), ("m", "end", "next")],
+        ),
+        json!({ "items": items }),
+    )
+}
+
+fn child_done(s: &RunState, index: u32, output: Value, refill: bool) -> Input {
+    let i = s.node_index("m").unwrap();
+    Input::ChildFinished {
+        node: "m".into(),
+        index: Some(index),
+        run: s.nodes[i].children[index as usize].run.to_string(),
+        status: super::event::ChildStatus::Completed,
+        output,
+        error: None,
+        refill,
+    }
+}
+
+#[test]
+fn a_map_starts_children_up_to_its_bound_and_refills_now_or_on_its_timer() {
+    let s = map_run(json!(["a", "b", "c"]), 2);
+    let i = s.node_index("m").unwrap();
+    assert_eq!(s.nodes[i].children.len(), 2, "two at once");
+    assert_eq!(
+        *s.nodes[i].children[1].run,
+        super::children::run_id("r1", "m", Some(1)),
+        "ids derive from parent, node and item"
+    );
+    // Told without room to refill: the next child waits for the refill timer, due now.
+    let (events, s2) = step(&s, child_done(&s, 0, json!(1), false), 5);
+    assert_eq!(events.len(), 1, "{events:?}");
+    let fx = effects(&s2, &events, 5);
+    assert!(
+        fx.iter().any(|f| matches!(
+            f,
+            Effect::SetTimer {
+                kind: TimerKind::Refill,
+                due: 5,
+                ..
+            }
+        )),
+        "{fx:?}"
+    );
+    let refill = Input::TimerFired {
+        node: "m".into(),
+        kind: TimerKind::Refill,
+        attempt: 0,
+    };
+    let (events, s3) = step(&s2, refill, 6);
+    assert!(
+        matches!(&events[..], [Event::ChildStarted { index: Some(2), .. }]),
+        "{events:?}"
+    );
+    // A stale or repeated report changes nothing.
+    let (events, _) = step(&s3, child_done(&s, 0, json!(1), true), 7);
+    assert!(events.is_empty(), "{events:?}");
+    let (_, s4) = step(&s3, child_done(&s3, 2, json!(3), true), 8);
+    let (_, s5) = step(&s4, child_done(&s4, 1, json!(2), true), 9);
+    assert_eq!(s5.status, RunStatus::Completed);
+    assert_eq!(
+        s5.output,
+        json!([1, 2, 3]),
+        "in item order, not finishing order"
+    );
+}
+
+#[test]
+fn cancelling_a_run_cancels_the_children_its_map_still_waits_for() {
+    let s = map_run(json!([1, 2, 3]), 3);
+    let (_, s) = step(&s, child_done(&s, 1, json!(null), true), 1);
+    let (events, s) = step(&s, Input::Cancel { reason: None }, 2);
+    let fx = effects(&s, &events, 2);
+    let cancelled: Vec<&str> = fx
+        .iter()
+        .filter_map(|f| match f {
+            Effect::CancelChild { run } => Some(run.as_str()),
+            _ => None,
+        })
+        .collect();
+    let i = s.node_index("m").unwrap();
+    let kids = &s.nodes[i].children;
+    assert_eq!(
+        cancelled,
+        [&*kids[0].run, &*kids[2].run],
+        "not the one that ended"
+    );
+}

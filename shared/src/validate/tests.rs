@@ -475,3 +475,86 @@ fn secrets_by_name_outside_http_and_task_are_refused() {
     edges(&mut d).push(json!({"from": "sig", "to": "done"}));
     assert_eq!(findings(&d), vec![], "a task may read a secret by name");
 }
+
+/// `base` with its `yes` transform replaced by `node` (id `yes`).
+fn with_yes(node: Value) -> Value {
+    let mut def = base();
+    let mut node = node;
+    node["id"] = json!("yes");
+    nodes(&mut def)[3] = node;
+    def
+}
+
+#[test]
+fn subflow_and_map_settings_are_checked() {
+    let ok = with_yes(
+        json!({"type": "map", "items": "{{ input.xs }}", "workflow": "child",
+        "input": {"x": "{{ item }}", "at": "{{ index }}"}, "max_concurrency": 5, "tolerated_failures": 0}),
+    );
+    assert!(is_valid(&findings(&ok)), "{:?}", findings(&ok));
+    let ok =
+        with_yes(json!({"type": "subflow", "workflow": "child", "version": 3, "timeout": "1h"}));
+    assert!(is_valid(&findings(&ok)), "{:?}", findings(&ok));
+    for (node, code) in [
+        (
+            json!({"type": "map", "items": "[]", "workflow": "child", "max_concurrency": 0}),
+            "invalid_field",
+        ),
+        (
+            json!({"type": "map", "items": "[]", "workflow": "child", "max_concurrency": 1001}),
+            "invalid_field",
+        ),
+        (
+            json!({"type": "map", "items": "[]", "workflow": "child", "tolerated_failures": -1}),
+            "invalid_field",
+        ),
+        (
+            json!({"type": "map", "items": "{{ input.xs", "workflow": "child"}),
+            "template_syntax",
+        ),
+        (
+            json!({"type": "subflow", "workflow": "Bad Name"}),
+            "invalid_field",
+        ),
+        (
+            json!({"type": "subflow", "workflow": "child", "version": 0}),
+            "invalid_field",
+        ),
+        (
+            json!({"type": "subflow", "workflow": "child", "timeout": "soon"}),
+            "invalid_duration",
+        ),
+        (
+            json!({"type": "subflow", "workflow": "child", "input": "{{ secrets.KEY }}"}),
+            "secrets_not_here",
+        ),
+        (json!({"type": "map", "workflow": "child"}), "invalid_node"),
+    ] {
+        check(with_yes(node), code, Some("yes"));
+    }
+}
+
+#[test]
+fn children_of_unknown_workflows_are_found_by_whoever_knows_the_workflows() {
+    let def = with_yes(json!({"type": "subflow", "workflow": "child", "version": 2}));
+    let wf = parse(&def).expect("parses");
+    let known =
+        |name: &str, version: Option<i64>| name == "child" && version.is_none_or(|v| v == 1);
+    let found = check_children(&wf, known, Severity::Warning);
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        (
+            found[0].code.as_str(),
+            found[0].node.as_deref(),
+            found[0].severity
+        ),
+        ("unknown_workflow", Some("yes"), Severity::Warning)
+    );
+    assert!(found[0].message.contains("version 2 of workflow `child`"));
+    let itself = with_yes(json!({"type": "subflow", "workflow": "base"}));
+    let wf = parse(&itself).expect("parses");
+    assert!(
+        check_children(&wf, |_, _| false, Severity::Error).is_empty(),
+        "a workflow may start itself"
+    );
+}

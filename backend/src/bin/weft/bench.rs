@@ -236,7 +236,7 @@ async fn l1(c: &reqwest::Client, base: &str) -> anyhow::Result<()> {
     let mut lat = Vec::new();
     for i in 0..100 {
         let t = Instant::now();
-        let v = start(&c, &base, "w1", json!({"n": i})).await?;
+        let v = start(c, base, "w1", json!({"n": i})).await?;
         anyhow::ensure!(
             v["status"] == "completed",
             "L1 run did not complete in one call: {v}"

@@ -262,7 +262,7 @@ impl Driver {
             version: plan.version,
             parent,
         };
-        let d = decide_owned(fresh, start, round.now).map_err(|(e, _)| e)?;
+        let d = decide_owned(fresh, start, round.now).map_err(|refused| refused.0)?;
         round.touch(run_id, 0, true);
         self.record(0, d, round);
         Ok(Started::Created(run_row(&round.states[run_id])))
@@ -278,7 +278,7 @@ impl Driver {
             return Err(Error::RunNotFound(run_id.to_owned()));
         };
         let seq = state.seq;
-        let state = match decide_owned(state, input.clone(), round.now) {
+        let state = match decide_owned(state, input.clone(), round.now).map_err(|r| *r) {
             Ok(d) => {
                 if d.events.is_empty() && matches!(input, Input::AttemptFinished { .. }) {
                     crate::metrics::late_result();
@@ -307,7 +307,7 @@ impl Driver {
             }
         };
         let seq = state.seq;
-        match decide_owned(state, input, round.now) {
+        match decide_owned(state, input, round.now).map_err(|r| *r) {
             Ok(d) => {
                 self.record(seq, d, round);
                 Ok(())
