@@ -12,6 +12,7 @@ use shared::limits::{MAX_BUFFERED_SIGNALS, check_value};
 use shared::model::NodeKind;
 
 use super::event::{Event, Millis};
+use shared::event::Trigger;
 use super::render;
 use super::state::{NodeStatus, RunState};
 
@@ -22,6 +23,8 @@ pub enum Input {
     Start {
         workflow: String,
         version: i64,
+        /// A schedule's fire, recorded in `run_started`.
+        trigger: Option<Trigger>,
     },
     /// An activity attempt ended.
     AttemptFinished {
@@ -191,12 +194,17 @@ impl Decider {
             return Err(Rejected::Finished(self.s.status.as_str()));
         }
         match input {
-            Input::Start { workflow, version } => {
+            Input::Start {
+                workflow,
+                version,
+                trigger,
+            } => {
                 let input = self.s.input.clone();
                 self.emit(Event::RunStarted {
                     workflow,
                     version,
                     input,
+                    trigger,
                 });
                 let start = self.s.plan.start;
                 self.activate(start);

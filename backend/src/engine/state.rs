@@ -13,6 +13,7 @@ pub use shared::fold::NodeState;
 use shared::model::NodeKind;
 
 use super::event::{Event, Millis};
+use shared::event::Trigger;
 pub use super::plan::Plan;
 
 /// A run as its log says it is.
@@ -21,6 +22,8 @@ pub struct RunState {
     pub id: String,
     pub plan: Arc<Plan>,
     pub input: Value,
+    /// What started it besides an API caller (a schedule's fire), from `run_started`.
+    pub trigger: Option<Trigger>,
     pub status: RunStatus,
     pub nodes: Vec<NodeState>,
     /// Per edge: undecided, or whether it carried the run.
@@ -45,6 +48,7 @@ impl RunState {
             id,
             plan,
             input,
+            trigger: None,
             status: RunStatus::Running,
             nodes: vec![NodeState::default(); n],
             edges: vec![None; e],
@@ -75,7 +79,10 @@ impl RunState {
             self.nodes[i].apply(event, at);
         }
         match (event, idx) {
-            (Event::RunStarted { input, .. }, _) => self.input = input.clone(),
+            (Event::RunStarted { input, trigger, .. }, _) => {
+                self.input = input.clone();
+                self.trigger = *trigger;
+            }
             (Event::NodeCompleted { port, .. }, Some(i)) => {
                 if let NodeKind::Signal(s) = self.plan.kind(i)
                     && let Some(pos) = self.signals.iter().position(|(name, _)| *name == s.signal)

@@ -24,6 +24,7 @@ fn run(def: Value, input: Value) -> RunState {
         Input::Start {
             workflow: "t".into(),
             version: 1,
+            trigger: None,
         },
         0,
     )
@@ -423,6 +424,7 @@ fn a_signal_no_node_declares_is_refused_and_buffered_signals_are_bounded() {
             name: "stop".into(),
             workflow: "t".into(),
             version: 1,
+            trigger: None,
         })
     );
     for _ in 0..MAX_BUFFERED_SIGNALS {
@@ -511,6 +513,7 @@ fn the_log_folds_back_to_the_same_state() {
         Input::Start {
             workflow: "t".into(),
             version: 1,
+            trigger: None,
         },
         0,
     )
@@ -577,6 +580,7 @@ fn a_long_chain_of_instant_nodes_is_decided_on_a_small_stack() {
             let start = Input::Start {
                 workflow: "t".into(),
                 version: 1,
+                trigger: None,
             };
             let d = decide(&s, start, 0).expect("accepted");
             (d.events.len(), d.state.status)

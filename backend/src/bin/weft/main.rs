@@ -23,8 +23,11 @@ struct Cli {
 enum Command {
     #[command(flatten)]
     Server(backend::config::Command),
-    /// Benchmark the engine (W1, W2, L1, M1, R1 of docs/benchmarks.md) on a temp database.
+    /// Benchmark the engine (W1, W2, L1, M1, R1, W5 of docs/benchmarks.md) on a temp database.
     Bench {
+        /// Run only this workload (`w5`: 1,000 schedules firing every second for 30 s).
+        #[arg(long, value_parser = ["w5"])]
+        only: Option<String>,
         /// Runs for W1 (each 10 steps).
         #[arg(long, default_value_t = 2000)]
         runs: usize,
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Server(command) => backend::run(command),
         Command::Bench {
+            only,
             runs,
             worker_for,
             database,
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
         } => {
             let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
             let result = match (worker_for, database) {
+                _ if only.is_some() => rt.block_on(bench::w5()),
                 (Some(url), _) => rt.block_on(bench::worker(&url)),
                 (None, Some(db)) => rt.block_on(bench::run_shared(&db, runs, processes)),
                 (None, None) => rt.block_on(bench::run(runs)),

@@ -16,6 +16,7 @@ use crate::engine::effect::{Effect, attempt_of, effects};
 use crate::engine::event::Recorded;
 use crate::engine::state::{NodeStatus, Plan, RunState};
 use crate::store::{self, Batch, RunWrite, TimerRow};
+use shared::event::Trigger;
 
 /// What a command came to, sent to its caller once the round is durable.
 pub(super) enum Outcome {
@@ -129,8 +130,9 @@ impl Driver {
                 run_id,
                 plan,
                 input,
+                trigger,
                 ..
-            } => Outcome::Start(self.start(run_id, plan, input, round).await),
+            } => Outcome::Start(self.start(run_id, plan, input, *trigger, round).await),
             Command::Input { run_id, input, .. } => {
                 Outcome::Input(self.input(run_id, input.clone(), round).await)
             }
@@ -225,6 +227,7 @@ impl Driver {
         run_id: &str,
         plan: &Arc<Plan>,
         input: &Value,
+        trigger: Option<Trigger>,
         round: &mut Round,
     ) -> Result<Started, Error> {
         let existing = match round.states.get(run_id).or_else(|| self.runs.get(run_id)) {
@@ -241,6 +244,7 @@ impl Driver {
         let start = Input::Start {
             workflow: plan.workflow.name.clone(),
             version: plan.version,
+            trigger,
         };
         let d = decide(&fresh, start, round.now)?;
         round.touch(run_id, 0, true);
