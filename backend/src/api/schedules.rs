@@ -56,7 +56,9 @@ async fn find(app: &AppState, name: &str, index: u32) -> Result<(ScheduleRow, Re
         .await?
         .pop()
         .ok_or_else(missing)?;
-    let resolved = resolve(&app.engine.plans, &row).await?.ok_or_else(missing)?;
+    let resolved = resolve(&app.engine.plans, &row)
+        .await?
+        .ok_or_else(missing)?;
     Ok((row, resolved))
 }
 
@@ -69,7 +71,9 @@ async fn find(app: &AppState, name: &str, index: u32) -> Result<(ScheduleRow, Re
         (status = 200, description = "Every schedule of every workflow that is not archived, by workflow and index", body = ScheduleList),
     ),
 )]
-pub(super) async fn list_schedules(State(app): State<AppState>) -> Result<Json<ScheduleList>, Error> {
+pub(super) async fn list_schedules(
+    State(app): State<AppState>,
+) -> Result<Json<ScheduleList>, Error> {
     let rows = app.store.schedules(None).await?;
     let mut schedules = Vec::with_capacity(rows.len());
     for row in rows {
@@ -78,12 +82,19 @@ pub(super) async fn list_schedules(State(app): State<AppState>) -> Result<Json<S
     Ok(Json(ScheduleList { schedules }))
 }
 
-async fn set_paused(app: &AppState, name: &str, index: u32, paused: bool) -> Result<Json<ScheduleView>, Error> {
+async fn set_paused(
+    app: &AppState,
+    name: &str,
+    index: u32,
+    paused: bool,
+) -> Result<Json<ScheduleView>, Error> {
     let (_, r) = find(app, name, index).await?;
     // Resuming starts from now: the fire times while paused are not caught up.
     let next = r.schedule.next_after(app.engine.clock.now());
     if !app.store.set_paused(name, index, paused, next).await? {
-        return Err(Error::NotFound(format!("workflow `{name}` has no schedule {index}")));
+        return Err(Error::NotFound(format!(
+            "workflow `{name}` has no schedule {index}"
+        )));
     }
     app.schedules.wake();
     let (row, _) = find(app, name, index).await?;
@@ -202,10 +213,17 @@ pub(super) async fn backfill_schedule(
     Params((name, index)): Params<(String, u32)>,
     Body(b): Body<BackfillBody>,
 ) -> Result<Json<BackfillResult>, Error> {
-    let from = b.from.millis().map_err(|e| Error::BadRequest(format!("from: {e}")))?;
-    let to = b.to.millis().map_err(|e| Error::BadRequest(format!("to: {e}")))?;
+    let from = b
+        .from
+        .millis()
+        .map_err(|e| Error::BadRequest(format!("from: {e}")))?;
+    let to =
+        b.to.millis()
+            .map_err(|e| Error::BadRequest(format!("to: {e}")))?;
     if to < from {
-        return Err(Error::BadRequest(format!("`to` ({to}) is before `from` ({from})")));
+        return Err(Error::BadRequest(format!(
+            "`to` ({to}) is before `from` ({from})"
+        )));
     }
     let (_, r) = find(&app, &name, index).await?;
     let fires = r.schedule.fires_between(from, to, MAX_BACKFILL).map_err(|limit| {

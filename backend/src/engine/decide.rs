@@ -12,9 +12,9 @@ use shared::limits::{MAX_BUFFERED_SIGNALS, check_value};
 use shared::model::NodeKind;
 
 use super::event::{Event, Millis};
-use shared::event::Trigger;
 use super::render;
 use super::state::{NodeStatus, RunState};
+use shared::event::Trigger;
 
 /// What happened to a run, from outside the core.
 #[derive(Debug, Clone, PartialEq)]

@@ -13,8 +13,8 @@ pub use shared::fold::NodeState;
 use shared::model::NodeKind;
 
 use super::event::{Event, Millis};
-use shared::event::Trigger;
 pub use super::plan::Plan;
+use shared::event::Trigger;
 
 /// A run as its log says it is.
 #[derive(Debug, Clone)]

@@ -424,7 +424,6 @@ fn a_signal_no_node_declares_is_refused_and_buffered_signals_are_bounded() {
             name: "stop".into(),
             workflow: "t".into(),
             version: 1,
-            trigger: None,
         })
     );
     for _ in 0..MAX_BUFFERED_SIGNALS {

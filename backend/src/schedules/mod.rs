@@ -234,10 +234,7 @@ impl Service {
     /// Handles every due row once; true when there may be more due rows right now.
     async fn pass(&self, now: Millis) -> Result<bool, crate::store::Error> {
         let claim = now.saturating_add(CLAIM.as_millis() as i64);
-        let rows = self
-            .store
-            .due_schedules(now, ROWS_PER_PASS, claim)
-            .await?;
+        let rows = self.store.due_schedules(now, ROWS_PER_PASS, claim).await?;
         if rows.is_empty() {
             return Ok(false);
         }
@@ -254,7 +251,11 @@ impl Service {
     }
 
     /// Handles one row's buffered fire and due fire times.
-    async fn handle(&self, row: &ScheduleRow, now: Millis) -> Result<FiredUpdate, crate::store::Error> {
+    async fn handle(
+        &self,
+        row: &ScheduleRow,
+        now: Millis,
+    ) -> Result<FiredUpdate, crate::store::Error> {
         let mut u = FiredUpdate {
             workflow: row.workflow.clone(),
             index: row.index,
@@ -311,7 +312,9 @@ impl Service {
         let mut handled = 0;
         while let Some(t) = fire.filter(|t| *t <= now && handled < FIRES_PER_PASS) {
             handled += 1;
-            if running(&last_status) && u.last_run.as_deref() != Some(&run_id(&row.workflow, row.index, t)) {
+            if running(&last_status)
+                && u.last_run.as_deref() != Some(&run_id(&row.workflow, row.index, t))
+            {
                 match policy {
                     Overlap::Skip => {
                         crate::metrics::schedule_skipped("overlap", 1);
@@ -331,10 +334,17 @@ impl Service {
                     }
                     Overlap::CancelOther => {
                         if let Some(prev) = &u.last_run {
-                            let reason = Some(format!("cancelled by schedule {} (cancel_other) for its fire at {t}", row.index));
+                            let reason = Some(format!(
+                                "cancelled by schedule {} (cancel_other) for its fire at {t}",
+                                row.index
+                            ));
                             match self.link.input(prev, Input::Cancel { reason }).await {
-                                Ok(()) | Err(driver::Error::Rejected(_) | driver::Error::RunNotFound(_)) => {}
-                                Err(e) => tracing::warn!(run = %prev, error = %e, "cancelling the previous run of a schedule"),
+                                Ok(())
+                                | Err(driver::Error::Rejected(_) | driver::Error::RunNotFound(_)) =>
+                                    {}
+                                Err(e) => {
+                                    tracing::warn!(run = %prev, error = %e, "cancelling the previous run of a schedule")
+                                }
                             }
                         }
                     }
@@ -372,7 +382,9 @@ impl Service {
             .start(id.clone(), r.plan.clone(), r.spec.run_input(), trigger)
             .await
         {
-            Ok(Started::Created(run) | Started::Existing(run)) => Outcome::Started { status: run.status },
+            Ok(Started::Created(run) | Started::Existing(run)) => {
+                Outcome::Started { status: run.status }
+            }
             // The fire's run exists with another input (the schedule's input changed since):
             // it is still the fire's one run.
             Err(driver::Error::InputConflict(_)) => Outcome::Started {
@@ -403,7 +415,10 @@ async fn ended(rx: &mut tokio::sync::broadcast::Receiver<Arc<driver::Committed>>
     use tokio::sync::broadcast::error::RecvError;
     loop {
         match rx.recv().await {
-            Ok(c) if c.run_id.starts_with("sched-") && c.events.iter().any(|e| e.event.is_final()) => {
+            Ok(c)
+                if c.run_id.starts_with("sched-")
+                    && c.events.iter().any(|e| e.event.is_final()) =>
+            {
                 return;
             }
             Ok(_) => {}
@@ -430,7 +445,10 @@ pub async fn backfill(
                 run_id(workflow, index, at),
                 r.plan.clone(),
                 input.clone(),
-                Some(Trigger { schedule: index, at }),
+                Some(Trigger {
+                    schedule: index,
+                    at,
+                }),
             )
         });
         for result in join_all(starts).await {

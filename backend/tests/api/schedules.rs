@@ -79,14 +79,23 @@ impl Weft {
     }
 
     /// Polls `GET /api/schedules` until `ok` holds for schedule `index` of `workflow`.
-    async fn wait_schedule(&self, workflow: &str, index: u32, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+    async fn wait_schedule(
+        &self,
+        workflow: &str,
+        index: u32,
+        what: &str,
+        ok: impl Fn(&Value) -> bool,
+    ) -> Value {
         let deadline = Instant::now() + WAIT;
         loop {
             let s = self.schedule(workflow, index).await;
             if ok(&s) {
                 return s;
             }
-            assert!(Instant::now() < deadline, "schedule {workflow}/{index} never got {what}: {s:#}");
+            assert!(
+                Instant::now() < deadline,
+                "schedule {workflow}/{index} never got {what}: {s:#}"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
@@ -99,7 +108,10 @@ impl Weft {
             if status == 200 {
                 return body;
             }
-            assert!(Instant::now() < deadline, "run {id} never started: {status} {body}");
+            assert!(
+                Instant::now() < deadline,
+                "run {id} never started: {status} {body}"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
@@ -132,8 +144,11 @@ impl Weft {
 async fn a_seconds_cron_fires_once_per_fire_time_as_the_clock_moves() {
     let weft = Weft::simulated().await;
     let t0 = weft.now().await;
-    weft.put_workflow(&quick("tick", json!([{"cron": "*/5 * * * * *", "input": {"n": 1}}])))
-        .await;
+    weft.put_workflow(&quick(
+        "tick",
+        json!([{"cron": "*/5 * * * * *", "input": {"n": 1}}]),
+    ))
+    .await;
     let s = weft.schedule("tick", 0).await;
     assert_eq!(s["cron"], "*/5 * * * * *");
     assert_eq!(s["timezone"], "UTC");
@@ -147,13 +162,22 @@ async fn a_seconds_cron_fires_once_per_fire_time_as_the_clock_moves() {
     let first = every(5_000, t0, t1);
     assert_eq!(first.len(), 1);
     let run = weft.wait_run(&run_id("tick", 0, first[0])).await;
-    assert_eq!(run["trigger"], json!({"schedule": 0, "at": first[0]}), "{run:#}");
+    assert_eq!(
+        run["trigger"],
+        json!({"schedule": 0, "at": first[0]}),
+        "{run:#}"
+    );
     assert_eq!(run["input"], json!({"n": 1}));
-    let run = weft.wait_for(run["id"].as_str().unwrap(), "completed").await;
+    let run = weft
+        .wait_for(run["id"].as_str().unwrap(), "completed")
+        .await;
     assert_eq!(run["output"], json!({"got": {"n": 1}}));
     // The trigger is in the run's history too.
     let events = weft.events(run["id"].as_str().unwrap()).await;
-    assert_eq!(events[0]["data"]["trigger"], json!({"schedule": 0, "at": first[0]}));
+    assert_eq!(
+        events[0]["data"]["trigger"],
+        json!({"schedule": 0, "at": first[0]})
+    );
 
     let t2 = weft.advance("10s").await;
     let all = every(5_000, t0, t2);
@@ -162,21 +186,31 @@ async fn a_seconds_cron_fires_once_per_fire_time_as_the_clock_moves() {
         weft.wait_run(&run_id("tick", 0, *t)).await;
     }
     let s = weft
-        .wait_schedule("tick", 0, "its third fire recorded", |s| s["last_fire_at"] == all[2])
+        .wait_schedule("tick", 0, "its third fire recorded", |s| {
+            s["last_fire_at"] == all[2]
+        })
         .await;
     assert_eq!(s["last_run"], run_id("tick", 0, all[2]));
     assert_eq!(s["next_fire_at"], all[2] + 5_000);
     assert_eq!(s["skipped"], 0);
     let want: BTreeSet<String> = all.iter().map(|t| run_id("tick", 0, *t)).collect();
-    assert_eq!(weft.run_ids("tick").await, want, "one run per fire time, no more");
+    assert_eq!(
+        weft.run_ids("tick").await,
+        want,
+        "one run per fire time, no more"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_paused_schedule_stays_paused_across_a_restart_and_a_save_and_resume_skips_what_it_missed() {
+async fn a_paused_schedule_stays_paused_across_a_restart_and_a_save_and_resume_skips_what_it_missed()
+ {
     let mut weft = Weft::simulated().await;
     // Schedule 1 keeps firing beside the paused one: once its fire is recorded, the pass that
     // would have handled schedule 0 is over.
-    let def = quick("nap", json!([{"cron": "* * * * * *"}, {"cron": "* * * * * *"}]));
+    let def = quick(
+        "nap",
+        json!([{"cron": "* * * * * *"}, {"cron": "* * * * * *"}]),
+    );
     weft.put_workflow(&def).await;
     let (status, paused) = weft
         .post("/api/workflows/nap/schedules/0/pause", &json!({}))
@@ -186,43 +220,72 @@ async fn a_paused_schedule_stays_paused_across_a_restart_and_a_save_and_resume_s
     assert_eq!(paused["next_fire_at"], Value::Null);
 
     let t1 = weft.advance("3s").await;
-    weft.wait_schedule("nap", 1, "a fire at the new time", |s| s["last_fire_at"] == (t1 / 1000) * 1000)
-        .await;
+    weft.wait_schedule("nap", 1, "a fire at the new time", |s| {
+        s["last_fire_at"] == (t1 / 1000) * 1000
+    })
+    .await;
 
     weft.restart_at(t1).await;
-    assert_eq!(weft.schedule("nap", 0).await["paused"], true, "a restart resumed it");
+    assert_eq!(
+        weft.schedule("nap", 0).await["paused"],
+        true,
+        "a restart resumed it"
+    );
     // A save that changes the workflow keeps the schedule paused too.
     let mut changed = def.clone();
     changed["description"] = json!("changed");
     weft.put_workflow(&changed).await;
-    assert_eq!(weft.schedule("nap", 0).await["paused"], true, "a save resumed it");
+    assert_eq!(
+        weft.schedule("nap", 0).await["paused"],
+        true,
+        "a save resumed it"
+    );
 
     let t2 = weft.advance("2s").await;
-    weft.wait_schedule("nap", 1, "a fire after the restart", |s| s["last_fire_at"] == (t2 / 1000) * 1000)
-        .await;
+    weft.wait_schedule("nap", 1, "a fire after the restart", |s| {
+        s["last_fire_at"] == (t2 / 1000) * 1000
+    })
+    .await;
     let of_0 = |ids: BTreeSet<String>| -> Vec<String> {
-        ids.into_iter().filter(|id| id.starts_with("sched-nap-0-")).collect()
+        ids.into_iter()
+            .filter(|id| id.starts_with("sched-nap-0-"))
+            .collect()
     };
-    assert_eq!(of_0(weft.run_ids("nap").await), Vec::<String>::new(), "a paused schedule started runs");
+    assert_eq!(
+        of_0(weft.run_ids("nap").await),
+        Vec::<String>::new(),
+        "a paused schedule started runs"
+    );
 
     let (status, resumed) = weft
         .post("/api/workflows/nap/schedules/0/resume", &json!({}))
         .await;
     assert_eq!(status, 200, "{resumed}");
     assert_eq!(resumed["paused"], false);
-    assert_eq!(resumed["next_fire_at"], (t2 / 1000 + 1) * 1000, "resume counts from now");
+    assert_eq!(
+        resumed["next_fire_at"],
+        (t2 / 1000 + 1) * 1000,
+        "resume counts from now"
+    );
     let t3 = weft.advance("1s").await;
     let fire = (t3 / 1000) * 1000;
     weft.wait_run(&run_id("nap", 0, fire)).await;
-    assert_eq!(of_0(weft.run_ids("nap").await), vec![run_id("nap", 0, fire)], "the paused fire times are not caught up");
+    assert_eq!(
+        of_0(weft.run_ids("nap").await),
+        vec![run_id("nap", 0, fire)],
+        "the paused fire times are not caught up"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trigger_now_starts_a_run_each_time_and_unknown_schedules_are_404() {
     let weft = Weft::simulated().await;
     // New Year only: nothing fires by itself during the test.
-    weft.put_workflow(&quick("yearly", json!([{"cron": "0 0 1 1 *", "input": {"k": "v"}}])))
-        .await;
+    weft.put_workflow(&quick(
+        "yearly",
+        json!([{"cron": "0 0 1 1 *", "input": {"k": "v"}}]),
+    ))
+    .await;
     let now = weft.now().await;
     let (status, run) = weft
         .post("/api/workflows/yearly/schedules/0/trigger", &json!({}))
@@ -242,7 +305,10 @@ async fn trigger_now_starts_a_run_each_time_and_unknown_schedules_are_404() {
         .post("/api/workflows/yearly/schedules/0/trigger", &json!({}))
         .await;
     assert_eq!(status, 201, "{again}");
-    assert_ne!(again["run_id"], run["run_id"], "each trigger is its own run");
+    assert_ne!(
+        again["run_id"], run["run_id"],
+        "each trigger is its own run"
+    );
     assert_eq!(weft.run_ids("yearly").await.len(), 2);
 
     for path in [
@@ -262,7 +328,10 @@ async fn trigger_now_starts_a_run_each_time_and_unknown_schedules_are_404() {
         assert_eq!(answer["error"]["code"], "not_found", "{path}: {answer}");
     }
     let (status, answer) = weft
-        .post("/api/workflows/yearly/schedules/0/pause", &json!({"now": true}))
+        .post(
+            "/api/workflows/yearly/schedules/0/pause",
+            &json!({"now": true}),
+        )
         .await;
     assert_eq!(status, 400, "an unknown field: {answer}");
 }
@@ -270,8 +339,11 @@ async fn trigger_now_starts_a_run_each_time_and_unknown_schedules_are_404() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backfill_starts_one_run_per_fire_time_once_however_often_asked() {
     let weft = Weft::simulated().await;
-    weft.put_workflow(&quick("hourly", json!([{"cron": "0 * * * *"}, {"cron": "* * * * * *"}])))
-        .await;
+    weft.put_workflow(&quick(
+        "hourly",
+        json!([{"cron": "0 * * * *"}, {"cron": "* * * * * *"}]),
+    ))
+    .await;
     let range = json!({"from": "2026-01-01T00:00:00Z", "to": "2026-01-01T10:00:00Z"});
     let from = 1_767_225_600_000_i64; // 2026-01-01T00:00:00Z
     let fires: Vec<i64> = (0..10).map(|h| from + h * 3_600_000).collect();
@@ -284,13 +356,23 @@ async fn backfill_starts_one_run_per_fire_time_once_however_often_asked() {
     assert_eq!(status, 200, "{counted}");
     assert_eq!(counted["fires"], 10);
     assert_eq!(counted["started"], 0);
-    assert!(weft.run_ids("hourly").await.is_empty(), "a dry run started runs");
+    assert!(
+        weft.run_ids("hourly").await.is_empty(),
+        "a dry run started runs"
+    );
 
     let (status, first) = weft
         .post("/api/workflows/hourly/schedules/0/backfill", &range)
         .await;
     assert_eq!(status, 200, "{first}");
-    assert_eq!((first["fires"].clone(), first["started"].clone(), first["existing"].clone()), (json!(10), json!(10), json!(0)));
+    assert_eq!(
+        (
+            first["fires"].clone(),
+            first["started"].clone(),
+            first["existing"].clone()
+        ),
+        (json!(10), json!(10), json!(0))
+    );
     let want: BTreeSet<String> = fires.iter().map(|t| run_id("hourly", 0, *t)).collect();
     assert_eq!(weft.run_ids("hourly").await, want);
     let third = weft.run(&run_id("hourly", 0, fires[3])).await;
@@ -302,7 +384,14 @@ async fn backfill_starts_one_run_per_fire_time_once_however_often_asked() {
         .post("/api/workflows/hourly/schedules/0/backfill", &again)
         .await;
     assert_eq!(status, 200, "{second}");
-    assert_eq!((second["fires"].clone(), second["started"].clone(), second["existing"].clone()), (json!(11), json!(1), json!(10)));
+    assert_eq!(
+        (
+            second["fires"].clone(),
+            second["started"].clone(),
+            second["existing"].clone()
+        ),
+        (json!(11), json!(1), json!(10))
+    );
     assert_eq!(weft.run_ids("hourly").await.len(), 11);
 
     // Three hours of an every-second schedule is over the cap: refused, nothing started.
@@ -313,14 +402,26 @@ async fn backfill_starts_one_run_per_fire_time_once_however_often_asked() {
         )
         .await;
     assert_eq!(status, 422, "{refused}");
-    assert!(refused["error"]["message"].as_str().unwrap().contains("10000"), "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("10000"),
+        "{refused}"
+    );
     assert_eq!(weft.run_ids("hourly").await.len(), 11);
     let (status, bad) = weft
-        .post("/api/workflows/hourly/schedules/0/backfill", &json!({"from": "yesterday", "to": 0}))
+        .post(
+            "/api/workflows/hourly/schedules/0/backfill",
+            &json!({"from": "yesterday", "to": 0}),
+        )
         .await;
     assert_eq!(status, 400, "{bad}");
     let (status, bad) = weft
-        .post("/api/workflows/hourly/schedules/0/backfill", &json!({"from": 10, "to": 0}))
+        .post(
+            "/api/workflows/hourly/schedules/0/backfill",
+            &json!({"from": 10, "to": 0}),
+        )
         .await;
     assert_eq!(status, 400, "{bad}");
 }
@@ -347,34 +448,53 @@ async fn overlap_skip_drops_fires_and_buffer_one_keeps_one_until_the_run_ends() 
     // Two more fire times while both runs wait.
     let t2 = weft.advance("10s").await;
     let f2 = every(10_000, t1, t2)[0];
-    weft.wait_schedule("gate", 0, "one skip", |s| s["skipped"] == 1).await;
-    weft.wait_schedule("gate", 1, "a buffered fire", |s| s["buffered_at"] == f2).await;
+    weft.wait_schedule("gate", 0, "one skip", |s| s["skipped"] == 1)
+        .await;
+    weft.wait_schedule("gate", 1, "a buffered fire", |s| s["buffered_at"] == f2)
+        .await;
     let t3 = weft.advance("10s").await;
     let f3 = every(10_000, t2, t3)[0];
-    weft.wait_schedule("gate", 0, "two skips", |s| s["skipped"] == 2).await;
+    weft.wait_schedule("gate", 0, "two skips", |s| s["skipped"] == 2)
+        .await;
     // buffer_one keeps the first buffered fire; the next is dropped.
-    let s1 = weft.wait_schedule("gate", 1, "one drop", |s| s["skipped"] == 1).await;
+    let s1 = weft
+        .wait_schedule("gate", 1, "one drop", |s| s["skipped"] == 1)
+        .await;
     assert_eq!(s1["buffered_at"], f2, "{s1:#}");
     for (i, t) in [(0, f2), (0, f3), (1, f2), (1, f3)] {
-        assert!(!weft.exists(&run_id("gate", i, t)).await, "schedule {i} started a run at {t}");
+        assert!(
+            !weft.exists(&run_id("gate", i, t)).await,
+            "schedule {i} started a run at {t}"
+        );
     }
 
     // The buffered fire starts when the run it waited for ends, with its own fire time.
     let (status, body) = weft
-        .post(&format!("/api/runs/{}/approvals/ask", run_id("gate", 1, f1)), &json!({"decision": "approve"}))
+        .post(
+            &format!("/api/runs/{}/approvals/ask", run_id("gate", 1, f1)),
+            &json!({"decision": "approve"}),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     let buffered = weft.wait_run(&run_id("gate", 1, f2)).await;
     assert_eq!(buffered["trigger"], json!({"schedule": 1, "at": f2}));
     let s1 = weft
-        .wait_schedule("gate", 1, "the buffered run as its last", |s| s["buffered_at"].is_null())
+        .wait_schedule("gate", 1, "the buffered run as its last", |s| {
+            s["buffered_at"].is_null()
+        })
         .await;
     assert_eq!(s1["last_run"], run_id("gate", 1, f2));
-    assert!(!weft.exists(&run_id("gate", 1, f3)).await, "the dropped fire started");
+    assert!(
+        !weft.exists(&run_id("gate", 1, f3)).await,
+        "the dropped fire started"
+    );
 
     // Once skip's run has ended, its next fire starts again.
     let (status, body) = weft
-        .post(&format!("/api/runs/{}/approvals/ask", run_id("gate", 0, f1)), &json!({"decision": "approve"}))
+        .post(
+            &format!("/api/runs/{}/approvals/ask", run_id("gate", 0, f1)),
+            &json!({"decision": "approve"}),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     weft.wait_for(&run_id("gate", 0, f1), "completed").await;
@@ -403,15 +523,25 @@ async fn after_downtime_fires_within_the_catchup_window_start_once_and_older_one
         weft.wait_run(&run_id("catchup", 0, *t)).await;
     }
     let s = weft
-        .wait_schedule("catchup", 0, "the catch-up done", |s| s["next_fire_at"].as_i64() > Some(t2))
+        .wait_schedule("catchup", 0, "the catch-up done", |s| {
+            s["next_fire_at"].as_i64() > Some(t2)
+        })
         .await;
     assert_eq!(s["skipped"], old.len(), "{s:#}");
     assert_eq!(s["last_fire_at"], *late.last().unwrap());
     let want: BTreeSet<String> = late.iter().map(|t| run_id("catchup", 0, *t)).collect();
-    assert_eq!(weft.run_ids("catchup").await, want, "older fire times started runs");
+    assert_eq!(
+        weft.run_ids("catchup").await,
+        want,
+        "older fire times started runs"
+    );
     let scrape = crate::ops::scrape(&weft).await;
     assert_eq!(
-        crate::ops::value(&scrape, "weft_schedule_fires_skipped_total", &[("reason", "missed")]),
+        crate::ops::value(
+            &scrape,
+            "weft_schedule_fires_skipped_total",
+            &[("reason", "missed")]
+        ),
         old.len() as f64
     );
 
@@ -431,9 +561,18 @@ async fn bad_schedules_are_refused_on_save_and_rows_follow_saves_and_archives() 
     for (schedule, code) in [
         (json!({"cron": "* * * *"}), "invalid_cron"),
         (json!({"cron": "0 0 30 2 *"}), "invalid_cron"),
-        (json!({"cron": "* * * * *", "timezone": "Mars/Olympus"}), "invalid_timezone"),
-        (json!({"cron": "* * * * *", "overlap": "queue"}), "invalid_overlap"),
-        (json!({"cron": "* * * * *", "catchup_window": "a while"}), "invalid_duration"),
+        (
+            json!({"cron": "* * * * *", "timezone": "Mars/Olympus"}),
+            "invalid_timezone",
+        ),
+        (
+            json!({"cron": "* * * * *", "overlap": "queue"}),
+            "invalid_overlap",
+        ),
+        (
+            json!({"cron": "* * * * *", "catchup_window": "a while"}),
+            "invalid_duration",
+        ),
     ] {
         let def = quick("bad", json!([schedule]));
         let (status, body) = weft.put("/api/workflows/bad", &def).await;
@@ -456,19 +595,31 @@ async fn bad_schedules_are_refused_on_save_and_rows_follow_saves_and_archives() 
     ))
     .await;
     assert_eq!(weft.schedules().await.len(), 2);
-    assert_eq!(weft.schedule("follow", 0).await["timezone"], "Europe/Berlin");
-    weft.post("/api/workflows/follow/schedules/0/pause", &json!({})).await;
-    // The second schedule removed: its row goes; the first keeps its pause.
-    weft.put_workflow(&quick("follow", json!([{"cron": "0 * * * *", "timezone": "Europe/Berlin"}])))
+    assert_eq!(
+        weft.schedule("follow", 0).await["timezone"],
+        "Europe/Berlin"
+    );
+    weft.post("/api/workflows/follow/schedules/0/pause", &json!({}))
         .await;
+    // The second schedule removed: its row goes; the first keeps its pause.
+    weft.put_workflow(&quick(
+        "follow",
+        json!([{"cron": "0 * * * *", "timezone": "Europe/Berlin"}]),
+    ))
+    .await;
     let all = weft.schedules().await;
     assert_eq!(all.len(), 1, "{all:#?}");
     assert_eq!(all[0]["paused"], true);
-    let (status, _) = weft.post("/api/workflows/follow/schedules/1/trigger", &json!({})).await;
+    let (status, _) = weft
+        .post("/api/workflows/follow/schedules/1/trigger", &json!({}))
+        .await;
     assert_eq!(status, 404);
     let (status, _) = weft.delete("/api/workflows/follow").await;
     assert_eq!(status, 200);
-    assert!(weft.schedules().await.is_empty(), "an archived workflow's schedules stay");
+    assert!(
+        weft.schedules().await.is_empty(),
+        "an archived workflow's schedules stay"
+    );
 }
 
 /// Three processes on one PostgreSQL, each with its own simulated clock, all moved second
@@ -486,9 +637,12 @@ async fn three_processes_start_each_fire_time_once() {
     }
     let saved_at = nodes[0].now().await;
     nodes[0]
-        .put_workflow(&quick("every", json!([{"cron": "* * * * * *"}, {"cron": "*/2 * * * * *"}])))
+        .put_workflow(&quick(
+            "every",
+            json!([{"cron": "* * * * * *"}, {"cron": "*/2 * * * * *"}]),
+        ))
         .await;
-    let mut nows = vec![0; 3];
+    let mut nows = [0; 3];
     for _ in 0..15 {
         for (i, n) in nodes.iter().enumerate() {
             nows[i] = n.advance("1s").await;
@@ -508,13 +662,27 @@ async fn three_processes_start_each_fire_time_once() {
         nodes[2].wait_run(id).await;
     }
     let ids = nodes[1].run_ids("every").await;
-    assert!(ids.is_superset(&want), "missing: {:?}", want.difference(&ids).collect::<Vec<_>>());
+    assert!(
+        ids.is_superset(&want),
+        "missing: {:?}",
+        want.difference(&ids).collect::<Vec<_>>()
+    );
     let latest = *nows.iter().max().unwrap();
     for id in &ids {
         let run = nodes[0].run(id).await;
         let at = run["trigger"]["at"].as_i64().expect("a trigger");
-        assert_eq!(id, &run_id("every", run["trigger"]["schedule"].as_u64().unwrap() as u32, at));
-        assert!(at > saved_at && at <= latest, "{id} fired outside the clocks: {run:#}");
+        assert_eq!(
+            id,
+            &run_id(
+                "every",
+                run["trigger"]["schedule"].as_u64().unwrap() as u32,
+                at
+            )
+        );
+        assert!(
+            at > saved_at && at <= latest,
+            "{id} fired outside the clocks: {run:#}"
+        );
         let events = nodes[0].events(id).await;
         let starts = events.iter().filter(|e| e["type"] == "run_started").count();
         assert_eq!(starts, 1, "{id} started {starts} times");

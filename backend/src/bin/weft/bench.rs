@@ -593,7 +593,12 @@ pub(crate) async fn w5() -> anyhow::Result<()> {
     let missed = expected.saturating_sub(runs.len());
     let doubled: usize = runs.values().map(|n| n - 1).sum();
     delays.sort_by(f64::total_cmp);
-    let pct = |p: f64| delays.get(((delays.len() as f64 * p) as usize).min(delays.len().saturating_sub(1))).copied().unwrap_or(f64::NAN);
+    let pct = |p: f64| {
+        delays
+            .get(((delays.len() as f64 * p) as usize).min(delays.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
     println!(
         "W5  {} schedules × every second × {W5_SECONDS} s = {expected} fire times: {} runs, missed {missed}, doubled {doubled}; fire-to-start p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; RSS {rss_before:.0} → {rss_after:.0} MB",
         W5_WORKFLOWS * W5_PER_WORKFLOW,

@@ -35,8 +35,8 @@ use super::event::Recorded;
 use super::plans::Plans;
 use super::state::{NodeStatus, Plan, RunState};
 use crate::clock::Clock;
-use shared::event::Trigger;
 use crate::store::{self, Batch, RunRow, Store, TimerRow};
+use shared::event::Trigger;
 
 /// Why the engine did not take a command.
 #[derive(Debug, thiserror::Error)]

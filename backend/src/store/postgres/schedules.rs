@@ -37,9 +37,7 @@ impl Postgres {
             .push_bind(now)
             .push(") order by next_fire_at limit ")
             .push_bind(limit)
-            .push(
-                " for update skip locked) returning *) select ",
-            )
+            .push(" for update skip locked) returning *) select ")
             .push(SCHEDULE_SELECT)
             .push(" from claimed s left join runs r on r.id = s.last_run");
         let rows = q.build().fetch_all(&self.pool).await?;
