@@ -12,6 +12,7 @@
 //!   takeover, the task queues, the relay of other processes' commits.
 //! - [`store`]: the event log and its index rows, on SQLite or PostgreSQL.
 //! - [`metrics`]: the Prometheus recorder.
+//! - [`schedules`]: the scheduler: a run per fire time of each cron schedule, once.
 //! - [`offload`]: CPU-bound work (validation, slow templates) on a bounded blocking pool.
 //! - `ui`: the SPA's files, with cache lifetimes for Trunk's hashed assets.
 //!
@@ -29,6 +30,7 @@ pub mod config;
 pub mod engine;
 pub mod metrics;
 pub mod offload;
+pub mod schedules;
 pub mod store;
 mod ui;
 
@@ -83,6 +85,8 @@ pub struct Services {
     pub api_token: Option<Arc<str>>,
     /// The `Host`s the server answers for (`--allowed-hosts`, `api::guard`).
     pub allowed_hosts: api::guard::AllowedHosts,
+    /// The scheduler, woken when schedules change.
+    pub schedules: schedules::Scheduler,
 }
 
 /// The whole HTTP surface: `/api` (behind the token, if any), `/hooks`, `/healthz`, and the
@@ -193,7 +197,13 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
         {
             store.faults().fail_reads(n);
         }
-        clock::Clock::sim(clock::Clock::System.now())
+        // `WEFT_TEST_CLOCK_START` (ms since the epoch) starts the clock later than the
+        // system's, so a test can restart a server after "downtime" it never waited through.
+        let start = std::env::var("WEFT_TEST_CLOCK_START")
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_else(|| clock::Clock::System.now());
+        clock::Clock::sim(start)
     } else {
         clock::Clock::System
     };
@@ -227,6 +237,7 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
         hook_keys: engine::activity::Secrets::hook_keys_from_env(),
         api_token,
         allowed_hosts,
+        schedules: engine.schedules,
     });
     let router = app(state, &args.ui_dir);
     serve(listener, router, shutdown_signal()).await?;
@@ -245,20 +256,30 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
 pub struct Running {
     pub engine: engine::driver::Engine,
     pub cluster: cluster::Cluster,
+    pub schedules: schedules::Scheduler,
 }
 
-/// Starts the engine on `store` with `clock`: its driver and timer service, and the
-/// coordination its store needs (recovery, or leases and the relay).
+/// Starts the engine on `store` with `clock`: its driver, timer service and scheduler, and
+/// the coordination its store needs (recovery, or leases and the relay).
 pub async fn start_engine(
     store: &store::Store,
     clock: clock::Clock,
     secrets: &engine::activity::Secrets,
 ) -> Result<(Running, tokio::task::JoinHandle<()>), store::Error> {
     let (engine, link, pending) = engine::driver::Engine::new(store.clone(), clock);
-    let cluster = cluster::Cluster::new(store, link, secrets.clone());
+    let cluster = cluster::Cluster::new(store, link.clone(), secrets.clone());
     let driver = pending.run(Arc::new(cluster.clone()), secrets.clone());
     cluster.start().await?;
-    Ok((Running { engine, cluster }, driver))
+    // After recovery: the runs a fire finds already started are folded and current.
+    let schedules = schedules::Scheduler::start(store.clone(), link);
+    Ok((
+        Running {
+            engine,
+            cluster,
+            schedules,
+        },
+        driver,
+    ))
 }
 
 /// A database URL without its password, for logs.

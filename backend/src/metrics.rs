@@ -1,6 +1,6 @@
 //! Prometheus metrics (`GET /metrics`) through the `metrics` facade and its Prometheus
 //! exporter: runs started and finished, attempts by outcome, step latency, task queue depth,
-//! SSE clients and group-commit sizes. The driver records what it committed; nothing else
+//! SSE clients and group-commit sizes, and schedule fires (started, skipped, delay). The driver records what it committed; nothing else
 //! in the engine knows about metrics.
 
 use std::sync::OnceLock;
@@ -98,6 +98,18 @@ pub fn late_result() {
 /// A shared store's commit found runs another process had appended to; the round is redone.
 pub fn conflict() {
     counter!("weft_commit_conflicts_total").increment(1);
+}
+
+/// A schedule's fire started its run, `late_ms` after its fire time (by the server's clock).
+pub fn schedule_fired(late_ms: i64) {
+    counter!("weft_schedule_fires_total").increment(1);
+    histogram!("weft_schedule_fire_delay_seconds").record(late_ms as f64 / 1000.0);
+}
+
+/// Fire times that started no run: `overlap` (the previous run was still running) or
+/// `missed` (older than the catch-up window after downtime).
+pub fn schedule_skipped(reason: &'static str, n: u64) {
+    counter!("weft_schedule_fires_skipped_total", "reason" => reason).increment(n);
 }
 
 /// Counts an open SSE stream for as long as it lives.

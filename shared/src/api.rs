@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::event::{ChildStatus, Event, Millis, Parent, Recorded};
+use crate::event::{ChildStatus, Event, Millis, Parent, Recorded, Trigger};
 use crate::fold::NodeState;
 use crate::validate::Diagnostic;
 
@@ -295,6 +295,9 @@ pub struct RunDetail {
     /// The run and node (and `map` item) that started this run as a child (SPEC §5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<Parent>,
+    /// The schedule fire that started the run (SPEC §5); `null` for a run a caller started.
+    #[serde(default)]
+    pub trigger: Option<Trigger>,
 }
 
 /// One node of `GET /api/runs/{id}`: the shared node fold ([`NodeState`]) and its type.
@@ -516,3 +519,99 @@ pub struct HookAccepted {
     /// The new run, or the one this `Idempotency-Key` and input started before.
     pub run_id: String,
 }
+
+/// One schedule (SPEC §5), an item of `GET /api/schedules` and the answer to a pause or
+/// resume: what the definition says and what the scheduler has done with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScheduleView {
+    pub workflow: String,
+    /// The schedule's index in the definition's `triggers.schedules`.
+    pub index: u32,
+    pub cron: String,
+    /// An IANA zone name (`UTC` when the definition names none).
+    pub timezone: String,
+    /// `skip`, `buffer_one`, `allow_all` or `cancel_other`.
+    pub overlap: String,
+    /// As written, or the default `1m`.
+    pub catchup_window: String,
+    pub paused: bool,
+    /// The next fire time (ms since the epoch); `null` when paused or when it never fires
+    /// again.
+    pub next_fire_at: Option<Millis>,
+    /// The latest fire that started a run (a trigger now counts, a backfill does not).
+    pub last_fire_at: Option<Millis>,
+    /// That run's id.
+    pub last_run: Option<String>,
+    /// That run's status now.
+    pub last_run_status: Option<RunStatus>,
+    /// With `buffer_one`: the fire time waiting for `last_run` to end.
+    pub buffered_at: Option<Millis>,
+    /// Fire times that started no run: the previous run was still running (`skip`, or a
+    /// second buffered fire), or they were missed by more than `catchup_window`.
+    pub skipped: i64,
+}
+
+/// `GET /api/schedules` → 200.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScheduleList {
+    /// By workflow, then index.
+    pub schedules: Vec<ScheduleView>,
+}
+
+/// An instant in a request: milliseconds since the epoch, or RFC 3339 text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum Moment {
+    Millis(Millis),
+    Text(String),
+}
+
+impl Moment {
+    /// Milliseconds since the epoch, or why the text is not RFC 3339.
+    pub fn millis(&self) -> Result<Millis, String> {
+        match self {
+            Moment::Millis(ms) => Ok(*ms),
+            Moment::Text(t) => chrono::DateTime::parse_from_rfc3339(t)
+                .map(|t| t.timestamp_millis())
+                .map_err(|e| format!("`{t}` is not an RFC 3339 time or epoch milliseconds: {e}")),
+        }
+    }
+}
+
+/// The body of `POST /api/workflows/{name}/schedules/{index}/backfill`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BackfillBody {
+    /// The first instant of the range (included).
+    pub from: Moment,
+    /// The end of the range (excluded).
+    pub to: Moment,
+    /// Only count the fire times in the range; start nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// `POST /api/workflows/{name}/schedules/{index}/backfill` → 200.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BackfillResult {
+    pub workflow: String,
+    pub index: u32,
+    /// The fire times in the range: one run each.
+    pub fires: usize,
+    /// Runs this call started.
+    pub started: usize,
+    /// Fire times that already had their run (an earlier backfill, or the schedule itself).
+    pub existing: usize,
+    pub dry_run: bool,
+}
+
+/// The body of `POST …/schedules/{index}/pause`, `/resume` and `/trigger`: `{}` (or empty).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NoFields {}

@@ -21,6 +21,9 @@ pub enum Event {
         /// The run and node that started this one as a child (SPEC §5).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         parent: Option<Parent>,
+        /// What started the run, when it was not a caller of the API (a schedule's fire).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trigger: Option<Trigger>,
     },
     /// An activity attempt begins (http, task).
     NodeStarted {
@@ -150,6 +153,19 @@ impl ChildStatus {
             ChildStatus::Cancelled => "cancelled",
         }
     }
+}
+
+/// A run started by a schedule (SPEC §5): `{"schedule": <index>, "at": <fire time>}`.
+/// Recorded in the run's `run_started` event, so it is part of the run's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Trigger {
+    /// The schedule's index in the definition's `triggers.schedules`.
+    pub schedule: u32,
+    /// The fire time the run is for, in milliseconds since the Unix epoch (for a backfill,
+    /// a fire time in the past; for "trigger now", the moment it was asked for).
+    pub at: Millis,
 }
 
 /// An event with its place in the log.

@@ -11,6 +11,7 @@
 //! - [`template`]: MiniJinja templates and expressions over JSON.
 //! - [`api`]: request and response bodies.
 //! - [`event`]: the events of a run's log, as stored, served and streamed.
+//! - [`schedule`]: cron schedules: their cron and zone, and the fire times after an instant.
 //! - [`fold`]: what the events say about each node; the engine and the run console both use it.
 
 pub mod api;
@@ -18,6 +19,7 @@ pub mod event;
 pub mod fold;
 pub mod limits;
 pub mod model;
+pub mod schedule;
 pub mod template;
 pub mod validate;
 

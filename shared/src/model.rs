@@ -38,11 +38,68 @@ pub struct Workflow {
 }
 
 /// How a workflow can be started besides the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Triggers {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook: Option<WebhookTrigger>,
+    /// Cron schedules (SPEC §5); each is known by its index in this list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedules: Vec<ScheduleTrigger>,
+}
+
+/// A cron schedule that starts runs (SPEC §5). Kept as written (strings), so a bad value is a
+/// validator finding with its own code instead of a parse error; [`crate::schedule`] reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleTrigger {
+    /// 5 fields, or 6 with seconds first.
+    pub cron: String,
+    /// An IANA zone name; default `UTC`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// Each run's input; default `{}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<Value>,
+    /// `skip` (default), `buffer_one`, `allow_all` or `cancel_other`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlap: Option<String>,
+    /// After downtime, missed fire times this recent still start; default `1m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catchup_window: Option<DurationText>,
+}
+
+impl ScheduleTrigger {
+    /// The input each run of this schedule starts with.
+    pub fn run_input(&self) -> Value {
+        self.input
+            .clone()
+            .unwrap_or_else(|| Value::Object(Map::new()))
+    }
+
+    /// The overlap policy; an unknown name (which the validator refuses) reads as the default.
+    pub fn overlap_policy(&self) -> crate::schedule::Overlap {
+        self.overlap
+            .as_deref()
+            .and_then(crate::schedule::Overlap::parse)
+            .unwrap_or_default()
+    }
+
+    /// The catch-up window; one that does not parse (which the validator refuses) reads as
+    /// the default.
+    pub fn catchup(&self) -> Duration {
+        self.catchup_window
+            .as_ref()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(crate::schedule::DEFAULT_CATCHUP_WINDOW)
+    }
+}
+
+impl Workflow {
+    /// The schedules of this definition, in index order.
+    pub fn schedules(&self) -> &[ScheduleTrigger] {
+        self.triggers.as_ref().map_or(&[], |t| &t.schedules)
+    }
 }
 
 /// `POST /hooks/{name}` starts a run; with `secret`, deliveries must be signed.

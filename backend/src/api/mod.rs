@@ -11,6 +11,7 @@ pub mod hooks;
 pub mod json;
 mod openapi;
 mod runs;
+mod schedules;
 mod streams;
 mod tasks;
 pub mod testing;
@@ -71,6 +72,11 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(tasks::complete_task))
         .routes(routes!(tasks::fail_task))
         .routes(routes!(tasks::heartbeat_task))
+        .routes(routes!(schedules::list_schedules))
+        .routes(routes!(schedules::pause_schedule))
+        .routes(routes!(schedules::resume_schedule))
+        .routes(routes!(schedules::trigger_schedule))
+        .routes(routes!(schedules::backfill_schedule))
         .routes(routes!(openapi::openapi_json))
         .split_for_parts();
     router

@@ -42,6 +42,7 @@ const TOKEN: &str = "api_token";
         (name = "workflows", description = "Definitions, validated and saved as versions"),
         (name = "runs", description = "Start, inspect, stream, approve, signal and cancel runs"),
         (name = "tasks", description = "Task queues for workers in any language"),
+        (name = "schedules", description = "Cron schedules: list, pause, resume, trigger now, backfill"),
         (name = "hooks", description = "Webhook triggers (outside `/api`, no token)"),
         (name = "operations", description = "Health, metrics and this document"),
     )

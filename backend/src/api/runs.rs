@@ -78,7 +78,7 @@ pub(super) fn run_status(text: &str) -> Result<RunStatus, Error> {
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("a run row has the status `{text}`")))
 }
 
-fn summary(r: &RunRow) -> Result<RunSummary, Error> {
+pub(super) fn summary(r: &RunRow) -> Result<RunSummary, Error> {
     Ok(RunSummary {
         id: r.id.clone(),
         run_id: r.id.clone(),
@@ -276,6 +276,7 @@ pub(super) async fn get_run(
         nodes,
         cancelling: state.cancelling && !state.status.is_finished(),
         parent: state.parent.clone(),
+        trigger: state.trigger,
     }))
 }
 

@@ -97,11 +97,12 @@ pub(super) async fn save_workflow(
         });
     }
     // Store the canonical form so an unchanged save compares equal whatever the key order.
-    let canonical = serde_json::to_value(wf).map_err(anyhow::Error::from)?;
-    let (version, created) = app
-        .store
-        .save_workflow(&name, &canonical, app.engine.clock.now())
-        .await?;
+    let canonical = serde_json::to_value(&wf).map_err(anyhow::Error::from)?;
+    let now = app.engine.clock.now();
+    let (version, created) = app.store.save_workflow(&name, &canonical, now).await?;
+    // The schedules follow the latest version (also an unchanged save: it un-archives).
+    crate::schedules::sync(&app.store, &name, version, Some(&wf), now).await?;
+    app.schedules.wake();
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -211,7 +212,8 @@ pub(super) async fn get_workflow_version(
 
 /// Archive a workflow
 ///
-/// It disappears from the list and can start no runs; its versions and runs stay.
+/// It disappears from the list and can start no runs; its versions and runs stay. Its
+/// schedules stop and disappear.
 #[utoipa::path(
     delete,
     path = "/workflows/{name}",
@@ -227,6 +229,9 @@ pub(super) async fn archive_workflow(
     Params(name): Params<String>,
 ) -> Result<Json<ArchivedWorkflow>, Error> {
     if app.store.archive_workflow(&name).await? {
+        // An archived workflow's schedules go with it (a save brings them back, unpaused).
+        crate::schedules::sync(&app.store, &name, 0, None, app.engine.clock.now()).await?;
+        app.schedules.wake();
         Ok(Json(ArchivedWorkflow {
             name,
             archived: true,

@@ -13,7 +13,7 @@ use shared::model::{NodeKind, defaults};
 use shared::template;
 
 use super::children;
-use super::event::{ChildStatus, Event, Millis, Parent};
+use super::event::{ChildStatus, Event, Millis, Parent, Trigger};
 use super::render;
 use super::state::{NodeStatus, RunState};
 
@@ -26,6 +26,8 @@ pub enum Input {
         version: i64,
         /// Set when a `subflow` or `map` node starts this run.
         parent: Option<Parent>,
+        /// A schedule's fire, recorded in `run_started`.
+        trigger: Option<Trigger>,
     },
     /// An activity attempt ended.
     AttemptFinished {
@@ -231,6 +233,7 @@ impl Decider {
                 workflow,
                 version,
                 parent,
+                trigger,
             } => {
                 let input = self.s.input.clone();
                 self.emit(Event::RunStarted {
@@ -238,6 +241,7 @@ impl Decider {
                     version,
                     input,
                     parent,
+                    trigger,
                 });
                 let start = self.s.plan.start;
                 self.activate(start);

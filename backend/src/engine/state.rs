@@ -12,7 +12,7 @@ pub use shared::api::{NodeStatus, RunStatus};
 pub use shared::fold::NodeState;
 use shared::model::NodeKind;
 
-use super::event::{Event, Millis, Parent};
+use super::event::{Event, Millis, Parent, Trigger};
 pub use super::plan::Plan;
 
 /// A run as its log says it is.
@@ -21,6 +21,8 @@ pub struct RunState {
     pub id: String,
     pub plan: Arc<Plan>,
     pub input: Value,
+    /// What started it besides an API caller (a schedule's fire), from `run_started`.
+    pub trigger: Option<Trigger>,
     pub status: RunStatus,
     pub nodes: Vec<NodeState>,
     /// Per edge: undecided, or whether it carried the run.
@@ -47,6 +49,7 @@ impl RunState {
             id,
             plan,
             input,
+            trigger: None,
             status: RunStatus::Running,
             nodes: vec![NodeState::default(); n],
             edges: vec![None; e],
@@ -78,9 +81,18 @@ impl RunState {
             self.nodes[i].apply(event, at);
         }
         match (event, idx) {
-            (Event::RunStarted { input, parent, .. }, _) => {
+            (
+                Event::RunStarted {
+                    input,
+                    parent,
+                    trigger,
+                    ..
+                },
+                _,
+            ) => {
                 self.input = input.clone();
                 self.parent = parent.clone();
+                self.trigger = *trigger;
             }
             (Event::NodeCompleted { port, .. }, Some(i)) => {
                 if let NodeKind::Signal(s) = self.plan.kind(i)

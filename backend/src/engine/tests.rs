@@ -25,6 +25,7 @@ fn run(def: Value, input: Value) -> RunState {
             workflow: "t".into(),
             version: 1,
             parent: None,
+            trigger: None,
         },
         0,
     )
@@ -513,6 +514,7 @@ fn the_log_folds_back_to_the_same_state() {
             workflow: "t".into(),
             version: 1,
             parent: None,
+            trigger: None,
         },
         0,
     )
@@ -580,6 +582,7 @@ fn a_long_chain_of_instant_nodes_is_decided_on_a_small_stack() {
                 workflow: "t".into(),
                 version: 1,
                 parent: None,
+                trigger: None,
             };
             let d = decide(&s, start, 0).expect("accepted");
             (d.events.len(), d.state.status)

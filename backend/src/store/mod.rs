@@ -15,9 +15,11 @@
 mod common;
 mod faults;
 pub mod postgres;
+mod schedules;
 mod sqlite;
 
 pub use faults::Faults;
+pub use schedules::{FiredUpdate, ScheduleRow, ScheduleSpec};
 
 pub use postgres::Postgres;
 pub use sqlite::Sqlite;
@@ -275,6 +277,35 @@ impl Store {
     delegate!(
         /// When the earliest timer is due.
         next_due() -> Result<Option<Millis>>
+    );
+    delegate!(
+        /// Makes a workflow's `schedules` rows follow its latest version (none: archived).
+        sync_schedules(workflow: &str, version: i64, specs: &[ScheduleSpec]) -> Result<()>
+    );
+    delegate!(
+        /// Every schedule, or the one at `(workflow, index)`.
+        schedules(one: Option<(&str, u32)>) -> Result<Vec<ScheduleRow>>
+    );
+    delegate!(
+        /// Pauses or resumes a schedule; false if there is none.
+        set_paused(workflow: &str, index: u32, paused: bool, next_fire_at: Option<Millis>) -> Result<bool>
+    );
+    delegate!(
+        /// Records a run a schedule was triggered to start as its last.
+        set_last_run(workflow: &str, index: u32, run: &str, at: Millis) -> Result<()>
+    );
+    delegate!(
+        /// Writes a scheduler pass's changes and ends its claims.
+        update_fired(updates: &[FiredUpdate]) -> Result<()>
+    );
+    delegate!(
+        /// When the earliest unpaused schedule is due.
+        next_schedule_due() -> Result<Option<Millis>>
+    );
+    delegate!(
+        /// Schedules due at `now` (or with a buffered fire); PostgreSQL claims them until
+        /// `claim_until`.
+        due_schedules(now: Millis, limit: i64, claim_until: Millis) -> Result<Vec<ScheduleRow>>
     );
     delegate!(
         /// Timers due at `now`. A shared store claims them for a while, so that one process

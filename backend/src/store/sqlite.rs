@@ -267,3 +267,26 @@ impl Sqlite {
 }
 
 super::common::common_sql!(sqlx::Sqlite, SqliteRow, sqlx::SqliteConnection);
+super::schedules::schedule_sql!(Sqlite, sqlx::Sqlite, SqliteRow, write);
+
+impl Sqlite {
+    /// Schedules with a fire time due at `now` or a buffered fire, at most `limit`. One
+    /// process owns the file, so there is nothing to claim; `_claim_until` is for
+    /// PostgreSQL.
+    pub(super) async fn due_schedules(
+        &self,
+        now: Millis,
+        limit: i64,
+        _claim_until: Millis,
+    ) -> Result<Vec<super::ScheduleRow>> {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("select ");
+        q.push(SCHEDULE_SELECT)
+            .push(SCHEDULE_FROM)
+            .push(" where s.paused = 0 and (s.next_fire_at <= ")
+            .push_bind(now)
+            .push(" or s.buffered_at is not null) order by s.next_fire_at limit ")
+            .push_bind(limit);
+        let rows = q.build().fetch_all(&self.pool).await?;
+        rows.into_iter().map(schedule_row).collect()
+    }
+}

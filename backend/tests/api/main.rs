@@ -20,6 +20,7 @@ mod ops;
 mod pg;
 mod runs;
 mod saves;
+mod schedules;
 mod sim;
 mod tasks;
 mod ui;

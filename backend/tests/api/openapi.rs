@@ -29,6 +29,12 @@ const SPEC_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/tasks/{token}/fail"),
     ("POST", "/api/tasks/{token}/heartbeat"),
     ("POST", "/hooks/{name}"),
+    // SPEC §5.
+    ("GET", "/api/schedules"),
+    ("POST", "/api/workflows/{name}/schedules/{index}/pause"),
+    ("POST", "/api/workflows/{name}/schedules/{index}/resume"),
+    ("POST", "/api/workflows/{name}/schedules/{index}/trigger"),
+    ("POST", "/api/workflows/{name}/schedules/{index}/backfill"),
     ("GET", "/healthz"),
     ("GET", "/metrics"),
     ("GET", "/api/openapi.json"),

@@ -1,5 +1,6 @@
 //! The definition's JSON parts that are not the graph: `input_schema` (a valid JSON Schema,
-//! and a run's input checked against it) and the webhook trigger's secret name.
+//! and a run's input checked against it), the webhook trigger's secret name, and the
+//! schedules (cron, zone, overlap, catch-up window, input against the schema).
 
 use std::collections::BTreeMap;
 
@@ -7,6 +8,7 @@ use serde_json::Value;
 
 use super::Diagnostic;
 use crate::model::Workflow;
+use crate::schedule::Overlap;
 
 pub(super) fn check_schema(wf: &Workflow, out: &mut Vec<Diagnostic>) {
     let Some(schema) = &wf.input_schema else {
@@ -45,6 +47,50 @@ pub(super) fn check_triggers(wf: &Workflow, out: &mut Vec<Diagnostic>) {
                 "webhook secret `{s}` must be a NAME of [A-Z0-9_] (read from WEFT_HOOK_SECRET_<NAME>)"
             ),
         ));
+    }
+    check_schedules(wf, out);
+}
+
+/// Each schedule: `invalid_cron`, `invalid_timezone`, `invalid_overlap`, a bad
+/// `catchup_window` (`invalid_duration`), and an `input` its runs could not start with
+/// (`invalid_schedule_input`).
+fn check_schedules(wf: &Workflow, out: &mut Vec<Diagnostic>) {
+    let schema = wf
+        .input_schema
+        .as_ref()
+        .filter(|s| jsonschema::validator_for(s).is_ok());
+    for (i, s) in wf.schedules().iter().enumerate() {
+        let at = format!("triggers.schedules[{i}]");
+        if let Err(e) = crate::schedule::parse_timezone(s.timezone.as_deref()) {
+            out.push(Diagnostic::error(e.code(), format!("{at}: {e}")));
+        }
+        if let Err(e) = crate::schedule::parse_cron(&s.cron) {
+            out.push(Diagnostic::error(e.code(), format!("{at}: {e}")));
+        }
+        if let Some(o) = &s.overlap
+            && Overlap::parse(o).is_none()
+        {
+            let names: Vec<&str> = Overlap::ALL.iter().map(|o| o.as_str()).collect();
+            out.push(Diagnostic::error(
+                "invalid_overlap",
+                format!("{at}: overlap `{o}` is not one of {}", names.join(", ")),
+            ));
+        }
+        if let Some(d) = &s.catchup_window {
+            super::settings::check_duration(d, &format!("{at}.catchup_window"), None, out);
+        }
+        if let Some(schema) = schema
+            && let Err(paths) = check_input(schema, &s.run_input())
+        {
+            let why: Vec<String> = paths.iter().map(|(p, e)| format!("{p}: {e}")).collect();
+            out.push(Diagnostic::error(
+                "invalid_schedule_input",
+                format!(
+                    "{at}: the input does not match `input_schema` ({})",
+                    why.join("; ")
+                ),
+            ));
+        }
     }
 }
 

@@ -558,3 +558,42 @@ fn children_of_unknown_workflows_are_found_by_whoever_knows_the_workflows() {
         "a workflow may start itself"
     );
 }
+
+#[test]
+fn schedules_are_checked_one_by_one() {
+    let with = |schedules: Value| {
+        let mut d = base();
+        d["triggers"] = json!({ "schedules": schedules });
+        d
+    };
+    let good = with(json!([
+        {"cron": "*/5 * * * * *"},
+        {"cron": "0 2 * * *", "timezone": "Europe/Berlin", "overlap": "buffer_one",
+         "catchup_window": "10m", "input": {"id": 1}}
+    ]));
+    assert_eq!(findings(&good), vec![]);
+    check(with(json!([{"cron": "* * * *"}])), "invalid_cron", None);
+    check(with(json!([{"cron": "0 0 30 2 *"}])), "invalid_cron", None);
+    check(
+        with(json!([{"cron": "* * * * *", "timezone": "Mars/Base"}])),
+        "invalid_timezone",
+        None,
+    );
+    check(
+        with(json!([{"cron": "* * * * *", "overlap": "queue"}])),
+        "invalid_overlap",
+        None,
+    );
+    check(
+        with(json!([{"cron": "* * * * *", "catchup_window": "soon"}])),
+        "invalid_duration",
+        None,
+    );
+    let mut typed = with(json!([{"cron": "* * * * *", "input": {"id": "x"}}]));
+    typed["input_schema"] = json!({"type": "object", "properties": {"id": {"type": "integer"}}});
+    check(typed, "invalid_schedule_input", None);
+    // The second schedule's finding names its index.
+    let all = findings(&with(json!([{"cron": "* * * * *"}, {"cron": "nope"}])));
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert!(all[0].message.contains("schedules[1]"), "{all:#?}");
+}

@@ -10,7 +10,9 @@
 //! R1: restart recovery time with those 10,000 unfinished runs. W3: 200 runs × 10 `task`
 //! steps done by 4 worker processes over HTTP, steps/s and queue-to-worker latency. H1
 //! (`hostile.rs`): RSS and `/healthz` around issue 13's hostile series. W4 (`composed.rs`):
-//! one `map` of 10,000 children.
+//! one `map` of 10,000 children. W5: 1,000 cron schedules firing every second for 30 s:
+//! fires missed or doubled, fire-to-start delay, on a database of its own. `--only` picks
+//! scenarios (`weft bench --only W5`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,6 +47,7 @@ async fn start_server(db: &str) -> anyhow::Result<Server> {
         api_token: None,
         allowed_hosts: backend::api::guard::AllowedHosts::new(&[], listener.local_addr()?.ip())
             .map_err(anyhow::Error::msg)?,
+        schedules: running.schedules,
     });
     let router = app(state, std::path::Path::new("."));
     let done = tokio::spawn(async move {
@@ -228,6 +231,9 @@ pub(crate) async fn run(runs: usize, only: &[String]) -> anyhow::Result<()> {
         server.stop().await;
     }
     let _ = std::fs::remove_dir_all(&dir);
+    if want("W5") {
+        w5().await?;
+    }
     Ok(())
 }
 
@@ -542,5 +548,98 @@ pub(crate) async fn worker(base: &str) -> anyhow::Result<()> {
         l.await??;
     }
     println!("{}", serde_json::to_string(&*waits.lock().expect("waits"))?);
+    Ok(())
+}
+
+/// W5's size: workflows × schedules each, all firing every second, for `W5_SECONDS`.
+const W5_WORKFLOWS: usize = 100;
+const W5_PER_WORKFLOW: usize = 10;
+const W5_SECONDS: i64 = 30;
+
+/// W5: 1,000 schedules (`* * * * * *`, a workflow that completes at once) on a fresh SQLite
+/// server for 30 s of the system clock. Counts, over the whole fire times of that window,
+/// the ones with no run (missed) and with more than one (doubled), and the fire-to-start
+/// delay (the run's `created_at`, when its `run_started` was committed, minus its fire time).
+pub(crate) async fn w5() -> anyhow::Result<()> {
+    let dir = tempfile_dir()?;
+    let db = format!("sqlite://{}/w5.db", dir.display());
+    let server = start_server(&db).await?;
+    let base = server.base.clone();
+    let c = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
+    let schedules: Vec<Value> = (0..W5_PER_WORKFLOW)
+        .map(|_| json!({"cron": "* * * * * *"}))
+        .collect();
+    for w in 0..W5_WORKFLOWS {
+        let def = json!({
+            "name": format!("w5-{w}"),
+            "triggers": {"schedules": schedules},
+            "nodes": [{"id": "start", "type": "start"}, {"id": "end", "type": "end"}],
+            "edges": [{"from": "start", "to": "end"}]
+        });
+        put(&c, &base, &def).await?;
+    }
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    };
+    // The window: whole seconds, starting after every schedule was saved.
+    let from = (now() / 1000 + 2) * 1000;
+    let to = from + W5_SECONDS * 1000;
+    let rss_before = rss_mb();
+    tokio::time::sleep(Duration::from_millis((to - now() + 2_000).max(0) as u64)).await;
+    let rss_after = rss_mb();
+
+    let mut runs: std::collections::HashMap<(String, i64), usize> = Default::default();
+    let mut delays = Vec::new();
+    for w in 0..W5_WORKFLOWS {
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut url = format!("{base}/api/runs?workflow=w5-{w}&limit=500");
+            if let Some(c) = &cursor {
+                url.push_str(&format!("&cursor={c}"));
+            }
+            let page: Value = c.get(url).send().await?.json().await?;
+            for r in page["runs"].as_array().into_iter().flatten() {
+                let id = r["id"].as_str().unwrap_or_default();
+                // sched-<workflow>-<index>-<fire ms>
+                let Some((schedule, at)) = id.rsplit_once('-') else {
+                    continue;
+                };
+                let Ok(at) = at.parse::<i64>() else { continue };
+                if !(from..to).contains(&at) {
+                    continue;
+                }
+                *runs.entry((schedule.to_owned(), at)).or_default() += 1;
+                delays.push((r["created_at"].as_i64().unwrap_or(at) - at) as f64);
+            }
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+        }
+    }
+    let expected = W5_WORKFLOWS * W5_PER_WORKFLOW * W5_SECONDS as usize;
+    let missed = expected.saturating_sub(runs.len());
+    let doubled: usize = runs.values().map(|n| n - 1).sum();
+    delays.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        delays
+            .get(((delays.len() as f64 * p) as usize).min(delays.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    println!(
+        "W5  {} schedules × every second × {W5_SECONDS} s = {expected} fire times: {} runs, missed {missed}, doubled {doubled}; fire-to-start p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; RSS {rss_before:.0} → {rss_after:.0} MB",
+        W5_WORKFLOWS * W5_PER_WORKFLOW,
+        delays.len(),
+        pct(0.50),
+        pct(0.99),
+        delays.last().copied().unwrap_or(f64::NAN),
+    );
+    server.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -24,7 +24,7 @@ struct Cli {
 enum Command {
     #[command(flatten)]
     Server(backend::config::Command),
-    /// Benchmark the engine (W1–W4, L1, H1, M1, R1 of docs/benchmarks.md) on a temp database.
+    /// Benchmark the engine (W1–W5, L1, H1, M1, R1 of docs/benchmarks.md) on a temp database.
     Bench {
         /// Runs for W1 (each 10 steps).
         #[arg(long, default_value_t = 2000)]

@@ -190,7 +190,7 @@ impl Driver {
                             .join("; ")
                     )),
                     _ => match self
-                        .start(&run, &plan, &input, Some(parent.clone()), round)
+                        .start(&run, &plan, &input, Some(parent.clone()), None, round)
                         .await
                     {
                         Ok(_) => {

@@ -38,6 +38,7 @@ use super::plans::Plans;
 use super::state::{NodeStatus, Plan, RunState};
 use crate::clock::Clock;
 use crate::store::{self, Batch, RunRow, Store, TimerRow};
+use shared::event::Trigger;
 
 /// Why the engine did not take a command.
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +97,7 @@ pub(crate) enum Command {
         run_id: String,
         plan: Arc<Plan>,
         input: Value,
+        trigger: Option<Trigger>,
         reply: oneshot::Sender<Result<Started, Error>>,
     },
     Input {
@@ -197,6 +199,39 @@ impl Link {
         done.await.map_err(|_| Error::Stopped)?
     }
 
+    /// Starts a run, like [`Engine::start_triggered`], for a shell that must not keep the
+    /// engine alive (the scheduler).
+    pub async fn start(
+        &self,
+        run_id: String,
+        plan: Arc<Plan>,
+        input: Value,
+        trigger: Option<Trigger>,
+    ) -> Result<Started, Error> {
+        let (reply, done) = oneshot::channel();
+        self.send(Command::Start {
+            run_id,
+            plan,
+            input,
+            trigger,
+            reply,
+        })
+        .await?;
+        done.await.map_err(|_| Error::Stopped)?
+    }
+
+    /// Feeds an input to a run and waits until it is durable (the scheduler's cancels).
+    pub async fn input(&self, run_id: &str, input: Input) -> Result<(), Error> {
+        let (reply, done) = oneshot::channel();
+        self.send(Command::Input {
+            run_id: run_id.to_owned(),
+            input,
+            reply: Some(reply),
+        })
+        .await?;
+        done.await.map_err(|_| Error::Stopped)?
+    }
+
     /// Fires due timers; returns how many could not be (they stay in the store).
     pub(crate) async fn fire(&self, due: Vec<TimerRow>) -> Result<usize, Error> {
         let (reply, done) = oneshot::channel();
@@ -255,12 +290,25 @@ impl Engine {
         plan: Arc<Plan>,
         input: Value,
     ) -> Result<Started, Error> {
+        self.start_triggered(run_id, plan, input, None).await
+    }
+
+    /// Starts a run that records what started it (a schedule's fire); idempotent by
+    /// `run_id` like [`Engine::start_run`].
+    pub async fn start_triggered(
+        &self,
+        run_id: String,
+        plan: Arc<Plan>,
+        input: Value,
+        trigger: Option<Trigger>,
+    ) -> Result<Started, Error> {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Command::Start {
                 run_id,
                 plan,
                 input,
+                trigger,
                 reply,
             })
             .await

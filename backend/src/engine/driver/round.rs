@@ -14,7 +14,7 @@ use super::{Command, Driver, Error, Started, has_inflight, run_row};
 use crate::clock::Millis;
 use crate::engine::decide::{Decision, Input, Rejected, TimerKind, decide_owned};
 use crate::engine::effect::{Effect, attempt_effect, effects};
-use crate::engine::event::{Parent, Recorded};
+use crate::engine::event::{Parent, Recorded, Trigger};
 use crate::engine::state::{NodeStatus, Plan, RunState};
 use crate::store::{self, Batch, RunWrite, TimerRow};
 
@@ -147,8 +147,9 @@ impl Driver {
                 run_id,
                 plan,
                 input,
+                trigger,
                 ..
-            } => Outcome::Start(self.start(run_id, plan, input, None, round).await),
+            } => Outcome::Start(self.start(run_id, plan, input, None, *trigger, round).await),
             Command::Input { run_id, input, .. } => {
                 Outcome::Input(self.input(run_id, input.clone(), round).await)
             }
@@ -244,6 +245,7 @@ impl Driver {
         plan: &Arc<Plan>,
         input: &Value,
         parent: Option<Parent>,
+        trigger: Option<Trigger>,
         round: &mut Round,
     ) -> Result<Started, Error> {
         let existing = match round.states.get(run_id).or_else(|| self.runs.get(run_id)) {
@@ -261,6 +263,7 @@ impl Driver {
             workflow: plan.workflow.name.clone(),
             version: plan.version,
             parent,
+            trigger,
         };
         let d = decide_owned(fresh, start, round.now).map_err(|refused| refused.0)?;
         round.touch(run_id, 0, true);

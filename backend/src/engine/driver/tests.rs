@@ -81,6 +81,7 @@ async fn started(dir: &tempfile::TempDir) -> (super::Driver, Store) {
         run_id: "r1".into(),
         plan,
         input: json!({}),
+        trigger: None,
         reply,
     };
     let outcomes = driver.round(std::slice::from_ref(&start)).await;

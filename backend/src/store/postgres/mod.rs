@@ -10,11 +10,13 @@
 //! processes' timers, task polls and live streams: see [`Notice`].
 //!
 //! Here: connecting, workflows, reading runs, logs and timers. `commit` writes a batch,
-//! `notices` listens, `leases` keeps attempt leases, `tasks` is the shared queue's SQL.
+//! `notices` listens, `leases` keeps attempt leases, `tasks` is the shared queue's SQL,
+//! `schedules` claims due schedules.
 
 mod commit;
 mod leases;
 mod notices;
+mod schedules;
 mod tasks;
 
 use std::str::FromStr;

@@ -135,7 +135,9 @@ fn WorkflowSettings(ctx: Ctx) -> impl IntoView {
                         on:change=move |ev| {
                             let on = event_target_checked(&ev);
                             edit_workflow(ctx, "webhook", |w| {
-                                w.triggers = on.then_some(Triggers { webhook: Some(WebhookTrigger { secret: None }) });
+                                let mut t = w.triggers.take().unwrap_or_default();
+                                t.webhook = on.then_some(WebhookTrigger { secret: None });
+                                w.triggers = (t != Triggers::default()).then_some(t);
                             });
                         }
                     />
@@ -149,7 +151,9 @@ fn WorkflowSettings(ctx: Ctx) -> impl IntoView {
                         placeholder="ORDERS_HOOK"
                         hint="The server reads the key from WEFT_HOOK_SECRET_<NAME> (apart from the secrets templates read); deliveries must be signed with it."
                         on_input=move |v: String| edit_workflow(ctx, "secret", |w| {
-                            w.triggers = Some(Triggers { webhook: Some(WebhookTrigger { secret: non_empty(v) }) });
+                            let mut t = w.triggers.take().unwrap_or_default();
+                            t.webhook = Some(WebhookTrigger { secret: non_empty(v) });
+                            w.triggers = Some(t);
                         })
                     />
                     <span class="field-label">"URL"</span>
