@@ -48,7 +48,10 @@ async function decide(request: APIRequestContext, run: string, decision: 'approv
 
 async function shot(page: Page, name: string, width: number) {
   await page.setViewportSize({ width, height: 900 });
-  // Let the graph refit after the resize.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  // Fit the graph to its new box.
+  const fit = page.getByTestId('run-graph').getByTestId('zoom-fit');
+  if (await fit.isVisible()) await fit.click();
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(shots, `${name}-${width}.png`), fullPage: true });
 }
@@ -66,10 +69,10 @@ test('a map over a saved workflow: built in the designer, run, watched, a child 
   // The parent, drawn: start → map → end.
   const d = new DesignerPage(page);
   await d.goto('new');
-  await d.dropType('start', 100, 140);
-  await d.dropType('map', 300, 140);
+  await d.dropType('start', 90, 140);
+  await d.dropType('map', 290, 140);
   await d.rename('each');
-  await d.dropType('end', 520, 140);
+  await d.dropType('end', 490, 140);
   await d.rename('done');
   await d.connect('start', 'next', 'each');
   await d.connect('each', 'next', 'done');
@@ -87,7 +90,7 @@ test('a map over a saved workflow: built in the designer, run, watched, a child 
   // Its versions: latest (the default), or a pin.
   const version = d.field('version');
   await expect(version).toHaveJSProperty('tagName', 'SELECT');
-  await expect(version.locator('option')).toHaveText(['latest (now v1)', 'v1']);
+  await expect(version.locator('option')).toHaveText(['latest (v1)', 'v1']);
   await version.selectOption('1');
   await version.selectOption('');
   // The link to the child's designer.
@@ -98,10 +101,6 @@ test('a map over a saved workflow: built in the designer, run, watched, a child 
   await d.field('max-concurrency').fill('2');
   await d.field('tolerated').fill('1');
   await expect(d.node('each')).toContainText(`each item: ${child}`);
-  await d.screenshot('map-designer-selected');
-  for (const width of [1024, 1440]) await shot(page, 'map-designer', width);
-  await page.setViewportSize({ width: 1280, height: 800 });
-
   await d.selectNothing();
   await d.field('name').fill(parent);
   await expect(page.getByTestId('designer-validity')).toHaveText('Valid');
@@ -116,6 +115,10 @@ test('a map over a saved workflow: built in the designer, run, watched, a child 
     tolerated_failures: 1,
   });
   expect(stored.nodes.find((n: any) => n.id === 'each').version).toBeUndefined();
+  await d.select('each');
+  await d.inspector.getByTestId('field-workflow').scrollIntoViewIfNeeded();
+  for (const width of [1024, 1440]) await shot(page, 'map-designer', width);
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   // Run it over four lines from the designer.
   await page.getByTestId('run-button').click();

@@ -8,7 +8,6 @@ use serde_json::Value;
 use shared::model::{MapNode, NodeKind, SubflowNode, defaults};
 
 use super::{DurationField, JsonField, TextField, edit, non_empty};
-use crate::graph::look;
 use crate::pages::designer::{self as designer, Ctx};
 
 /// A whole number typed into a field: `Ok(None)` when blank, `Err` with what is wrong.
@@ -101,7 +100,7 @@ fn ChildTarget(
                 .and_then(|k| k.iter().find(|w| w.name == name).map(|w| w.version))
         })
     };
-    let own_name = move || ctx.workflow.with(|w| w.name.clone());
+    let own_name = move || ctx.workflow.with_untracked(|w| w.name.clone());
     let workflow_field = move || {
         match ctx.known.get() {
             None => {
@@ -117,13 +116,11 @@ fn ChildTarget(
                 let options = known
                     .iter()
                     .map(|w| {
-                        let text = match &w.description {
-                            Some(d) if !d.is_empty() => format!("{} (v{}) — {}", w.name, w.version, look::short(d, 40)),
-                            _ => format!("{} (v{})", w.name, w.version),
-                        };
                         let name = w.name.clone();
                         let selected = name == current;
-                        view! { <option value=name selected=selected>{text}</option> }
+                        let text = format!("{name} · v{}", w.version);
+                        let title = w.description.clone().unwrap_or_default();
+                        view! { <option value=name selected=selected title=title>{text}</option> }
                     })
                     .collect_view();
                 let unlisted = (!listed).then(|| {
@@ -131,11 +128,14 @@ fn ChildTarget(
                     view! { <option value=current.clone() selected=true>{format!("{current} ({note})")}</option> }
                 });
                 view! {
-                    <label class="field">
+                    <label class="field field-wide">
                         <span class="field-label">"Workflow"</span>
                         <select
                             class="input"
-                            class:invalid=move || !listed
+                            class:invalid=move || {
+                                let name = picked.get();
+                                !name.is_empty() && ctx.known.with(|k| !k.as_ref().is_some_and(|k| k.iter().any(|w| w.name == name)))
+                            }
                             data-testid="field-workflow"
                             on:change=move |ev| pick(event_target_value(&ev))
                         >
@@ -169,7 +169,7 @@ fn ChildTarget(
                             data-testid="field-version"
                             on:change=move |ev| pin(event_target_value(&ev).parse().ok())
                         >
-                            <option value="" selected=current.is_none()>{format!("latest (now v{latest})")}</option>
+                            <option value="" selected=current.is_none()>{format!("latest (v{latest})")}</option>
                             {missing.map(|v| view! { <option value=v.to_string() selected=true>{format!("v{v} (does not exist)")}</option> })}
                             {(1..=latest)
                                 .rev()

@@ -117,6 +117,26 @@ pub enum Line {
     Child(usize, usize),
 }
 
+/// Lanes for a group line, so children that overlap in time are drawn one above the other:
+/// each child's lane (the first that is free when it starts) and how many lanes there are.
+/// An open child holds its lane to the end.
+pub fn lanes(children: &[ChildBar]) -> (Vec<usize>, usize) {
+    let mut free_at: Vec<i64> = Vec::new();
+    let mut out = Vec::with_capacity(children.len());
+    for c in children {
+        let lane = match free_at.iter().position(|t| *t <= c.start) {
+            Some(l) => l,
+            None => {
+                free_at.push(0);
+                free_at.len() - 1
+            }
+        };
+        free_at[lane] = c.end.unwrap_or(i64::MAX);
+        out.push(lane);
+    }
+    (out, free_at.len().max(1))
+}
+
 /// The chart's lines: every row, and after each map's row its group, followed by one line per
 /// child when `expanded` says so for that node (at most `limit` of them).
 pub fn lines(rows: &[Row], expanded: impl Fn(&str) -> bool, limit: usize) -> Vec<Line> {
@@ -494,6 +514,8 @@ mod tests {
             ]
         );
         assert_eq!(each.children[1].error.as_deref(), Some("no"));
+        // r0 and r1 overlap; r2 starts when r1 ends, in r1's lane.
+        assert_eq!(lanes(&each.children), (vec![0, 1, 1], 2));
         assert_eq!(
             lines(&rows, |_| false, 100),
             [Line::Node(0), Line::Node(1), Line::Group(1)]

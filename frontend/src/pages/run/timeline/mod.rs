@@ -17,7 +17,7 @@ use shared::model::Workflow;
 use wasm_bindgen::JsCast;
 use web_sys::Element;
 
-use self::bars::{Bar, BarKind, ChildBar, Line, Outcome, Row, lines, nice_step, rows};
+use self::bars::{Bar, BarKind, ChildBar, Line, Outcome, Row, lanes, lines, nice_step, rows};
 use super::children::run_path;
 use super::format;
 use super::state::RunState;
@@ -288,13 +288,23 @@ fn line_view(
         }
         Line::Group(i) => {
             let row = &rows[i];
+            let shown = &row.children[..row.children.len().min(GROUP_BARS)];
+            // Children that overlap in time sit in lanes, one above the other.
+            let (lane, count) = lanes(shown);
+            let height = (22.0 / count as f64).min(14.0);
             view! {
                 <div class="gantt-row gantt-group" data-testid=format!("timeline-children-{}", row.node)>
-                    {row
-                        .children
+                    {shown
                         .iter()
-                        .take(GROUP_BARS)
-                        .map(|c| child_bar(&row.node, c, chart.now, pct))
+                        .zip(lane)
+                        .map(|(c, l)| {
+                            let top = 4.0 + l as f64 * (22.0 / count as f64);
+                            view! {
+                                <span class="gantt-lane" style:top=format!("{top}px") style:height=format!("{height}px")>
+                                    {child_bar(&row.node, c, chart.now, pct)}
+                                </span>
+                            }
+                        })
                         .collect_view()}
                 </div>
             }
