@@ -21,9 +21,22 @@ pub use view::{GraphView, ZoomControls, content_bounds, wheel_factor};
 
 /// How a node is decorated on a run's page: a CSS class added to the node's `<g>` (e.g.
 /// "state-running", "state-completed", "state-failed", "state-waiting", "state-retrying",
-/// "state-skipped", "state-cancelled") and an optional small badge text (e.g. "2/3").
+/// "state-skipped", "state-cancelled"), an optional small badge text (e.g. "2/3", "37/100"),
+/// and, for a `map`, how far its children are.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeDecor {
     pub class: String,
     pub badge: Option<String>,
+    pub progress: Option<Progress>,
+}
+
+/// A `map` node's children as fractions (0..=1) of its items, drawn as a bar along the foot
+/// of its card: so a map shows how far it is without selecting it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Progress {
+    pub completed: f64,
+    pub failed: f64,
+    /// Cancelled children, drawn as failed ones are, in grey.
+    pub cancelled: f64,
+    pub running: f64,
 }

@@ -10,9 +10,9 @@ use leptos::prelude::*;
 use shared::Severity;
 use shared::model::{Node, Workflow};
 
-use super::NodeDecor;
 use super::geometry::{NODE_W, edge_path, input_point, node_height, port_offsets, port_point};
 use super::look;
+use super::{NodeDecor, Progress};
 
 /// Findings to outline: the worst severity per node id and per edge index.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -167,13 +167,16 @@ fn NodeCard(
     };
     view! {
         <g class=class data-testid=format!("node-{id}") data-node=id.clone() transform=transform>
-            {move || node.get().map(|n| card(&n, my_decor.get().badge))}
+            {move || node.get().map(|n| card(&n, my_decor.get()))}
         </g>
     }
 }
 
 /// The card's contents, drawn at the origin.
-fn card(node: &Node, badge: Option<String>) -> impl IntoView + use<> {
+fn card(node: &Node, decor: NodeDecor) -> impl IntoView + use<> {
+    let NodeDecor {
+        badge, progress, ..
+    } = decor;
     let ty = node.type_name();
     let h = node_height(&node.kind);
     let colour = look::colour(ty);
@@ -227,16 +230,48 @@ fn card(node: &Node, badge: Option<String>) -> impl IntoView + use<> {
         </text>
         {has_input.then(|| view! { <circle class="wf-node-input" cx="0" cy=h / 2.0 r="4"></circle> })}
         {ports}
+        {progress.map(|p| progress_bar(p, h))}
         {badge
             .map(|b| {
+                // About 7 px a character at the badge's size, and never narrower than before.
+                let w = (b.chars().count() as f64 * 7.0 + 14.0).max(44.0);
                 view! {
                     <g class="wf-node-badge" data-testid="node-badge">
-                        <rect x=NODE_W - 44.0 y="-9" width="44" height="18" rx="9"></rect>
-                        <text x=NODE_W - 22.0 y="4">
+                        <rect x=NODE_W - w y="-9" width=w height="18" rx="9"></rect>
+                        <text x=NODE_W - w / 2.0 y="4">
                             {b}
                         </text>
                     </g>
                 }
             })}
+    }
+}
+
+/// A `map`'s progress along the foot of its card: completed, failed, cancelled and running
+/// children, left to right, over a track that stands for every item.
+fn progress_bar(p: Progress, h: f64) -> impl IntoView + use<> {
+    const INSET: f64 = 10.0;
+    let span = NODE_W - 2.0 * INSET;
+    let mut x = INSET;
+    let parts = [
+        ("completed", p.completed),
+        ("failed", p.failed),
+        ("cancelled", p.cancelled),
+        ("running", p.running),
+    ]
+    .into_iter()
+    .filter(|(_, f)| *f > 0.0)
+    .map(|(class, f)| {
+        let w = f.clamp(0.0, 1.0) * span;
+        let at = x;
+        x += w;
+        view! { <rect class=format!("wf-progress-{class}") x=at y=h - 5.0 width=w height="3"></rect> }
+    })
+    .collect_view();
+    view! {
+        <g class="wf-progress" data-testid="node-progress">
+            <rect class="wf-progress-track" x=INSET y=h - 5.0 width=span height="3" rx="1.5"></rect>
+            {parts}
+        </g>
     }
 }

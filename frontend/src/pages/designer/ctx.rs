@@ -4,7 +4,9 @@
 
 use leptos::prelude::*;
 use shared::Diagnostic;
+use shared::api::WorkflowSummary;
 use shared::model::Workflow;
+use shared::validate::{Severity, check_children};
 
 use crate::graph::editor::Editor;
 
@@ -28,7 +30,13 @@ pub(super) struct Ctx {
     /// Bumped when the workflow changes under the inspector's feet (undo, redo, discard),
     /// so its forms are drawn again from the model.
     pub(super) generation: RwSignal<u64>,
-    /// The browser's findings, after every edit.
+    /// The saved workflows (`GET /api/workflows`), once loaded: what the `subflow` and `map`
+    /// forms offer, and what their findings are checked against. `None` until the list came
+    /// (or when it could not be read: then nothing is claimed about which workflows exist).
+    pub(super) known: RwSignal<Option<Vec<WorkflowSummary>>>,
+    /// The browser's findings, after every edit: the validator's, and a warning for each
+    /// child workflow (or version) missing from [`Ctx::known`] — the server refuses those
+    /// with a 422, but the list may be stale, so the browser only warns.
     pub(super) findings: Memo<Vec<Diagnostic>>,
     /// The findings of the server's last refusal (a 422), until the next save.
     pub(super) server_findings: RwSignal<Option<Vec<Diagnostic>>>,
@@ -36,16 +44,41 @@ pub(super) struct Ctx {
     pub(super) notice: RwSignal<Option<String>>,
 }
 
+/// Whether `known` has workflow `name` (and, when pinned, that version of it: versions run
+/// from 1 to the latest).
+pub(super) fn exists(known: &[WorkflowSummary], name: &str, version: Option<i64>) -> bool {
+    known
+        .iter()
+        .any(|w| w.name == name && version.is_none_or(|v| (1..=w.version).contains(&v)))
+}
+
 impl Ctx {
     pub(super) fn new(editor: Editor) -> Self {
         let editor = RwSignal::new(editor);
         let workflow = Memo::new(move |_| editor.with(|e| e.workflow().clone()));
+        let known = RwSignal::new(None::<Vec<WorkflowSummary>>);
+        let findings = Memo::new(move |_| {
+            workflow.with(|wf| {
+                let mut all = shared::validate(wf);
+                known.with(|known| {
+                    if let Some(known) = known {
+                        all.extend(check_children(
+                            wf,
+                            |name, version| exists(known, name, version),
+                            Severity::Warning,
+                        ));
+                    }
+                });
+                all
+            })
+        });
         Ctx {
             editor,
             workflow,
             selection: RwSignal::new(Selection::None),
             generation: RwSignal::new(0),
-            findings: Memo::new(move |_| workflow.with(shared::validate)),
+            known,
+            findings,
             server_findings: RwSignal::new(None),
             notice: RwSignal::new(None),
         }

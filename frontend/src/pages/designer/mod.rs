@@ -165,6 +165,12 @@ fn Editing(
         .clone()
         .map_or_else(|| base.clone(), with_positions);
     let ctx = Ctx::new(Editor::new(start));
+    // The saved workflows, for the `subflow` and `map` pickers and their warnings.
+    spawn_local(async move {
+        if let Ok(list) = server::list().await {
+            let _ = ctx.known.try_set(Some(list.workflows));
+        }
+    });
     let base = RwSignal::new(base);
     let version = RwSignal::new(version);
     let restored = RwSignal::new(restored.is_some());

@@ -1,10 +1,11 @@
-//! The side panel of a run's page: the selected node's attempts, times, output and error,
-//! and the run's own input, output and error.
+//! The side panel of a run's page: the selected node's attempts, times, output and error
+//! (and a `subflow`'s or `map`'s child runs), and the run's own input, output and error.
 
 use leptos::prelude::*;
 use serde_json::Value;
 use shared::model::Workflow;
 
+use super::children::NodeChildren;
 use super::format;
 use super::state::{NodeStatus, RunState};
 use super::wire::RunStatus;
@@ -96,6 +97,8 @@ pub fn NodeDetails(
                         <dt>"Duration"</dt>
                         <dd>{move || duration().unwrap_or_else(|| "—".into())}</dd>
                     </dl>
+                    {matches!(type_name, "map" | "subflow")
+                        .then(|| view! { <NodeChildren state id=id.clone() kind=type_name /> })}
                     {move || due().map(|d| view! { <p class="due" data-testid="node-details-due">{d}</p> })}
                     {move || {
                         node.with(|n| n.prompt.clone())

@@ -1,13 +1,15 @@
 //! The run's graph, read-only, drawn by the designer's renderer ([`crate::graph::GraphView`])
 //! with each node decorated by its live state (`state-*` classes, styled in console.css) and,
 //! for retried nodes, a badge with the attempt and the time to the next one. A plain list of
-//! the same nodes sits below it, for the keyboard and for screen readers.
+//! the same nodes sits below it, for the keyboard and for screen readers. A `map` node
+//! carries its children's progress: done of total in the badge, a bar along its foot.
 
 use std::collections::HashMap;
 
 use leptos::prelude::*;
 use shared::model::Workflow;
 
+use super::children;
 use super::state::{NodeState, NodeStatus, RunState};
 use crate::graph::{GraphView, NodeDecor};
 
@@ -32,9 +34,22 @@ pub fn RunGraph(
             ids.iter()
                 .map(|id| {
                     let node = s.node(id);
-                    let badge = badge(&node, max_attempts.get(id).copied(), now);
+                    let progress = children::progress(&node);
+                    let badge = match progress {
+                        // A map: how many of its items are done.
+                        Some(p) => Some(format!("{}/{}", p.completed, p.total)),
+                        None => badge(&node, max_attempts.get(id).copied(), now),
+                    };
                     let class = format!("state-{}", node.status.as_str());
-                    (id.clone(), NodeDecor { class, badge })
+                    let progress = progress.map(|p| p.fractions());
+                    (
+                        id.clone(),
+                        NodeDecor {
+                            class,
+                            badge,
+                            progress,
+                        },
+                    )
                 })
                 .collect::<HashMap<_, _>>()
         })

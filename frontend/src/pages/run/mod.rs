@@ -4,13 +4,16 @@
 //!
 //! # Layout
 //! - [`wire`]: the API's shapes and calls; [`state`]: the fold; [`live`]: the stream.
-//! - [`graph`], [`details`], [`actions`], [`timeline`], [`history`]: the page's panels.
+//! - [`graph`], [`details`], [`actions`], [`timeline`], [`history`]: the page's panels;
+//!   [`children`]: a `subflow`'s or `map`'s child runs; [`lineage`]: a child run's parents.
 
 pub mod actions;
+pub mod children;
 pub mod details;
 pub mod format;
 pub mod graph;
 pub mod history;
+pub mod lineage;
 pub mod live;
 pub mod state;
 pub mod timeline;
@@ -137,11 +140,7 @@ fn Console(head: RunDetail, workflow: Workflow) -> impl IntoView {
 
     view! {
         <header class="run-head">
-            <nav class="crumbs" aria-label="Breadcrumb">
-                <a href=Page::Runs.path()>"Runs"</a>
-                <span aria-hidden="true">"/"</span>
-                <a href=format!("/runs?workflow={}", workflow_name)>{workflow_name.clone()}</a>
-            </nav>
+            <lineage::Crumbs parent=head.parent.clone() workflow=workflow_name.clone() />
             <div class="run-title">
                 <h1>
                     {workflow_name.clone()}

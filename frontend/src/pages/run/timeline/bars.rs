@@ -1,9 +1,11 @@
 //! The timeline's model: the run's recorded events turned into rows of bars (one per attempt,
-//! backoff, wait or step) with their outcomes, and the axis's round tick steps. Pure, so it
-//! is tested without a browser; [`super`] draws it.
+//! backoff, wait or step; a `subflow`'s or `map`'s stretch of child runs, with a bar per
+//! child) with their outcomes, the chart's lines (a map's children grouped into one line that
+//! expands into a line each), and the axis's round tick steps. Pure, so it is tested without a
+//! browser; [`super`] draws it.
 
 use serde_json::Value;
-use shared::event::{Event, Recorded};
+use shared::event::{ChildStatus, Event, Recorded};
 use shared::model::Workflow;
 
 /// How a bar ended.
@@ -38,6 +40,8 @@ pub enum BarKind {
     Wait(&'static str),
     /// A node that completes as soon as it runs (start, condition, transform, end, ...).
     Step,
+    /// A `subflow` or `map` node, from its start until its children are done.
+    Children,
 }
 
 impl BarKind {
@@ -47,6 +51,7 @@ impl BarKind {
             BarKind::Backoff => "backoff",
             BarKind::Wait(_) => "wait",
             BarKind::Step => "step",
+            BarKind::Children => "children",
         }
     }
 
@@ -56,6 +61,7 @@ impl BarKind {
             BarKind::Backoff => "Backoff before the next attempt".into(),
             BarKind::Wait(kind) => format!("Waiting ({kind})"),
             BarKind::Step => "Step".into(),
+            BarKind::Children => "Running its child runs".into(),
         }
     }
 }
@@ -75,6 +81,76 @@ pub struct Bar {
 pub struct Row {
     pub node: String,
     pub bars: Vec<Bar>,
+    /// A `subflow`'s or `map`'s child runs, in the order they started.
+    pub children: Vec<ChildBar>,
+}
+
+impl Row {
+    /// A `map`'s row, whose children the chart groups in a row of their own.
+    pub fn is_map(&self) -> bool {
+        self.children.iter().any(|c| c.index.is_some())
+    }
+}
+
+/// One child run of a `subflow` or `map` node, from its start to its end, as the parent's
+/// log tells it (`child_started`, `child_finished`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChildBar {
+    /// The `map` item; `None` for a subflow's child.
+    pub index: Option<u32>,
+    pub run: String,
+    pub outcome: Outcome,
+    pub start: i64,
+    pub end: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// A line of the chart: a node's row, a map's group of children (the children drawn over one
+/// another in one row), or, with the group expanded, one child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Line {
+    /// `rows[i]`.
+    Node(usize),
+    /// The children of `rows[i]`, grouped.
+    Group(usize),
+    /// Child `c` of `rows[i]`.
+    Child(usize, usize),
+}
+
+/// Lanes for a group line, so children that overlap in time are drawn one above the other:
+/// each child's lane (the first that is free when it starts) and how many lanes there are.
+/// An open child holds its lane to the end.
+pub fn lanes(children: &[ChildBar]) -> (Vec<usize>, usize) {
+    let mut free_at: Vec<i64> = Vec::new();
+    let mut out = Vec::with_capacity(children.len());
+    for c in children {
+        let lane = match free_at.iter().position(|t| *t <= c.start) {
+            Some(l) => l,
+            None => {
+                free_at.push(0);
+                free_at.len() - 1
+            }
+        };
+        free_at[lane] = c.end.unwrap_or(i64::MAX);
+        out.push(lane);
+    }
+    (out, free_at.len().max(1))
+}
+
+/// The chart's lines: every row, and after each map's row its group, followed by one line per
+/// child when `expanded` says so for that node (at most `limit` of them).
+pub fn lines(rows: &[Row], expanded: impl Fn(&str) -> bool, limit: usize) -> Vec<Line> {
+    let mut lines = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        lines.push(Line::Node(i));
+        if row.is_map() {
+            lines.push(Line::Group(i));
+            if expanded(&row.node) {
+                lines.extend((0..row.children.len().min(limit)).map(|c| Line::Child(i, c)));
+            }
+        }
+    }
+    lines
 }
 
 /// The chart's rows, one per node that has done something, in the order they first did.
@@ -90,16 +166,54 @@ pub fn rows(events: &[Recorded], workflow: &Workflow) -> Vec<Row> {
                 rows.push(Row {
                     node: node.to_owned(),
                     bars: Vec::new(),
+                    children: Vec::new(),
                 });
                 rows.len() - 1
             }
         };
-        let bars = &mut rows[index].bars;
+        let Row { bars, children, .. } = &mut rows[index];
         let at = *at;
+        let parent = workflow
+            .node(node)
+            .is_some_and(|n| matches!(n.kind.type_name(), "subflow" | "map"));
         match event {
+            // A render attempt first, then the children: one bar for the whole stretch.
+            Event::NodeStarted { .. }
+                if parent && open_bar(bars, |k| k == BarKind::Children).is_some() => {}
+            Event::NodeStarted { .. } if parent => bars.push(open(BarKind::Children, at)),
             Event::NodeStarted { attempt, .. } => {
                 close(bars, at, Outcome::Completed, |k| k == BarKind::Backoff);
                 bars.push(open(BarKind::Attempt(*attempt), at));
+            }
+            Event::ChildStarted { index, run, .. } => children.push(ChildBar {
+                index: *index,
+                run: run.clone(),
+                outcome: Outcome::Open,
+                start: at,
+                end: None,
+                error: None,
+            }),
+            Event::ChildFinished {
+                index,
+                run,
+                status,
+                error,
+                ..
+            } => {
+                let by_index = index
+                    .map(|i| i as usize)
+                    .filter(|i| children.get(*i).is_some_and(|c| c.run == *run));
+                let found = by_index.or_else(|| children.iter().rposition(|c| c.run == *run));
+                if let Some(c) = found.and_then(|i| children.get_mut(i)) {
+                    c.end = Some(at);
+                    c.error = error.clone();
+                    c.outcome = match status {
+                        ChildStatus::Completed => Outcome::Completed,
+                        ChildStatus::Failed => Outcome::Failed,
+                        ChildStatus::Cancelled => Outcome::Cancelled,
+                        ChildStatus::Running => Outcome::Open,
+                    };
+                }
             }
             Event::AttemptFailed {
                 error, retry_at, ..
@@ -321,6 +435,101 @@ mod tests {
         let rows = rows(&events, &workflow());
         assert_eq!(rows[0].bars[0].outcome, Outcome::Cancelled);
         assert_eq!(rows[0].bars[0].end, Some(9));
+    }
+
+    #[test]
+    fn a_maps_children_are_bars_grouped_in_one_line_that_expands() {
+        let wf: Workflow = serde_json::from_value(json!({
+            "name": "w",
+            "nodes": [
+                {"id": "start", "type": "start"},
+                {"id": "each", "type": "map", "items": "{{ input }}", "workflow": "c"},
+                {"id": "done", "type": "end"}
+            ],
+            "edges": []
+        }))
+        .unwrap();
+        let child = |seq, at, i: u32| {
+            event(
+                seq,
+                at,
+                "child_started",
+                Some("each"),
+                json!({"index": i, "run": format!("r{i}"), "workflow": "c", "input": i}),
+            )
+        };
+        let events = [
+            event(
+                1,
+                0,
+                "node_completed",
+                Some("start"),
+                json!({"output": null}),
+            ),
+            event(2, 1, "node_started", Some("each"), json!({"attempt": 1})),
+            event(
+                3,
+                1,
+                "map_started",
+                Some("each"),
+                json!({"items": [0, 1, 2]}),
+            ),
+            child(4, 1, 0),
+            child(5, 1, 1),
+            event(
+                6,
+                7,
+                "child_finished",
+                Some("each"),
+                json!({"index": 1, "run": "r1", "status": "failed", "error": "no"}),
+            ),
+            child(7, 7, 2),
+            event(
+                8,
+                9,
+                "child_finished",
+                Some("each"),
+                json!({"index": 0, "run": "r0", "status": "completed", "output": 0}),
+            ),
+        ];
+        let rows = rows(&events, &wf);
+        let each = &rows[1];
+        assert!(each.is_map() && !rows[0].is_map());
+        assert_eq!(each.bars.len(), 1);
+        assert_eq!(
+            (each.bars[0].kind, each.bars[0].outcome),
+            (BarKind::Children, Outcome::Open)
+        );
+        let children: Vec<_> = each
+            .children
+            .iter()
+            .map(|c| (c.index, c.run.as_str(), c.outcome, c.start, c.end))
+            .collect();
+        assert_eq!(
+            children,
+            [
+                (Some(0), "r0", Outcome::Completed, 1, Some(9)),
+                (Some(1), "r1", Outcome::Failed, 1, Some(7)),
+                (Some(2), "r2", Outcome::Open, 7, None),
+            ]
+        );
+        assert_eq!(each.children[1].error.as_deref(), Some("no"));
+        // r0 and r1 overlap; r2 starts when r1 ends, in r1's lane.
+        assert_eq!(lanes(&each.children), (vec![0, 1, 1], 2));
+        assert_eq!(
+            lines(&rows, |_| false, 100),
+            [Line::Node(0), Line::Node(1), Line::Group(1)]
+        );
+        assert_eq!(
+            lines(&rows, |n| n == "each", 2),
+            [
+                Line::Node(0),
+                Line::Node(1),
+                Line::Group(1),
+                Line::Child(1, 0),
+                Line::Child(1, 1)
+            ]
+        );
     }
 
     #[test]

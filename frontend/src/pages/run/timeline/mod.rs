@@ -1,21 +1,32 @@
 //! The run's timeline: a Gantt chart with a row per node and a bar per attempt, coloured by
 //! outcome; backoff gaps and waits (approval, signal, timer) drawn as hatched bars; a time
 //! axis that zooms; a tooltip per bar; open bars grow with the clock while the run runs.
-//! A click on a bar shows that attempt's details below the chart.
+//! A click on a bar shows that attempt's details below the chart. A `map`'s children follow
+//! its row as one line of bars, which a toggle expands into a line per child; each child's
+//! bar links to its run.
 //!
 //! [`bars`] is the model (the history turned into bars, pure and tested natively); this
 //! module is the view.
 
 pub mod bars;
 
+use std::collections::HashSet;
+
 use leptos::prelude::*;
 use shared::model::Workflow;
 use wasm_bindgen::JsCast;
 use web_sys::Element;
 
-use self::bars::{Bar, BarKind, Outcome, Row, nice_step, rows};
+use self::bars::{Bar, BarKind, ChildBar, Line, Outcome, Row, lanes, lines, nice_step, rows};
+use super::children::run_path;
 use super::format;
 use super::state::RunState;
+
+/// The most lines an expanded map shows, one child each; its group line draws them all.
+const CHILD_LINES: usize = 200;
+
+/// The most child bars a group line draws (a map may have 10,000 children).
+const GROUP_BARS: usize = 2_000;
 
 /// Zoom steps: the chart is this many times the width of its frame.
 const ZOOMS: [u32; 7] = [1, 2, 4, 8, 16, 32, 64];
@@ -40,6 +51,11 @@ pub fn Timeline(
     let tip = RwSignal::new(None::<Tip>);
     let selected = RwSignal::new(None::<(String, usize)>);
     let rows = Memo::new(move |_| state.with(|s| workflow.with_value(|wf| rows(&s.recorded, wf))));
+    // The maps whose children are shown a line each.
+    let expanded = RwSignal::new(HashSet::<String>::new());
+    let lines = Memo::new(move |_| {
+        rows.with(|rows| expanded.with(|open| lines(rows, |n| open.contains(n), CHILD_LINES)))
+    });
     // The chart spans the run's start to its end, or to now while it runs.
     let span = Memo::new(move |_| {
         state.with(|s| {
@@ -114,11 +130,14 @@ pub fn Timeline(
             <div class="gantt">
                 <div class="gantt-labels">
                     <div class="gantt-axis-pad"></div>
-                    <For each=move || rows.get() key=|row| row.node.clone() let:row>
-                        <div class="gantt-label" title=row.node.clone()>
-                            {row.node.clone()}
-                        </div>
-                    </For>
+                    {move || {
+                        rows.with(|rows| {
+                            lines.get()
+                                .into_iter()
+                                .map(|line| line_label(rows, line, expanded))
+                                .collect_view()
+                        })
+                    }}
                 </div>
                 <div class="gantt-scroll" on:scroll=move |_| tip.set(None)>
                     <div
@@ -141,29 +160,18 @@ pub fn Timeline(
                             }}
                         </div>
                         {move || {
-                            rows.get()
-                                .into_iter()
-                                .map(|Row { node, bars }| {
-                                    let testid = format!("timeline-row-{node}");
-                                    view! {
-                                        <div class="gantt-row" data-testid=testid>
-                                            {bars
-                                                .into_iter()
-                                                .enumerate()
-                                                .map(|(index, bar)| {
-                                                    let chart = Chart {
-                                                        now,
-                                                        tip,
-                                                        selected,
-                                                        zoom: ZOOMS[zoom.get()],
-                                                    };
-                                                    bar_view(node.clone(), index, bar, chart, pct)
-                                                })
-                                                .collect_view()}
-                                        </div>
-                                    }
-                                })
-                                .collect_view()
+                            let chart = Chart {
+                                now,
+                                tip,
+                                selected,
+                                zoom: ZOOMS[zoom.get()],
+                            };
+                            rows.with(|rows| {
+                                lines.get()
+                                    .into_iter()
+                                    .map(|line| line_view(rows, line, chart, pct))
+                                    .collect_view()
+                            })
                         }}
                     </div>
                 </div>
@@ -194,6 +202,157 @@ pub fn Timeline(
                     })
             }}
         </section>
+    }
+}
+
+/// The label of one line: a node's id; for a map's group a toggle that expands it; for a
+/// child its item and a link to its run.
+fn line_label(rows: &[Row], line: Line, expanded: RwSignal<HashSet<String>>) -> AnyView {
+    match line {
+        Line::Node(i) => {
+            let node = rows[i].node.clone();
+            let title = node.clone();
+            view! { <div class="gantt-label" title=title>{node}</div> }.into_any()
+        }
+        Line::Group(i) => {
+            let row = &rows[i];
+            let node = row.node.clone();
+            let count = row.children.len();
+            let is_open = {
+                let node = node.clone();
+                move || expanded.with(|e| e.contains(&node))
+            };
+            let open_now = is_open.clone();
+            let toggle = move |_| {
+                let node = node.clone();
+                expanded.update(|e| {
+                    if !e.remove(&node) {
+                        e.insert(node);
+                    }
+                });
+            };
+            view! {
+                <div class="gantt-label gantt-group-label">
+                    <button
+                        class="gantt-toggle"
+                        data-testid=format!("timeline-group-{}", row.node)
+                        aria-expanded=move || if is_open() { "true" } else { "false" }
+                        title="Show a line per child run"
+                        on:click=toggle
+                    >
+                        <span class="gantt-caret" aria-hidden="true">{move || if open_now() { "▾" } else { "▸" }}</span>
+                        {format!("{count} child run{}", if count == 1 { "" } else { "s" })}
+                    </button>
+                </div>
+            }
+            .into_any()
+        }
+        Line::Child(i, c) => {
+            let child = &rows[i].children[c];
+            let text = child
+                .index
+                .map_or_else(|| "child".to_owned(), |n| format!("#{n}"));
+            view! {
+                <div class="gantt-label gantt-child-label">
+                    <a href=run_path(&child.run) title=format!("Run {}", child.run) data-testid="timeline-child-link">
+                        {text}
+                    </a>
+                </div>
+            }
+            .into_any()
+        }
+    }
+}
+
+/// The bars of one line.
+fn line_view(
+    rows: &[Row],
+    line: Line,
+    chart: Chart,
+    pct: impl Fn(i64) -> f64 + Copy + Send + Sync + 'static,
+) -> AnyView {
+    match line {
+        Line::Node(i) => {
+            let Row { node, bars, .. } = rows[i].clone();
+            let testid = format!("timeline-row-{node}");
+            view! {
+                <div class="gantt-row" data-testid=testid>
+                    {bars
+                        .into_iter()
+                        .enumerate()
+                        .map(|(index, bar)| bar_view(node.clone(), index, bar, chart, pct))
+                        .collect_view()}
+                </div>
+            }
+            .into_any()
+        }
+        Line::Group(i) => {
+            let row = &rows[i];
+            let shown = &row.children[..row.children.len().min(GROUP_BARS)];
+            // Children that overlap in time sit in lanes, one above the other.
+            let (lane, count) = lanes(shown);
+            let height = (22.0 / count as f64).min(14.0);
+            view! {
+                <div class="gantt-row gantt-group" data-testid=format!("timeline-children-{}", row.node)>
+                    {shown
+                        .iter()
+                        .zip(lane)
+                        .map(|(c, l)| {
+                            let top = 4.0 + l as f64 * (22.0 / count as f64);
+                            view! {
+                                <span class="gantt-lane" style:top=format!("{top}px") style:height=format!("{height}px")>
+                                    {child_bar(&row.node, c, chart.now, pct)}
+                                </span>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+            }
+            .into_any()
+        }
+        Line::Child(i, c) => {
+            let row = &rows[i];
+            view! {
+                <div class="gantt-row gantt-child">
+                    {child_bar(&row.node, &row.children[c], chart.now, pct)}
+                </div>
+            }
+            .into_any()
+        }
+    }
+}
+
+/// One child run's bar: a link to the run, with its item, times and outcome as its title.
+fn child_bar<F: Fn(i64) -> f64>(
+    node: &str,
+    child: &ChildBar,
+    now: RwSignal<i64>,
+    pct: F,
+) -> impl IntoView + use<F> {
+    let end = child.end.unwrap_or_else(|| now.get());
+    let left = pct(child.start);
+    let width = (pct(end) - left).max(0.0);
+    let item = child.index.map_or_else(String::new, |i| format!(" #{i}"));
+    let mut title = format!(
+        "{node}{item} · run {} · {} · {}",
+        child.run,
+        format::duration(end - child.start),
+        child.outcome.as_str()
+    );
+    if let Some(e) = &child.error {
+        title.push_str(&format!(" · {e}"));
+    }
+    view! {
+        <a
+            class=format!("bar bar-child outcome-{}", child.outcome.as_str())
+            href=run_path(&child.run)
+            style:left=format!("{left}%")
+            style:width=format!("{width}%")
+            title=title
+            data-testid="child-bar"
+            data-node=node.to_owned()
+            data-outcome=child.outcome.as_str()
+        ></a>
     }
 }
 
