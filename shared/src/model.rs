@@ -308,6 +308,16 @@ pub struct MapNode {
     pub tolerated_failures: Option<i64>,
 }
 
+impl MapNode {
+    /// Children running at once, with the default applied (the validator keeps it in
+    /// `1..=MAX_MAP_CONCURRENCY`; a stored value outside counts as its nearest bound of 1).
+    pub fn concurrency(&self) -> u32 {
+        self.max_concurrency.map_or(defaults::MAX_CONCURRENCY, |c| {
+            c.clamp(1, u32::MAX as i64) as u32
+        })
+    }
+}
+
 /// How failed attempts are retried. Missing fields take SPEC defaults (see [`Retry`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

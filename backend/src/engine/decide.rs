@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use shared::limits::{MAX_BUFFERED_SIGNALS, MAX_CHILD_DEPTH, MAX_MAP_ITEMS, check_value};
-use shared::model::{NodeKind, defaults};
+use shared::model::NodeKind;
 use shared::template;
 
 use super::children;
@@ -759,12 +759,10 @@ impl Decider {
 
     /// Starts children of `map` node `i` in item order while it has room for them.
     fn fill(&mut self, i: usize) {
-        let NodeKind::Map(m) = self.s.plan.kind(i).clone() else {
+        let NodeKind::Map(m) = self.s.plan.kind(i) else {
             return;
         };
-        let cap = m.max_concurrency.map_or(defaults::MAX_CONCURRENCY, |c| {
-            c.clamp(1, u32::MAX as i64) as u32
-        });
+        let (cap, template) = (m.concurrency(), m.input.clone());
         let mut ctx = None;
         loop {
             let n = &self.s.nodes[i];
@@ -775,7 +773,7 @@ impl Decider {
                 return;
             }
             let item = items[next].clone();
-            let input = match &m.input {
+            let input = match &template {
                 None => item,
                 Some(t) => {
                     let ctx = ctx.get_or_insert_with(|| self.s.context_for(i));

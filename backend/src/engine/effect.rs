@@ -3,7 +3,7 @@
 //! Derived from the new events alone, so recovery can derive the same effects from a log.
 
 use serde_json::Value;
-use shared::model::{NodeKind, defaults};
+use shared::model::NodeKind;
 
 use super::event::ChildStatus;
 use super::render;
@@ -115,11 +115,8 @@ pub fn effects(run: &RunState, events: &[Event], now: Millis) -> Vec<Effect> {
                     && let NodeKind::Map(m) = run.plan.kind(i)
                 {
                     let n = &run.nodes[i];
-                    let cap = m
-                        .max_concurrency
-                        .map_or(u64::from(defaults::MAX_CONCURRENCY), |c| c.max(1) as u64);
                     let left = n.items.as_ref().is_some_and(|v| n.children.len() < v.len());
-                    if n.status.is_active() && left && u64::from(n.counts.running) < cap {
+                    if n.status.is_active() && left && n.counts.running < m.concurrency() {
                         out.push(Effect::SetTimer {
                             node: node.clone(),
                             kind: TimerKind::Refill,
