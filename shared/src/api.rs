@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::event::{ChildStatus, Event, Millis, Parent, Recorded, Trigger};
+use crate::event::{ChildStatus, Event, Millis, Parent, Recorded, RedriveOf, Trigger};
 use crate::fold::NodeState;
 use crate::validate::Diagnostic;
 
@@ -15,14 +15,17 @@ use crate::validate::Diagnostic;
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Running,
+    /// Paused by a caller (SPEC §6): nothing new starts until it is resumed.
+    Paused,
     Completed,
     Failed,
     Cancelled,
 }
 
 impl RunStatus {
-    pub const ALL: [RunStatus; 4] = [
+    pub const ALL: [RunStatus; 5] = [
         RunStatus::Running,
+        RunStatus::Paused,
         RunStatus::Completed,
         RunStatus::Failed,
         RunStatus::Cancelled,
@@ -32,6 +35,7 @@ impl RunStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             RunStatus::Running => "running",
+            RunStatus::Paused => "paused",
             RunStatus::Completed => "completed",
             RunStatus::Failed => "failed",
             RunStatus::Cancelled => "cancelled",
@@ -43,7 +47,10 @@ impl RunStatus {
     }
 
     pub fn is_finished(self) -> bool {
-        self != RunStatus::Running
+        matches!(
+            self,
+            RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled
+        )
     }
 }
 
@@ -298,6 +305,12 @@ pub struct RunDetail {
     /// The schedule fire that started the run (SPEC §5); `null` for a run a caller started.
     #[serde(default)]
     pub trigger: Option<Trigger>,
+    /// The run this one redrives and from which nodes (SPEC §6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redrive_of: Option<RedriveOf>,
+    /// The runs that redrive this one, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redriven_by: Vec<String>,
 }
 
 /// One node of `GET /api/runs/{id}`: the shared node fold ([`NodeState`]) and its type.
@@ -327,6 +340,9 @@ pub struct NodeView {
     /// A `map`'s progress over its items, once they are rendered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<MapProgress>,
+    /// Completed in a redrive from the original run's recorded output (nothing ran).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reused: bool,
 }
 
 /// A child run of a node.
@@ -382,6 +398,7 @@ impl NodeView {
                 cancelled: node.counts.cancelled,
                 running: node.counts.running,
             }),
+            reused: node.reused,
         }
     }
 }
@@ -465,6 +482,78 @@ pub struct CancelAccepted {
     pub run_id: String,
     /// Always true: the cancel is recorded.
     pub cancelled: bool,
+}
+
+/// The body of `POST /api/runs/{id}/pause`; an empty body is `{}`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PauseBody {
+    /// Kept in the history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Which version a redrive runs on (SPEC §6): `"same"` (the default), `"latest"`, or a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum RedriveVersion {
+    Named(VersionName),
+    Number(i64),
+}
+
+/// `"same"` or `"latest"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum VersionName {
+    Same,
+    Latest,
+}
+
+/// The body of `POST /api/runs/{id}/redrive`; an empty body is `{}`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RedriveBody {
+    /// The nodes to run again, and everything after them; default: the nodes that failed
+    /// (or were running when the run was cancelled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Vec<String>>,
+    /// Default `"same"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<RedriveVersion>,
+    /// Default: the original run's input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<Value>,
+    /// Answer what the redrive would do, and start nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// `POST /api/runs/{id}/redrive` with `dry_run` → 200.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RedrivePreview {
+    /// The version the redrive would run on.
+    pub version: i64,
+    /// The redrive point.
+    pub from: Vec<String>,
+    /// Nodes completed from the original's log; nothing runs for them.
+    pub reuse: Vec<String>,
+    /// Nodes that run (again).
+    pub rerun: Vec<String>,
+    /// The `http`/`task`/`subflow`/`map` nodes in `rerun` that had completed in the original:
+    /// they will act again.
+    pub side_effects: Vec<String>,
+}
+
+/// `POST /api/runs/{id}/redrive` → 201.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RedriveStarted {
+    pub run_id: String,
 }
 
 /// `POST /api/queues/{queue}/poll` → 200: a task for the worker.

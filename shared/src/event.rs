@@ -24,6 +24,9 @@ pub enum Event {
         /// What started the run, when it was not a caller of the API (a schedule's fire).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         trigger: Option<Trigger>,
+        /// The finished run this one redrives, and the nodes it runs again from (SPEC §6).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        redrive_of: Option<RedriveOf>,
     },
     /// An activity attempt begins (http, task).
     NodeStarted {
@@ -53,6 +56,9 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         port: Option<String>,
         output: Value,
+        /// In a redrive: the original run whose recorded output this is; nothing ran.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reused_from: Option<String>,
     },
     /// The node failed; with a `port` (error, rejected, timeout) the run goes on through it,
     /// without one the run fails.
@@ -104,6 +110,12 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
     },
+    /// No node or attempt starts and due timers wait until [`Event::RunResumed`] (SPEC §6).
+    RunPaused {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    RunResumed,
     CancelRequested {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
@@ -130,6 +142,14 @@ pub struct Parent {
     pub index: Option<u32>,
     /// Levels of parents above the child (1: its parent has none).
     pub depth: u32,
+}
+
+/// The run a redrive continues (SPEC §6) and the nodes it runs again from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RedriveOf {
+    pub run: String,
+    pub from: Vec<String>,
 }
 
 /// How a child run ended, or that it still runs.

@@ -56,6 +56,8 @@ pub struct NodeState {
     /// order), as started.
     pub children: Vec<Child>,
     pub counts: ChildCounts,
+    /// Completed in a redrive with the original run's recorded output: nothing ran.
+    pub reused: bool,
 }
 
 impl NodeState {
@@ -84,8 +86,13 @@ impl NodeState {
                     self.due_at = *retry_at;
                 }
             }
-            Event::NodeCompleted { output, .. } => {
+            Event::NodeCompleted {
+                output,
+                reused_from,
+                ..
+            } => {
                 self.status = NodeStatus::Completed;
+                self.reused = reused_from.is_some();
                 self.output = output.clone();
                 self.error = None;
                 self.started_at.get_or_insert(at);
@@ -145,6 +152,8 @@ impl NodeState {
             Event::RunStarted { .. }
             | Event::SignalReceived { .. }
             | Event::CancelRequested { .. }
+            | Event::RunPaused { .. }
+            | Event::RunResumed
             | Event::RunCompleted { .. }
             | Event::RunFailed { .. }
             | Event::RunCancelled { .. } => {}
@@ -264,6 +273,7 @@ mod tests {
                     node: "n".into(),
                     port: Some("next".into()),
                     output: json!({"status": 200}),
+                    reused_from: None,
                 },
             ),
         ]);

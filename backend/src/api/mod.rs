@@ -10,6 +10,7 @@ pub mod guard;
 pub mod hooks;
 pub mod json;
 mod openapi;
+mod operate;
 mod runs;
 mod schedules;
 mod streams;
@@ -68,6 +69,9 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(runs::decide_approval))
         .routes(routes!(runs::send_signal))
         .routes(routes!(runs::cancel_run))
+        .routes(routes!(operate::pause_run))
+        .routes(routes!(operate::resume_run))
+        .routes(routes!(operate::redrive_run))
         .routes(routes!(tasks::poll_queue))
         .routes(routes!(tasks::complete_task))
         .routes(routes!(tasks::fail_task))

@@ -17,6 +17,7 @@ use super::json::{Body, Filter, Params};
 use crate::AppState;
 use crate::engine::decide::{Input, Rejected};
 use crate::engine::driver::{self, Started};
+use crate::engine::event::Recorded;
 use crate::engine::state::RunState;
 use crate::store::{RunFilter, RunRow};
 
@@ -234,6 +235,15 @@ pub(super) async fn list_runs(
 }
 
 async fn load(app: &AppState, id: &str) -> Result<(RunRow, RunState), Error> {
+    let (row, state, _) = load_log(app, id).await?;
+    Ok((row, state))
+}
+
+/// A run's row, its fold and the log it was folded from; 404 for an unknown id.
+pub(super) async fn load_log(
+    app: &AppState,
+    id: &str,
+) -> Result<(RunRow, RunState, Vec<Recorded>), Error> {
     let row = app
         .store
         .run(id)
@@ -246,7 +256,7 @@ async fn load(app: &AppState, id: &str) -> Result<(RunRow, RunState), Error> {
         .fold(&row.id, &row.workflow, row.version, &events)
         .await?
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("run without its workflow")))?;
-    Ok((row, state))
+    Ok((row, state, events))
 }
 
 /// Get a run with the state of each node
@@ -277,6 +287,8 @@ pub(super) async fn get_run(
         cancelling: state.cancelling && !state.status.is_finished(),
         parent: state.parent.clone(),
         trigger: state.trigger,
+        redrive_of: state.redrive_of.clone(),
+        redriven_by: app.store.redrives_of(&id).await?,
     }))
 }
 

@@ -10,7 +10,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::stream::Stream;
 use serde::Deserialize;
-use shared::api::{ApiErrorBody, RunChange, RunEvent};
+use shared::api::{ApiErrorBody, RunChange, RunEvent, RunStatus};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::error::Error;
@@ -69,7 +69,8 @@ pub(super) async fn stream_run(
             yield Ok(sse(&r));
         }
         // Resumed after the last event of a finished run: nothing more will come.
-        finished |= row.status != "running" && sent >= row.last_seq;
+        finished |= RunStatus::parse(&row.status).is_some_and(RunStatus::is_finished)
+            && sent >= row.last_seq;
         while !finished {
             match live.recv().await {
                 Ok(c) if c.run_id == id => {

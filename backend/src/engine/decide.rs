@@ -5,6 +5,8 @@
 //! leaving it is decided too, carrying the run or not; a node whose incoming edges are all
 //! decided runs if one carried the run, and is skipped otherwise.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -13,9 +15,9 @@ use shared::model::NodeKind;
 use shared::template;
 
 use super::children;
-use super::event::{ChildStatus, Event, Millis, Parent, Trigger};
+use super::event::{ChildStatus, Event, Millis, Parent, RedriveOf, Trigger};
 use super::render;
-use super::state::{NodeStatus, RunState};
+use super::state::{NodeStatus, RunState, RunStatus};
 
 /// What happened to a run, from outside the core.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,7 +30,14 @@ pub enum Input {
         parent: Option<Parent>,
         /// A schedule's fire, recorded in `run_started`.
         trigger: Option<Trigger>,
+        /// Set when the run redrives a finished one: what it reuses.
+        redrive: Option<Arc<Redrive>>,
     },
+    /// Hold the run: nothing new starts until [`Input::Resume`].
+    Pause {
+        reason: Option<String>,
+    },
+    Resume,
     /// An activity attempt ended.
     AttemptFinished {
         node: String,
@@ -65,6 +74,25 @@ pub enum Input {
         error: Option<String>,
         refill: bool,
     },
+}
+
+/// What a redrive's first decision reuses (SPEC §6): the original run, the nodes it runs
+/// again from, and each reusable node's recorded port and output. A reusable node the new
+/// run reaches while it starts completes with that output, marked `reused_from`; one it
+/// reaches later (after a node that runs again) runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Redrive {
+    pub of: String,
+    pub from: Vec<String>,
+    pub reuse: HashMap<String, (Option<String>, Value)>,
+}
+
+/// Where a new run comes from besides its caller: a parent, a schedule's fire, a redrive.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub parent: Option<Parent>,
+    pub trigger: Option<Trigger>,
+    pub redrive: Option<Arc<Redrive>>,
 }
 
 /// Why an attempt failed, and whether another may succeed.
@@ -137,6 +165,12 @@ pub enum Rejected {
          (the limit per run); it takes another once one of them is taken"
     )]
     TooManySignals,
+    #[error("run is paused; resume it first")]
+    Paused,
+    #[error("run is already paused")]
+    AlreadyPaused,
+    #[error("run is not paused (it is {0})")]
+    NotPaused(&'static str),
 }
 
 /// The events an input produced and the state after them.
@@ -181,6 +215,7 @@ pub fn decide_owned(
         now,
         decided: Vec::new(),
         draining: false,
+        reuse: None,
     };
     match d.take(input) {
         Ok(()) => Ok(Decision {
@@ -203,6 +238,8 @@ struct Decider {
     /// True while [`Decider::propagate`]'s loop runs, so a node decided inside it is queued
     /// rather than followed by a nested call: a chain of instant nodes costs no stack.
     draining: bool,
+    /// While a redrive starts: the nodes it completes from the original run's log.
+    reuse: Option<Arc<Redrive>>,
 }
 
 impl Decider {
@@ -234,17 +271,45 @@ impl Decider {
                 version,
                 parent,
                 trigger,
+                redrive,
             } => {
                 let input = self.s.input.clone();
+                let redrive_of = redrive.as_ref().map(|r| RedriveOf {
+                    run: r.of.clone(),
+                    from: r.from.clone(),
+                });
                 self.emit(Event::RunStarted {
                     workflow,
                     version,
                     input,
                     parent,
                     trigger,
+                    redrive_of,
                 });
+                self.reuse = redrive;
                 let start = self.s.plan.start;
                 self.activate(start);
+                self.reuse = None;
+            }
+            Input::Pause { reason } => {
+                if self.s.status == RunStatus::Paused {
+                    return Err(Rejected::AlreadyPaused);
+                }
+                if self.s.cancelling {
+                    return Err(Rejected::AlreadyCancelling);
+                }
+                self.emit(Event::RunPaused { reason });
+            }
+            Input::Resume => {
+                if self.s.status != RunStatus::Paused {
+                    return Err(Rejected::NotPaused(self.s.status.as_str()));
+                }
+                self.emit(Event::RunResumed);
+                self.catch_up();
+            }
+            Input::TimerFired { .. } if self.s.held() => {
+                // Due timers wait: `catch_up` fires what fell due once the run resumes.
+                return Err(Rejected::Paused);
             }
             Input::AttemptFinished {
                 node,
@@ -287,6 +352,7 @@ impl Decider {
                         node,
                         port: Some("next".into()),
                         output: payload,
+                        reused_from: None,
                     });
                     self.propagate(i);
                 }
@@ -331,11 +397,22 @@ impl Decider {
     /// Starts a node whose turn has come.
     fn activate(&mut self, i: usize) {
         let node = self.id(i);
+        if let Some((port, output)) = self.reuse.as_ref().and_then(|r| r.reuse.get(&node)) {
+            let reused = Event::NodeCompleted {
+                node,
+                port: port.clone(),
+                output: output.clone(),
+                reused_from: self.reuse.as_ref().map(|r| r.of.clone()),
+            };
+            self.emit(reused);
+            return self.propagate(i);
+        }
         let plan = self.s.plan.clone();
         let completed = |port: &str, output: Value| Event::NodeCompleted {
             node: node.clone(),
             port: Some(port.to_owned()),
             output,
+            reused_from: None,
         };
         match plan.kind(i) {
             NodeKind::Start(_) | NodeKind::Parallel(_) | NodeKind::Join(_) => {
@@ -444,6 +521,7 @@ impl Decider {
             node,
             port: port.map(str::to_owned),
             output,
+            reused_from: None,
         });
         self.propagate(i);
     }
@@ -472,7 +550,10 @@ impl Decider {
                     plan.incoming[t].iter().map(|&x| self.s.edges[x]).collect();
                 let Some(carried) = decided else { continue };
                 if carried.iter().any(|c| *c) {
-                    self.activate(t);
+                    // A held run leaves the node pending; `catch_up` starts it on resume.
+                    if !self.s.held() {
+                        self.activate(t);
+                    }
                 } else {
                     self.emit(Event::NodeSkipped { node: self.id(t) });
                     self.decided.push(t);
@@ -569,6 +650,59 @@ impl Decider {
         }
     }
 
+    /// On resume, does what the pause held back: fires the timers that fell due (they were
+    /// refused while held), starts the nodes whose turn came, and fills `map`s. A timer of
+    /// these still in the store fires later as stale and changes nothing.
+    fn catch_up(&mut self) {
+        let plan = self.s.plan.clone();
+        if plan
+            .timeout
+            .is_some_and(|t| self.s.created_at.saturating_add(ms(t)) <= self.now)
+        {
+            return self.timer_fired("", TimerKind::RunDeadline, 0);
+        }
+        for i in 0..self.s.nodes.len() {
+            if self.s.status.is_finished() {
+                return;
+            }
+            let n = &self.s.nodes[i];
+            let due = n.due_at.is_some_and(|d| d <= self.now);
+            let node = self.id(i);
+            match n.status {
+                NodeStatus::Retrying if due => {
+                    let next = n.attempts + 1;
+                    self.timer_fired(&node, TimerKind::Retry, next);
+                }
+                NodeStatus::Waiting if due => {
+                    let kind = match plan.kind(i) {
+                        NodeKind::Timer(_) => TimerKind::Wait,
+                        _ => TimerKind::Deadline,
+                    };
+                    self.timer_fired(&node, kind, 0);
+                }
+                NodeStatus::Running if self.s.awaits_children(i) => {
+                    let timeout = plan.limits(i).timeout;
+                    let started = n.started_at.unwrap_or(self.now);
+                    if matches!(plan.kind(i), NodeKind::Subflow(_))
+                        && timeout.is_some_and(|t| started.saturating_add(ms(t)) <= self.now)
+                    {
+                        self.timer_fired(&node, TimerKind::Deadline, 0);
+                    } else {
+                        self.fill(i);
+                    }
+                }
+                NodeStatus::Pending => {
+                    let carried: Option<Vec<bool>> =
+                        plan.incoming[i].iter().map(|&x| self.s.edges[x]).collect();
+                    if carried.is_some_and(|c| c.iter().any(|c| *c)) {
+                        self.activate(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     fn attempt_finished(&mut self, node: &str, attempt: u32, result: Result<Value, ActivityError>) {
         let Some(i) = self.s.node_index(node) else {
             return;
@@ -589,6 +723,7 @@ impl Decider {
                     node,
                     port: Some("next".into()),
                     output,
+                    reused_from: None,
                 });
                 self.propagate(i);
             }
@@ -653,6 +788,7 @@ impl Decider {
                     node: node.to_owned(),
                     port: Some("next".into()),
                     output: Value::Null,
+                    reused_from: None,
                 });
                 self.propagate(i);
             }
@@ -685,6 +821,7 @@ impl Decider {
                         node: node.to_owned(),
                         port: Some("timeout".into()),
                         output: json!({"timed_out": true}),
+                        reused_from: None,
                     });
                     self.propagate(i);
                 } else {
@@ -751,17 +888,22 @@ impl Decider {
                 node: self.id(i),
                 port: Some("next".into()),
                 output: json!([]),
+                reused_from: None,
             });
             return self.propagate(i);
         }
         self.fill(i);
     }
 
-    /// Starts children of `map` node `i` in item order while it has room for them.
+    /// Starts children of `map` node `i` in item order while it has room for them (not while
+    /// the run is held: `catch_up` fills on resume).
     fn fill(&mut self, i: usize) {
         let NodeKind::Map(m) = self.s.plan.kind(i) else {
             return;
         };
+        if self.s.held() {
+            return;
+        }
         let (cap, template) = (m.concurrency(), m.input.clone());
         let mut ctx = None;
         loop {
@@ -824,6 +966,7 @@ impl Decider {
                         node: node.to_owned(),
                         port: Some("next".into()),
                         output,
+                        reused_from: None,
                     });
                     self.propagate(i);
                 }
@@ -860,6 +1003,7 @@ impl Decider {
                         node: node.to_owned(),
                         port: Some("next".into()),
                         output,
+                        reused_from: None,
                     });
                     return self.propagate(i);
                 }
@@ -896,6 +1040,7 @@ impl Decider {
                 node: node.to_owned(),
                 port: Some("approved".into()),
                 output,
+                reused_from: None,
             });
             self.propagate(i);
         } else if self.s.plan.has_port(i, "rejected") {
@@ -903,6 +1048,7 @@ impl Decider {
                 node: node.to_owned(),
                 port: Some("rejected".into()),
                 output,
+                reused_from: None,
             });
             self.propagate(i);
         } else {

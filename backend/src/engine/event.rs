@@ -1,3 +1,3 @@
 //! The events of a run's log, defined once in `shared` (the browser folds the same ones).
 
-pub use shared::event::{ChildStatus, Event, Millis, Parent, Recorded, Trigger};
+pub use shared::event::{ChildStatus, Event, Millis, Parent, Recorded, RedriveOf, Trigger};

@@ -15,6 +15,7 @@ pub mod effect;
 pub mod event;
 pub mod plan;
 pub mod plans;
+pub mod redrive;
 pub mod render;
 pub mod state;
 pub mod tasks;

@@ -12,7 +12,7 @@ pub use shared::api::{NodeStatus, RunStatus};
 pub use shared::fold::NodeState;
 use shared::model::NodeKind;
 
-use super::event::{Event, Millis, Parent, Trigger};
+use super::event::{Event, Millis, Parent, RedriveOf, Trigger};
 pub use super::plan::Plan;
 
 /// A run as its log says it is.
@@ -39,6 +39,8 @@ pub struct RunState {
     pub updated_at: Millis,
     /// The run and node this run is a child of (SPEC §5).
     pub parent: Option<Parent>,
+    /// The run this one redrives (SPEC §6).
+    pub redrive_of: Option<RedriveOf>,
 }
 
 impl RunState {
@@ -62,7 +64,14 @@ impl RunState {
             created_at: 0,
             updated_at: 0,
             parent: None,
+            redrive_of: None,
         }
+    }
+
+    /// Paused and not being cancelled: nothing new starts (a cancel's `on_cancel` path runs
+    /// even in a paused run).
+    pub fn held(&self) -> bool {
+        self.status == RunStatus::Paused && !self.cancelling
     }
 
     pub fn node_index(&self, id: &str) -> Option<usize> {
@@ -86,6 +95,7 @@ impl RunState {
                     input,
                     parent,
                     trigger,
+                    redrive_of,
                     ..
                 },
                 _,
@@ -93,7 +103,10 @@ impl RunState {
                 self.input = input.clone();
                 self.parent = parent.clone();
                 self.trigger = *trigger;
+                self.redrive_of = redrive_of.clone();
             }
+            (Event::RunPaused { .. }, _) => self.status = RunStatus::Paused,
+            (Event::RunResumed, _) => self.status = RunStatus::Running,
             (Event::NodeCompleted { port, .. }, Some(i)) => {
                 if let NodeKind::Signal(s) = self.plan.kind(i)
                     && let Some(pos) = self.signals.iter().position(|(name, _)| *name == s.signal)
@@ -109,6 +122,10 @@ impl RunState {
                 self.signals.push((name.clone(), payload.clone()))
             }
             (Event::CancelRequested { reason }, _) => {
+                // A cancel ends a pause: the `on_cancel` path runs.
+                if self.status == RunStatus::Paused {
+                    self.status = RunStatus::Running;
+                }
                 self.cancelling = true;
                 self.cancel_reason = reason.clone();
             }

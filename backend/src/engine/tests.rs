@@ -26,6 +26,7 @@ fn run(def: Value, input: Value) -> RunState {
             version: 1,
             parent: None,
             trigger: None,
+            redrive: None,
         },
         0,
     )
@@ -515,6 +516,7 @@ fn the_log_folds_back_to_the_same_state() {
             version: 1,
             parent: None,
             trigger: None,
+            redrive: None,
         },
         0,
     )
@@ -583,6 +585,7 @@ fn a_long_chain_of_instant_nodes_is_decided_on_a_small_stack() {
                 version: 1,
                 parent: None,
                 trigger: None,
+                redrive: None,
             };
             let d = decide(&s, start, 0).expect("accepted");
             (d.events.len(), d.state.status)

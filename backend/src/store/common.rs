@@ -22,6 +22,7 @@ macro_rules! common_sql {
                 created_at: r.try_get("created_at")?,
                 updated_at: r.try_get("updated_at")?,
                 last_seq: r.try_get("last_seq")?,
+                redrive_of: r.try_get("redrive_of")?,
             })
         }
 
@@ -86,9 +87,9 @@ macro_rules! common_sql {
                 });
                 q.build().execute(&mut *tx).await?;
             }
-            for chunk in b.runs.chunks(max_params / 10) {
+            for chunk in b.runs.chunks(max_params / 11) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "insert into runs (id, workflow, version, status, input, output, error, created_at, updated_at, last_seq) ",
+                    "insert into runs (id, workflow, version, status, input, output, error, created_at, updated_at, last_seq, redrive_of) ",
                 );
                 q.push_values(chunk, |mut row, w| {
                     let r = &w.row;
@@ -101,7 +102,8 @@ macro_rules! common_sql {
                         .push_bind(r.error.clone())
                         .push_bind(r.created_at)
                         .push_bind(r.updated_at)
-                        .push_bind(r.last_seq);
+                        .push_bind(r.last_seq)
+                        .push_bind(r.redrive_of.clone());
                 });
                 q.push(
                     " on conflict (id) do update set status = excluded.status, output = excluded.output, error = excluded.error, \

@@ -82,6 +82,8 @@ pub struct RunRow {
     pub created_at: Millis,
     pub updated_at: Millis,
     pub last_seq: i64,
+    /// The run this one redrives (SPEC §6), written when the row is made.
+    pub redrive_of: Option<String>,
 }
 
 /// A due piece of work: a retry, a timer node, a deadline.
@@ -265,6 +267,10 @@ impl Store {
         archive_workflow(name: &str) -> Result<bool>
     );
     delegate!(run(id: &str) -> Result<Option<RunRow>>);
+    delegate!(
+        /// The runs that redrive run `id` (SPEC §6), oldest first.
+        redrives_of(id: &str) -> Result<Vec<String>>
+    );
     delegate!(list_runs(f: &RunFilter) -> Result<Vec<RunRow>>);
     delegate!(
         /// Runs that are not finished, for recovery.

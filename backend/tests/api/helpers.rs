@@ -360,7 +360,7 @@ impl Weft {
             if now == status {
                 return run;
             }
-            if now != "running" {
+            if now != "running" && now != "paused" {
                 panic!("run {run_id} is {now}, expected {status}: {run:#}");
             }
             assert!(

@@ -16,6 +16,7 @@ mod hooks;
 mod hostile;
 mod integrity;
 mod openapi;
+mod operate;
 mod ops;
 mod pg;
 mod runs;

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::round::Round;
 use super::{Driver, Error};
-use crate::engine::decide::Input;
+use crate::engine::decide::{Input, Origin};
 use crate::engine::effect::Effect;
 use crate::engine::event::{ChildStatus, Parent};
 use crate::engine::state::{Plan, RunState, RunStatus};
@@ -83,7 +83,7 @@ impl Follow {
                     RunStatus::Completed => ChildStatus::Completed,
                     RunStatus::Failed => ChildStatus::Failed,
                     RunStatus::Cancelled => ChildStatus::Cancelled,
-                    RunStatus::Running => return None,
+                    RunStatus::Running | RunStatus::Paused => return None,
                 };
                 Some(Follow::Notify {
                     parent: p.run.clone(),
@@ -190,7 +190,16 @@ impl Driver {
                             .join("; ")
                     )),
                     _ => match self
-                        .start(&run, &plan, &input, Some(parent.clone()), None, round)
+                        .start(
+                            &run,
+                            &plan,
+                            &input,
+                            Origin {
+                                parent: Some(parent.clone()),
+                                ..Origin::default()
+                            },
+                            round,
+                        )
                         .await
                     {
                         Ok(_) => {

@@ -31,7 +31,7 @@ use serde_json::Value;
 use tokio::sync::{Notify, broadcast, mpsc, oneshot};
 
 use super::activity::Secrets;
-use super::decide::{ActivityError, Input, Rejected};
+use super::decide::{ActivityError, Input, Redrive, Rejected};
 use super::effect::Effect;
 use super::event::Recorded;
 use super::plans::Plans;
@@ -98,6 +98,7 @@ pub(crate) enum Command {
         plan: Arc<Plan>,
         input: Value,
         trigger: Option<Trigger>,
+        redrive: Option<Arc<Redrive>>,
         reply: oneshot::Sender<Result<Started, Error>>,
     },
     Input {
@@ -214,6 +215,7 @@ impl Link {
             plan,
             input,
             trigger,
+            redrive: None,
             reply,
         })
         .await?;
@@ -309,6 +311,31 @@ impl Engine {
                 plan,
                 input,
                 trigger,
+                redrive: None,
+                reply,
+            })
+            .await
+            .map_err(|_| Error::Stopped)?;
+        rx.await.map_err(|_| Error::Stopped)?
+    }
+
+    /// Starts a run that redrives a finished one (SPEC §6): its first decision completes the
+    /// nodes `redrive` reuses from their recorded outputs.
+    pub async fn start_redrive(
+        &self,
+        run_id: String,
+        plan: Arc<Plan>,
+        input: Value,
+        redrive: Redrive,
+    ) -> Result<Started, Error> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Start {
+                run_id,
+                plan,
+                input,
+                trigger: None,
+                redrive: Some(Arc::new(redrive)),
                 reply,
             })
             .await
@@ -392,5 +419,6 @@ fn run_row(s: &RunState) -> RunRow {
         created_at: s.created_at,
         updated_at: s.updated_at,
         last_seq: s.seq,
+        redrive_of: s.redrive_of.as_ref().map(|r| r.run.clone()),
     }
 }

@@ -12,9 +12,9 @@ use serde_json::Value;
 use super::children::Follow;
 use super::{Command, Driver, Error, Started, has_inflight, run_row};
 use crate::clock::Millis;
-use crate::engine::decide::{Decision, Input, Rejected, TimerKind, decide_owned};
+use crate::engine::decide::{Decision, Input, Origin, Rejected, TimerKind, decide_owned};
 use crate::engine::effect::{Effect, attempt_effect, effects};
-use crate::engine::event::{Parent, Recorded, Trigger};
+use crate::engine::event::Recorded;
 use crate::engine::state::{NodeStatus, Plan, RunState};
 use crate::store::{self, Batch, RunWrite, TimerRow};
 
@@ -148,8 +148,16 @@ impl Driver {
                 plan,
                 input,
                 trigger,
+                redrive,
                 ..
-            } => Outcome::Start(self.start(run_id, plan, input, None, *trigger, round).await),
+            } => {
+                let origin = Origin {
+                    parent: None,
+                    trigger: *trigger,
+                    redrive: redrive.clone(),
+                };
+                Outcome::Start(self.start(run_id, plan, input, origin, round).await)
+            }
             Command::Input { run_id, input, .. } => {
                 Outcome::Input(self.input(run_id, input.clone(), round).await)
             }
@@ -244,8 +252,7 @@ impl Driver {
         run_id: &str,
         plan: &Arc<Plan>,
         input: &Value,
-        parent: Option<Parent>,
-        trigger: Option<Trigger>,
+        origin: Origin,
         round: &mut Round,
     ) -> Result<Started, Error> {
         let existing = match round.states.get(run_id).or_else(|| self.runs.get(run_id)) {
@@ -262,8 +269,9 @@ impl Driver {
         let start = Input::Start {
             workflow: plan.workflow.name.clone(),
             version: plan.version,
-            parent,
-            trigger,
+            parent: origin.parent,
+            trigger: origin.trigger,
+            redrive: origin.redrive,
         };
         let d = decide_owned(fresh, start, round.now).map_err(|refused| refused.0)?;
         round.touch(run_id, 0, true);

@@ -83,6 +83,7 @@ async fn started(dir: &tempfile::TempDir) -> (super::Driver, Store) {
         input: json!({}),
         trigger: None,
         reply,
+        redrive: None,
     };
     let outcomes = driver.round(std::slice::from_ref(&start)).await;
     assert!(matches!(

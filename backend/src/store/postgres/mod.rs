@@ -210,6 +210,15 @@ impl Postgres {
         Ok(r.rows_affected() > 0)
     }
 
+    pub(super) async fn redrives_of(&self, id: &str) -> Result<Vec<String>> {
+        let rows =
+            sqlx::query_scalar("select id from runs where redrive_of = $1 order by created_at, id")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows)
+    }
+
     pub(super) async fn run(&self, id: &str) -> Result<Option<RunRow>> {
         let row = sqlx::query("select * from runs where id = $1")
             .bind(id)
@@ -242,7 +251,7 @@ impl Postgres {
     }
 
     pub(super) async fn unfinished_runs(&self) -> Result<Vec<RunRow>> {
-        let rows = sqlx::query("select * from runs where status = 'running'")
+        let rows = sqlx::query("select * from runs where status in ('running', 'paused')")
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter().map(run_row).collect()
@@ -251,7 +260,7 @@ impl Postgres {
     pub(super) async fn events_of_unfinished(&self) -> Result<Vec<(String, Recorded)>> {
         let rows = sqlx::query(
             "select e.run_id, e.seq, e.type, e.node, e.at, e.data from events e join runs r on r.id = e.run_id \
-             where r.status = 'running' order by e.run_id, e.seq",
+             where r.status in ('running', 'paused') order by e.run_id, e.seq",
         )
         .fetch_all(&self.pool)
         .await?;

@@ -77,7 +77,13 @@ impl RunState {
                 self.input = input.clone();
                 self.started_at = Some(at);
             }
+            Event::RunPaused { .. } => self.status = Some(RunStatus::Paused),
+            Event::RunResumed => self.status = Some(RunStatus::Running),
             Event::CancelRequested { reason } => {
+                // A cancel ends a pause, as on the server (`RunState::apply`).
+                if self.status == Some(RunStatus::Paused) {
+                    self.status = Some(RunStatus::Running);
+                }
                 self.cancel_requested = true;
                 self.cancel_reason = reason.clone();
             }
