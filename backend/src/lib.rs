@@ -23,6 +23,7 @@
 //! listener and a shutdown future so tests can bind port 0.
 
 pub mod api;
+pub mod bulk;
 pub mod cli;
 pub mod clock;
 pub mod cluster;
@@ -87,6 +88,8 @@ pub struct Services {
     pub allowed_hosts: api::guard::AllowedHosts,
     /// The scheduler, woken when schedules change.
     pub schedules: schedules::Scheduler,
+    /// The bulk service, woken when a batch is made.
+    pub bulk: bulk::Bulk,
 }
 
 /// The whole HTTP surface: `/api` (behind the token, if any), `/hooks`, `/healthz`, and the
@@ -238,6 +241,7 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
         api_token,
         allowed_hosts,
         schedules: engine.schedules,
+        bulk: engine.bulk,
     });
     let router = app(state, &args.ui_dir);
     serve(listener, router, shutdown_signal()).await?;
@@ -257,6 +261,7 @@ pub struct Running {
     pub engine: engine::driver::Engine,
     pub cluster: cluster::Cluster,
     pub schedules: schedules::Scheduler,
+    pub bulk: bulk::Bulk,
 }
 
 /// Starts the engine on `store` with `clock`: its driver, timer service and scheduler, and
@@ -271,12 +276,14 @@ pub async fn start_engine(
     let driver = pending.run(Arc::new(cluster.clone()), secrets.clone());
     cluster.start().await?;
     // After recovery: the runs a fire finds already started are folded and current.
-    let schedules = schedules::Scheduler::start(store.clone(), link);
+    let schedules = schedules::Scheduler::start(store.clone(), link.clone());
+    let bulk = bulk::Bulk::start(store.clone(), link);
     Ok((
         Running {
             engine,
             cluster,
             schedules,
+            bulk,
         },
         driver,
     ))

@@ -556,6 +556,109 @@ pub struct RedriveStarted {
     pub run_id: String,
 }
 
+/// What a bulk action does to each run it matches (SPEC §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BulkAction {
+    Cancel,
+    /// From each run's failed nodes, on its own version.
+    Redrive,
+    Pause,
+    Resume,
+}
+
+impl BulkAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BulkAction::Cancel => "cancel",
+            BulkAction::Redrive => "redrive",
+            BulkAction::Pause => "pause",
+            BulkAction::Resume => "resume",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<BulkAction> {
+        [
+            BulkAction::Cancel,
+            BulkAction::Redrive,
+            BulkAction::Pause,
+            BulkAction::Resume,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == text)
+    }
+}
+
+/// Which runs a bulk action is for: every field given must match. A filter with none of them
+/// matches every run, and is refused unless `all` is true.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BulkFilter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<String>,
+    /// A run status (`running`, `paused`, `completed`, `failed`, `cancelled`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Created at or after: RFC 3339 text or milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_after: Option<Value>,
+    /// Created before: RFC 3339 text or milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_before: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ids: Option<Vec<String>>,
+    /// Asks for every run when no other field is given.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all: bool,
+}
+
+/// The body of `POST /api/runs/bulk`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BulkBody {
+    pub action: BulkAction,
+    pub filter: BulkFilter,
+    /// Count the runs it would act on, and act on none.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// `POST /api/runs/bulk` → 200 for a dry run, 202 with `batch_id` for a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkAccepted {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_id: Option<String>,
+    pub matched: i64,
+}
+
+/// A run a batch could not act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BatchError {
+    pub run: String,
+    pub error: String,
+}
+
+/// `GET /api/batches/{id}` → 200.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BatchView {
+    pub id: String,
+    pub action: BulkAction,
+    /// `running` or `done`.
+    pub status: String,
+    pub matched: i64,
+    pub done: i64,
+    pub failed: i64,
+    /// The first failures (at most 20).
+    pub errors: Vec<BatchError>,
+    pub created_at: Millis,
+}
+
 /// `POST /api/queues/{queue}/poll` → 200: a task for the worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

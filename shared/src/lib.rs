@@ -17,6 +17,7 @@
 pub mod api;
 pub mod event;
 pub mod fold;
+pub mod instant;
 pub mod limits;
 pub mod model;
 pub mod schedule;

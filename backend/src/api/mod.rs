@@ -5,6 +5,7 @@
 //! ([`openapi`]) documents every route the router serves.
 
 pub mod auth;
+mod bulk;
 pub mod error;
 pub mod guard;
 pub mod hooks;
@@ -72,6 +73,8 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(operate::pause_run))
         .routes(routes!(operate::resume_run))
         .routes(routes!(operate::redrive_run))
+        .routes(routes!(bulk::bulk_runs))
+        .routes(routes!(bulk::get_batch))
         .routes(routes!(tasks::poll_queue))
         .routes(routes!(tasks::complete_task))
         .routes(routes!(tasks::fail_task))

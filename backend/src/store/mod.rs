@@ -12,12 +12,14 @@
 //! [`Faults`] lets a test make the next reads or commits fail, to prove that a store error
 //! loses nothing.
 
+mod bulk;
 mod common;
 mod faults;
 pub mod postgres;
 mod schedules;
 mod sqlite;
 
+pub use bulk::{BatchRow, BulkFilter};
 pub use faults::Faults;
 pub use schedules::{FiredUpdate, ScheduleRow, ScheduleSpec};
 
@@ -152,6 +154,8 @@ pub struct Batch {
     pub tasks: Vec<TaskRow>,
     /// Shared stores: task attempts that are void (cancelled), by `(run_id, node)`.
     pub clear_tasks: Vec<(String, String)>,
+    /// Bulk items acted on by this commit, by `(batch_id, run_id)`: marked `done` with it.
+    pub bulk_done: Vec<(String, String)>,
 }
 
 impl Batch {
@@ -164,6 +168,7 @@ impl Batch {
             && self.clear_leases.is_empty()
             && self.tasks.is_empty()
             && self.clear_tasks.is_empty()
+            && self.bulk_done.is_empty()
     }
 
     /// The number of events the batch appends.
@@ -267,6 +272,39 @@ impl Store {
         archive_workflow(name: &str) -> Result<bool>
     );
     delegate!(run(id: &str) -> Result<Option<RunRow>>);
+    delegate!(
+        /// How many runs a bulk filter matches now.
+        count_runs(f: &BulkFilter) -> Result<i64>
+    );
+    delegate!(
+        /// Creates a bulk batch over the runs the filter matches (listed in the same
+        /// transaction); returns how many.
+        create_batch(id: &str, action: &str, filter: &Value, f: &BulkFilter, now: Millis) -> Result<i64>
+    );
+    delegate!(
+        /// A batch with its items counted.
+        batch(id: &str) -> Result<Option<BatchRow>>
+    );
+    delegate!(
+        /// Claims a running batch until `until`; its id and action.
+        claim_batch(now: Millis, until: Millis) -> Result<Option<(String, String)>>
+    );
+    delegate!(
+        /// Holds a claimed batch until `until`.
+        renew_batch(batch: &str, until: Millis) -> Result<()>
+    );
+    delegate!(
+        /// Up to `limit` runs of a batch not acted on yet.
+        pending_runs(batch: &str, limit: i64) -> Result<Vec<String>>
+    );
+    delegate!(
+        /// Marks pending items done (`None`) or failed (the reason).
+        settle_runs(batch: &str, settled: &[(String, Option<String>)]) -> Result<()>
+    );
+    delegate!(
+        /// Ends a batch with nothing pending; true if it ended now.
+        finish_batch(batch: &str, now: Millis) -> Result<bool>
+    );
     delegate!(
         /// The runs that redrive run `id` (SPEC §6), oldest first.
         redrives_of(id: &str) -> Result<Vec<String>>

@@ -270,6 +270,7 @@ impl Sqlite {
             "attempt = excluded.attempt, due_at = excluded.due_at",
         )
         .await?;
+        write_bulk_done(&mut tx, b).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -277,6 +278,7 @@ impl Sqlite {
 
 super::common::common_sql!(sqlx::Sqlite, SqliteRow, sqlx::SqliteConnection);
 super::schedules::schedule_sql!(Sqlite, sqlx::Sqlite, SqliteRow, write);
+super::bulk::bulk_sql!(Sqlite, sqlx::Sqlite, write, false);
 
 impl Sqlite {
     /// Schedules with a fire time due at `now` or a buffered fire, at most `limit`. One

@@ -4,6 +4,7 @@
 
 mod auth;
 mod bad_input;
+mod bulk;
 mod children;
 mod cli;
 mod cluster;

@@ -48,6 +48,7 @@ async fn start_server(db: &str) -> anyhow::Result<Server> {
         allowed_hosts: backend::api::guard::AllowedHosts::new(&[], listener.local_addr()?.ip())
             .map_err(anyhow::Error::msg)?,
         schedules: running.schedules,
+        bulk: running.bulk,
     });
     let router = app(state, std::path::Path::new("."));
     let done = tokio::spawn(async move {

@@ -120,7 +120,9 @@ impl Driver {
         let failed = || Error::CommitFailed(e.to_string());
         match cmd {
             Command::Start { .. } => Outcome::Start(Err(failed())),
-            Command::Input { reply: Some(_), .. } => Outcome::Input(Err(failed())),
+            Command::Input { reply: Some(_), .. } | Command::Bulk { .. } => {
+                Outcome::Input(Err(failed()))
+            }
             Command::Input {
                 run_id,
                 input,
@@ -223,6 +225,8 @@ fn reply(cmd: Command, outcome: Outcome) {
             },
             Outcome::Input(r),
         ) => drop(reply.send(r)),
+        (Command::Bulk { reply, .. }, Outcome::Input(r)) => drop(reply.send(r)),
+        (Command::Bulk { reply, .. }, _) => drop(reply.send(Err(Error::Stopped))),
         (Command::Timers { reply, .. }, Outcome::Timers(n)) => drop(reply.send(n)),
         (Command::Start { reply, .. }, _) => drop(reply.send(Err(Error::Stopped))),
         (

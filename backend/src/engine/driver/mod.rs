@@ -106,6 +106,14 @@ pub(crate) enum Command {
         input: Input,
         reply: Option<oneshot::Sender<Result<(), Error>>>,
     },
+    /// An input a bulk batch sends: like `Input`, and when the run takes it, its item of
+    /// batch `batch` is marked done in the same commit (SPEC §6: each run acted on once).
+    Bulk {
+        batch: String,
+        run_id: String,
+        input: Input,
+        reply: oneshot::Sender<Result<(), Error>>,
+    },
     /// Due timers; the reply says how many could not be fired (they stay, and fire later).
     Timers {
         due: Vec<TimerRow>,
@@ -234,6 +242,35 @@ impl Link {
         done.await.map_err(|_| Error::Stopped)?
     }
 
+    /// Feeds a bulk batch's input to a run and waits until it is durable, together with the
+    /// batch item's `done` mark.
+    pub async fn send_bulk(&self, batch: &str, run_id: &str, input: Input) -> Result<(), Error> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Bulk {
+            batch: batch.to_owned(),
+            run_id: run_id.to_owned(),
+            input,
+            reply,
+        })
+        .await?;
+        rx.await.map_err(|_| Error::Stopped)?
+    }
+
+    /// Starts a redrive, like [`Engine::start_redrive`], for a shell that must not keep the
+    /// engine alive (bulk batches).
+    pub async fn start_redrive(
+        &self,
+        run_id: String,
+        plan: Arc<Plan>,
+        input: Value,
+        redrive: Redrive,
+    ) -> Result<Started, Error> {
+        let (reply, rx) = oneshot::channel();
+        self.send(start_command(run_id, plan, input, redrive, reply))
+            .await?;
+        rx.await.map_err(|_| Error::Stopped)?
+    }
+
     /// Fires due timers; returns how many could not be (they stay in the store).
     pub(crate) async fn fire(&self, due: Vec<TimerRow>) -> Result<usize, Error> {
         let (reply, done) = oneshot::channel();
@@ -330,14 +367,7 @@ impl Engine {
     ) -> Result<Started, Error> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Command::Start {
-                run_id,
-                plan,
-                input,
-                trigger: None,
-                redrive: Some(Arc::new(redrive)),
-                reply,
-            })
+            .send(start_command(run_id, plan, input, redrive, reply))
             .await
             .map_err(|_| Error::Stopped)?;
         rx.await.map_err(|_| Error::Stopped)?
@@ -405,6 +435,24 @@ struct Driver {
 /// A run the driver keeps in memory: one with an attempt under way.
 fn has_inflight(s: &RunState) -> bool {
     !s.status.is_finished() && s.nodes.iter().any(|n| n.status == NodeStatus::Running)
+}
+
+/// The command that starts a redrive.
+fn start_command(
+    run_id: String,
+    plan: Arc<Plan>,
+    input: Value,
+    redrive: Redrive,
+    reply: oneshot::Sender<Result<Started, Error>>,
+) -> Command {
+    Command::Start {
+        run_id,
+        plan,
+        input,
+        trigger: None,
+        redrive: Some(Arc::new(redrive)),
+        reply,
+    }
 }
 
 fn run_row(s: &RunState) -> RunRow {

@@ -161,6 +161,18 @@ impl Driver {
             Command::Input { run_id, input, .. } => {
                 Outcome::Input(self.input(run_id, input.clone(), round).await)
             }
+            Command::Bulk {
+                batch,
+                run_id,
+                input,
+                ..
+            } => {
+                let taken = self.input(run_id, input.clone(), round).await;
+                if taken.is_ok() {
+                    round.batch.bulk_done.push((batch.clone(), run_id.clone()));
+                }
+                Outcome::Input(taken)
+            }
             Command::Timers { due, .. } => {
                 let mut unfired = 0;
                 for t in due {

@@ -8,7 +8,7 @@ use sqlx::QueryBuilder;
 
 use super::{
     Appended, EVENTS, EventsNotice, LEASE_MS, MAX_PARAMS, NOTICE_BYTES, Postgres, TASKS, TIMERS,
-    append_log, is_race, write_timers,
+    append_log, is_race, write_bulk_done, write_timers,
 };
 use crate::store::{Batch, Error, Result};
 
@@ -58,6 +58,7 @@ impl Postgres {
             "attempt = excluded.attempt, due_at = excluded.due_at, claimed_until = null",
         )
         .await?;
+        write_bulk_done(&mut tx, b).await?;
         for (run, node) in &b.clear_leases {
             let q = match node {
                 Some(n) => sqlx::query("delete from leases where run_id = $1 and node = $2")

@@ -314,3 +314,4 @@ fn is_race(e: &sqlx::Error) -> bool {
 }
 
 super::common::common_sql!(sqlx::Postgres, PgRow, sqlx::PgConnection);
+super::bulk::bulk_sql!(Postgres, sqlx::Postgres, begin_tx, true);

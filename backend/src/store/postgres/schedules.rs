@@ -10,7 +10,7 @@ use crate::store::{Result, ScheduleRow};
 super::super::schedules::schedule_sql!(Postgres, sqlx::Postgres, PgRow, begin_tx);
 
 impl Postgres {
-    async fn begin_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    pub(super) async fn begin_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
         Ok(self.pool.begin().await?)
     }
 
