@@ -16,6 +16,15 @@ pub enum Command {
         #[arg(long, env = "WEFT_DATABASE_URL", default_value = "sqlite://weft.db")]
         database: String,
     },
+    /// Write a consistent copy of a live SQLite database to FILE (for PostgreSQL use
+    /// pg_dump).
+    Backup {
+        /// `sqlite://PATH` of the database to copy.
+        #[arg(long, env = "WEFT_DATABASE_URL", default_value = "sqlite://weft.db")]
+        database: String,
+        /// Where to write the copy; must not exist.
+        file: PathBuf,
+    },
     /// Validate definition files; exits 1 if any has an error.
     Validate {
         /// Definition files (JSON).
@@ -44,6 +53,10 @@ pub struct ServeArgs {
     /// `0.0.0.0` or `[::]` without this answers every host.
     #[arg(long, env = "WEFT_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<String>,
+    /// Delete finished runs (with their events and child runs) whose last change is older
+    /// than this (`30d`, `12h`); by default runs are kept.
+    #[arg(long, env = "WEFT_RETENTION")]
+    pub retention: Option<humantime::Duration>,
     /// For tests only: a simulated clock and the `/_test` hooks that move it and inject
     /// store faults. Never in production.
     #[arg(long, env = "WEFT_TEST_HOOKS", hide = true, value_parser = clap::builder::BoolishValueParser::new())]

@@ -31,6 +31,7 @@ pub mod config;
 pub mod engine;
 pub mod metrics;
 pub mod offload;
+pub mod retention;
 pub mod schedules;
 pub mod store;
 mod ui;
@@ -157,6 +158,29 @@ pub fn run(command: Command) -> ExitCode {
                 }
             }
         }
+        Command::Backup { database, file } => {
+            let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+            let copied = rt.block_on(async {
+                // Refused before connecting: opening would migrate the PostgreSQL database.
+                if !database.starts_with("sqlite:") {
+                    return Err(store::Error::BackupUnsupported);
+                }
+                store::Store::open(&database)
+                    .await?
+                    .backup(&file.to_string_lossy())
+                    .await
+            });
+            match copied {
+                Ok(()) => {
+                    println!("{}: copied to {}", redact(&database), file.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("backup failed: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Serve(args) => {
             init_tracing();
             // Templates are rendered on the workers; MiniJinja formats and compares nested
@@ -219,7 +243,11 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
              rebinding; set --allowed-hosts (WEFT_ALLOWED_HOSTS) to the names clients use"
         );
     }
-    let (engine, driver) = start_engine(&store, clock, &secrets).await?;
+    let (engine, driver) = start_engine(&store, clock.clone(), &secrets).await?;
+    if let Some(keep) = args.retention {
+        tracing::info!(retention = %keep, "pruning finished runs older than the retention");
+        retention::start(store.clone(), clock, keep.into());
+    }
     tracing::info!(elapsed = ?started.elapsed(), "engine resumed");
     let listener = TcpListener::bind(args.listen).await?;
     let listen = listener.local_addr()?;

@@ -112,6 +112,11 @@ pub fn schedule_skipped(reason: &'static str, n: u64) {
     counter!("weft_schedule_fires_skipped_total", "reason" => reason).increment(n);
 }
 
+/// Runs retention deleted (children included).
+pub fn pruned(n: u64) {
+    counter!("weft_runs_pruned_total").increment(n);
+}
+
 /// Counts an open SSE stream for as long as it lives.
 pub struct SseClient;
 

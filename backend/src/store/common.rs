@@ -23,6 +23,7 @@ macro_rules! common_sql {
                 updated_at: r.try_get("updated_at")?,
                 last_seq: r.try_get("last_seq")?,
                 redrive_of: r.try_get("redrive_of")?,
+                parent_run: r.try_get("parent_run")?,
             })
         }
 
@@ -87,9 +88,9 @@ macro_rules! common_sql {
                 });
                 q.build().execute(&mut *tx).await?;
             }
-            for chunk in b.runs.chunks(max_params / 11) {
+            for chunk in b.runs.chunks(max_params / 12) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "insert into runs (id, workflow, version, status, input, output, error, created_at, updated_at, last_seq, redrive_of) ",
+                    "insert into runs (id, workflow, version, status, input, output, error, created_at, updated_at, last_seq, redrive_of, parent_run) ",
                 );
                 q.push_values(chunk, |mut row, w| {
                     let r = &w.row;
@@ -103,7 +104,8 @@ macro_rules! common_sql {
                         .push_bind(r.created_at)
                         .push_bind(r.updated_at)
                         .push_bind(r.last_seq)
-                        .push_bind(r.redrive_of.clone());
+                        .push_bind(r.redrive_of.clone())
+                        .push_bind(r.parent_run.clone());
                 });
                 q.push(
                     " on conflict (id) do update set status = excluded.status, output = excluded.output, error = excluded.error, \

@@ -16,6 +16,7 @@ mod bulk;
 mod common;
 mod faults;
 pub mod postgres;
+mod retention;
 mod schedules;
 mod sqlite;
 
@@ -43,6 +44,11 @@ pub enum Error {
     Conflict(Vec<String>),
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     Url(String),
+    /// `weft backup` copies SQLite files; PostgreSQL has `pg_dump`.
+    #[error(
+        "weft backup copies SQLite databases; back up PostgreSQL with pg_dump (for example `pg_dump --format=custom --file=weft.dump \"$DATABASE_URL\"`)"
+    )]
+    BackupUnsupported,
     /// A test asked for this operation to fail ([`Faults`]).
     #[error("injected fault: {0}")]
     Injected(&'static str),
@@ -86,6 +92,8 @@ pub struct RunRow {
     pub last_seq: i64,
     /// The run this one redrives (SPEC §6), written when the row is made.
     pub redrive_of: Option<String>,
+    /// The run this one is a child of (SPEC §5), written when the row is made.
+    pub parent_run: Option<String>,
 }
 
 /// A due piece of work: a retry, a timer node, a deadline.
@@ -242,6 +250,15 @@ impl Store {
         }
     }
 
+    /// Writes a consistent copy of the live database to `file` (SQLite's `VACUUM INTO`, which
+    /// reads one snapshot while the engine goes on writing); refuses a file that exists.
+    pub async fn backup(&self, file: &str) -> Result<()> {
+        match &self.db {
+            Db::Sqlite(s) => s.backup(file).await,
+            Db::Postgres(_) => Err(Error::BackupUnsupported),
+        }
+    }
+
     /// Writes a group commit in one transaction, or nothing (`Error::Conflict`).
     pub async fn commit(&self, b: &Batch) -> Result<()> {
         if b.is_empty() {
@@ -272,6 +289,16 @@ impl Store {
         archive_workflow(name: &str) -> Result<bool>
     );
     delegate!(run(id: &str) -> Result<Option<RunRow>>);
+    delegate!(
+        /// Deletes up to `limit` finished top-level runs last updated before `before`, with
+        /// their children, in one transaction; how many runs went.
+        prune(before: Millis, limit: i64) -> Result<u64>
+    );
+    delegate!(
+        /// Gives the space pruning freed back (SQLite: incremental vacuum and a WAL
+        /// checkpoint; PostgreSQL's autovacuum does this by itself).
+        compact() -> Result<()>
+    );
     delegate!(
         /// How many runs a bulk filter matches now.
         count_runs(f: &BulkFilter) -> Result<i64>

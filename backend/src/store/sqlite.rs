@@ -40,7 +40,9 @@ impl Sqlite {
             // FULL: a commit is on disk when it returns, so "recorded" means durable.
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-32000");
+            .pragma("cache_size", "-32000")
+            // A WAL that grew under load is cut back to 64 MiB once checkpointed.
+            .pragma("journal_size_limit", "67108864");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts)
@@ -279,6 +281,33 @@ impl Sqlite {
 super::common::common_sql!(sqlx::Sqlite, SqliteRow, sqlx::SqliteConnection);
 super::schedules::schedule_sql!(Sqlite, sqlx::Sqlite, SqliteRow, write);
 super::bulk::bulk_sql!(Sqlite, sqlx::Sqlite, write, false);
+super::retention::retention_sql!(Sqlite, sqlx::Sqlite, write);
+
+impl Sqlite {
+    /// `VACUUM INTO file`: a compact, consistent copy of one snapshot (SQLite refuses a file
+    /// that exists).
+    pub(super) async fn backup(&self, file: &str) -> Result<()> {
+        sqlx::query("vacuum into ?")
+            .bind(file)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Returns up to 16 MiB of freed pages to the file system and checkpoints the WAL, so a
+    /// file that pruning keeps small also stays small on disk. Both are short: the vacuum is
+    /// bounded, and a passive checkpoint neither waits for readers nor blocks the writer (the
+    /// WAL is cut back to `journal_size_limit` after a checkpoint that completes).
+    pub(super) async fn compact(&self) -> Result<()> {
+        sqlx::query("pragma incremental_vacuum(4096)")
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("pragma wal_checkpoint(passive)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
 
 impl Sqlite {
     /// Schedules with a fire time due at `now` or a buffered fire, at most `limit`. One

@@ -20,6 +20,7 @@ mod openapi;
 mod operate;
 mod ops;
 mod pg;
+mod retention;
 mod runs;
 mod saves;
 mod schedules;

@@ -468,5 +468,6 @@ fn run_row(s: &RunState) -> RunRow {
         updated_at: s.updated_at,
         last_seq: s.seq,
         redrive_of: s.redrive_of.as_ref().map(|r| r.run.clone()),
+        parent_run: s.parent.as_ref().map(|p| p.run.clone()),
     }
 }
