@@ -1,5 +1,7 @@
 //! Retention (SPEC §6): `--retention 30d` prunes finished runs (with their children) whose
-//! last change is older than that, at start and then every minute by the server's clock.
+//! last change is older than that, at start and then every minute by the server's clock (a
+//! tenth of the retention when that is shorter, at least every second: a short retention
+//! under load must keep up).
 //!
 //! Each transaction deletes at most [`BATCH`] top-level runs (and their trees), so the
 //! engine's group commit waits for one small write at a time, never for a sweep; the
@@ -14,12 +16,18 @@ use crate::store::Store;
 
 /// Top-level runs per transaction.
 const BATCH: i64 = 200;
-/// Between passes.
+/// Between passes, at most.
 const EVERY: Duration = Duration::from_secs(60);
+
+/// How long to wait between passes for a retention of `keep`.
+fn interval(keep: Duration) -> Duration {
+    (keep / 10).clamp(Duration::from_secs(1), EVERY)
+}
 
 /// Starts pruning runs older than `keep` on `store`, on `clock`; it stops when the process
 /// does.
 pub fn start(store: Store, clock: Clock, keep: Duration) {
+    let every = interval(keep).as_millis() as i64;
     tokio::spawn(async move {
         loop {
             let now = clock.now();
@@ -30,9 +38,7 @@ pub fn start(store: Store, clock: Clock, keep: Duration) {
                     tracing::warn!(error = %e, "retention: pruning failed; trying again later")
                 }
             }
-            clock
-                .sleep_until(now.saturating_add(EVERY.as_millis() as i64))
-                .await;
+            clock.sleep_until(now.saturating_add(every)).await;
         }
     });
 }
@@ -49,5 +55,20 @@ async fn pass(store: &Store, before: i64) -> Result<u64, crate::store::Error> {
         crate::metrics::pruned(n);
         store.compact().await?;
         tokio::task::yield_now().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::interval;
+
+    #[test]
+    fn passes_come_every_minute_or_a_tenth_of_a_short_retention() {
+        let s = Duration::from_secs;
+        assert_eq!(interval(s(30 * 86_400)), s(60));
+        assert_eq!(interval(s(300)), s(30));
+        assert_eq!(interval(s(1)), s(1));
     }
 }

@@ -11,8 +11,9 @@
 //! steps done by 4 worker processes over HTTP, steps/s and queue-to-worker latency. H1
 //! (`hostile.rs`): RSS and `/healthz` around issue 13's hostile series. W4 (`composed.rs`):
 //! one `map` of 10,000 children. W5: 1,000 cron schedules firing every second for 30 s:
-//! fires missed or doubled, fire-to-start delay, on a database of its own. `--only` picks
-//! scenarios (`weft bench --only W5`).
+//! fires missed or doubled, fire-to-start delay, on a database of its own. B1 and R2
+//! (`operate.rs`): a bulk cancel of 10,000 waiting runs, and W1 while retention prunes.
+//! `--only` picks scenarios (`weft bench --only W5`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,17 +26,28 @@ use backend::engine::activity::Secrets;
 use backend::store::Store;
 use backend::{AppState, Services, app, serve};
 
-struct Server {
-    base: String,
+pub(crate) struct Server {
+    pub(crate) base: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     done: tokio::task::JoinHandle<()>,
 }
 
 async fn start_server(db: &str) -> anyhow::Result<Server> {
+    start_server_with(db, None).await
+}
+
+/// A server on `db`, pruning finished runs older than `retention` when given.
+pub(crate) async fn start_server_with(
+    db: &str,
+    retention: Option<Duration>,
+) -> anyhow::Result<Server> {
     let store = Store::open(db).await?;
     let secrets = Secrets::default();
     let (running, driver) =
         backend::start_engine(&store, backend::clock::Clock::System, &secrets).await?;
+    if let Some(keep) = retention {
+        backend::retention::start(store.clone(), backend::clock::Clock::System, keep);
+    }
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -63,7 +75,7 @@ async fn start_server(db: &str) -> anyhow::Result<Server> {
 }
 
 impl Server {
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
@@ -232,6 +244,12 @@ pub(crate) async fn run(runs: usize, only: &[String]) -> anyhow::Result<()> {
         server.stop().await;
     }
     let _ = std::fs::remove_dir_all(&dir);
+    if want("B1") {
+        super::operate::b1(&c).await?;
+    }
+    if want("R2") {
+        super::operate::r2(&c).await?;
+    }
     if want("W5") {
         w5().await?;
     }
@@ -339,7 +357,7 @@ async fn start_spread(
 
 /// W1: `total` runs of 10 `transform` steps started by 200 clients spread over `bases`;
 /// each start answers when its run has completed. Returns durable steps/s.
-async fn w1(
+pub(crate) async fn w1(
     c: &reqwest::Client,
     bases: &[String],
     name: &str,
@@ -449,7 +467,7 @@ async fn listening(child: &mut tokio::process::Child) -> anyhow::Result<String> 
     Ok(base)
 }
 
-fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+pub(crate) fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!("weft-bench-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)

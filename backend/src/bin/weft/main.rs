@@ -4,6 +4,7 @@
 mod bench;
 mod composed;
 mod hostile;
+mod operate;
 
 use std::process::ExitCode;
 
