@@ -345,3 +345,96 @@ async fn a_paused_run_holds_its_due_timer_across_a_restart_and_resume_fires_it()
     assert_eq!(target.seen_at("/call").len(), 1);
     assert_index_matches_log(weft.database()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: runs with WEFT_TEST_STORE=postgres -- --include-ignored"]
+async fn pause_resume_redrive_and_bulk_work_through_any_process() {
+    let (_dirs, nodes) = crate::cluster::cluster("operate cluster test").await;
+    let target = Target::spawn().await;
+    target.rule(
+        "/slow",
+        Rule::SlowFirst(1, std::time::Duration::from_millis(800)),
+    );
+    nodes[0]
+        .put_workflow(&json!({
+            "name": "slow",
+            "nodes": [{"id": "start", "type": "start"},
+                      {"id": "call", "type": "http", "request": {"method": "GET", "url": target.url("/slow")}},
+                      {"id": "after", "type": "http", "retry": {"max_attempts": 1},
+                       "request": {"method": "GET", "url": target.url("/after")}},
+                      {"id": "end", "type": "end"}],
+            "edges": [{"from": "start", "to": "call"}, {"from": "call", "to": "after"}, {"from": "after", "to": "end"}]
+        }))
+        .await;
+    // Started (and its attempt sent) by one process, paused through another.
+    let id = nodes[0].start_run("slow", json!({})).await;
+    nodes[1].wait_node(&id, "call", "running").await;
+    let (status, body) = nodes[1]
+        .post(&format!("/api/runs/{id}/pause"), &json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let run = nodes[2].wait_node(&id, "call", "completed").await;
+    assert_eq!(run["status"], "paused", "{run:#}");
+    assert_eq!(run["nodes"]["after"]["status"], "pending", "{run:#}");
+    target.rule("/after", Rule::Always(500));
+    let (status, body) = nodes[2]
+        .post(&format!("/api/runs/{id}/resume"), &json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    nodes[0].wait_for(&id, "failed").await;
+    assert_eq!(target.seen_at("/slow").len(), 1);
+
+    // Redriven through another process: `call` is reused, `after` runs again.
+    target.rule("/after", Rule::Always(200));
+    let (status, body) = nodes[1]
+        .post(&format!("/api/runs/{id}/redrive"), &json!({}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let again = body["run_id"].as_str().unwrap().to_owned();
+    let run = nodes[2].wait_for(&again, "completed").await;
+    assert_eq!(run["nodes"]["call"]["reused"], true);
+    assert_eq!(
+        target.seen_at("/slow").len(),
+        1,
+        "the reused step was not called again"
+    );
+
+    // A bulk pause made on one process is worked through by the cluster.
+    let mut held = Vec::new();
+    for k in 0..9 {
+        held.push(nodes[k % 3].start_run("slow", json!({})).await);
+    }
+    let (status, body) = nodes[2]
+        .post(
+            "/api/runs/bulk",
+            &json!({"action": "cancel", "filter": {"ids": held}}),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let batch = body["batch_id"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + crate::helpers::WAIT;
+    loop {
+        let b = nodes[0].get_ok(&format!("/api/batches/{batch}")).await;
+        if b["status"] == "done" {
+            // A run may have completed before its cancel came: then the cancel is refused.
+            assert_eq!(
+                b["done"].as_i64().unwrap() + b["failed"].as_i64().unwrap(),
+                9,
+                "{b:#}"
+            );
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{b:#}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    for id in &held {
+        let run = nodes[1].run(id).await;
+        let events = nodes[1].events(id).await;
+        let cancels = events
+            .iter()
+            .filter(|e| e["type"] == "cancel_requested")
+            .count();
+        assert!(cancels <= 1, "{id}: {events:#?}");
+        assert!(run["status"] != "running" || cancels == 1, "{run:#}");
+    }
+}
