@@ -1,7 +1,11 @@
 //! Runs, newest first, paged, filtered by workflow and status, and live: the runs feed
 //! (`GET /api/runs/stream`) updates each row's status as its run moves, and a new run
-//! appears at the top of the first page without a reload.
+//! appears at the top of the first page without a reload. Rows can be ticked for a bulk
+//! action ([`bulk`]), or every run the filter matches.
 
+pub mod bulk;
+
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use leptos::prelude::*;
@@ -115,6 +119,36 @@ pub fn Runs() -> impl IntoView {
         }
     });
 
+    // Ticked rows, kept across pages; a new filter starts afresh.
+    let selected = RwSignal::new(BTreeSet::<String>::new());
+    let matching = RwSignal::new(false);
+    Effect::new(move |_| {
+        workflow.track();
+        status.track();
+        selected.set(BTreeSet::new());
+        matching.set(false);
+    });
+    let page_ids = move || rows.with(|r| r.iter().map(|r| r.id.clone()).collect::<Vec<_>>());
+    let page_full = Signal::derive(move || {
+        let ids = page_ids();
+        !ids.is_empty() && selected.with(|s| ids.iter().all(|id| s.contains(id)))
+    });
+    let toggle_page = move |on: bool| {
+        let ids = page_ids();
+        selected.update(|s| {
+            for id in ids {
+                if on {
+                    s.insert(id);
+                } else {
+                    s.remove(&id);
+                }
+            }
+        });
+        if !on {
+            matching.set(false);
+        }
+    };
+
     let names = LocalResource::new(server::workflow_names);
     let start_open = RwSignal::new(false);
     let start_workflow = Signal::derive(move || workflow.get());
@@ -188,9 +222,19 @@ pub fn Runs() -> impl IntoView {
                 {move || {
                     error.get().map(|m| view! { <p class="form-error pad" role="alert" data-testid="runs-error">{m}</p> })
                 }}
+                <bulk::BulkBar selected matching workflow status page_full reload />
                 <table class="runs-table" class:stale=move || loading.get()>
                     <thead>
                         <tr>
+                            <th class="pick">
+                                <input
+                                    type="checkbox"
+                                    aria-label="Select every run on this page"
+                                    data-testid="pick-page"
+                                    prop:checked=move || page_full.get() || matching.get()
+                                    on:change=move |ev| toggle_page(event_target_checked(&ev))
+                                />
+                            </th>
                             <th>"Status"</th>
                             <th>"Workflow"</th>
                             <th>"Version"</th>
@@ -201,7 +245,7 @@ pub fn Runs() -> impl IntoView {
                     </thead>
                     <tbody>
                         <For each=move || rows.get() key=|r| (r.id.clone(), r.status, r.updated_at) let:run>
-                            <RunRow run now />
+                            <RunRow run now selected matching />
                         </For>
                     </tbody>
                 </table>
@@ -269,8 +313,30 @@ fn apply_change(
 }
 
 #[component]
-fn RunRow(run: RunSummary, now: RwSignal<i64>) -> impl IntoView {
+fn RunRow(
+    run: RunSummary,
+    now: RwSignal<i64>,
+    selected: RwSignal<BTreeSet<String>>,
+    matching: RwSignal<bool>,
+) -> impl IntoView {
     let href = format!("/runs/{}", run.id);
+    let id = run.id.clone();
+    let picked = {
+        let id = id.clone();
+        move || matching.get() || selected.with(|s| s.contains(&id))
+    };
+    let pick = move |on: bool| {
+        if !on {
+            matching.set(false);
+        }
+        selected.update(|s| {
+            if on {
+                s.insert(id.clone());
+            } else {
+                s.remove(&id);
+            }
+        });
+    };
     // Run ids are UUIDv7: the head is the start time, shared by runs started together; the
     // tail tells them apart.
     let short = match run.id.char_indices().rev().nth(7) {
@@ -284,6 +350,15 @@ fn RunRow(run: RunSummary, now: RwSignal<i64>) -> impl IntoView {
     };
     view! {
         <tr data-testid="run-row" data-run=run.id.clone() data-status=run.status.as_str()>
+            <td class="pick">
+                <input
+                    type="checkbox"
+                    aria-label=format!("Select run {}", run.id)
+                    data-testid="pick-run"
+                    prop:checked=picked
+                    on:change=move |ev| pick(event_target_checked(&ev))
+                />
+            </td>
             <td>
                 <span class=format!("badge status-{}", run.status.as_str()) data-testid="run-row-status">
                     {run.status.as_str()}
