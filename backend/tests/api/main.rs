@@ -20,6 +20,7 @@ mod openapi;
 mod operate;
 mod ops;
 mod pg;
+mod remote;
 mod retention;
 mod runs;
 mod saves;

@@ -1,10 +1,12 @@
-//! The `weft` binary: the server library's commands ([`backend::run`]) plus `weft bench`,
-//! which lives here rather than in the library because it is a client of it.
+//! The `weft` binary: the server library's commands ([`backend::run`]) plus the clients of
+//! a server, which live here rather than in the library: `weft bench`, and `weft runs` and
+//! `weft apply` ([`remote`]).
 
 mod bench;
 mod composed;
 mod hostile;
 mod operate;
+mod remote;
 
 use std::process::ExitCode;
 
@@ -25,6 +27,20 @@ struct Cli {
 enum Command {
     #[command(flatten)]
     Server(backend::config::Command),
+    /// List, show, start, cancel, redrive, approve, pause or resume runs on a server.
+    Runs {
+        #[command(flatten)]
+        remote: remote::Remote,
+        #[command(subcommand)]
+        command: remote::RunsCommand,
+    },
+    /// Save definition files (or every `.json` in a folder) to a server; prints what changed.
+    Apply {
+        #[command(flatten)]
+        remote: remote::Remote,
+        #[command(flatten)]
+        args: remote::ApplyArgs,
+    },
     /// Benchmark the engine (W1–W5, L1, H1, M1, R1 of docs/benchmarks.md) on a temp database.
     Bench {
         /// Runs for W1 (each 10 steps).
@@ -49,6 +65,8 @@ enum Command {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Server(command) => backend::run(command),
+        Command::Runs { remote, command } => remote::runs(&remote, command),
+        Command::Apply { remote, args } => remote::apply(&remote, &args),
         Command::Bench {
             runs,
             worker_for,
