@@ -65,7 +65,11 @@ enum Waiting {
 
 /// Turns an action's answer into what the card shows: nothing on success (the stream shows
 /// the effect), the message on an error, and the page-wide notice on a conflict.
-fn settle<T>(result: api::Result<T>, error: RwSignal<Option<String>>, conflict: Callback<String>) {
+pub(super) fn settle<T>(
+    result: api::Result<T>,
+    error: RwSignal<Option<String>>,
+    conflict: Callback<String>,
+) {
     // The card may be gone by now: the stream can bring the action's effect (a cancel that
     // hides the cancel button) before its answer. Then there is nothing left to tell; the
     // callers' own signals are touched with `try_` for the same reason.

@@ -1,11 +1,12 @@
 //! The side panel of a run's page: the selected node's attempts, times, output and error
-//! (and a `subflow`'s or `map`'s child runs), and the run's own input, output and error.
+//! (and a `subflow`'s or `map`'s child runs; for a node a redrive reused, where its output
+//! came from), and the run's own input, output and error.
 
 use leptos::prelude::*;
 use serde_json::Value;
 use shared::model::Workflow;
 
-use super::children::NodeChildren;
+use super::children::{NodeChildren, run_path};
 use super::format;
 use super::state::{NodeStatus, RunState};
 use super::wire::RunStatus;
@@ -17,6 +18,8 @@ pub fn NodeDetails(
     workflow: StoredValue<Workflow>,
     selected: RwSignal<Option<String>>,
     now: RwSignal<i64>,
+    /// The run this one redrives, whose recorded outputs its reused nodes carry.
+    origin: Option<String>,
 ) -> impl IntoView {
     move || {
         let Some(id) = selected.get() else {
@@ -41,6 +44,7 @@ pub fn NodeDetails(
             let id = id.clone();
             Memo::new(move |_| state.with(|s| s.node(&id)))
         };
+        let origin = origin.clone();
         let status = move || node.with(|n| n.status);
         let attempts = move || {
             let n = node.with(|n| n.attempts);
@@ -87,6 +91,10 @@ pub fn NodeDetails(
                 </div>
                 <div class="card-body">
                     {label.map(|l| view! { <p class="caption">{l}</p> })}
+                    {move || {
+                        node.with(|n| n.reused)
+                            .then(|| view! { <Reused origin=origin.clone() /> })
+                    }}
                     <dl class="facts">
                         <dt>"Attempts"</dt>
                         <dd data-testid="node-details-attempts">{attempts}</dd>
@@ -116,6 +124,23 @@ pub fn NodeDetails(
             </section>
         }
         .into_any()
+    }
+}
+
+/// A reused node's note: its output is the original run's, and nothing ran for it here.
+#[component]
+fn Reused(origin: Option<String>) -> impl IntoView {
+    let from = origin.map(|run| {
+        view! {
+            " from "
+            <a href=run_path(&run) title=format!("Run {run}")>"the original run"</a>
+        }
+    });
+    view! {
+        <p class="reused-note" data-testid="node-details-reused">
+            <span class="reused-tag">"reused"</span>
+            "Completed with the output recorded" {from} "; nothing ran for it in this run."
+        </p>
     }
 }
 

@@ -2,7 +2,8 @@
 //! with each node decorated by its live state (`state-*` classes, styled in console.css) and,
 //! for retried nodes, a badge with the attempt and the time to the next one. A plain list of
 //! the same nodes sits below it, for the keyboard and for screen readers. A `map` node
-//! carries its children's progress: done of total in the badge, a bar along its foot.
+//! carries its children's progress: done of total in the badge, a bar along its foot. A node a
+//! redrive reused (completed from the original's log, nothing ran) says so in its badge.
 
 use std::collections::HashMap;
 
@@ -40,7 +41,12 @@ pub fn RunGraph(
                         Some(p) => Some(format!("{}/{}", p.completed, p.total)),
                         None => badge(&node, max_attempts.get(id).copied(), now),
                     };
-                    let class = format!("state-{}", node.status.as_str());
+                    // A node a redrive completed from the original's log: nothing ran.
+                    let badge = badge.or_else(|| node.reused.then(|| "reused".to_owned()));
+                    let mut class = format!("state-{}", node.status.as_str());
+                    if node.reused {
+                        class.push_str(" reused");
+                    }
                     let progress = progress.map(|p| p.fractions());
                     (
                         id.clone(),
@@ -130,6 +136,10 @@ fn NodeList(
                         let id = id.clone();
                         Signal::derive(move || state.with(|s| s.node(&id).status.as_str()))
                     };
+                    let reused = {
+                        let id = id.clone();
+                        move || state.with(|s| s.node(&id).reused)
+                    };
                     let is_selected = {
                         let id = id.clone();
                         move || selected.with(|s| s.as_deref() == Some(id.as_str()))
@@ -147,6 +157,9 @@ fn NodeList(
                                 <code class="node-id">{id.clone()}</code>
                                 <span class="node-type">{type_name}</span>
                                 <span class="node-label">{label}</span>
+                                <Show when=reused>
+                                    <span class="reused-tag" title="Completed from the original run's log">"reused"</span>
+                                </Show>
                                 <span class="node-status">{status}</span>
                             </button>
                         </li>

@@ -47,7 +47,7 @@ impl Ancestor {
 }
 
 /// The first characters of a run id, for a crumb whose workflow is not known yet.
-fn short_id(run: &str) -> String {
+pub(super) fn short_id(run: &str) -> String {
     let short: String = run.chars().take(12).collect();
     if short.len() < run.len() {
         format!("{short}…")

@@ -6,6 +6,8 @@
 //! - [`wire`]: the API's shapes and calls; [`state`]: the fold; [`live`]: the stream.
 //! - [`graph`], [`details`], [`actions`], [`timeline`], [`history`]: the page's panels;
 //!   [`children`]: a `subflow`'s or `map`'s child runs; [`lineage`]: a child run's parents.
+//! - [`operate`]: which run-level actions apply, and Pause/Resume; [`redrive`]: the redrive
+//!   dialog and a redrive's links to its original and back (SPEC §6).
 
 pub mod actions;
 pub mod children;
@@ -15,6 +17,8 @@ pub mod graph;
 pub mod history;
 pub mod lineage;
 pub mod live;
+pub mod operate;
+pub mod redrive;
 pub mod state;
 pub mod timeline;
 pub mod wire;
@@ -127,7 +131,10 @@ fn Console(head: RunDetail, workflow: Workflow) -> impl IntoView {
 
     let status = move || state.with(|s| s.status);
     let running = move || status() == Some(RunStatus::Running);
+    let paused = Signal::derive(move || status() == Some(RunStatus::Paused));
     let cancelling = move || running() && state.with(|s| s.cancel_requested);
+    let controls = move || operate::controls(status(), cancelling());
+    let (pause_run, redrive_run, version) = (run_id.clone(), run_id.clone(), head.run.version);
     let duration = move || {
         state.with(|s| {
             s.started_at
@@ -149,10 +156,16 @@ fn Console(head: RunDetail, workflow: Workflow) -> impl IntoView {
                 {move || status_badge(status(), cancelling())}
                 <LinkState link reconnect />
                 <div class="run-actions">
+                    <Show when=move || controls().pause || controls().resume>
+                        <operate::PauseControl run=pause_run.clone() paused on_conflict />
+                    </Show>
+                    <Show when=move || controls().redrive>
+                        <redrive::RedriveControl run=redrive_run.clone() workflow version state />
+                    </Show>
                     <button class="btn" data-testid="run-again" on:click=move |_| start_open.set(true)>
                         "Run again"
                     </button>
-                    <Show when=move || running() && !cancelling()>
+                    <Show when=move || controls().cancel>
                         <actions::CancelControl run=run_id.clone() on_conflict />
                     </Show>
                 </div>
@@ -165,7 +178,13 @@ fn Console(head: RunDetail, workflow: Workflow) -> impl IntoView {
                 {move || {
                     duration().map(|d| view! { <span data-testid="run-duration">"Duration " {d}</span> })
                 }}
+                <Show when=move || paused.get()>
+                    <span class="paused-note" data-testid="paused-note">
+                        "Paused: no new step starts until the run is resumed."
+                    </span>
+                </Show>
             </p>
+            <redrive::links::RedriveLinks redrive_of=head.redrive_of.clone() redriven_by=head.redriven_by.clone() />
         </header>
         {move || {
             notice
@@ -193,7 +212,7 @@ fn Console(head: RunDetail, workflow: Workflow) -> impl IntoView {
                 <graph::RunGraph state workflow selected now />
             </section>
             <div class="run-side">
-                <details::NodeDetails state workflow selected now />
+                <details::NodeDetails state workflow selected now origin=head.redrive_of.as_ref().map(|r| r.run.clone()) />
                 <details::RunData state />
             </div>
         </div>

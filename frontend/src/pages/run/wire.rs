@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 use shared::api::{
-    ApprovalDecided, CancelAccepted, CancelBody, Decision, RunDetail, RunList, SignalBody,
-    SignalSent, WorkflowVersion,
+    ApprovalDecided, CancelAccepted, CancelBody, Decision, PauseBody, RedriveBody, RedrivePreview,
+    RedriveStarted, RunDetail, RunList, RunSummary, SignalBody, SignalSent, WorkflowVersion,
 };
 use shared::model::Workflow;
 
@@ -49,6 +49,10 @@ pub async fn definition(workflow: &str, version: i64) -> Result<Workflow> {
         encode(workflow)
     ))
     .await?;
+    read_definition(stored)
+}
+
+fn read_definition(stored: WorkflowVersion) -> Result<Workflow> {
     serde_json::from_value(stored.definition)
         .map_err(|e| api::local_error("bad_definition", format!("an unreadable definition: {e}")))
 }
@@ -88,6 +92,50 @@ pub async fn cancel(run: &str, reason: Option<String>) -> Result<CancelAccepted>
         &CancelBody { reason },
     )
     .await
+}
+
+/// `POST /api/runs/{id}/pause`.
+pub async fn pause(run: &str) -> Result<RunSummary> {
+    api::post_json(
+        &format!("/api/runs/{}/pause", encode(run)),
+        &PauseBody::default(),
+    )
+    .await
+}
+
+/// `POST /api/runs/{id}/resume`.
+pub async fn resume(run: &str) -> Result<RunSummary> {
+    api::post_json(
+        &format!("/api/runs/{}/resume", encode(run)),
+        &PauseBody::default(),
+    )
+    .await
+}
+
+/// `POST /api/runs/{id}/redrive` as a dry run: what the redrive would reuse and run.
+pub async fn redrive_preview(run: &str, body: &RedriveBody) -> Result<RedrivePreview> {
+    let body = RedriveBody {
+        dry_run: true,
+        ..body.clone()
+    };
+    api::post_json(&format!("/api/runs/{}/redrive", encode(run)), &body).await
+}
+
+/// `POST /api/runs/{id}/redrive`: starts the new run.
+pub async fn redrive(run: &str, body: &RedriveBody) -> Result<RedriveStarted> {
+    let body = RedriveBody {
+        dry_run: false,
+        ..body.clone()
+    };
+    api::post_json(&format!("/api/runs/{}/redrive", encode(run)), &body).await
+}
+
+/// `GET /api/workflows/{name}`: the latest version and its definition.
+pub async fn latest(workflow: &str) -> Result<(i64, Workflow)> {
+    let stored: WorkflowVersion =
+        api::get_json(&format!("/api/workflows/{}", encode(workflow))).await?;
+    let version = stored.version;
+    Ok((version, read_definition(stored)?))
 }
 
 /// The run's event stream, for an `EventSource` (the token rides in the query).
