@@ -8,9 +8,12 @@ use shared::schedule::parse_timezone;
 
 use crate::pages::run::format;
 
-/// How far `at` is from `now`: `in 7h 46m`, `3m 05s ago`.
+/// How far `at` is from `now`: `in 7h 46m`, `3m 05s ago`; `just now` within a second (the
+/// page's clock ticks once a second, so a fire that just happened may read as ahead of it).
 pub(super) fn relative(at: Millis, now: Millis) -> String {
-    if at >= now {
+    if (at - now).abs() < 1000 {
+        "just now".to_owned()
+    } else if at >= now {
         format!("in {}", format::duration(at - now))
     } else {
         format!("{} ago", format::duration(now - at))
@@ -42,6 +45,8 @@ mod tests {
     fn relative_times_say_which_way() {
         assert_eq!(relative(10_000 + 185_000, 10_000), "in 3m 05s");
         assert_eq!(relative(10_000, 10_000 + 7_800_000), "2h 10m ago");
+        assert_eq!(relative(10_576, 10_000), "just now");
+        assert_eq!(relative(10_000, 10_999), "just now");
     }
 
     #[test]
