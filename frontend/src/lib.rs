@@ -35,6 +35,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/workflows/:name") view=pages::designer::Designer />
                     <Route path=path!("/runs") view=pages::runs::Runs />
                     <Route path=path!("/runs/:id") view=pages::run::RunPage />
+                    <Route path=path!("/schedules") view=pages::schedules::Schedules />
                 </Routes>
             </main>
             <components::token_prompt::TokenPrompt />
@@ -53,7 +54,7 @@ fn TopBar() -> impl IntoView {
                 "Weft"
             </a>
             <nav class="topnav" aria-label="Main">
-                {[Page::Workflows, Page::Runs]
+                {[Page::Workflows, Page::Runs, Page::Schedules]
                     .map(|page| {
                         view! {
                             <A href=page.path()>

@@ -10,7 +10,7 @@ use serde_json::json;
 use shared::api::{
     ApiErrorBody, BackfillBody, BackfillResult, NoFields, RunSummary, ScheduleList, ScheduleView,
 };
-use shared::event::Trigger;
+use shared::event::{Millis, Trigger};
 use shared::schedule::MAX_BACKFILL;
 
 use super::error::Error;
@@ -18,7 +18,7 @@ use super::json::{Body, Params};
 use super::runs::run_status;
 use crate::AppState;
 use crate::engine::driver::Started;
-use crate::schedules::{Resolved, manual_run_id, resolve};
+use crate::schedules::{Resolved, manual_run_id, resolve, run_id};
 use crate::store::ScheduleRow;
 
 async fn view(app: &AppState, row: ScheduleRow) -> Result<ScheduleView, Error> {
@@ -188,6 +188,23 @@ pub(super) async fn trigger_schedule(
     Ok((StatusCode::CREATED, Json(super::runs::summary(&row)?)))
 }
 
+/// How many of `fires` already have their run (the schedule or a backfill started it), so a
+/// dry run says what a backfill would leave alone.
+async fn existing_runs(
+    app: &AppState,
+    name: &str,
+    index: u32,
+    fires: &[Millis],
+) -> Result<usize, Error> {
+    let mut existing = 0;
+    for &at in fires {
+        if app.store.run(&run_id(name, index, at)).await?.is_some() {
+            existing += 1;
+        }
+    }
+    Ok(existing)
+}
+
 /// Backfill a schedule over a time range
 ///
 /// Starts one run per fire time `t` with `from <= t < to` (in the schedule's zone), each with
@@ -235,7 +252,7 @@ pub(super) async fn backfill_schedule(
         }
     })?;
     let (started, existing) = if b.dry_run {
-        (0, 0)
+        (0, existing_runs(&app, &name, index, &fires).await?)
     } else {
         crate::schedules::backfill(&app.engine, &r, &name, index, &fires).await?
     };

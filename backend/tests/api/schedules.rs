@@ -393,6 +393,21 @@ async fn backfill_starts_one_run_per_fire_time_once_however_often_asked() {
         (json!(11), json!(1), json!(10))
     );
     assert_eq!(weft.run_ids("hourly").await.len(), 11);
+    // A dry run over the same range counts the runs that are there.
+    let mut dry_again = again.clone();
+    dry_again["dry_run"] = json!(true);
+    let (status, counted) = weft
+        .post("/api/workflows/hourly/schedules/0/backfill", &dry_again)
+        .await;
+    assert_eq!(status, 200, "{counted}");
+    assert_eq!(
+        (
+            counted["fires"].clone(),
+            counted["started"].clone(),
+            counted["existing"].clone()
+        ),
+        (json!(11), json!(0), json!(11))
+    );
 
     // Three hours of an every-second schedule is over the cap: refused, nothing started.
     let (status, refused) = weft

@@ -6,6 +6,7 @@ pub mod home;
 pub mod not_found;
 pub mod run;
 pub mod runs;
+pub mod schedules;
 pub mod workflows;
 
 /// A page with a fixed path: what the top bar and in-page links point at.
@@ -17,6 +18,8 @@ pub enum Page {
     Workflows,
     /// Runs, newest first, and each run's console below them.
     Runs,
+    /// Every cron schedule, with pause, resume, trigger now and backfill.
+    Schedules,
 }
 
 impl Page {
@@ -26,6 +29,7 @@ impl Page {
             Page::Home => "/",
             Page::Workflows => "/workflows",
             Page::Runs => "/runs",
+            Page::Schedules => "/schedules",
         }
     }
 
@@ -35,6 +39,7 @@ impl Page {
             Page::Home => "Home",
             Page::Workflows => "Workflows",
             Page::Runs => "Runs",
+            Page::Schedules => "Schedules",
         }
     }
 
@@ -44,6 +49,7 @@ impl Page {
             Page::Home => "home",
             Page::Workflows => "workflows",
             Page::Runs => "runs",
+            Page::Schedules => "schedules",
         }
     }
 }

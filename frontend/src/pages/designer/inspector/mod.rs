@@ -8,11 +8,13 @@
 //! - this module: the dispatch on the selection, the self-checking inputs the forms share,
 //!   and the edge panel.
 //! - `node`: the form of each node type (`children`: those of `subflow` and `map`); `retry`: the retry policy and its schedule;
-//!   `workflow`: the workflow's own settings, with the webhook's URL and `curl` example.
+//!   `workflow`: the workflow's own settings, with the webhook's URL and `curl` example;
+//!   `schedules`: its cron schedules, each with its next fire times.
 
 mod children;
 mod node;
 mod retry;
+mod schedules;
 mod workflow;
 
 use leptos::prelude::*;

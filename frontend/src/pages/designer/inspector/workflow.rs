@@ -1,11 +1,12 @@
 //! The workflow's own settings, shown when nothing is selected: name, description, run
-//! timeout, `input_schema`, `on_cancel`, and the webhook trigger with its URL and a `curl`
-//! example that signs the body the way the server checks it.
+//! timeout, `input_schema`, `on_cancel`, the webhook trigger with its URL and a `curl`
+//! example that signs the body the way the server checks it, and the cron schedules.
 
 use leptos::prelude::*;
 use shared::model::{Triggers, WebhookTrigger, Workflow};
 use shared::validate::valid_workflow_name;
 
+use super::schedules::schedules;
 use super::{DurationField, JsonField, TextField, non_empty};
 use crate::pages::designer::Ctx;
 
@@ -162,6 +163,7 @@ fn WorkflowSettings(ctx: Ctx) -> impl IntoView {
                     <pre class="curl" data-testid="webhook-curl">{curl.clone()}</pre>
                 </Show>
             </fieldset>
+            {schedules(ctx)}
         </div>
     }
 }
