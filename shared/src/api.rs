@@ -278,6 +278,9 @@ pub struct RunSummary {
     pub created_at: Millis,
     /// When its last event was recorded.
     pub updated_at: Millis,
+    /// It waits for a person: an approval or a `signal` node is waiting (SPEC §6).
+    #[serde(default)]
+    pub needs_person: bool,
 }
 
 /// `GET /api/runs` → one page, newest first.
@@ -287,6 +290,8 @@ pub struct RunList {
     pub runs: Vec<RunSummary>,
     /// Where the next (older) page starts; `null` on the last page.
     pub next_cursor: Option<String>,
+    /// How many runs match the filters, over all pages.
+    pub total: u64,
 }
 
 /// `GET /api/runs/{id}`: the run's row and what its log says about each node.

@@ -50,6 +50,16 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         retry_at: Option<Millis>,
     },
+    /// An `http` attempt as it went over the wire, recorded just before the attempt's
+    /// outcome: the rendered request and the response (none when no response came), secrets
+    /// masked and bodies cut (SPEC §6).
+    HttpExchanged {
+        node: String,
+        attempt: u32,
+        request: Box<HttpRequestRecord>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        response: Option<Box<HttpResponseRecord>>,
+    },
     /// The node is done and hands the run on through `port` (none for `end`).
     NodeCompleted {
         node: String,
@@ -130,6 +140,33 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+}
+
+/// An `http` attempt's rendered request as recorded: every value of a secret the node reads
+/// is `***`, and the body (JSON text) is cut at [`crate::limits::MAX_RECORDED_BODY`] bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HttpRequestRecord {
+    pub method: String,
+    pub url: String,
+    /// Header name → value, in the order sent (repeated names joined with `, `).
+    pub headers: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// The body was longer than the limit and is cut.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+}
+
+/// An `http` attempt's response as recorded, masked and cut as its request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HttpResponseRecord {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 /// Where a child run comes from: its parent run, the `subflow` or `map` node, the item.
@@ -231,6 +268,7 @@ impl Event {
             Event::NodeStarted { node, .. }
             | Event::NodeWaiting { node, .. }
             | Event::AttemptFailed { node, .. }
+            | Event::HttpExchanged { node, .. }
             | Event::NodeCompleted { node, .. }
             | Event::NodeFailed { node, .. }
             | Event::NodeSkipped { node }

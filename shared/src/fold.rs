@@ -149,7 +149,9 @@ impl NodeState {
                     }
                 }
             }
-            Event::RunStarted { .. }
+            // A record of what went over the wire; the outcome follows as its own event.
+            Event::HttpExchanged { .. }
+            | Event::RunStarted { .. }
             | Event::SignalReceived { .. }
             | Event::CancelRequested { .. }
             | Event::RunPaused { .. }

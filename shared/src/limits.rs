@@ -45,6 +45,9 @@ pub const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 /// The largest `limit` of a list (`GET /api/runs?limit=`): `1..=MAX_PAGE` (`400`).
 pub const MAX_PAGE: i64 = 500;
 
+/// How much of an `http` attempt's request or response body its `http_exchanged` event keeps.
+pub const MAX_RECORDED_BODY: usize = 4 * 1024;
+
 /// The longest run id or workflow name a caller may give (`400`).
 pub const MAX_ID_LEN: usize = 200;
 

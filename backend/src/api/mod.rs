@@ -7,6 +7,7 @@
 pub mod auth;
 mod bulk;
 pub mod error;
+mod find;
 pub mod guard;
 pub mod hooks;
 pub mod json;

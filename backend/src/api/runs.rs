@@ -4,13 +4,12 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::api::{
     ApiErrorBody, ApprovalDecided, CancelAccepted, CancelBody, Decision, EventList, NodeView,
     RunDetail, RunEvent, RunList, RunStatus, RunSummary, SignalBody, SignalSent, StartRun,
 };
-use shared::limits::{MAX_ID_LEN, MAX_PAGE};
+use shared::limits::MAX_ID_LEN;
 
 use super::error::Error;
 use super::json::{Body, Filter, Params};
@@ -19,7 +18,7 @@ use crate::engine::decide::{Input, Rejected};
 use crate::engine::driver::{self, Started};
 use crate::engine::event::Recorded;
 use crate::engine::state::RunState;
-use crate::store::{RunFilter, RunRow};
+use crate::store::RunRow;
 
 impl From<driver::Error> for Error {
     fn from(e: driver::Error) -> Self {
@@ -91,6 +90,7 @@ pub(super) fn summary(r: &RunRow) -> Result<RunSummary, Error> {
         error: r.error.clone(),
         created_at: r.created_at,
         updated_at: r.updated_at,
+        needs_person: r.needs_person,
     })
 }
 
@@ -162,75 +162,43 @@ pub(super) async fn create_run(
     start_run(&app, &name, req.input, run_id).await
 }
 
-/// The page size of `GET /api/runs` without `?limit=`.
-const DEFAULT_PAGE: i64 = 50;
-
-/// The filters and page of `GET /api/runs`.
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(super) struct ListQuery {
-    /// Only runs of this workflow.
-    workflow: Option<String>,
-    /// Only runs with this status: `running`, `completed`, `failed` or `cancelled`.
-    status: Option<String>,
-    /// Page size, 1-500 (default 50); outside that range, a 400.
-    limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
-}
-
-/// List runs, newest first
+/// List and find runs, newest first
+///
+/// Filters combine (all must hold); `total` counts every page (SPEC §6 "Finding runs").
 #[utoipa::path(
     get,
     path = "/runs",
     tag = "runs",
-    params(ListQuery),
+    params(
+        ("workflow" = Option<String>, Query, description = "Only runs of this workflow"),
+        ("status" = Option<String>, Query, description = "Only runs with this status: `running`, `paused`, `completed`, `failed` or `cancelled`"),
+        ("id_prefix" = Option<String>, Query, description = "Only runs whose id starts with this (a whole id finds that run)"),
+        ("created_after" = Option<String>, Query, description = "Only runs created at or after this instant: RFC 3339, or milliseconds since the epoch"),
+        ("created_before" = Option<String>, Query, description = "Only runs created before this instant: RFC 3339, or milliseconds since the epoch"),
+        ("needs" = Option<String>, Query, description = "`person`: only runs waiting for an approval or a signal"),
+        ("input.<path>" = Option<String>, Query, description = "Repeatable, all must hold: the input's field at this dotted path (object keys) equals the value, read as JSON when it parses (`42`, `true`, `\"42\"`), else as text. For example `input.customer.id=c-17`"),
+        ("limit" = Option<i64>, Query, description = "Page size, 1-500 (default 50); outside that range, a 400"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
+    ),
     responses(
-        (status = 200, description = "One page of runs; `next_cursor` is null on the last page", body = RunList),
-        (status = 400, description = "An unknown status, a malformed cursor, or a limit that is not a number in 1-500", body = ApiErrorBody),
+        (status = 200, description = "One page of runs; `next_cursor` is null on the last page; `total` counts all pages", body = RunList),
+        (status = 400, description = "An unknown parameter or status, a malformed instant, cursor or input path, or a limit that is not a number in 1-500", body = ApiErrorBody),
     ),
 )]
 pub(super) async fn list_runs(
     State(app): State<AppState>,
-    Filter(q): Filter<ListQuery>,
+    Filter(pairs): Filter<Vec<(String, String)>>,
 ) -> Result<Json<RunList>, Error> {
-    if let Some(s) = &q.status
-        && RunStatus::parse(s).is_none()
-    {
-        return Err(Error::BadRequest(format!("unknown status `{s}`")));
-    }
-    let limit = match q.limit {
-        None => DEFAULT_PAGE,
-        Some(l) if (1..=MAX_PAGE).contains(&l) => l,
-        Some(l) => {
-            return Err(Error::BadRequest(format!(
-                "limit must be between 1 and {MAX_PAGE}, not {l}"
-            )));
-        }
-    };
-    let after = match &q.cursor {
-        None => None,
-        Some(c) => Some(
-            c.split_once('.')
-                .and_then(|(at, id)| Some((at.parse().ok()?, id.to_owned())))
-                .ok_or_else(|| Error::BadRequest("malformed cursor".into()))?,
-        ),
-    };
-    let rows = app
-        .store
-        .list_runs(&RunFilter {
-            workflow: q.workflow,
-            status: q.status,
-            limit,
-            after,
-        })
-        .await?;
-    let next_cursor = (rows.len() as i64 == limit)
+    let filter = super::find::read(pairs)?;
+    let (rows, total) =
+        tokio::try_join!(app.store.list_runs(&filter), app.store.total_runs(&filter))?;
+    let next_cursor = (rows.len() as i64 == filter.limit)
         .then(|| rows.last().map(|r| format!("{}.{}", r.created_at, r.id)))
         .flatten();
     Ok(Json(RunList {
         runs: rows.iter().map(summary).collect::<Result<_, _>>()?,
         next_cursor,
+        total,
     }))
 }
 

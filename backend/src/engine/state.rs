@@ -44,6 +44,19 @@ pub struct RunState {
 }
 
 impl RunState {
+    /// It waits for a person: an approval or a `signal` node is waiting, and the run is not
+    /// finished (SPEC §6 `needs=person`).
+    pub fn needs_person(&self) -> bool {
+        !self.status.is_finished()
+            && self.nodes.iter().enumerate().any(|(i, n)| {
+                n.status == NodeStatus::Waiting
+                    && matches!(
+                        self.plan.kind(i),
+                        NodeKind::Approval(_) | NodeKind::Signal(_)
+                    )
+            })
+    }
+
     pub fn new(id: String, plan: Arc<Plan>, input: Value) -> Self {
         let n = plan.workflow.nodes.len();
         let e = plan.workflow.edges.len();
@@ -150,6 +163,7 @@ impl RunState {
                 | Event::ChildStarted { .. }
                 | Event::ChildFinished { .. }
                 | Event::AttemptFailed { .. }
+                | Event::HttpExchanged { .. }
                 | Event::NodeCancelled { .. },
                 _,
             )

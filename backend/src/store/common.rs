@@ -24,6 +24,7 @@ macro_rules! common_sql {
                 last_seq: r.try_get("last_seq")?,
                 redrive_of: r.try_get("redrive_of")?,
                 parent_run: r.try_get("parent_run")?,
+                needs_person: r.try_get("needs_person")?,
             })
         }
 
@@ -44,12 +45,7 @@ macro_rules! common_sql {
         /// `GET /api/runs`: newest first, filtered, after the previous page's last row.
         fn list_runs_query(f: &super::RunFilter) -> sqlx::QueryBuilder<$db> {
             let mut q = sqlx::QueryBuilder::new("select * from runs where 1 = 1");
-            if let Some(w) = &f.workflow {
-                q.push(" and workflow = ").push_bind(w.clone());
-            }
-            if let Some(s) = &f.status {
-                q.push(" and status = ").push_bind(s.clone());
-            }
+            push_run_filters(&mut q, f);
             if let Some((at, id)) = &f.after {
                 q.push(" and (created_at < ").push_bind(*at);
                 q.push(" or (created_at = ").push_bind(*at);
@@ -58,6 +54,39 @@ macro_rules! common_sql {
             q.push(" order by created_at desc, id desc limit ")
                 .push_bind(f.limit);
             q
+        }
+
+        /// How many runs `f` matches over all pages (its cursor and limit aside).
+        fn count_runs_query(f: &super::RunFilter) -> sqlx::QueryBuilder<$db> {
+            let mut q = sqlx::QueryBuilder::new("select count(*) from runs where 1 = 1");
+            push_run_filters(&mut q, f);
+            q
+        }
+
+        /// The `and …` conditions of `f`'s filters; the id prefix and the input's fields are
+        /// each database's own SQL (`push_id_prefix`, `push_input_match` in the caller).
+        fn push_run_filters(q: &mut sqlx::QueryBuilder<$db>, f: &super::RunFilter) {
+            if let Some(w) = &f.workflow {
+                q.push(" and workflow = ").push_bind(w.clone());
+            }
+            if let Some(s) = &f.status {
+                q.push(" and status = ").push_bind(s.clone());
+            }
+            if let Some(p) = &f.id_prefix {
+                push_id_prefix(q, p);
+            }
+            if let Some(t) = f.created_after {
+                q.push(" and created_at >= ").push_bind(t);
+            }
+            if let Some(t) = f.created_before {
+                q.push(" and created_at < ").push_bind(t);
+            }
+            if f.needs_person {
+                q.push(" and needs_person = ").push_bind(true);
+            }
+            for m in &f.input {
+                push_input_match(q, m);
+            }
         }
 
         /// Appends the batch's events and upserts its `runs` rows (each run's row with its
@@ -88,9 +117,9 @@ macro_rules! common_sql {
                 });
                 q.build().execute(&mut *tx).await?;
             }
-            for chunk in b.runs.chunks(max_params / 12) {
+            for chunk in b.runs.chunks(max_params / 13) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "insert into runs (id, workflow, version, status, input, output, error, created_at, updated_at, last_seq, redrive_of, parent_run) ",
+                    "insert into runs (id, workflow, version, status, input, output, error, created_at, updated_at, last_seq, redrive_of, parent_run, needs_person) ",
                 );
                 q.push_values(chunk, |mut row, w| {
                     let r = &w.row;
@@ -105,11 +134,12 @@ macro_rules! common_sql {
                         .push_bind(r.updated_at)
                         .push_bind(r.last_seq)
                         .push_bind(r.redrive_of.clone())
-                        .push_bind(r.parent_run.clone());
+                        .push_bind(r.parent_run.clone())
+                        .push_bind(r.needs_person);
                 });
                 q.push(
                     " on conflict (id) do update set status = excluded.status, output = excluded.output, error = excluded.error, \
-                     updated_at = excluded.updated_at, last_seq = excluded.last_seq",
+                     updated_at = excluded.updated_at, last_seq = excluded.last_seq, needs_person = excluded.needs_person",
                 );
                 q.build().execute(&mut *tx).await?;
             }

@@ -94,6 +94,15 @@ pub struct RunRow {
     pub redrive_of: Option<String>,
     /// The run this one is a child of (SPEC §5), written when the row is made.
     pub parent_run: Option<String>,
+    /// An approval or a `signal` node waits (SPEC §6 "Finding runs": `needs=person`).
+    pub needs_person: bool,
+}
+
+/// `input.<path>=<value>`: the input's field at `path` (object keys) equals `value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputMatch {
+    pub path: Vec<String>,
+    pub value: Value,
 }
 
 /// A due piece of work: a retry, a timer node, a deadline.
@@ -337,6 +346,7 @@ impl Store {
         redrives_of(id: &str) -> Result<Vec<String>>
     );
     delegate!(list_runs(f: &RunFilter) -> Result<Vec<RunRow>>);
+    delegate!(total_runs(f: &RunFilter) -> Result<u64>);
     delegate!(
         /// Runs that are not finished, for recovery.
         unfinished_runs() -> Result<Vec<RunRow>>
@@ -397,11 +407,21 @@ fn parse_json(s: Option<String>) -> Result<Value> {
     }
 }
 
-/// Filters and paging of `GET /api/runs`.
+/// Filters and paging of `GET /api/runs` (SPEC §6 "Finding runs").
 #[derive(Debug, Clone, Default)]
 pub struct RunFilter {
     pub workflow: Option<String>,
     pub status: Option<String>,
+    /// Runs whose id starts with this.
+    pub id_prefix: Option<String>,
+    /// Created at or after (ms).
+    pub created_after: Option<Millis>,
+    /// Created before (ms).
+    pub created_before: Option<Millis>,
+    /// Only runs waiting for a person.
+    pub needs_person: bool,
+    /// Fields of the input that must equal a value, all of them.
+    pub input: Vec<InputMatch>,
     pub limit: i64,
     /// `(created_at, id)` of the last row of the previous page.
     pub after: Option<(Millis, String)>,

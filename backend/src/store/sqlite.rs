@@ -211,6 +211,12 @@ impl Sqlite {
         rows.into_iter().map(run_row).collect()
     }
 
+    pub(super) async fn total_runs(&self, f: &RunFilter) -> Result<u64> {
+        let mut q = count_runs_query(f);
+        let n: i64 = q.build_query_scalar().fetch_one(&self.pool).await?;
+        Ok(n.max(0) as u64)
+    }
+
     /// Runs that are not finished, for recovery.
     pub(super) async fn unfinished_runs(&self) -> Result<Vec<RunRow>> {
         let rows = sqlx::query("select * from runs where status in ('running', 'paused')")
@@ -279,6 +285,53 @@ impl Sqlite {
 }
 
 super::common::common_sql!(sqlx::Sqlite, SqliteRow, sqlx::SqliteConnection);
+
+/// `id` starts with `prefix`: a range of the primary key (SQLite compares text bytewise),
+/// where `like` would ignore case and the index.
+fn push_id_prefix(q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, prefix: &str) {
+    q.push(" and id >= ").push_bind(prefix.to_owned());
+    q.push(" and id < ")
+        .push_bind(format!("{prefix}\u{10FFFF}"));
+}
+
+/// The input's field at `m.path` equals `m.value`, by JSON type: `json_type` tells `1` from
+/// `true` and `"1"`, which `json_extract` alone returns alike.
+fn push_input_match(q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, m: &super::InputMatch) {
+    let path = std::iter::once("$".to_owned())
+        .chain(m.path.iter().map(|k| format!(".\"{k}\"")))
+        .collect::<String>();
+    q.push(" and json_type(input, ").push_bind(path.clone());
+    match &m.value {
+        Value::Null => {
+            q.push(") = 'null'");
+        }
+        Value::Bool(b) => {
+            q.push(") = ").push_bind(if *b { "true" } else { "false" });
+        }
+        Value::Number(n) => {
+            q.push(") in ('integer', 'real') and json_extract(input, ")
+                .push_bind(path)
+                .push(") = ");
+            match n.as_i64() {
+                Some(i) => q.push_bind(i),
+                None => q.push_bind(n.as_f64().unwrap_or(f64::NAN)),
+            };
+        }
+        Value::String(t) => {
+            q.push(") = 'text' and json_extract(input, ")
+                .push_bind(path)
+                .push(") = ")
+                .push_bind(t.clone());
+        }
+        Value::Array(_) | Value::Object(_) => {
+            q.push(") in ('array', 'object') and json_extract(input, ")
+                .push_bind(path)
+                .push(") = json(")
+                .push_bind(m.value.to_string())
+                .push(")");
+        }
+    }
+}
 super::schedules::schedule_sql!(Sqlite, sqlx::Sqlite, SqliteRow, write);
 super::bulk::bulk_sql!(Sqlite, sqlx::Sqlite, write, false);
 super::retention::retention_sql!(Sqlite, sqlx::Sqlite, write);

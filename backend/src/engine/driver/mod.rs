@@ -469,5 +469,6 @@ fn run_row(s: &RunState) -> RunRow {
         last_seq: s.seq,
         redrive_of: s.redrive_of.as_ref().map(|r| r.run.clone()),
         parent_run: s.parent.as_ref().map(|p| p.run.clone()),
+        needs_person: s.needs_person(),
     }
 }

@@ -250,6 +250,12 @@ impl Postgres {
         rows.into_iter().map(run_row).collect()
     }
 
+    pub(super) async fn total_runs(&self, f: &RunFilter) -> Result<u64> {
+        let mut q = count_runs_query(f);
+        let n: i64 = q.build_query_scalar().fetch_one(&self.pool).await?;
+        Ok(n.max(0) as u64)
+    }
+
     pub(super) async fn unfinished_runs(&self) -> Result<Vec<RunRow>> {
         let rows = sqlx::query("select * from runs where status in ('running', 'paused')")
             .fetch_all(&self.pool)
@@ -314,6 +320,40 @@ fn is_race(e: &sqlx::Error) -> bool {
 }
 
 super::common::common_sql!(sqlx::Postgres, PgRow, sqlx::PgConnection);
+
+/// `id` starts with `prefix`: `like` on the `text_pattern_ops` index (`runs_by_id_pattern`),
+/// which follows byte order whatever the database's collation.
+fn push_id_prefix(q: &mut sqlx::QueryBuilder<sqlx::Postgres>, prefix: &str) {
+    let escaped: String = prefix
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    q.push(" and id like ")
+        .push_bind(format!("{escaped}%"))
+        .push(" escape '\\'");
+}
+
+/// The input's field at `m.path` equals `m.value` as `jsonb` (numbers by value, objects
+/// whatever their key order). The containment test first is what the GIN index
+/// `runs_by_input` answers; the equality after it rules out what containment lets through
+/// (an array that merely contains the value).
+fn push_input_match(q: &mut sqlx::QueryBuilder<sqlx::Postgres>, m: &super::InputMatch) {
+    let contained = m
+        .path
+        .iter()
+        .rev()
+        .fold(m.value.clone(), |v, k| serde_json::json!({ k.as_str(): v }));
+    q.push(" and input::jsonb @> ")
+        .push_bind(contained.to_string())
+        .push("::jsonb and input::jsonb #> ")
+        .push_bind(m.path.clone())
+        .push(" = ")
+        .push_bind(m.value.to_string())
+        .push("::jsonb");
+}
 super::bulk::bulk_sql!(Postgres, sqlx::Postgres, begin_tx, true);
 super::retention::retention_sql!(Postgres, sqlx::Postgres, begin_tx);
 
