@@ -4,9 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 
-const PORT = 18080;
+/** `WEFT_E2E_PORT` moves both servers, so two checkouts can run their suites at once. */
+const PORT = Number(process.env.WEFT_E2E_PORT || 18080);
 /** A second server that requires `Authorization: Bearer ${API_TOKEN}` on `/api`. */
-export const TOKEN_PORT = 18081;
+export const TOKEN_PORT = PORT + 1;
 export const API_TOKEN = 'e2e-token';
 const root = path.resolve(__dirname, '..');
 /** The server under test: this checkout's debug build unless `WEFT_E2E_BIN` names another. */
