@@ -34,6 +34,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
     params(
         ("id" = String, Path, description = "The run's id"),
         ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this `seq`"),
+        ("last_event_id" = Option<i64>, Query, description = "The same as `Last-Event-ID`, for a client that opens a new `EventSource` (which cannot set headers) to resume; the header wins"),
         ("access_token" = Option<String>, Query, description = "The API token, for clients that cannot send headers (a browser's `EventSource`); this route only"),
     ),
     responses(
@@ -44,6 +45,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 pub(super) async fn stream_run(
     State(app): State<AppState>,
     Params(id): Params<String>,
+    Filter(q): Filter<ResumeQuery>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, Error> {
     let Some(row) = app.store.run(&id).await? else {
@@ -53,6 +55,7 @@ pub(super) async fn stream_run(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok())
+        .or(q.last_event_id)
         .unwrap_or(0);
     // Subscribe before reading the history so nothing falls between the two.
     let mut live = app.engine.published.subscribe();
@@ -102,6 +105,12 @@ pub(super) async fn stream_run(
         }
     };
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("heartbeat")))
+}
+
+/// Where a client resumes a run's stream when it cannot send `Last-Event-ID`.
+#[derive(Deserialize)]
+pub(super) struct ResumeQuery {
+    last_event_id: Option<i64>,
 }
 
 fn sse(r: &Recorded) -> SseEvent {

@@ -413,7 +413,7 @@ impl Weft {
         &self,
         run_id: &str,
         last_event_id: Option<i64>,
-        mut first: Option<tokio::sync::oneshot::Sender<()>>,
+        first: Option<tokio::sync::oneshot::Sender<()>>,
     ) -> Vec<(i64, Value)> {
         let mut req = self
             .client
@@ -421,45 +421,61 @@ impl Weft {
         if let Some(id) = last_event_id {
             req = req.header("Last-Event-ID", id.to_string());
         }
-        let read = async {
-            let mut resp = req.send().await.expect("open stream");
-            assert_eq!(resp.status(), 200, "stream of {run_id}");
-            let ct = resp
-                .headers()
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_owned();
-            assert!(ct.starts_with("text/event-stream"), "content-type {ct}");
-            let mut buf = String::new();
-            let mut out = Vec::new();
-            while let Some(chunk) = resp.chunk().await.expect("stream chunk") {
-                buf.push_str(&String::from_utf8_lossy(&chunk));
-                while let Some(end) = buf.find("\n\n") {
-                    let block: String = buf.drain(..end + 2).collect();
-                    let mut id = None;
-                    let mut data = String::new();
-                    for line in block.lines() {
-                        if let Some(v) = line.strip_prefix("id:") {
-                            id = Some(v.trim().parse::<i64>().expect("numeric SSE id"));
-                        } else if let Some(v) = line.strip_prefix("data:") {
-                            data.push_str(v.strip_prefix(' ').unwrap_or(v));
-                        }
+        read_stream(run_id, req, first).await
+    }
+
+    /// Reads `GET /api/runs/{id}/stream?{query}` as [`Weft::stream`] does.
+    pub(crate) async fn stream_query(&self, run_id: &str, query: &str) -> Vec<(i64, Value)> {
+        let url = self.url(&format!("/api/runs/{run_id}/stream?{query}"));
+        read_stream(run_id, self.client.get(url), None).await
+    }
+}
+
+/// Reads an SSE response until the server ends it: each event's `id` and parsed `data`;
+/// `first` hears when the first event arrived.
+async fn read_stream(
+    run_id: &str,
+    req: reqwest::RequestBuilder,
+    mut first: Option<tokio::sync::oneshot::Sender<()>>,
+) -> Vec<(i64, Value)> {
+    let read = async {
+        let mut resp = req.send().await.expect("open stream");
+        assert_eq!(resp.status(), 200, "stream of {run_id}");
+        let ct = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(ct.starts_with("text/event-stream"), "content-type {ct}");
+        let mut buf = String::new();
+        let mut out = Vec::new();
+        while let Some(chunk) = resp.chunk().await.expect("stream chunk") {
+            buf.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buf.find("\n\n") {
+                let block: String = buf.drain(..end + 2).collect();
+                let mut id = None;
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = Some(v.trim().parse::<i64>().expect("numeric SSE id"));
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.strip_prefix(' ').unwrap_or(v));
                     }
-                    if let Some(id) = id {
-                        out.push((id, serde_json::from_str(&data).expect("SSE data is JSON")));
-                        if let Some(f) = first.take() {
-                            let _ = f.send(());
-                        }
+                }
+                if let Some(id) = id {
+                    out.push((id, serde_json::from_str(&data).expect("SSE data is JSON")));
+                    if let Some(f) = first.take() {
+                        let _ = f.send(());
                     }
                 }
             }
-            out
-        };
-        tokio::time::timeout(WAIT, read)
-            .await
-            .expect("the stream ended after the run's final event")
-    }
+        }
+        out
+    };
+    tokio::time::timeout(WAIT, read)
+        .await
+        .expect("the stream ended after the run's final event")
 }
 
 /// Copies the child's stdout into the log file on a thread; resolves to the base URL once the

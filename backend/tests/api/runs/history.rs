@@ -36,6 +36,9 @@ async fn the_stream_sends_the_history_and_resumes_after_last_event_id() {
     assert_eq!(resumed.first().map(|(i, _)| *i), Some(4), "{resumed:?}");
     let data: Vec<Value> = resumed.iter().map(|(_, d)| d.clone()).collect();
     assert_eq!(data, events[3..].to_vec());
+    // A new `EventSource` cannot set the header: it resumes with `?last_event_id=`.
+    let by_query = weft.stream_query(&id, "last_event_id=3").await;
+    assert_eq!(by_query, resumed);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
