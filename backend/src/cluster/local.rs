@@ -153,7 +153,7 @@ impl LocalTasks {
             retryable: false,
         });
         let (link, run_id, node) = (self.link.clone(), run.id.clone(), node.to_owned());
-        tokio::spawn(async move { link.report(run_id, node, attempt, result).await });
+        tokio::spawn(async move { link.report(run_id, node, attempt, result, None).await });
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

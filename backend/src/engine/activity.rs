@@ -1,6 +1,11 @@
 //! The `http` activity executor: renders the request (adding `secrets` only here, so they
 //! never reach the log) and sends one attempt with reqwest.
 //!
+//! What went over the wire is recorded too ([`Exchange`], the log's `http_exchanged`), so an
+//! operator can see why an attempt failed; every value of a secret the node reads is `***`
+//! there and in the attempt's output and error ([`Mask`]), since a service may echo a header
+//! back, and bodies are cut at [`MAX_RECORDED_BODY`].
+//!
 //! The method, URL, headers and body render on one template budget
 //! ([`template::Renderer`]); a request whose templates are not quick renders on the bounded
 //! blocking pool ([`crate::offload`]) rather than on the async runtime.
@@ -10,11 +15,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use shared::limits::MAX_VALUE_BYTES;
+use shared::limits::{MAX_RECORDED_BODY, MAX_VALUE_BYTES};
 use shared::model::HttpNode;
 use shared::template;
 
-use super::decide::ActivityError;
+use super::decide::{ActivityError, Exchange};
+use super::event::{HttpRequestRecord, HttpResponseRecord};
 
 /// Named values from the environment, read once at start: the templates' `secrets` from
 /// `WEFT_SECRET_<NAME>` ([`Secrets::from_env`]), and, kept apart so no template can ever
@@ -59,6 +65,19 @@ impl Secrets {
         self.0.get(name).map(String::as_str)
     }
 
+    /// What hides the values of the secrets `names` in what is recorded.
+    pub fn mask(&self, names: &BTreeSet<String>) -> Mask {
+        let mut values: Vec<String> = names
+            .iter()
+            .filter_map(|n| self.0.get(n))
+            .filter(|v| !v.is_empty())
+            .cloned()
+            .collect();
+        // The longest first, so a secret that contains another is hidden whole.
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        Mask(values)
+    }
+
     /// A run's template context with the secrets `names` added (those a node's templates
     /// read: `Plan::secrets`): only for what leaves the server (a request, a task's input),
     /// never for what is logged.
@@ -70,6 +89,80 @@ impl Secrets {
         ctx["secrets"] = Value::Object(read);
         ctx
     }
+}
+
+/// The values of the secrets a node reads, replaced by `***` in what is recorded of its
+/// attempts (as CI systems mask secrets in their logs). Empty for most nodes: then a no-op.
+#[derive(Debug, Default, Clone)]
+pub struct Mask(Vec<String>);
+
+/// What a secret's value is recorded as.
+const MASKED: &str = "***";
+
+impl Mask {
+    pub fn text(&self, s: &str) -> String {
+        self.0.iter().fold(s.to_owned(), |s, v| {
+            if s.contains(v.as_str()) {
+                s.replace(v.as_str(), MASKED)
+            } else {
+                s
+            }
+        })
+    }
+
+    /// Masks every string of `v` (keys too), without recursion on its depth.
+    pub fn value(&self, v: &mut Value) {
+        if self.0.is_empty() {
+            return;
+        }
+        let mut todo = vec![v];
+        while let Some(v) = todo.pop() {
+            match v {
+                Value::String(s) => *s = self.text(s),
+                Value::Array(items) => todo.extend(items.iter_mut()),
+                Value::Object(map) => {
+                    if map
+                        .keys()
+                        .any(|k| self.0.iter().any(|s| k.contains(s.as_str())))
+                    {
+                        let old = std::mem::take(map);
+                        map.extend(old.into_iter().map(|(k, v)| (self.text(&k), v)));
+                    }
+                    todo.extend(map.values_mut());
+                }
+                Value::Null | Value::Bool(_) | Value::Number(_) => {}
+            }
+        }
+    }
+
+    /// An attempt's outcome with the secrets masked in its output or error.
+    pub fn outcome(&self, result: Result<Value, ActivityError>) -> Result<Value, ActivityError> {
+        match result {
+            Ok(mut v) => {
+                self.value(&mut v);
+                Ok(v)
+            }
+            Err(e) => Err(ActivityError {
+                message: self.text(&e.message),
+                ..e
+            }),
+        }
+    }
+}
+
+/// `s` masked and cut at [`MAX_RECORDED_BODY`] bytes (on a character boundary); whether it
+/// was cut.
+fn recorded_body(mask: &Mask, s: &str) -> (String, bool) {
+    let mut s = mask.text(s);
+    if s.len() <= MAX_RECORDED_BODY {
+        return (s, false);
+    }
+    let mut end = MAX_RECORDED_BODY;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    (s, true)
 }
 
 /// One attempt's request, rendered.
@@ -139,12 +232,59 @@ impl Request {
     }
 }
 
-/// Sends one attempt of a rendered request; `key` is the Idempotency-Key.
+impl Request {
+    /// The request as recorded: the headers sent (the node's and the Idempotency-Key), masked.
+    fn record(&self, key: &str, mask: &Mask) -> HttpRequestRecord {
+        let mut headers: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.clone(), mask.text(v)))
+            .collect();
+        headers.push(("Idempotency-Key".into(), mask.text(key)));
+        let (body, truncated) = match &self.body {
+            Some(b) => {
+                let (text, cut) = recorded_body(mask, &b.to_string());
+                (Some(text), cut)
+            }
+            None => (None, false),
+        };
+        HttpRequestRecord {
+            method: self.method.to_string(),
+            url: mask.text(&self.url),
+            headers,
+            body,
+            truncated,
+        }
+    }
+}
+
+/// Sends one attempt of a rendered request; `key` is the Idempotency-Key. The outcome has
+/// the secrets of `mask` hidden, and comes with what went over the wire.
 pub async fn send(
     client: &reqwest::Client,
     request: Request,
     timeout: Duration,
     key: &str,
+    mask: &Mask,
+) -> (Result<Value, ActivityError>, Exchange) {
+    let record = Box::new(request.record(key, mask));
+    let mut response = None;
+    let result = exchange(client, request, timeout, key, mask, &mut response).await;
+    let exchange = Exchange {
+        request: record,
+        response: response.map(Box::new),
+    };
+    (mask.outcome(result), exchange)
+}
+
+/// The attempt itself; `recorded` gets the response as recorded once one came.
+async fn exchange(
+    client: &reqwest::Client,
+    request: Request,
+    timeout: Duration,
+    key: &str,
+    mask: &Mask,
+    recorded: &mut Option<HttpResponseRecord>,
 ) -> Result<Value, ActivityError> {
     let mut req = client
         .request(request.method, &request.url)
@@ -165,7 +305,31 @@ pub async fn send(
         retryable: true,
     })?;
     let status = resp.status();
-    let (text, whole) = read_capped(resp, MAX_VALUE_BYTES).await?;
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.to_string(),
+                mask.text(&String::from_utf8_lossy(v.as_bytes())),
+            )
+        })
+        .collect();
+    let read = read_capped(resp, MAX_VALUE_BYTES).await;
+    let (body, truncated) = match &read {
+        Ok((text, whole)) => {
+            let (body, cut) = recorded_body(mask, text);
+            (body, cut || !whole)
+        }
+        Err(e) => (format!("({})", e.message), false),
+    };
+    *recorded = Some(HttpResponseRecord {
+        status: status.as_u16(),
+        headers,
+        body,
+        truncated,
+    });
+    let (text, whole) = read?;
     if status.is_success() && !whole {
         return Err(ActivityError {
             message: format!(

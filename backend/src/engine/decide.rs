@@ -15,7 +15,9 @@ use shared::model::NodeKind;
 use shared::template;
 
 use super::children;
-use super::event::{ChildStatus, Event, Millis, Parent, RedriveOf, Trigger};
+use super::event::{
+    ChildStatus, Event, HttpRequestRecord, HttpResponseRecord, Millis, Parent, RedriveOf, Trigger,
+};
 use super::render;
 use super::state::{NodeStatus, RunState, RunStatus};
 
@@ -38,11 +40,12 @@ pub enum Input {
         reason: Option<String>,
     },
     Resume,
-    /// An activity attempt ended.
+    /// An activity attempt ended; an `http` attempt with what went over the wire.
     AttemptFinished {
         node: String,
         attempt: u32,
         result: Result<Value, ActivityError>,
+        exchange: Option<Exchange>,
     },
     /// A due timer: a retry backoff, a timer node, a wait's deadline, the run's deadline.
     TimerFired {
@@ -93,6 +96,14 @@ pub struct Origin {
     pub parent: Option<Parent>,
     pub trigger: Option<Trigger>,
     pub redrive: Option<Arc<Redrive>>,
+}
+
+/// An `http` attempt's request and response as recorded (secrets masked, bodies cut), put in
+/// the log as `http_exchanged` just before the attempt's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exchange {
+    pub request: Box<HttpRequestRecord>,
+    pub response: Option<Box<HttpResponseRecord>>,
 }
 
 /// Why an attempt failed, and whether another may succeed.
@@ -315,7 +326,8 @@ impl Decider {
                 node,
                 attempt,
                 result,
-            } => self.attempt_finished(&node, attempt, result),
+                exchange,
+            } => self.attempt_finished(&node, attempt, result, exchange),
             Input::TimerFired {
                 node,
                 kind,
@@ -703,7 +715,13 @@ impl Decider {
         }
     }
 
-    fn attempt_finished(&mut self, node: &str, attempt: u32, result: Result<Value, ActivityError>) {
+    fn attempt_finished(
+        &mut self,
+        node: &str,
+        attempt: u32,
+        result: Result<Value, ActivityError>,
+        exchange: Option<Exchange>,
+    ) {
         let Some(i) = self.s.node_index(node) else {
             return;
         };
@@ -716,6 +734,14 @@ impl Decider {
             return self.rendered(i, result.map_err(|e| e.message));
         }
         let node = node.to_owned();
+        if let Some(x) = exchange {
+            self.emit(Event::HttpExchanged {
+                node: node.clone(),
+                attempt,
+                request: x.request,
+                response: x.response,
+            });
+        }
         let result = result.and_then(within_limit);
         match result {
             Ok(output) => {

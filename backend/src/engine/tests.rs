@@ -50,6 +50,7 @@ fn ok(node: &str, attempt: u32, out: Value) -> Input {
         node: node.into(),
         attempt,
         result: Ok(out),
+        exchange: None,
     }
 }
 
@@ -61,6 +62,7 @@ fn err(node: &str, attempt: u32, retryable: bool) -> Input {
             message: "boom".into(),
             retryable,
         }),
+        exchange: None,
     }
 }
 

@@ -141,7 +141,20 @@ async fn the_document_lists_every_route_of_spec_3() {
         .filter(|p| p["in"] == "query")
         .filter_map(|p| p["name"].as_str())
         .collect();
-    assert_eq!(list_params, ["workflow", "status", "limit", "cursor"]);
+    assert_eq!(
+        list_params,
+        [
+            "workflow",
+            "status",
+            "id_prefix",
+            "created_after",
+            "created_before",
+            "needs",
+            "input.<path>",
+            "limit",
+            "cursor"
+        ]
+    );
 
     // The bearer token guards /api and nothing else.
     let scheme = &doc["components"]["securitySchemes"]["api_token"];

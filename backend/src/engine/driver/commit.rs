@@ -179,16 +179,22 @@ impl Driver {
                 let ctx = self
                     .secrets
                     .context(run.context_for(i), &run.plan.secrets[i]);
+                let mask = self.secrets.mask(&run.plan.secrets[i]);
                 let quick = run.plan.quick[i];
                 let key = format!("{}/{}", run.id, node);
                 let (client, link, run_id) =
                     (self.client.clone(), self.link.clone(), run.id.clone());
                 tokio::spawn(async move {
-                    let result = match activity::Request::render_for(&http, ctx, quick).await {
-                        Ok(request) => activity::send(&client, request, timeout, &key).await,
-                        Err(e) => Err(e),
-                    };
-                    link.report(run_id, node, attempt, result).await;
+                    let (result, exchange) =
+                        match activity::Request::render_for(&http, ctx, quick).await {
+                            Ok(request) => {
+                                let (result, exchange) =
+                                    activity::send(&client, request, timeout, &key, &mask).await;
+                                (result, Some(exchange))
+                            }
+                            Err(e) => (mask.outcome(Err(e)), None),
+                        };
+                    link.report(run_id, node, attempt, result, exchange).await;
                 });
             }
             Effect::Render { node, attempt } => {
@@ -199,7 +205,7 @@ impl Driver {
                 let (link, run_id) = (self.link.clone(), run.id.clone());
                 tokio::spawn(async move {
                     let result = render::apart(plan, i, ctx).await;
-                    link.report(run_id, node, attempt, result).await;
+                    link.report(run_id, node, attempt, result, None).await;
                 });
             }
             Effect::Task { .. } | Effect::AbandonTask { .. } => self.coordinator.perform(run, &fx),

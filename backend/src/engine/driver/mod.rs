@@ -31,7 +31,7 @@ use serde_json::Value;
 use tokio::sync::{Notify, broadcast, mpsc, oneshot};
 
 use super::activity::Secrets;
-use super::decide::{ActivityError, Input, Redrive, Rejected};
+use super::decide::{ActivityError, Exchange, Input, Redrive, Rejected};
 use super::effect::Effect;
 use super::event::Recorded;
 use super::plans::Plans;
@@ -162,18 +162,21 @@ impl Link {
         .await
     }
 
-    /// Hands an attempt's outcome to the driver without waiting for it to be recorded.
+    /// Hands an attempt's outcome (an `http` attempt's with its exchange) to the driver
+    /// without waiting for it to be recorded.
     pub async fn report(
         &self,
         run_id: String,
         node: String,
         attempt: u32,
         result: Result<Value, ActivityError>,
+        exchange: Option<Exchange>,
     ) {
         let input = Input::AttemptFinished {
             node,
             attempt,
             result,
+            exchange,
         };
         let _ = self
             .send(Command::Input {
@@ -198,6 +201,7 @@ impl Link {
             node: node.to_owned(),
             attempt,
             result,
+            exchange: None,
         };
         self.send(Command::Input {
             run_id: run_id.to_owned(),

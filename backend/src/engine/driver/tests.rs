@@ -60,6 +60,7 @@ fn result(node: &str, ok: bool) -> Command {
             node: node.into(),
             attempt: 1,
             result,
+            exchange: None,
         },
         reply: None,
     }

@@ -5,6 +5,7 @@
 //! start, `input_schema`, listing with filters and cursor paging), and its [`history`] on the
 //! SSE stream with `Last-Event-ID`. The definitions they share are built here.
 
+mod exchange;
 mod find;
 mod flow;
 mod history;
