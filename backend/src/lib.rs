@@ -26,6 +26,7 @@ pub mod api;
 pub mod bulk;
 pub mod cli;
 pub mod clock;
+pub mod closing;
 pub mod cluster;
 pub mod config;
 pub mod engine;
@@ -91,6 +92,8 @@ pub struct Services {
     pub schedules: schedules::Scheduler,
     /// The bulk service, woken when a batch is made.
     pub bulk: bulk::Bulk,
+    /// Given when the server is asked to stop: the live streams end.
+    pub closing: closing::Closing,
 }
 
 /// The whole HTTP surface: `/api` (behind the token, if any), `/hooks`, `/healthz`, and the
@@ -261,6 +264,7 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
     // The one line on stdout that is not a log line: with `--listen 127.0.0.1:0` it is how a
     // caller (the test harness, a script) learns the port.
     println!("weft listening on http://{listen}");
+    let (close, closing) = closing::channel();
     let state = AppState::new(Services {
         store,
         engine: engine.engine,
@@ -270,9 +274,15 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
         allowed_hosts,
         schedules: engine.schedules,
         bulk: engine.bulk,
+        closing,
     });
     let router = app(state, &args.ui_dir);
-    serve(listener, router, shutdown_signal()).await?;
+    let shutdown = async move {
+        shutdown_signal().await;
+        tracing::info!("stopping: ending live streams, finishing requests");
+        close.close();
+    };
+    serve(listener, router, shutdown).await?;
     // The router (and its engine handles) are gone: the driver commits what it accepted and stops.
     if tokio::time::timeout(std::time::Duration::from_secs(10), driver)
         .await

@@ -26,7 +26,8 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 ///
 /// The history after `Last-Event-ID`, then live events, until the run's final event. Each SSE
 /// event (`event: run_event`) has its `seq` as id and the event JSON as data, so a
-/// reconnecting client resumes exactly where it was.
+/// reconnecting client resumes exactly where it was. A server that is stopping ends the
+/// stream with `event: shutdown`: reconnect later.
 #[utoipa::path(
     get,
     path = "/runs/{id}/stream",
@@ -38,7 +39,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
         ("access_token" = Option<String>, Query, description = "The API token, for clients that cannot send headers (a browser's `EventSource`); this route only"),
     ),
     responses(
-        (status = 200, description = "`text/event-stream`: `run_event` events, each with its `seq` as id and a `RunEvent` as data", content_type = "text/event-stream", body = String),
+        (status = 200, description = "`text/event-stream`: `run_event` events, each with its `seq` as id and a `RunEvent` as data; `shutdown` when the server stops", content_type = "text/event-stream", body = String),
         (status = 404, description = "No such run", body = ApiErrorBody),
     ),
 )]
@@ -61,6 +62,7 @@ pub(super) async fn stream_run(
     let mut live = app.engine.published.subscribe();
     let gauge = crate::metrics::SseClient::open();
     let store = app.store.clone();
+    let mut closing = app.closing.clone();
     let stream = async_stream::stream! {
         let _gauge = gauge;
         let mut sent = last;
@@ -75,7 +77,14 @@ pub(super) async fn stream_run(
         finished |= RunStatus::parse(&row.status).is_some_and(RunStatus::is_finished)
             && sent >= row.last_seq;
         while !finished {
-            match live.recv().await {
+            let next = tokio::select! {
+                next = live.recv() => next,
+                () = closing.closed() => {
+                    yield Ok(shutdown());
+                    break;
+                }
+            };
+            match next {
                 Ok(c) if c.run_id == id => {
                     // With several processes, another's commit can be announced after a
                     // later one: a gap is filled from the log, and what was sent is skipped.
@@ -107,6 +116,12 @@ pub(super) async fn stream_run(
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("heartbeat")))
 }
 
+/// The last event of a stream the server ends because it is stopping: the client should
+/// reconnect (with `Last-Event-ID`) once a server is back.
+fn shutdown() -> SseEvent {
+    SseEvent::default().event("shutdown").data("{}")
+}
+
 /// Where a client resumes a run's stream when it cannot send `Last-Event-ID`.
 #[derive(Deserialize)]
 pub(super) struct ResumeQuery {
@@ -132,13 +147,14 @@ pub(super) struct FeedQuery {
 /// Stream changes to runs (Server-Sent Events)
 ///
 /// A live feed for the runs page: each commit that touches a run sends a `RunChange` (event
-/// `run`); a client that falls behind gets `event: resync` and reloads the list.
+/// `run`); a client that falls behind gets `event: resync` and reloads the list; a server that
+/// is stopping sends `event: shutdown` and ends the stream.
 #[utoipa::path(
     get,
     path = "/runs/stream",
     tag = "runs",
     params(FeedQuery, ("access_token" = Option<String>, Query, description = "The API token, for clients that cannot send headers (a browser's `EventSource`)")),
-    responses((status = 200, description = "`text/event-stream`: `run` events with a `RunChange` as data, and `resync` when events were dropped", content_type = "text/event-stream", body = String)),
+    responses((status = 200, description = "`text/event-stream`: `run` events with a `RunChange` as data, `resync` when events were dropped, `shutdown` when the server stops", content_type = "text/event-stream", body = String)),
 )]
 pub(super) async fn stream_runs(
     State(app): State<AppState>,
@@ -146,10 +162,18 @@ pub(super) async fn stream_runs(
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let mut live = app.engine.published.subscribe();
     let gauge = crate::metrics::SseClient::open();
+    let mut closing = app.closing.clone();
     let stream = async_stream::stream! {
         let _gauge = gauge;
         loop {
-            match live.recv().await {
+            let next = tokio::select! {
+                next = live.recv() => next,
+                () = closing.closed() => {
+                    yield Ok(shutdown());
+                    break;
+                }
+            };
+            match next {
                 Ok(c) if q.workflow.as_ref().is_none_or(|w| *w == c.workflow) => {
                     let (Some(first), Some(last)) = (c.events.first(), c.events.last()) else { continue };
                     let Ok(status) = run_status(&c.status) else { continue };

@@ -25,6 +25,7 @@ mod retention;
 mod runs;
 mod saves;
 mod schedules;
+mod shutdown;
 mod sim;
 mod tasks;
 mod ui;

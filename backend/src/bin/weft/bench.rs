@@ -51,6 +51,7 @@ pub(crate) async fn start_server_with(
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (close, closing) = backend::closing::channel();
     let state = AppState::new(Services {
         store,
         engine: running.engine,
@@ -61,10 +62,15 @@ pub(crate) async fn start_server_with(
             .map_err(anyhow::Error::msg)?,
         schedules: running.schedules,
         bulk: running.bulk,
+        closing,
     });
     let router = app(state, std::path::Path::new("."));
     let done = tokio::spawn(async move {
-        let _ = serve(listener, router, async move { drop(stopped.await) }).await;
+        let shutdown = async move {
+            drop(stopped.await);
+            close.close();
+        };
+        let _ = serve(listener, router, shutdown).await;
         let _ = driver.await;
     });
     Ok(Server {
