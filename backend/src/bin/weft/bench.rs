@@ -138,7 +138,7 @@ pub(crate) async fn start(
 }
 
 /// Runs `n` clients, each calling `f(i)` for its share of `total` jobs.
-async fn fan<F, Fut>(clients: usize, total: usize, f: F) -> anyhow::Result<()>
+pub(crate) async fn fan<F, Fut>(clients: usize, total: usize, f: F) -> anyhow::Result<()>
 where
     F: Fn(usize) -> Fut + Clone + Send + 'static,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
@@ -258,6 +258,9 @@ pub(crate) async fn run(runs: usize, only: &[String]) -> anyhow::Result<()> {
     }
     if want("W5") {
         w5().await?;
+    }
+    if want("S1") {
+        super::find::s1_sqlite(&c).await?;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 mod bench;
 mod composed;
+mod find;
 mod hostile;
 mod operate;
 mod remote;
@@ -41,7 +42,8 @@ enum Command {
         #[command(flatten)]
         args: remote::ApplyArgs,
     },
-    /// Benchmark the engine (W1–W5, L1, H1, M1, R1 of docs/benchmarks.md) on a temp database.
+    /// Benchmark the engine (W1–W5, L1, H1, M1, R1, B1, R2, S1 of docs/benchmarks.md) on a
+    /// temp database.
     Bench {
         /// Runs for W1 (each 10 steps).
         #[arg(long, default_value_t = 2000)]
@@ -56,7 +58,8 @@ enum Command {
         /// With `--database`: the most processes to try.
         #[arg(long, default_value_t = 3)]
         processes: usize,
-        /// Only these scenarios of the SQLite suite (e.g. `--only W4,L1`).
+        /// Only these scenarios of the SQLite suite (e.g. `--only W4,L1`); with `--database`,
+        /// `--only S1` runs the runs search there instead of W1 and W2.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },
@@ -77,6 +80,9 @@ fn main() -> ExitCode {
             let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
             let result = match (worker_for, database) {
                 (Some(url), _) => rt.block_on(bench::worker(&url)),
+                (None, Some(db)) if only.iter().any(|o| o.eq_ignore_ascii_case("S1")) => {
+                    rt.block_on(find::s1(&reqwest::Client::new(), &db))
+                }
                 (None, Some(db)) => rt.block_on(bench::run_shared(&db, runs, processes)),
                 (None, None) => rt.block_on(bench::run(runs, &only)),
             };
