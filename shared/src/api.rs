@@ -427,6 +427,9 @@ pub struct RunChange {
     pub updated_at: Millis,
     /// The `seq` of the run's last event.
     pub last_seq: i64,
+    /// It waits for a person after this change: an approval or a `signal` node is waiting.
+    #[serde(default)]
+    pub needs_person: bool,
 }
 
 /// The body of `POST /api/runs/{id}/approvals/{node}`.

@@ -184,6 +184,7 @@ pub(super) async fn stream_runs(
                         created_at: (first.seq == 1).then_some(first.at),
                         updated_at: last.at,
                         last_seq: last.seq,
+                        needs_person: c.needs_person,
                     };
                     let data = serde_json::to_string(&change).expect("a change serializes");
                     yield Ok(SseEvent::default().event("run").data(data));

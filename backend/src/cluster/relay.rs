@@ -32,6 +32,7 @@ pub(super) async fn relay(
                                 run_id: a.run_id,
                                 workflow: a.workflow,
                                 status: a.status,
+                                needs_person: a.needs_person,
                                 events,
                             }));
                         }

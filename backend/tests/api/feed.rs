@@ -75,4 +75,7 @@ async fn the_feed_shows_runs_of_the_filtered_workflow_as_they_change() {
         "a new run carries created_at: {seen:#?}"
     );
     assert!(seen[1]["last_seq"].as_i64() > seen[0]["last_seq"].as_i64());
+    // Waiting at the approval, it needed a person; approved and done, no more.
+    let needs: Vec<&Value> = seen.iter().map(|e| &e["needs_person"]).collect();
+    assert_eq!(needs, [&json!(true), &json!(false)], "{seen:#?}");
 }

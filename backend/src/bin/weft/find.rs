@@ -17,6 +17,9 @@ const RUNS: usize = 100_000;
 const WAITING_EVERY: usize = 100;
 const SAMPLES: usize = 50;
 
+/// A kind of search: the query string of its `k`th sample.
+type Query = Box<dyn Fn(usize) -> String>;
+
 /// S1 on a fresh SQLite database.
 pub(crate) async fn s1_sqlite(c: &reqwest::Client) -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
@@ -86,7 +89,7 @@ pub(crate) async fn s1(c: &reqwest::Client, database: &str) -> anyhow::Result<()
     let newest = first["runs"][0]["created_at"].as_i64().unwrap_or_default();
     let span = newest - first_created(c, &base, &stamp).await?;
 
-    let kinds: Vec<(&str, Box<dyn Fn(usize) -> String>)> = vec![
+    let kinds: Vec<(&str, Query)> = vec![
         ("newest page", Box::new(|_| String::new())),
         (
             "workflow + status",
@@ -140,10 +143,11 @@ pub(crate) async fn s1(c: &reqwest::Client, database: &str) -> anyhow::Result<()
 
 /// Run `i`'s input: a customer of 1,000, an amount of 500, a region of 3.
 fn input(i: usize) -> Value {
+    let region = ["eu", "us", "ap"][i % 3];
     json!({
         "customer": {"id": format!("c-{}", i % 1000)},
         "amount": i % 500,
-        "region": ["eu", "us", "ap"][i % 3],
+        "region": region,
     })
 }
 

@@ -71,6 +71,8 @@ pub struct Committed {
     pub run_id: String,
     pub workflow: String,
     pub status: String,
+    /// The run waits for a person after the commit (SPEC §6 `needs=person`).
+    pub needs_person: bool,
     pub events: Vec<Recorded>,
 }
 

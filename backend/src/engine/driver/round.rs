@@ -460,6 +460,7 @@ impl Driver {
                     run_id: w.row.id,
                     workflow: s.plan.workflow.name.clone(),
                     status: s.status.as_str().to_owned(),
+                    needs_person: w.row.needs_person,
                     events: w.events,
                 };
                 let _ = self.link.published.send(Arc::new(c));

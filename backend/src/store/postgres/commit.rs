@@ -134,6 +134,7 @@ impl Postgres {
                 run_id: w.row.id.clone(),
                 workflow: w.row.workflow.clone(),
                 status: w.row.status.clone(),
+                needs_person: w.row.needs_person,
                 from: w.events.first()?.seq,
                 to: w.events.last()?.seq,
             })

@@ -61,6 +61,9 @@ pub struct Appended {
     pub run_id: String,
     pub workflow: String,
     pub status: String,
+    /// The run waits for a person after the commit (absent in a notice of an older process).
+    #[serde(default)]
+    pub needs_person: bool,
     /// The first and last `seq` of the commit.
     pub from: i64,
     pub to: i64,
