@@ -90,7 +90,7 @@ for (const width of [1280, 1024]) {
     await expect(run.root.locator('.run-graph .wf-edge.on-path')).toHaveCount(definition.edges.length - 2);
 
     // Zooming in past the far scale brings the details back.
-    for (let i = 0; i < 6; i++) await canvas.getByTestId('zoom-in').click();
+    for (let i = 0; i < 10; i++) await canvas.getByTestId('zoom-in').click();
     await expect(canvas).not.toHaveClass(/wf-far/);
     await expect(run.node('fan').locator('.wf-node-far-label')).toBeHidden();
     await canvas.getByTestId('zoom-fit').click();
@@ -104,8 +104,9 @@ for (const width of [1280, 1024]) {
     expect(p.x, 'the node panel is to the right of the graph').toBeGreaterThanOrEqual(box.x + box.width);
     expect(p.y, 'and starts in the window').toBeLessThan(800);
     expect(box.y + box.height, 'the graph ends in the window').toBeLessThanOrEqual(800);
+    await page.screenshot({ path: path.join(shots, `run-60-nodes-${width}.png`) });
+    await page.screenshot({ path: path.join(shots, `run-60-nodes-${width}-full.png`), fullPage: true });
     const height = await page.evaluate(() => document.documentElement.scrollHeight);
     expect(height, 'the page is no 3,000 px scroll').toBeLessThan(3000);
-    await page.screenshot({ path: path.join(shots, `run-60-nodes-${width}.png`) });
   });
 }

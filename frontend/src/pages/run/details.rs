@@ -137,8 +137,14 @@ pub fn NodeDetails(
                         node.with(|n| (n.status == NodeStatus::Completed).then(|| n.output.clone()))
                             .map(|o| json_block("Output", &o))
                     }}
-                    <h3 class="attempts-title">"Attempts"</h3>
-                    <AttemptList state node=id.clone() now wall />
+                    // Only nodes that retry have attempts to tell apart.
+                    {max_attempts
+                        .map(|_| {
+                            view! {
+                                <h3 class="attempts-title">"Attempts"</h3>
+                                <AttemptList state node=id.clone() now wall />
+                            }
+                        })}
                 </div>
             </section>
         }

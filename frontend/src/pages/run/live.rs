@@ -203,6 +203,7 @@ impl Feed {
     fn open(url: &str, owner: Weak<Inner>) -> Option<Feed> {
         let source = EventSource::new(url).ok()?;
         let inbox: Inbox = Rc::default();
+        let ending = inbox.clone();
         let on_event = {
             let owner = owner.clone();
             Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
@@ -244,8 +245,17 @@ impl Feed {
                 }
             })
         };
+        // The server ends the stream after the run's final event, which may still wait in
+        // the inbox: then the end is expected, and the flush closes the page's link.
         let on_error = Closure::<dyn FnMut(Event)>::new(move |_| {
-            if let Some(inner) = owner.upgrade() {
+            let Some(inner) = owner.upgrade() else {
+                return;
+            };
+            if ending.borrow().iter().any(ends_run) {
+                if let Some(feed) = inner.feed.borrow().as_ref() {
+                    feed.source.close();
+                }
+            } else {
                 lost(&inner);
             }
         });
@@ -265,6 +275,11 @@ impl Feed {
             _on_error: on_error,
         })
     }
+}
+
+/// Whether `event` is the run's last (completed, failed, cancelled).
+fn ends_run(event: &RunEvent) -> bool {
+    event.recorded().is_ok_and(|r| r.event.is_final())
 }
 
 /// How long a burst of events may gather before the page redraws.
@@ -320,6 +335,20 @@ mod tests {
         assert_eq!(backoff(1, 0.0).as_millis(), 400);
         assert_eq!(backoff(1, 0.999_999).as_millis(), 599);
         assert!(backoff(9, 0.999).as_millis() <= 10_000);
+    }
+
+    #[test]
+    fn only_the_runs_final_events_end_it() {
+        let event = |kind: &str, data: serde_json::Value| {
+            serde_json::from_value::<RunEvent>(
+                serde_json::json!({"seq": 1, "at": 1, "type": kind, "data": data}),
+            )
+            .unwrap()
+        };
+        assert!(ends_run(&event("run_completed", serde_json::json!({"output": {}}))));
+        assert!(ends_run(&event("run_failed", serde_json::json!({"error": "x"}))));
+        assert!(!ends_run(&event("run_resumed", serde_json::json!({}))));
+        assert!(!ends_run(&event("something_new", serde_json::json!({}))));
     }
 
     #[test]

@@ -3,9 +3,12 @@
 //! page is drawn from the run's event stream (see [`live`]), folded into one [`state::RunState`].
 //!
 //! # Layout
-//! - [`wire`]: the API's shapes and calls; [`state`]: the fold; [`live`]: the stream.
+//! - [`wire`]: the API's shapes and calls; [`state`]: the fold; [`live`]: the stream, kept
+//!   open by the page (backoff, resume after the last `seq`), and [`banner`] while it is down.
 //! - [`graph`], [`details`], [`actions`], [`timeline`], [`history`]: the page's panels;
-//!   [`children`]: a `subflow`'s or `map`'s child runs; [`lineage`]: a child run's parents.
+//!   [`path`]: the edges the run took; [`attempts`]: a node's attempts, [`exchange`]: an `http`
+//!   attempt's request and response; [`children`]: a `subflow`'s or `map`'s child runs;
+//!   [`lineage`]: a child run's parents; [`format`]: times (relative, exact on hover) and JSON.
 //! - [`operate`]: which run-level actions apply, and Pause/Resume; [`redrive`]: the redrive
 //!   dialog and a redrive's links to its original and back (SPEC §6).
 
