@@ -246,17 +246,31 @@ mod tests {
         let events = recorded(json!([
             ev(1, 1000, "node_started", "charge", json!({"attempt": 1})),
             exchange(2, 1200, 1, Some(503)),
-            ev(3, 1200, "attempt_failed", "charge",
-               json!({"attempt": 1, "error": "HTTP 503", "retry_at": 5200})),
+            ev(
+                3,
+                1200,
+                "attempt_failed",
+                "charge",
+                json!({"attempt": 1, "error": "HTTP 503", "retry_at": 5200})
+            ),
             ev(4, 5200, "node_started", "other", json!({"attempt": 1})),
             ev(5, 5210, "node_started", "charge", json!({"attempt": 2})),
             exchange(6, 5300, 2, Some(200)),
-            ev(7, 5300, "node_completed", "charge", json!({"port": "next", "output": {}})),
+            ev(
+                7,
+                5300,
+                "node_completed",
+                "charge",
+                json!({"port": "next", "output": {}})
+            ),
         ]));
         let list = attempts(&events, "charge");
         assert_eq!(list.len(), 2);
         let first = &list[0];
-        assert_eq!((first.number, first.started_at, first.ended_at), (1, 1000, Some(1200)));
+        assert_eq!(
+            (first.number, first.started_at, first.ended_at),
+            (1, 1000, Some(1200))
+        );
         assert_eq!(first.outcome, Outcome::Failed("HTTP 503".into()));
         assert_eq!(first.retry_at, Some(5200));
         assert_eq!(first.response.as_ref().map(|r| r.status), Some(503));
@@ -276,8 +290,13 @@ mod tests {
         let events = recorded(json!([
             ev(1, 10, "node_started", "charge", json!({"attempt": 1})),
             exchange(2, 20, 1, None),
-            ev(3, 20, "attempt_failed", "charge",
-               json!({"attempt": 1, "error": "connection refused", "retry_at": 120})),
+            ev(
+                3,
+                20,
+                "attempt_failed",
+                "charge",
+                json!({"attempt": 1, "error": "connection refused", "retry_at": 120})
+            ),
             ev(4, 120, "node_started", "charge", json!({"attempt": 2})),
         ]));
         let list = attempts(&events, "charge");
@@ -291,7 +310,13 @@ mod tests {
     fn the_last_failure_fails_the_node_and_an_approval_is_one_wait() {
         let events = recorded(json!([
             ev(1, 10, "node_started", "charge", json!({"attempt": 1})),
-            ev(2, 20, "attempt_failed", "charge", json!({"attempt": 1, "error": "HTTP 500"})),
+            ev(
+                2,
+                20,
+                "attempt_failed",
+                "charge",
+                json!({"attempt": 1, "error": "HTTP 500"})
+            ),
             ev(3, 20, "node_failed", "charge", json!({"error": "HTTP 500"})),
             ev(4, 30, "node_waiting", "approve", json!({"prompt": "Ship?"})),
         ]));
@@ -301,7 +326,10 @@ mod tests {
         assert_eq!(charge[0].retry_at, None);
         let approve = attempts(&events, "approve");
         assert_eq!(approve.len(), 1);
-        assert_eq!((approve[0].number, approve[0].outcome.clone()), (1, Outcome::Waiting));
+        assert_eq!(
+            (approve[0].number, approve[0].outcome.clone()),
+            (1, Outcome::Waiting)
+        );
         assert!(attempts(&events, "ship").is_empty());
     }
 

@@ -59,7 +59,13 @@ pub fn offline() -> Signal<bool> {
 
 /// A button's title: its own, or why it is disabled while offline.
 pub fn title_when(offline: Signal<bool>, normal: &'static str) -> impl Fn() -> &'static str {
-    move || if offline.get() { OFFLINE_REASON } else { normal }
+    move || {
+        if offline.get() {
+            OFFLINE_REASON
+        } else {
+            normal
+        }
+    }
 }
 
 /// The first retry waits this long; each failure in a row doubles it, up to [`BACKOFF_MAX`].
@@ -143,7 +149,10 @@ fn connect(inner: &Rc<Inner>) {
     }
     inner.next_try.set(None);
     let after = inner.state.with_untracked(RunState::last_seq);
-    match Feed::open(&wire::stream_path_after(&inner.run, after), Rc::downgrade(inner)) {
+    match Feed::open(
+        &wire::stream_path_after(&inner.run, after),
+        Rc::downgrade(inner),
+    ) {
         Some(feed) => drop(inner.feed.replace(Some(feed))),
         None => lost(inner),
     }
@@ -345,8 +354,14 @@ mod tests {
             )
             .unwrap()
         };
-        assert!(ends_run(&event("run_completed", serde_json::json!({"output": {}}))));
-        assert!(ends_run(&event("run_failed", serde_json::json!({"error": "x"}))));
+        assert!(ends_run(&event(
+            "run_completed",
+            serde_json::json!({"output": {}})
+        )));
+        assert!(ends_run(&event(
+            "run_failed",
+            serde_json::json!({"error": "x"})
+        )));
         assert!(!ends_run(&event("run_resumed", serde_json::json!({}))));
         assert!(!ends_run(&event("something_new", serde_json::json!({}))));
     }
