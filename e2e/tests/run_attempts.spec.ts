@@ -127,8 +127,16 @@ test('an http node retried once shows both attempts with request and response, t
     const serious = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(', ')}`)).toEqual([]);
 
+    // The first attempt at the top of the node panel (it scrolls on its own).
+    const top = () =>
+      first.evaluate((el) => {
+        const side = el.closest('.run-side')!;
+        side.scrollTop += el.getBoundingClientRect().top - side.getBoundingClientRect().top - 8;
+      });
+    await top();
     await page.screenshot({ path: path.join(shots, 'run-attempts-1280.png') });
     await page.setViewportSize({ width: 1024, height: 768 });
+    await top();
     await page.screenshot({ path: path.join(shots, 'run-attempts-1024.png') });
     await api.dispose();
   } finally {

@@ -193,7 +193,7 @@ fn Console(head: RunDetail, workflow: Workflow) -> impl IntoView {
             <p class="run-meta">
                 <code class="run-id" data-testid="run-id">{head.run.id.clone()}</code>
                 {move || {
-                    state.with(|s| s.started_at).map(|t| view! { <span>"Started " {format::date_time(t)}</span> })
+                    state.with(|s| s.started_at).map(|t| view! { <span>"Started " <format::Moment at=t now=wall /></span> })
                 }}
                 {move || {
                     duration().map(|d| view! { <span data-testid="run-duration">"Duration " {d}</span> })
