@@ -344,6 +344,11 @@ test('a refused stream is reported, and "Try now" connects again', async ({ page
   await run.goto(id);
   await expect(run.link).toHaveText('Reconnecting…');
   await expect(run.banner).toBeVisible();
+  // Refused again and again, the page waits longer each time (0.5 s, 1 s, 2 s, 4 s …): once
+  // the next try is seconds away, "Try now" does not wait for it.
+  await expect(run.banner.getByTestId('connection-next-try')).toHaveText(/Next try in ([3-9]|10) s\./, {
+    timeout: 20_000,
+  });
 
   await page.unroute(`**/api/runs/${id}/stream*`);
   await run.tryNow.click();

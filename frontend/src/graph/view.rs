@@ -48,6 +48,9 @@ pub fn GraphView(
             request_animation_frame(fit);
         }
     });
+    // A window made narrower (or wider) would leave the graph cut off: fit it again.
+    let on_resize = window_event_listener(leptos::ev::resize, move |_| fit());
+    on_cleanup(move || on_resize.remove());
 
     // A background drag pans; a press and release without a drag selects.
     let drag: StoredValue<Option<Pan>> = StoredValue::new(None);
