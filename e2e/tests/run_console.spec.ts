@@ -98,11 +98,14 @@ test('a run started from the console is followed live, approved, and timed attem
   await page.getByTestId('timeline-zoom-fit').click();
 
   // The history, the same as the server's, filterable by node, each event's data expandable.
-  await expect(run.historyEvents).toHaveCount((await events(request, id)).length);
+  const all = await events(request, id);
+  await expect(run.historyEvents).toHaveCount(all.length);
   await run.historyFilter.selectOption('charge');
-  await expect(run.historyEvents).toHaveCount(6);
-  await run.historyEvents.nth(1).locator('summary').click();
-  await expect(run.historyEvents.nth(1).getByTestId('history-data')).toContainText('"retry_at"');
+  // Three attempts: started, failed (or completed), and each one's http exchange.
+  await expect(run.historyEvents).toHaveCount(all.filter((e) => e.node === 'charge').length);
+  const failed = run.history.locator('[data-type="attempt_failed"]').first();
+  await failed.locator('summary').click();
+  await expect(failed.getByTestId('history-data')).toContainText('"retry_at"');
 
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(shots, 'run-completed.png'), fullPage: true });
@@ -127,8 +130,9 @@ test('a retrying node shows its attempt and when the next one starts, then fails
 }) => {
   const name = uniqueName('retry');
   const definition = approvalWorkflow(name, target);
-  // Two attempts, 2 s apart: both meet the service's two 503s.
-  (definition.nodes[1] as any).retry = { max_attempts: 2, initial_interval: '2s', backoff_coefficient: 2 };
+  // Two attempts, 5 s apart (room for a loaded machine to open the page in between): both
+  // meet the service's two 503s.
+  (definition.nodes[1] as any).retry = { max_attempts: 2, initial_interval: '5s', backoff_coefficient: 2 };
   await saveWorkflow(request, definition);
   const id = await startRun(request, name, { order_id: 'R1' });
   const run = new RunPage(page);
@@ -137,7 +141,7 @@ test('a retrying node shows its attempt and when the next one starts, then fails
   await run.expectNode('charge', 'retrying');
   await expect(run.node('charge').getByTestId('node-badge')).toHaveText(/^1\/2·\ds$/);
   await run.node('charge').click();
-  await expect(run.nodeDetails.getByTestId('node-details-due')).toContainText('next attempt in');
+  await expect(run.nodeDetails.getByTestId('node-details-due')).toContainText(/Next attempt (in \d+ s|just now)/);
   await expect(run.nodeDetails.getByTestId('node-details-error')).toContainText('HTTP 503');
   await expect(run.bars('charge', 'backoff')).toHaveAttribute('data-outcome', 'open');
   await page.screenshot({ path: path.join(shots, 'run-retrying.png') });
@@ -329,7 +333,7 @@ test('after a dropped connection the page reconnects without doubling the histor
   expect(reconnects).toBe(1);
 });
 
-test('a refused stream is reported, and Reconnect tries again', async ({ page, request, pageErrors: _errors }) => {
+test('a refused stream is reported, and "Try now" connects again', async ({ page, request, pageErrors: _errors }) => {
   const name = uniqueName('refused');
   await saveWorkflow(request, signalWorkflow(name, target));
   const id = await startRun(request, name, {});
@@ -338,13 +342,19 @@ test('a refused stream is reported, and Reconnect tries again', async ({ page, r
   );
   const run = new RunPage(page);
   await run.goto(id);
-  await expect(run.link).toHaveText('Disconnected');
+  await expect(run.link).toHaveText('Reconnecting…');
+  await expect(run.banner).toBeVisible();
+  // Refused again and again, the page waits longer each time (0.5 s, 1 s, 2 s, 4 s …): once
+  // the next try is seconds away, "Try now" does not wait for it.
+  await expect(run.banner.getByTestId('connection-next-try')).toHaveText(/Next try in ([3-9]|10) s\./, {
+    timeout: 20_000,
+  });
 
   await page.unroute(`**/api/runs/${id}/stream*`);
-  await page.getByTestId('reconnect').click();
+  await run.tryNow.click();
   await expect(run.link).toHaveText('Live');
   await run.expectNode('paid', 'waiting');
-  await expect(page.getByTestId('reconnect')).toHaveCount(0);
+  await expect(run.banner).toHaveCount(0);
 });
 
 test('when someone else decides first, the page says so plainly and shows the outcome', async ({

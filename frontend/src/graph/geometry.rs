@@ -156,7 +156,7 @@ impl Default for Viewport {
 }
 
 /// The zoom range: far enough out for big graphs, close enough in to read small text.
-pub const ZOOM_MIN: f64 = 0.2;
+pub const ZOOM_MIN: f64 = 0.1;
 pub const ZOOM_MAX: f64 = 2.5;
 
 impl Viewport {

@@ -31,6 +31,9 @@ pub struct SceneInput {
     pub selected_node: Signal<Option<String>>,
     pub selected_edge: Signal<Option<usize>>,
     pub flags: Signal<Flags>,
+    /// A class per edge, by index (a run's page marks the path the run took); may be shorter
+    /// than the edges, or empty.
+    pub edge_class: Signal<Vec<&'static str>>,
 }
 
 /// The arrowhead every edge ends in; put once inside each `<svg>`.
@@ -62,10 +65,12 @@ pub fn Scene(input: SceneInput) -> impl IntoView {
         selected_node,
         selected_edge,
         flags,
+        edge_class,
     } = input;
     let edges = move || {
         let selected = selected_edge.get();
         let flags = flags.get();
+        let extra = edge_class.get();
         workflow.with(|wf| {
             positions.with(|at| {
                 wf.edges
@@ -77,11 +82,15 @@ pub fn Scene(input: SceneInput) -> impl IntoView {
                         let a = port_point(&from.kind, *at.get(&e.from)?, &e.port);
                         let b = input_point(&to.kind, *at.get(&e.to)?);
                         let d = edge_path(a, b);
-                        let class = format!(
+                        let mut class = format!(
                             "wf-edge{}{}",
                             if selected == Some(i) { " selected" } else { "" },
                             flag_class(flags.edges.get(&i)),
                         );
+                        if let Some(extra) = extra.get(i).filter(|c| !c.is_empty()) {
+                            class.push(' ');
+                            class.push_str(extra);
+                        }
                         Some(view! {
                             <g
                                 class=class
@@ -224,6 +233,10 @@ fn card(node: &Node, decor: NodeDecor) -> impl IntoView + use<> {
         </text>
         <text class="wf-node-label" x="44" y="34">
             {look::short(&title, 17)}
+        </text>
+        // Only drawn zoomed far out (semantic zoom, see `GraphView`), in place of the above.
+        <text class="wf-node-far-label" x=NODE_W / 2.0 y=h / 2.0 + 10.0 text-anchor="middle">
+            {look::short(&title, 9)}
         </text>
         <text class="wf-node-summary" x="10" y=h - 10.0>
             {look::short(&summary, look::SUMMARY_MAX)}

@@ -1,5 +1,9 @@
 //! The read-only graph: a run's page shows the workflow with each node's live state. It fits
 //! itself to its box, pans by dragging, zooms with the wheel, and reports clicked nodes.
+//!
+//! Zoomed far out (a 60-node run fitted to its box), a card's small print is unreadable noise:
+//! below [`FAR_SCALE`] the view is marked `wf-far` and the cards show only their label, large
+//! (semantic zoom; the styles are in designer.css, next to the cards').
 
 use std::collections::HashMap;
 
@@ -19,6 +23,9 @@ pub fn GraphView(
     decor: Signal<HashMap<String, NodeDecor>>,
     #[prop(into)] selected: Signal<Option<String>>,
     on_select: Callback<Option<String>>,
+    /// A class per edge by index (the path a run took); none by default.
+    #[prop(optional, into)]
+    edge_class: Option<Signal<Vec<&'static str>>>,
 ) -> impl IntoView {
     let svg_ref = NodeRef::<leptos::svg::Svg>::new();
     let viewport = RwSignal::new(Viewport::default());
@@ -41,6 +48,9 @@ pub fn GraphView(
             request_animation_frame(fit);
         }
     });
+    // A window made narrower (or wider) would leave the graph cut off: fit it again.
+    let on_resize = window_event_listener(leptos::ev::resize, move |_| fit());
+    on_cleanup(move || on_resize.remove());
 
     // A background drag pans; a press and release without a drag selects.
     let drag: StoredValue<Option<Pan>> = StoredValue::new(None);
@@ -114,9 +124,11 @@ pub fn GraphView(
         selected_node: selected,
         selected_edge: Signal::derive(|| None),
         flags: Signal::derive(Flags::default),
+        edge_class: edge_class.unwrap_or_else(|| Signal::derive(Vec::new)),
     };
+    let far = move || viewport.with(|v| v.k < FAR_SCALE);
     view! {
-        <div class="wf-canvas wf-readonly" data-testid="graph-view">
+        <div class="wf-canvas wf-readonly" class:wf-far=far data-testid="graph-view">
             <svg
                 node_ref=svg_ref
                 class="wf-svg"
@@ -134,6 +146,9 @@ pub fn GraphView(
         </div>
     }
 }
+
+/// Below this scale a card's details are too small to read: only its label shows, large.
+pub const FAR_SCALE: f64 = 0.55;
 
 /// A press on the view: a drag pans, a release without a drag selects what was pressed.
 #[derive(Debug, Clone)]

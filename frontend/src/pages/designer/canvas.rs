@@ -346,6 +346,7 @@ pub(super) fn workspace(ctx: Ctx) -> impl IntoView {
         selected_node,
         selected_edge,
         flags: outline.into(),
+        edge_class: Signal::derive(Vec::new),
     };
     let empty = move || ctx.workflow.with(|wf| wf.nodes.is_empty());
 

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use serde_json::Value;
 use shared::model::{NodeKind, Workflow};
 
+use super::live::{offline, title_when};
 use super::state::{NodeStatus, RunState};
 use super::wire;
 use crate::api;
@@ -109,6 +110,7 @@ fn ApprovalCard(
         }
     };
     let reject = decide.clone();
+    let offline = offline();
     view! {
         <section class="card action-card" data-testid=format!("approval-{node}")>
             <div class="action-head">
@@ -130,7 +132,8 @@ fn ApprovalCard(
                 <button
                     class="btn btn-approve"
                     data-testid="approve-button"
-                    disabled=move || sending.get()
+                    disabled=move || sending.get() || offline.get()
+                    title=title_when(offline, "Approve: the run goes on through the approved path")
                     on:click=move |_| decide(true)
                 >
                     "Approve"
@@ -138,7 +141,8 @@ fn ApprovalCard(
                 <button
                     class="btn btn-danger"
                     data-testid="reject-button"
-                    disabled=move || sending.get()
+                    disabled=move || sending.get() || offline.get()
+                    title=title_when(offline, "Reject: the run goes on through the rejected path")
                     on:click=move |_| reject(false)
                 >
                     "Reject"
@@ -182,6 +186,7 @@ fn SignalCard(
         }
     };
     let testid = format!("signal-{node}");
+    let offline = offline();
     view! {
         <section class="card action-card" data-testid=testid>
             <div class="action-head">
@@ -203,7 +208,8 @@ fn SignalCard(
                 <button
                     class="btn btn-primary"
                     data-testid="signal-send"
-                    disabled=move || sending.get()
+                    disabled=move || sending.get() || offline.get()
+                    title=title_when(offline, "Send the signal with this payload")
                     on:click=send
                 >
                     "Send signal"
@@ -242,10 +248,13 @@ pub fn CancelControl(run: String, on_conflict: Callback<String>) -> impl IntoVie
             confirming.set(false);
         }
     };
+    let offline = offline();
     view! {
         <button
             class="btn btn-danger-outline"
             data-testid="cancel-button"
+            disabled=move || offline.get()
+            title=title_when(offline, "Cancel this run, after a confirmation")
             on:click=move |_| {
                 error.set(None);
                 confirming.set(true);
@@ -290,7 +299,8 @@ pub fn CancelControl(run: String, on_conflict: Callback<String>) -> impl IntoVie
                             <button
                                 class="btn btn-danger"
                                 data-testid="cancel-confirm"
-                                disabled=move || sending.get()
+                                disabled=move || sending.get() || offline.get()
+                                title=title_when(offline, "Cancel the run now")
                                 on:click=confirm.clone()
                             >
                                 <Show when=move || sending.get()>

@@ -1,13 +1,15 @@
-//! The side panel of a run's page: the selected node's attempts, times, output and error
-//! (and a `subflow`'s or `map`'s child runs; for a node a redrive reused, where its output
-//! came from), and the run's own input, output and error.
+//! The side panel of a run's page: the selected node's times, output and error, every attempt
+//! with its outcome and (for `http`) its request and response ([`super::attempts`]), a
+//! `subflow`'s or `map`'s child runs, for a node a redrive reused where its output came from;
+//! and the run's own input, output and error. Times are relative, exact on hover.
 
 use leptos::prelude::*;
 use serde_json::Value;
 use shared::model::Workflow;
 
+use super::attempts::AttemptList;
 use super::children::{NodeChildren, run_path};
-use super::format;
+use super::format::{self, Moment};
 use super::state::{NodeStatus, RunState};
 use super::wire::RunStatus;
 
@@ -18,6 +20,8 @@ pub fn NodeDetails(
     workflow: StoredValue<Workflow>,
     selected: RwSignal<Option<String>>,
     now: RwSignal<i64>,
+    /// The page's wall clock, for relative times.
+    wall: RwSignal<i64>,
     /// The run this one redrives, whose recorded outputs its reused nodes carry.
     origin: Option<String>,
 ) -> impl IntoView {
@@ -61,14 +65,17 @@ pub fn NodeDetails(
         };
         let due = move || {
             node.with(|n| {
-                let due = n.due_at?;
-                let left = format::duration(due - now.get());
-                Some(match n.status {
-                    NodeStatus::Retrying => format!("next attempt in {left}"),
-                    NodeStatus::Waiting => format!("times out in {left}"),
+                let what = match n.status {
+                    NodeStatus::Retrying => "Next attempt ",
+                    NodeStatus::Waiting => "Times out ",
                     _ => return None,
-                })
+                };
+                Some((what, n.due_at?))
             })
+        };
+        let moment = move |at: Option<i64>| match at {
+            Some(at) => view! { <Moment at now=wall /> }.into_any(),
+            None => "—".into_any(),
         };
         view! {
             <section class="card node-card" data-testid="node-details">
@@ -99,15 +106,25 @@ pub fn NodeDetails(
                         <dt>"Attempts"</dt>
                         <dd data-testid="node-details-attempts">{attempts}</dd>
                         <dt>"Started"</dt>
-                        <dd>{move || node.with(|n| n.started_at.map_or("—".into(), format::clock_ms))}</dd>
+                        <dd>{move || moment(node.with(|n| n.started_at))}</dd>
                         <dt>"Finished"</dt>
-                        <dd>{move || node.with(|n| n.finished_at.map_or("—".into(), format::clock_ms))}</dd>
+                        <dd>{move || moment(node.with(|n| n.finished_at))}</dd>
                         <dt>"Duration"</dt>
                         <dd>{move || duration().unwrap_or_else(|| "—".into())}</dd>
                     </dl>
                     {matches!(type_name, "map" | "subflow")
                         .then(|| view! { <NodeChildren state id=id.clone() kind=type_name /> })}
-                    {move || due().map(|d| view! { <p class="due" data-testid="node-details-due">{d}</p> })}
+                    {move || {
+                        due()
+                            .map(|(what, at)| {
+                                view! {
+                                    <p class="due" data-testid="node-details-due">
+                                        {what}
+                                        <Moment at now=wall />
+                                    </p>
+                                }
+                            })
+                    }}
                     {move || {
                         node.with(|n| n.prompt.clone())
                             .map(|p| view! { <blockquote class="prompt">{p}</blockquote> })
@@ -120,6 +137,14 @@ pub fn NodeDetails(
                         node.with(|n| (n.status == NodeStatus::Completed).then(|| n.output.clone()))
                             .map(|o| json_block("Output", &o))
                     }}
+                    // Only nodes that retry have attempts to tell apart.
+                    {max_attempts
+                        .map(|_| {
+                            view! {
+                                <h3 class="attempts-title">"Attempts"</h3>
+                                <AttemptList state node=id.clone() now wall />
+                            }
+                        })}
                 </div>
             </section>
         }

@@ -3,7 +3,9 @@
 //! for retried nodes, a badge with the attempt and the time to the next one. A plain list of
 //! the same nodes sits below it, for the keyboard and for screen readers. A `map` node
 //! carries its children's progress: done of total in the badge, a bar along its foot. A node a
-//! redrive reused (completed from the original's log, nothing ran) says so in its badge.
+//! redrive reused (completed from the original's log, nothing ran) says so in its badge. The
+//! edges that carried the run are drawn emphasised, and once it is over the others are dimmed
+//! ([`super::path`]).
 
 use std::collections::HashMap;
 
@@ -11,6 +13,7 @@ use leptos::prelude::*;
 use shared::model::Workflow;
 
 use super::children;
+use super::path::{edge_uses, exits};
 use super::state::{NodeState, NodeStatus, RunState};
 use crate::graph::{GraphView, NodeDecor};
 
@@ -60,6 +63,15 @@ pub fn RunGraph(
                 .collect::<HashMap<_, _>>()
         })
     });
+    let edges = workflow.with_value(|wf| wf.edges.clone());
+    let edge_class = Memo::new(move |_| {
+        state.with(|s| {
+            edge_uses(&edges, &exits(&s.recorded), s.is_finished())
+                .into_iter()
+                .map(|u| u.class())
+                .collect::<Vec<_>>()
+        })
+    });
     let definition = Signal::stored(workflow.get_value());
     // The view fits the graph to its box when it mounts, so it mounts once its box has a size
     // (this page is built inside a <Suspense>, before it is in the document).
@@ -74,6 +86,7 @@ pub fn RunGraph(
                     decor=decor.into()
                     selected=selected
                     on_select=Callback::new(move |id| selected.set(id))
+                    edge_class=edge_class
                 />
             </Show>
         </div>

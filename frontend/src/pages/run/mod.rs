@@ -3,21 +3,28 @@
 //! page is drawn from the run's event stream (see [`live`]), folded into one [`state::RunState`].
 //!
 //! # Layout
-//! - [`wire`]: the API's shapes and calls; [`state`]: the fold; [`live`]: the stream.
+//! - [`wire`]: the API's shapes and calls; [`state`]: the fold; [`live`]: the stream, kept
+//!   open by the page (backoff, resume after the last `seq`), and [`banner`] while it is down.
 //! - [`graph`], [`details`], [`actions`], [`timeline`], [`history`]: the page's panels;
-//!   [`children`]: a `subflow`'s or `map`'s child runs; [`lineage`]: a child run's parents.
+//!   [`path`]: the edges the run took; [`attempts`]: a node's attempts, [`exchange`]: an `http`
+//!   attempt's request and response; [`children`]: a `subflow`'s or `map`'s child runs;
+//!   [`lineage`]: a child run's parents; [`format`]: times (relative, exact on hover) and JSON.
 //! - [`operate`]: which run-level actions apply, and Pause/Resume; [`redrive`]: the redrive
 //!   dialog and a redrive's links to its original and back (SPEC §6).
 
 pub mod actions;
+pub mod attempts;
+pub mod banner;
 pub mod children;
 pub mod details;
+pub mod exchange;
 pub mod format;
 pub mod graph;
 pub mod history;
 pub mod lineage;
 pub mod live;
 pub mod operate;
+pub mod path;
 pub mod redrive;
 pub mod state;
 pub mod timeline;
@@ -30,7 +37,7 @@ use leptos_router::hooks::use_params_map;
 use shared::api::ApiErrorBody;
 use shared::model::Workflow;
 
-use self::live::{Feed, Link};
+use self::live::{Link, Live};
 use self::state::RunState;
 use self::wire::RunStatus;
 use crate::components::start_run::StartRun;
@@ -92,24 +99,30 @@ fn Console(head: RunDetail, workflow: Workflow) -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let now = RwSignal::new(format::now());
 
-    let feed = StoredValue::new_local(None::<Feed>);
-    // (Re)opens the stream; what was folded in already stays, and replays are dropped.
-    let connect = {
-        let run_id = run_id.clone();
-        move || {
-            feed.set_value(None);
-            feed.set_value(live::open(&run_id, state, link));
-        }
-    };
-    connect();
-    let reconnect = Callback::new(move |()| connect());
+    // The page's wall clock, for relative times and the banner's countdown: it keeps ticking
+    // after the run has finished ("2 min ago" grows), unlike `now`, the run's own clock.
+    let wall = RwSignal::new(format::now());
+    let next_try = RwSignal::new(None::<i64>);
+    provide_context(live::Offline(Signal::derive(move || link.get().offline())));
+
+    // The stream, kept open by the page until the run's final event (see [`live`]).
+    let feed = StoredValue::new_local(Some(Live::start(&run_id, state, link, next_try)));
+    let reconnect = Callback::new(move |()| {
+        feed.with_value(|f| {
+            if let Some(live) = f {
+                live.try_now();
+            }
+        })
+    });
     on_cleanup(move || feed.set_value(None));
 
-    // The clock for durations and growing bars; it stops once the run has finished.
+    // The clock for durations and growing bars stops once the run has finished.
     let ticker = set_interval_with_handle(
         move || {
+            let t = format::now();
+            wall.set(t);
             if !state.with_untracked(RunState::is_finished) {
-                now.set(format::now());
+                now.set(t);
             }
         },
         Duration::from_millis(500),
@@ -142,6 +155,7 @@ fn Console(head: RunDetail, workflow: Workflow) -> impl IntoView {
         })
     };
     let start_open = RwSignal::new(false);
+    let offline = live::offline();
     let rerun_input = Signal::derive(move || state.with(|s| s.input.clone()));
     let rerun_workflow = Signal::stored(Some(workflow_name.clone()));
 
@@ -154,7 +168,7 @@ fn Console(head: RunDetail, workflow: Workflow) -> impl IntoView {
                     <span class="version">{format!("v{}", head.run.version)}</span>
                 </h1>
                 {move || status_badge(status(), cancelling())}
-                <LinkState link reconnect />
+                <LinkState link />
                 <div class="run-actions">
                     <Show when=move || controls().pause || controls().resume>
                         <operate::PauseControl run=pause_run.clone() paused on_conflict />
@@ -162,7 +176,13 @@ fn Console(head: RunDetail, workflow: Workflow) -> impl IntoView {
                     <Show when=move || controls().redrive>
                         <redrive::RedriveControl run=redrive_run.clone() workflow version state />
                     </Show>
-                    <button class="btn" data-testid="run-again" on:click=move |_| start_open.set(true)>
+                    <button
+                        class="btn"
+                        data-testid="run-again"
+                        disabled=move || offline.get()
+                        title=live::title_when(offline, "Start a new run of this workflow with this input")
+                        on:click=move |_| start_open.set(true)
+                    >
                         "Run again"
                     </button>
                     <Show when=move || controls().cancel>
@@ -173,7 +193,7 @@ fn Console(head: RunDetail, workflow: Workflow) -> impl IntoView {
             <p class="run-meta">
                 <code class="run-id" data-testid="run-id">{head.run.id.clone()}</code>
                 {move || {
-                    state.with(|s| s.started_at).map(|t| view! { <span>"Started " {format::date_time(t)}</span> })
+                    state.with(|s| s.started_at).map(|t| view! { <span>"Started " <format::Moment at=t now=wall /></span> })
                 }}
                 {move || {
                     duration().map(|d| view! { <span data-testid="run-duration">"Duration " {d}</span> })
@@ -186,6 +206,7 @@ fn Console(head: RunDetail, workflow: Workflow) -> impl IntoView {
             </p>
             <redrive::links::RedriveLinks redrive_of=head.redrive_of.clone() redriven_by=head.redriven_by.clone() />
         </header>
+        <banner::ConnectionBanner link next_try now=wall try_now=reconnect />
         {move || {
             notice
                 .get()
@@ -212,7 +233,7 @@ fn Console(head: RunDetail, workflow: Workflow) -> impl IntoView {
                 <graph::RunGraph state workflow selected now />
             </section>
             <div class="run-side">
-                <details::NodeDetails state workflow selected now origin=head.redrive_of.as_ref().map(|r| r.run.clone()) />
+                <details::NodeDetails state workflow selected now wall origin=head.redrive_of.as_ref().map(|r| r.run.clone()) />
                 <details::RunData state />
             </div>
         </div>
@@ -238,32 +259,25 @@ fn status_badge(status: Option<RunStatus>, cancelling: bool) -> impl IntoView {
     view! { <span class=class data-testid="run-status">{text}</span> }
 }
 
-/// How the page is connected: live, reconnecting, ended; when the browser gave up, a button
-/// to try again.
+/// How the page is connected: connecting, live, reconnecting (the banner says more), finished.
 #[component]
-fn LinkState(link: RwSignal<Link>, reconnect: Callback<()>) -> impl IntoView {
+fn LinkState(link: RwSignal<Link>) -> impl IntoView {
     let text = move || match link.get() {
         Link::Connecting => "Connecting…",
         Link::Live => "Live",
         Link::Reconnecting => "Reconnecting…",
         Link::Ended => "Finished",
-        Link::Lost => "Disconnected",
     };
     let class = move || match link.get() {
         Link::Live => "link link-live",
-        Link::Connecting | Link::Reconnecting => "link link-waiting",
+        Link::Connecting => "link link-waiting",
+        Link::Reconnecting => "link link-lost",
         Link::Ended => "link link-ended",
-        Link::Lost => "link link-lost",
     };
     view! {
         <span class=class data-testid="link-state" title="The connection to the run's event stream">
             <i aria-hidden="true"></i>
             {text}
         </span>
-        <Show when=move || link.get() == Link::Lost>
-            <button class="btn" data-testid="reconnect" on:click=move |_| reconnect.run(())>
-                "Reconnect"
-            </button>
-        </Show>
     }
 }

@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 
 use super::actions::settle;
+use super::live::{OFFLINE_REASON, offline};
 use super::wire::{self, RunStatus};
 
 /// The header's run-level actions that apply now.
@@ -67,19 +68,22 @@ pub fn PauseControl(
             settle(result, error, on_conflict);
         });
     };
+    let offline = offline();
     view! {
         <button
             class="btn"
             class:btn-primary=move || paused.get()
             data-testid=move || if paused.get() { "resume-button" } else { "pause-button" }
             title=move || {
-                if paused.get() {
+                if offline.get() {
+                    OFFLINE_REASON
+                } else if paused.get() {
                     "Go on: timers that fell due fire, the next steps start"
                 } else {
                     "Start no new step until resumed; steps in flight finish"
                 }
             }
-            disabled=move || sending.get()
+            disabled=move || sending.get() || offline.get()
             on:click=act
         >
             <Show when=move || sending.get()>

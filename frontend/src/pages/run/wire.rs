@@ -138,9 +138,15 @@ pub async fn latest(workflow: &str) -> Result<(i64, Workflow)> {
     Ok((version, read_definition(stored)?))
 }
 
-/// The run's event stream, for an `EventSource` (the token rides in the query).
-pub fn stream_path(run: &str) -> String {
-    api::stream_url(&format!("/api/runs/{}/stream", encode(run)))
+/// The run's event stream after event `seq` (0: from the start), for an `EventSource` (the
+/// token rides in the query).
+pub fn stream_path_after(run: &str, seq: i64) -> String {
+    let path = format!("/api/runs/{}/stream", encode(run));
+    if seq > 0 {
+        api::stream_url(&format!("{path}?last_event_id={seq}"))
+    } else {
+        api::stream_url(&path)
+    }
 }
 
 /// The runs feed, optionally for one workflow.

@@ -45,11 +45,13 @@ pub fn RedriveControl(
     state: RwSignal<RunState>,
 ) -> impl IntoView {
     let open = RwSignal::new(false);
+    let offline = super::live::offline();
     view! {
         <button
             class="btn"
             data-testid="redrive-button"
-            title="Start a new run that reuses what this one completed"
+            disabled=move || offline.get()
+            title=super::live::title_when(offline, "Start a new run that reuses what this one completed")
             on:click=move |_| open.set(true)
         >
             "Redrive…"
