@@ -105,6 +105,7 @@ impl RunState {
             Event::NodeStarted { .. }
             | Event::NodeWaiting { .. }
             | Event::AttemptFailed { .. }
+            | Event::HttpExchanged { .. }
             | Event::NodeCompleted { .. }
             | Event::NodeFailed { .. }
             | Event::NodeSkipped { .. }
