@@ -187,6 +187,7 @@ pub fn FilterForm(
             </label>
             <fieldset class="filter-input">
                 <legend>"Input field"</legend>
+                <div class="filter-input-pair">
                 <input class="input" type="text" data-testid="filter-input-path" aria-label="Input field path"
                     placeholder="customer.id" spellcheck="false" autocomplete="off"
                     prop:value=move || path.get() on:input=move |ev| path.set(event_target_value(&ev)) />
@@ -194,6 +195,7 @@ pub fn FilterForm(
                 <input class="input" type="text" data-testid="filter-input-value" aria-label="Input field value"
                     placeholder="c-17" spellcheck="false" autocomplete="off"
                     prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
+                </div>
             </fieldset>
             <div class="filter-buttons">
                 <button type="submit" class="btn btn-primary" data-testid="filter-search">"Search"</button>

@@ -32,7 +32,7 @@ use crate::api;
 use crate::components::start_run::StartRun;
 use crate::pages::designer::server;
 use crate::pages::run::format;
-use shared::api::{RunChange, RunList, RunSummary};
+use shared::api::{RunChange, RunDetail, RunList, RunSummary};
 
 #[component]
 pub fn Runs() -> impl IntoView {
@@ -188,7 +188,13 @@ pub fn Runs() -> impl IntoView {
                 }}
                 <div class="runs-summary">
                     <span class="runs-count" data-testid="runs-count" aria-live="polite">
-                        {move || count_text(query.with(|q| q.page), query.with(|q| q.limit), rows.with(Vec::len), total.get())}
+                        {move || {
+                            if error.with(Option::is_some) {
+                                "Not updated: the list below is the last one that loaded".to_owned()
+                            } else {
+                                count_text(query.with(|q| q.page), query.with(|q| q.limit), rows.with(Vec::len), total.get())
+                            }
+                        }}
                     </span>
                     <Show when=move || loading.get()>
                         <span class="pending" data-testid="runs-loading">
@@ -207,7 +213,7 @@ pub fn Runs() -> impl IntoView {
                 </div>
                 <bulk::BulkBar selected matching workflow status page_full can_match reload />
                 <div class="runs-scroll">
-                <table class="runs-table" class:stale=move || loading.get()>
+                <table class="runs-table" class:stale=move || loading.get() || error.with(Option::is_some)>
                     <thead>
                         <tr>
                             <th class="pick">
@@ -335,13 +341,11 @@ fn apply_change(
 /// no longer waits for a person in that view.
 fn refresh_row(id: String, q: ListQuery, rows: RwSignal<Vec<RunSummary>>, reload: RwSignal<u32>) {
     leptos::task::spawn_local(async move {
-        let url = format!("/api/runs?limit=1&id_prefix={}", query::encode(&id));
-        let Ok(list) = api::get_json::<RunList>(&url).await else {
+        let url = format!("/api/runs/{}", query::encode(&id));
+        let Ok(detail) = api::get_json::<RunDetail>(&url).await else {
             return;
         };
-        let Some(fresh) = list.runs.into_iter().find(|r| r.id == id) else {
-            return;
-        };
+        let fresh = detail.run;
         if q.filters.needs_person && !fresh.needs_person {
             reload.update(|n| *n += 1);
             return;
