@@ -201,6 +201,9 @@ test('page size, paging with the total, the whole row opens its run, and the id 
   await row.locator('td.num').click();
   await expect(page).toHaveURL(new RegExp(`/runs/${newest[3]}$`));
   await expect(page.getByTestId('page-run')).toBeVisible();
+  // FIXME(run page): leaving it before its stream opened makes the stream's late `open` read
+  // a disposed signal (a wasm panic, `pages/run/live.rs` on_open); wait for the stream.
+  await expect(page.getByTestId('link-state')).not.toHaveText('Connecting…');
   await page.goBack();
   await expect.poll(() => runs.ids()).toEqual(newest.slice(0, 25));
   await expect(runs.pageSize).toHaveValue('25');

@@ -60,7 +60,9 @@ pub fn FilterForm(
     let path = RwSignal::new(String::new());
     let value = RwSignal::new(String::new());
     Effect::new(move |_| {
-        let f = query.with(|q| q.filters.clone());
+        let Some(f) = query.try_with(|q| q.filters.clone()) else {
+            return;
+        };
         id.set(f.id_prefix.unwrap_or_default());
         from.set(
             f.created_after

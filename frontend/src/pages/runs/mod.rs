@@ -55,10 +55,17 @@ pub fn Runs() -> impl IntoView {
 
     Effect::new(move |_| {
         reload.track();
-        let q = query.get();
+        // An effect woken by the route change that is disposing this page reads nothing.
+        let Some(q) = query.try_get() else {
+            return;
+        };
         remember(trail, &q);
-        generation.update_value(|g| *g += 1);
-        let mine = generation.get_value();
+        let Some(mine) = generation.try_update_value(|g| {
+            *g += 1;
+            *g
+        }) else {
+            return;
+        };
         loading.set(true);
         leptos::task::spawn_local(async move {
             let answer = api::get_json::<RunList>(&format!("/api/runs?{}", q.api_query())).await;
@@ -86,7 +93,9 @@ pub fn Runs() -> impl IntoView {
     let status = Memo::new(move |_| query.with(|q| q.filters.status));
     let feed = StoredValue::new_local(None::<Feed>);
     Effect::new(move |_| {
-        let w = workflow.get();
+        let Some(w) = workflow.try_get() else {
+            return;
+        };
         feed.set_value(Feed::open(w.as_deref(), move |change| match change {
             None => reload.update(|n| *n += 1),
             Some(change) => apply_change(change, query, rows, fresh, reload),
@@ -107,10 +116,16 @@ pub fn Runs() -> impl IntoView {
     let selected = RwSignal::new(BTreeSet::<String>::new());
     let matching = RwSignal::new(false);
     let filters = Memo::new(move |_| query.with(|q| q.filters.clone()));
-    Effect::new(move |_| {
-        filters.track();
-        selected.set(BTreeSet::new());
-        matching.set(false);
+    // Compared by value: a re-run of the effect with the same filters keeps the ticks.
+    Effect::new(move |before: Option<Option<query::Filters>>| {
+        let now = filters.try_get();
+        if let (Some(Some(b)), Some(n)) = (before, &now)
+            && b != *n
+        {
+            selected.set(BTreeSet::new());
+            matching.set(false);
+        }
+        now
     });
     // A bulk action's filter says workflow and status only.
     let can_match = Signal::derive(move || filters.with(|f| f.feed_can_judge()));
@@ -289,7 +304,7 @@ pub fn Runs() -> impl IntoView {
 /// or another page size.
 fn remember(trail: StoredValue<(String, Vec<Option<String>>)>, q: &ListQuery) {
     let list = q.with_filters(q.filters.clone()).href();
-    trail.update_value(|(key, cursors)| {
+    trail.try_update_value(|(key, cursors)| {
         if *key != list {
             *key = list;
             cursors.clear();
@@ -310,8 +325,13 @@ fn apply_change(
     fresh: RwSignal<u32>,
     reload: RwSignal<u32>,
 ) {
-    let q = query.get_untracked();
-    let known = rows.with_untracked(|rows| rows.iter().any(|r| r.id == change.id));
+    // The feed can outlive the page by a message.
+    let Some(q) = query.try_get_untracked() else {
+        return;
+    };
+    let known = rows
+        .try_with_untracked(|rows| rows.iter().any(|r| r.id == change.id))
+        .unwrap_or(false);
     if known {
         rows.update(|rows| {
             if let Some(row) = rows.iter_mut().find(|r| r.id == change.id) {
