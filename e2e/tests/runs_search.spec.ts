@@ -249,6 +249,34 @@ test('a bad filter value shows the server’s message next to the filters, and a
   await runs.searchInput('n', '2');
   await expect(runs.error).toHaveCount(0);
   await expect.poll(() => runs.ids()).toEqual([`${t}-x2`]);
+
+  // A creation range, in local minutes: "until" includes its minute, "from" starts at its.
+  const createdAt = async (run: string): Promise<number> => (await (await request.get(`/api/runs/${run}`)).json()).created_at;
+  const [first, second] = [await createdAt(`${t}-x1`), await createdAt(`${t}-x2`)];
+  const local = (ms: number) =>
+    page.evaluate((at) => {
+      const d = new Date(at);
+      const p = (n: number) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+    }, ms);
+  await runs.inputPath.fill('');
+  await runs.inputValue.fill('');
+  await runs.fromFilter.fill(await local(first));
+  await runs.untilFilter.fill(await local(second));
+  await runs.search.click();
+  await expect(page).toHaveURL(/created_after=\d+&created_before=\d+/);
+  await expect.poll(() => runs.ids()).toEqual([`${t}-x2`, `${t}-x1`]);
+  await runs.fromFilter.fill(await local(second + 60_000));
+  await runs.untilFilter.fill('');
+  await runs.search.click();
+  await expect.poll(() => runs.ids()).toEqual([]);
+  await runs.fromFilter.fill('');
+  await runs.untilFilter.fill(await local(first - 60_000));
+  await runs.search.click();
+  await expect.poll(() => runs.ids()).toEqual([]);
+  // The range comes back from the address.
+  await page.reload();
+  await expect(runs.untilFilter).toHaveValue(await local(first - 60_000));
 });
 
 test('a server that went away is said in words, and Retry brings the page back', async ({
@@ -282,6 +310,7 @@ test('a server that went away is said in words, and Retry brings the page back',
     await page.getByRole('link', { name: 'Workflows', exact: true }).first().click();
     const error = page.getByTestId('workflows-error');
     await expect(error).toContainText('Cannot reach the Weft server — is it running?');
+    await page.screenshot({ path: path.join(shots(), 'workflows-unreachable.png') });
     await error.getByTestId('load-retry').click();
     await expect(error).toContainText('Cannot reach the Weft server');
     await server.restart();
@@ -301,6 +330,7 @@ test('a server that went away is said in words, and Retry brings the page back',
     await runs.row('retry-1').locator('td.num').click();
     const runError = page.getByTestId('run-load-error');
     await expect(runError).toContainText('Cannot reach the Weft server — is it running?');
+    await page.screenshot({ path: path.join(shots(), 'run-unreachable.png') });
     await server.restart();
     await runError.getByTestId('load-retry').click();
     await expect(page.getByTestId('run-status')).toBeVisible();
