@@ -334,6 +334,19 @@ test('a server that went away is said in words, and Retry brings the page back',
     await server.restart();
     await runError.getByTestId('load-retry').click();
     await expect(page.getByTestId('run-status')).toBeVisible();
+
+    // The designer, opened from the list while the server is away: Retry opens the workflow.
+    await expect(page.getByTestId('link-state')).not.toHaveText('Connecting…');
+    await page.getByRole('link', { name: 'Workflows', exact: true }).first().click();
+    await expect(page.getByTestId('workflow-link').filter({ hasText: quick })).toBeVisible();
+    await server.stop();
+    await page.getByTestId('workflow-link').filter({ hasText: quick }).click();
+    const designerError = page.getByTestId('designer-error');
+    await expect(designerError).toContainText('Cannot reach the Weft server — is it running?');
+    await server.restart();
+    await designerError.getByTestId('load-retry').click();
+    await expect(page.getByTestId('designer-validity')).toBeVisible();
+    await expect(page.getByTestId('designer-error')).toHaveCount(0);
   } finally {
     await server.dispose();
   }
