@@ -2,7 +2,9 @@
 //!
 //! Every call returns the endpoint's response type or an [`ApiErrorBody`]: the server's own
 //! error body for a non-2xx status, or one made up here for a failure that never reached it
-//! (network, unreadable body). Pages thus handle a single error shape.
+//! (network, unreadable body). Pages thus handle a single error shape. A call that never
+//! reached the server says so in words ([`UNREACHABLE`]) rather than as the browser's
+//! "TypeError: Failed to fetch"; the server's own messages pass through unchanged.
 //!
 //! A server started with `WEFT_API_TOKEN` answers 401 until a call carries the token. Then
 //! the client asks the person for it once (through [`token_request`], which
@@ -93,10 +95,7 @@ async fn send(
     loop {
         let token = session_token();
         let request = build(token.as_deref()).map_err(|e| local_error("request_body", e))?;
-        let response = request
-            .send()
-            .await
-            .map_err(|e| local_error("network", e))?;
+        let response = request.send().await.map_err(unreachable)?;
         if response.status() != 401 {
             return Ok(response);
         }
@@ -135,12 +134,34 @@ async fn into_json<T: DeserializeOwned>(response: Response) -> Result<T> {
         // A proxy or a server that died mid-request answers without Weft's error shape.
         Err(_) => Err(local_error(
             "http_status",
-            format!(
-                "the server answered {} {}",
-                response.status(),
-                response.status_text()
-            ),
+            status_message(response.status(), &response.status_text()),
         )),
+    }
+}
+
+/// What a person reads when a call never reached the server (it is down, restarting, or the
+/// network is away): the browser itself only says "TypeError: Failed to fetch".
+pub const UNREACHABLE: &str = "Cannot reach the Weft server — is it running? Check that it is started and that this browser can reach it, then try again.";
+
+/// A call that failed before any answer: [`UNREACHABLE`], with the browser's own words kept
+/// in `details.cause` for whoever debugs it.
+fn unreachable(cause: impl std::fmt::Display) -> ApiErrorBody {
+    let mut body = local_error("network", UNREACHABLE);
+    body.error.details = Some(serde_json::json!({ "cause": cause.to_string() }));
+    body
+}
+
+/// A non-2xx answer without Weft's error body: a proxy in front of a server that is down or
+/// restarting says 502–504, which means the same to the person as no answer at all.
+pub fn status_message(status: u16, text: &str) -> String {
+    let said = format!("{status} {text}");
+    let said = said.trim();
+    if matches!(status, 502..=504) {
+        format!(
+            "The Weft server is not answering ({said}) — it may be restarting. Try again in a moment."
+        )
+    } else {
+        format!("The server answered {said}.")
     }
 }
 
@@ -216,4 +237,38 @@ fn session_storage() -> Option<web_sys::Storage> {
 
 fn read_session_storage() -> Option<String> {
     session_storage()?.get_item(TOKEN_KEY).ok().flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_fetch_reads_as_a_sentence_and_keeps_the_cause_aside() {
+        let body = unreachable("TypeError: Failed to fetch");
+        assert_eq!(body.error.code, "network");
+        assert!(
+            body.error
+                .message
+                .starts_with("Cannot reach the Weft server — is it running?")
+        );
+        assert!(!body.error.message.contains("TypeError"));
+        assert_eq!(
+            body.error.details,
+            Some(serde_json::json!({ "cause": "TypeError: Failed to fetch" }))
+        );
+    }
+
+    #[test]
+    fn a_bare_status_says_what_it_means() {
+        assert_eq!(
+            status_message(502, "Bad Gateway"),
+            "The Weft server is not answering (502 Bad Gateway) — it may be restarting. Try again in a moment."
+        );
+        assert!(status_message(504, "").contains("(504)"));
+        assert_eq!(
+            status_message(418, "I'm a teapot"),
+            "The server answered 418 I'm a teapot."
+        );
+    }
 }

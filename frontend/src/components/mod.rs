@@ -1,5 +1,6 @@
 //! Pieces of UI used by more than one page, or by the shell around every page.
 
 pub mod code_text;
+pub mod load_error;
 pub mod start_run;
 pub mod token_prompt;

@@ -12,6 +12,7 @@ use wasm_bindgen::JsCast;
 use std::collections::HashMap;
 
 use super::designer::{self, NEW, draft, server};
+use crate::components::load_error::LoadError;
 use crate::graph::GraphView;
 
 /// The list, with its actions.
@@ -33,9 +34,12 @@ pub fn Workflows() -> impl IntoView {
         }
         .into_any(),
         Some(Err(e)) => view! {
-            <p class="server-error" role="alert" data-testid="workflows-error">
-                "Could not load the workflows: " {e.error.message}
-            </p>
+            <LoadError
+                title="Could not load the workflows"
+                message=e.error.message
+                testid="workflows-error"
+                retry=move || reload.update(|n| *n += 1)
+            />
         }
         .into_any(),
         Some(Ok(list)) if list.workflows.is_empty() => view! {

@@ -30,6 +30,7 @@ use shared::model::Workflow;
 use shared::validate::{parse, valid_workflow_name};
 use wasm_bindgen::JsCast;
 
+use crate::components::load_error::LoadError;
 use crate::components::start_run::StartRun;
 use crate::graph::editor::{Editor, blank, place};
 use crate::graph::layout;
@@ -127,12 +128,17 @@ fn Workbench(route: String, just_saved: StoredValue<Option<(String, i64)>>) -> i
         }
         .into_any(),
         Some(Err(message)) => view! {
-            <div class="placeholder" role="alert" data-testid="designer-error">
-                <h1>"Could not open this workflow"</h1>
-                <p class="muted">{message}</p>
-                <a class="btn" href=Page::Workflows.path()>
-                    "Back to workflows"
-                </a>
+            <div class="placeholder">
+                <LoadError
+                    title="Could not open this workflow"
+                    message
+                    testid="designer-error"
+                    retry=move || loaded.refetch()
+                >
+                    <a class="btn" href=Page::Workflows.path()>
+                        "Back to workflows"
+                    </a>
+                </LoadError>
             </div>
         }
         .into_any(),

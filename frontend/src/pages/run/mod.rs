@@ -40,6 +40,7 @@ use shared::model::Workflow;
 use self::live::{Link, Live};
 use self::state::RunState;
 use self::wire::RunStatus;
+use crate::components::load_error::LoadError;
 use crate::components::start_run::StartRun;
 use crate::pages::Page;
 use shared::api::RunDetail;
@@ -72,10 +73,15 @@ pub fn RunPage() -> impl IntoView {
                         Ok((head, workflow)) => view! { <Console head workflow /> }.into_any(),
                         Err(body) => {
                             view! {
-                                <div class="placeholder" role="alert" data-testid="run-load-error">
-                                    <h1>"This run could not be loaded"</h1>
-                                    <p class="muted">{body.error.message}</p>
-                                    <a class="btn" href=Page::Runs.path()>"All runs"</a>
+                                <div class="placeholder">
+                                    <LoadError
+                                        title="This run could not be loaded"
+                                        message=body.error.message
+                                        testid="run-load-error"
+                                        retry=move || loaded.refetch()
+                                    >
+                                        <a class="btn" href=Page::Runs.path()>"All runs"</a>
+                                    </LoadError>
                                 </div>
                             }
                                 .into_any()

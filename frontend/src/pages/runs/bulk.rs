@@ -99,6 +99,9 @@ pub fn BulkBar(
     workflow: Memo<Option<String>>,
     status: Memo<Option<RunStatus>>,
     page_full: Signal<bool>,
+    /// Whether "every run matching" can be said to the server: its filter names a
+    /// workflow and a status, not the list's other filters.
+    can_match: Signal<bool>,
     reload: RwSignal<u32>,
 ) -> impl IntoView {
     let selection = move || {
@@ -175,7 +178,7 @@ pub fn BulkBar(
         <Show when=move || matching.get() || selected.with(|s| !s.is_empty())>
             <div class="bulk-bar" data-testid="bulk-bar" role="toolbar" aria-label="Bulk actions">
                 <strong data-testid="bulk-count">{count}</strong>
-                <Show when=move || !matching.get() && page_full.get()>
+                <Show when=move || !matching.get() && page_full.get() && can_match.get()>
                     <button class="btn btn-link" data-testid="bulk-all" on:click=move |_| matching.set(true)>
                         {move || format!("Select every run matching {}", filter_text())}
                     </button>

@@ -1,89 +1,74 @@
-//! Runs, newest first, paged, filtered by workflow and status, and live: the runs feed
-//! (`GET /api/runs/stream`) updates each row's status as its run moves, and a new run
-//! appears at the top of the first page without a reload. Rows can be ticked for a bulk
-//! action ([`bulk`]), or every run the filter matches.
+//! Runs, newest first: found by id, workflow, status, creation time, a field of the input,
+//! or because they wait for a person (SPEC §6 "Finding runs"), counted, paged, and live.
+//! The list and its filters are the page's address ([`query`]), so reload, back/forward and
+//! a shared link show the same list. Rows can be ticked for a bulk action ([`bulk`]).
+//!
+//! Live, from the runs feed (`GET /api/runs/stream`, [`feed`]): a run on this page changes in
+//! place (its row is read again, since the feed does not say whether it waits for a person).
+//! A new run reloads the first page when the feed can tell it belongs there (no filter but
+//! workflow and status); otherwise — other filters, or an older page — the page says
+//! "N new runs" and loads them when asked, rather than moving rows under the reader.
+//!
+//! # Layout
+//! [`query`]: the address ⇄ the list (pure); [`filters`]: the form; [`row`]: a row;
+//! [`feed`]: the live feed; [`bulk`]: bulk actions.
 
 pub mod bulk;
+pub mod feed;
+pub mod filters;
+pub mod query;
+pub mod row;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use wasm_bindgen::JsCast;
-use wasm_bindgen::closure::Closure;
-use web_sys::{Event, EventSource, MessageEvent};
+use leptos_router::hooks::{use_location, use_navigate};
 
+use self::feed::Feed;
+use self::query::{ListQuery, PAGE_SIZES, count_text};
+use self::row::RunRow;
+use crate::api;
 use crate::components::start_run::StartRun;
 use crate::pages::designer::server;
 use crate::pages::run::format;
-use crate::pages::run::wire::{self, RunStatus};
-use shared::api::{RunChange, RunSummary};
-
-/// Rows per page.
-const PAGE_SIZE: u32 = 25;
+use shared::api::{RunChange, RunDetail, RunList, RunSummary};
 
 #[component]
 pub fn Runs() -> impl IntoView {
-    let query = use_query_map();
-    let workflow = Memo::new(move |_| query.read().get("workflow").filter(|w| !w.is_empty()));
-    let status = Memo::new(move |_| {
-        query
-            .read()
-            .get("status")
-            .and_then(|s| RunStatus::parse(&s))
-    });
+    let location = use_location();
+    let query = Memo::new(move |_| ListQuery::from_search(&location.search.get()));
     let navigate = use_navigate();
-    let set_filter = move |key: &'static str, value: String| {
-        let mut pairs: Vec<(&str, String)> = Vec::new();
-        if let Some(w) = workflow.get_untracked().filter(|_| key != "workflow") {
-            pairs.push(("workflow", w));
-        }
-        if let Some(s) = status.get_untracked().filter(|_| key != "status") {
-            pairs.push(("status", s.as_str().to_owned()));
-        }
-        if !value.is_empty() {
-            pairs.push((key, value));
-        }
-        let query = pairs
-            .iter()
-            .map(|(k, v)| format!("{k}={}", String::from(js_sys::encode_uri_component(v))))
-            .collect::<Vec<_>>()
-            .join("&");
-        let path = if query.is_empty() {
-            "/runs".to_owned()
-        } else {
-            format!("/runs?{query}")
-        };
-        navigate(&path, Default::default());
-    };
-    let set_workflow = set_filter.clone();
+    let apply = Callback::new(move |q: ListQuery| navigate(&q.href(), Default::default()));
 
-    // The cursors of the pages before this one; the last is this page's.
-    let cursors = RwSignal::new(vec![None::<String>]);
     let rows = RwSignal::new(Vec::<RunSummary>::new());
     let next = RwSignal::new(None::<String>);
+    let total = RwSignal::new(0u64);
     let loading = RwSignal::new(true);
     let error = RwSignal::new(None::<String>);
     let reload = RwSignal::new(0u32);
+    let fresh = RwSignal::new(0u32);
     // Only the latest request's answer is shown.
     let generation = StoredValue::new(0u32);
+    // The cursors of this list's pages seen so far (page 1 has none), for "Newer".
+    let trail = StoredValue::new((String::new(), Vec::<Option<String>>::new()));
 
-    // A new filter starts from the first page.
-    Effect::new(move |_| {
-        workflow.track();
-        status.track();
-        cursors.set(vec![None]);
-    });
     Effect::new(move |_| {
         reload.track();
-        let (w, s) = (workflow.get(), status.get());
-        let cursor = cursors.with(|c| c.last().cloned().flatten());
-        generation.update_value(|g| *g += 1);
-        let mine = generation.get_value();
+        // An effect woken by the route change that is disposing this page reads nothing.
+        let Some(q) = query.try_get() else {
+            return;
+        };
+        remember(trail, &q);
+        let Some(mine) = generation.try_update_value(|g| {
+            *g += 1;
+            *g
+        }) else {
+            return;
+        };
         loading.set(true);
         leptos::task::spawn_local(async move {
-            let answer = wire::list_runs(w.as_deref(), s, cursor.as_deref(), PAGE_SIZE).await;
+            let answer = api::get_json::<RunList>(&format!("/api/runs?{}", q.api_query())).await;
             if generation.try_get_value() != Some(mine) {
                 return;
             }
@@ -92,20 +77,28 @@ pub fn Runs() -> impl IntoView {
                 Ok(list) => {
                     rows.set(list.runs);
                     next.set(list.next_cursor);
+                    total.set(list.total);
                     error.set(None);
+                    if q.page == 1 {
+                        fresh.set(0);
+                    }
                 }
                 Err(body) => error.set(Some(body.error.message)),
             }
         });
     });
 
-    // The live feed, for the filtered workflow; reopened when the filter changes.
+    // The live feed, for the filtered workflow; reopened when that changes.
+    let workflow = Memo::new(move |_| query.with(|q| q.filters.workflow.clone()));
+    let status = Memo::new(move |_| query.with(|q| q.filters.status));
     let feed = StoredValue::new_local(None::<Feed>);
     Effect::new(move |_| {
-        let w = workflow.get();
+        let Some(w) = workflow.try_get() else {
+            return;
+        };
         feed.set_value(Feed::open(w.as_deref(), move |change| match change {
             None => reload.update(|n| *n += 1),
-            Some(change) => apply_change(change, rows, status, cursors, reload),
+            Some(change) => apply_change(change, query, rows, fresh, reload),
         }));
     });
     on_cleanup(move || feed.set_value(None));
@@ -122,12 +115,20 @@ pub fn Runs() -> impl IntoView {
     // Ticked rows, kept across pages; a new filter starts afresh.
     let selected = RwSignal::new(BTreeSet::<String>::new());
     let matching = RwSignal::new(false);
-    Effect::new(move |_| {
-        workflow.track();
-        status.track();
-        selected.set(BTreeSet::new());
-        matching.set(false);
+    let filters = Memo::new(move |_| query.with(|q| q.filters.clone()));
+    // Compared by value: a re-run of the effect with the same filters keeps the ticks.
+    Effect::new(move |before: Option<Option<query::Filters>>| {
+        let now = filters.try_get();
+        if let (Some(Some(b)), Some(n)) = (before, &now)
+            && b != *n
+        {
+            selected.set(BTreeSet::new());
+            matching.set(false);
+        }
+        now
     });
+    // A bulk action's filter says workflow and status only.
+    let can_match = Signal::derive(move || filters.with(|f| f.feed_can_judge()));
     let page_ids = move || rows.with(|r| r.iter().map(|r| r.id.clone()).collect::<Vec<_>>());
     let page_full = Signal::derive(move || {
         let ids = page_ids();
@@ -153,6 +154,27 @@ pub fn Runs() -> impl IntoView {
     let start_open = RwSignal::new(false);
     let start_workflow = Signal::derive(move || workflow.get());
 
+    let newer = move |_| {
+        let q = query.get_untracked();
+        let cursor =
+            trail.with_value(|(_, t)| t.get(q.page.saturating_sub(2) as usize).cloned().flatten());
+        let page = if cursor.is_some() { q.page - 1 } else { 1 };
+        apply.run(ListQuery { cursor, page, ..q });
+    };
+    let older = move |_| {
+        if let Some(c) = next.get_untracked() {
+            apply.run(query.get_untracked().next(c));
+        }
+    };
+    let show_new = move |_| {
+        let q = query.get_untracked();
+        if q.page == 1 {
+            reload.update(|n| *n += 1);
+        } else {
+            apply.run(q.with_filters(q.filters.clone()));
+        }
+    };
+
     view! {
         <section class="runs-page" data-testid="page-runs">
             <div class="page-head runs-head">
@@ -165,65 +187,48 @@ pub fn Runs() -> impl IntoView {
                 </button>
             </div>
             <section class="card">
-                <div class="card-head filters">
-                    <label class="inline-field">
-                        <span>"Workflow"</span>
-                        <select
-                            class="input"
-                            data-testid="filter-workflow"
-                            prop:value=move || workflow.get().unwrap_or_default()
-                            on:change=move |ev| set_workflow("workflow", event_target_value(&ev))
-                        >
-                            <option value="">"All workflows"</option>
-                            {move || {
-                                let mut list = names.get().and_then(Result::ok).unwrap_or_default();
-                                if let Some(w) = workflow.get()
-                                    && !list.contains(&w)
-                                {
-                                    list.push(w);
-                                }
-                                let current = workflow.get().unwrap_or_default();
-                                list.into_iter()
-                                    .map(|n| {
-                                        view! {
-                                            <option value=n.clone() selected=n == current>{n.clone()}</option>
-                                        }
-                                    })
-                                    .collect_view()
-                            }}
-                        </select>
-                    </label>
-                    <label class="inline-field">
-                        <span>"Status"</span>
-                        <select
-                            class="input"
-                            data-testid="filter-status"
-                            prop:value=move || status.get().map_or("", RunStatus::as_str)
-                            on:change=move |ev| set_filter("status", event_target_value(&ev))
-                        >
-                            <option value="">"Any status"</option>
-                            {RunStatus::ALL
-                                .map(|s| {
-                                    view! {
-                                        <option value=s.as_str() selected=move || status.get() == Some(s)>
-                                            {s.as_str()}
-                                        </option>
-                                    }
-                                })}
-                        </select>
-                    </label>
+                <div class="card-head runs-filters-head">
+                    <filters::Views query apply />
+                    <filters::FilterForm query apply names />
+                </div>
+                {move || {
+                    error.get().map(|m| view! {
+                        <div class="runs-error" role="alert" data-testid="runs-error">
+                            <p class="form-error" data-testid="runs-error-message">{m}</p>
+                            <button class="btn" data-testid="load-retry" on:click=move |_| reload.update(|n| *n += 1)>
+                                "Retry"
+                            </button>
+                        </div>
+                    })
+                }}
+                <div class="runs-summary">
+                    <span class="runs-count" data-testid="runs-count" aria-live="polite">
+                        {move || {
+                            if error.with(Option::is_some) {
+                                "Not updated: the list below is the last one that loaded".to_owned()
+                            } else {
+                                count_text(query.with(|q| q.page), query.with(|q| q.limit), rows.with(Vec::len), total.get())
+                            }
+                        }}
+                    </span>
                     <Show when=move || loading.get()>
                         <span class="pending" data-testid="runs-loading">
                             <span class="spinner" aria-hidden="true"></span>
                             "Loading…"
                         </span>
                     </Show>
+                    <Show when=move || { fresh.get() > 0 }>
+                        <button class="btn btn-link" data-testid="runs-new" on:click=show_new>
+                            {move || match fresh.get() {
+                                1 => "1 new run — show it".to_owned(),
+                                n => format!("{n} new runs — show them"),
+                            }}
+                        </button>
+                    </Show>
                 </div>
-                {move || {
-                    error.get().map(|m| view! { <p class="form-error pad" role="alert" data-testid="runs-error">{m}</p> })
-                }}
-                <bulk::BulkBar selected matching workflow status page_full reload />
-                <table class="runs-table" class:stale=move || loading.get()>
+                <bulk::BulkBar selected matching workflow status page_full can_match reload />
+                <div class="runs-scroll">
+                <table class="runs-table" class:stale=move || loading.get() || error.with(Option::is_some)>
                     <thead>
                         <tr>
                             <th class="pick">
@@ -244,35 +249,47 @@ pub fn Runs() -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        <For each=move || rows.get() key=|r| (r.id.clone(), r.status, r.updated_at) let:run>
+                        <For each=move || rows.get() key=|r| (r.id.clone(), r.status, r.updated_at, r.needs_person) let:run>
                             <RunRow run now selected matching />
                         </For>
                     </tbody>
                 </table>
+                </div>
                 <Show when=move || !loading.get() && rows.with(Vec::is_empty) && error.with(Option::is_none)>
-                    <p class="empty" data-testid="runs-empty">"No runs match these filters yet."</p>
+                    <p class="empty" data-testid="runs-empty">"No runs match these filters."</p>
                 </Show>
                 <div class="pager">
+                    <label class="inline-field">
+                        <span>"Rows per page"</span>
+                        <select
+                            class="input"
+                            data-testid="page-size"
+                            prop:value=move || query.with(|q| q.limit.to_string())
+                            on:change=move |ev| {
+                                if let Ok(n) = event_target_value(&ev).parse::<u32>() {
+                                    apply.run(query.get_untracked().with_limit(n));
+                                }
+                            }
+                        >
+                            {PAGE_SIZES
+                                .map(|n| view! { <option value=n.to_string() selected=move || query.with(|q| q.limit == n)>{n.to_string()}</option> })}
+                        </select>
+                    </label>
+                    <span class="spacer"></span>
                     <button
                         class="btn"
                         data-testid="page-newer"
-                        disabled=move || cursors.with(|c| c.len() <= 1)
-                        on:click=move |_| cursors.update(|c| {
-                            c.pop();
-                        })
+                        disabled=move || query.with(|q| q.cursor.is_none())
+                        on:click=newer
                     >
                         "← Newer"
                     </button>
-                    <span class="muted">{move || format!("Page {}", cursors.with(Vec::len))}</span>
+                    <span class="muted" data-testid="page-number">{move || format!("Page {}", query.with(|q| q.page))}</span>
                     <button
                         class="btn"
                         data-testid="page-older"
                         disabled=move || next.with(Option::is_none)
-                        on:click=move |_| {
-                            if let Some(c) = next.get_untracked() {
-                                cursors.update(|cs| cs.push(Some(c)));
-                            }
-                        }
+                        on:click=older
                     >
                         "Older →"
                     </button>
@@ -283,16 +300,38 @@ pub fn Runs() -> impl IntoView {
     }
 }
 
-/// A change from the feed: a row on this page takes its new status; a new run reloads the
-/// first page, where it belongs.
+/// Notes this page's cursor in the trail of its list, which starts afresh for other filters
+/// or another page size.
+fn remember(trail: StoredValue<(String, Vec<Option<String>>)>, q: &ListQuery) {
+    let list = q.with_filters(q.filters.clone()).href();
+    trail.try_update_value(|(key, cursors)| {
+        if *key != list {
+            *key = list;
+            cursors.clear();
+        }
+        let at = q.page.saturating_sub(1) as usize;
+        if cursors.len() <= at {
+            cursors.resize(at + 1, None);
+        }
+        cursors[at] = q.cursor.clone();
+    });
+}
+
+/// A change from the feed (see the module's note on what is live).
 fn apply_change(
     change: RunChange,
+    query: Memo<ListQuery>,
     rows: RwSignal<Vec<RunSummary>>,
-    status: Memo<Option<RunStatus>>,
-    cursors: RwSignal<Vec<Option<String>>>,
+    fresh: RwSignal<u32>,
     reload: RwSignal<u32>,
 ) {
-    let known = rows.with_untracked(|rows| rows.iter().any(|r| r.id == change.id));
+    // The feed can outlive the page by a message.
+    let Some(q) = query.try_get_untracked() else {
+        return;
+    };
+    let known = rows
+        .try_with_untracked(|rows| rows.iter().any(|r| r.id == change.id))
+        .unwrap_or(false);
     if known {
         rows.update(|rows| {
             if let Some(row) = rows.iter_mut().find(|r| r.id == change.id) {
@@ -301,123 +340,43 @@ fn apply_change(
             }
         });
         // A row that left the filtered status leaves the page.
-        if status.get_untracked().is_some_and(|s| s != change.status) {
+        if q.filters.status.is_some_and(|s| s != change.status) {
             reload.update(|n| *n += 1);
+            return;
         }
-    } else if change.created_at.is_some()
-        && cursors.with_untracked(|c| c.len() == 1)
-        && status.get_untracked().is_none_or(|s| s == change.status)
-    {
-        reload.update(|n| *n += 1);
-    }
-}
-
-#[component]
-fn RunRow(
-    run: RunSummary,
-    now: RwSignal<i64>,
-    selected: RwSignal<BTreeSet<String>>,
-    matching: RwSignal<bool>,
-) -> impl IntoView {
-    let href = format!("/runs/{}", run.id);
-    let id = run.id.clone();
-    let picked = {
-        let id = id.clone();
-        move || matching.get() || selected.with(|s| s.contains(&id))
-    };
-    let pick = move |on: bool| {
-        if !on {
-            matching.set(false);
-        }
-        selected.update(|s| {
-            if on {
-                s.insert(id.clone());
-            } else {
-                s.remove(&id);
+        refresh_row(change.id, q, rows, reload);
+    } else if change.created_at.is_some() {
+        let belongs = q.filters.status.is_none_or(|s| s == change.status);
+        if q.page == 1 && q.filters.feed_can_judge() {
+            if belongs {
+                reload.update(|n| *n += 1);
             }
-        });
-    };
-    // Run ids are UUIDv7: the head is the start time, shared by runs started together; the
-    // tail tells them apart.
-    let short = match run.id.char_indices().rev().nth(7) {
-        Some((at, _)) => run.id[at..].to_owned(),
-        None => run.id.clone(),
-    };
-    let (created, updated, final_) = (run.created_at, run.updated_at, run.status.is_finished());
-    let duration = move || {
-        let end = if final_ { updated } else { now.get() };
-        format::duration(end - created)
-    };
-    view! {
-        <tr data-testid="run-row" data-run=run.id.clone() data-status=run.status.as_str()>
-            <td class="pick">
-                <input
-                    type="checkbox"
-                    aria-label=format!("Select run {}", run.id)
-                    data-testid="pick-run"
-                    prop:checked=picked
-                    on:change=move |ev| pick(event_target_checked(&ev))
-                />
-            </td>
-            <td>
-                <span class=format!("badge status-{}", run.status.as_str()) data-testid="run-row-status">
-                    {run.status.as_str()}
-                </span>
-            </td>
-            <td><a href=href.clone() class="run-link">{run.workflow.clone()}</a></td>
-            <td class="muted">{format!("v{}", run.version)}</td>
-            <td><a href=href title=run.id.clone()><code>{short}</code></a></td>
-            <td class="muted">{format::date_time(created)}</td>
-            <td class="num">{duration}</td>
-        </tr>
+        } else if belongs {
+            fresh.update(|n| *n += 1);
+        }
     }
 }
 
-/// The runs feed; dropping it closes the connection. The callback gets each change, or
-/// `None` when the page should reload: the server says it fell behind, or the feed has just
-/// (re)connected and changes made before that were not sent (the feed has no replay).
-struct Feed {
-    source: EventSource,
-    _on_run: Closure<dyn FnMut(MessageEvent)>,
-    _on_resync: Closure<dyn FnMut(Event)>,
-}
-
-impl Feed {
-    fn open(
-        workflow: Option<&str>,
-        on_change: impl Fn(Option<RunChange>) + Clone + 'static,
-    ) -> Option<Feed> {
-        let source = EventSource::new(&wire::feed_path(workflow)).ok()?;
-        let on_resync = {
-            let on_change = on_change.clone();
-            Closure::<dyn FnMut(Event)>::new(move |_| on_change(None))
+/// Reads one row again (its `needs_person` is not in the feed); it leaves the page when it
+/// no longer waits for a person in that view.
+fn refresh_row(id: String, q: ListQuery, rows: RwSignal<Vec<RunSummary>>, reload: RwSignal<u32>) {
+    leptos::task::spawn_local(async move {
+        let url = format!("/api/runs/{}", query::encode(&id));
+        let Ok(detail) = api::get_json::<RunDetail>(&url).await else {
+            return;
         };
-        let on_run = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
-            let change = message
-                .data()
-                .as_string()
-                .and_then(|text| serde_json::from_str::<RunChange>(&text).ok());
-            if let Some(change) = change {
-                on_change(Some(change));
+        let fresh = detail.run;
+        if q.filters.needs_person && !fresh.needs_person {
+            reload.update(|n| *n += 1);
+            return;
+        }
+        let _ = rows.try_update(|rows| {
+            if let Some(row) = rows
+                .iter_mut()
+                .find(|r| r.id == id && r.updated_at <= fresh.updated_at)
+            {
+                *row = fresh;
             }
         });
-        source
-            .add_event_listener_with_callback("run", on_run.as_ref().unchecked_ref())
-            .ok()?;
-        source
-            .add_event_listener_with_callback("resync", on_resync.as_ref().unchecked_ref())
-            .ok()?;
-        source.set_onopen(Some(on_resync.as_ref().unchecked_ref()));
-        Some(Feed {
-            source,
-            _on_run: on_run,
-            _on_resync: on_resync,
-        })
-    }
-}
-
-impl Drop for Feed {
-    fn drop(&mut self) {
-        self.source.close();
-    }
+    });
 }

@@ -20,6 +20,7 @@ use super::Page;
 use super::designer;
 use super::run::format;
 use crate::api;
+use crate::components::load_error::LoadError;
 use backfill::backfill_dialog;
 
 /// How often the list is read again.
@@ -155,9 +156,12 @@ pub fn Schedules() -> impl IntoView {
             }
             .into_any(),
             |m| view! {
-                <p class="server-error" role="alert" data-testid="schedules-error">
-                    "Could not load the schedules: " {m}
-                </p>
+                <LoadError
+                    title="Could not load the schedules"
+                    message=m
+                    testid="schedules-error"
+                    retry=load
+                />
             }
             .into_any(),
         ),
