@@ -143,12 +143,18 @@ fn connect(inner: &Rc<Inner>) {
         timer.clear();
     }
     inner.feed.replace(None);
-    if inner.state.with_untracked(RunState::is_finished) {
-        inner.link.set(Link::Ended);
+    // The page may be gone (its signals disposed) by the time a timer or handler runs.
+    let Some((finished, after)) = inner
+        .state
+        .try_with_untracked(|s| (s.is_finished(), s.last_seq()))
+    else {
+        return;
+    };
+    if finished {
+        inner.link.try_set(Link::Ended);
         return;
     }
-    inner.next_try.set(None);
-    let after = inner.state.with_untracked(RunState::last_seq);
+    inner.next_try.try_set(None);
     match Feed::open(
         &wire::stream_path_after(&inner.run, after),
         Rc::downgrade(inner),
@@ -165,16 +171,18 @@ fn lost(inner: &Rc<Inner>) {
     if let Some(feed) = inner.feed.borrow().as_ref() {
         feed.source.close();
     }
-    if inner.link.get_untracked() == Link::Ended || inner.retry.borrow().is_some() {
+    if inner.link.try_get_untracked().is_none_or(|l| l == Link::Ended)
+        || inner.retry.borrow().is_some()
+    {
         return;
     }
     let failures = inner.failures.get() + 1;
     inner.failures.set(failures);
     let wait = backoff(failures, js_sys::Math::random());
-    inner.link.set(Link::Reconnecting);
+    inner.link.try_set(Link::Reconnecting);
     inner
         .next_try
-        .set(Some(format::now() + wait.as_millis() as i64));
+        .try_set(Some(format::now() + wait.as_millis() as i64));
     let weak = Rc::downgrade(inner);
     let timer = set_timeout_with_handle(
         move || {
@@ -248,8 +256,8 @@ impl Feed {
             Closure::<dyn FnMut(Event)>::new(move |_| {
                 if let Some(inner) = owner.upgrade() {
                     inner.failures.set(0);
-                    if inner.link.get_untracked() != Link::Ended {
-                        inner.link.set(Link::Live);
+                    if inner.link.try_get_untracked().is_some_and(|l| l != Link::Ended) {
+                        inner.link.try_set(Link::Live);
                     }
                 }
             })
@@ -313,15 +321,19 @@ fn flush(inbox: &Inbox, owner: &Weak<Inner>) {
     }
     // The final event is in: the server ends the stream, and nothing is left to wait for
     // (a retry scheduled by that end, before this burst was folded, is called off).
-    if inner.state.with_untracked(RunState::is_finished) {
+    if inner
+        .state
+        .try_with_untracked(RunState::is_finished)
+        .unwrap_or(false)
+    {
         if let Some(timer) = inner.retry.take() {
             timer.clear();
         }
         if let Some(feed) = inner.feed.borrow().as_ref() {
             feed.source.close();
         }
-        inner.next_try.set(None);
-        inner.link.set(Link::Ended);
+        inner.next_try.try_set(None);
+        inner.link.try_set(Link::Ended);
     }
 }
 

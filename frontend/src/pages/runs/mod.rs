@@ -337,10 +337,14 @@ fn apply_change(
             if let Some(row) = rows.iter_mut().find(|r| r.id == change.id) {
                 row.status = change.status;
                 row.updated_at = change.updated_at;
+                row.needs_person = change.needs_person;
             }
         });
-        // A row that left the filtered status leaves the page.
-        if q.filters.status.is_some_and(|s| s != change.status) {
+        // A row that left the filtered status, or no longer waits for a person in that
+        // view, leaves the page.
+        if q.filters.status.is_some_and(|s| s != change.status)
+            || (q.filters.needs_person && !change.needs_person)
+        {
             reload.update(|n| *n += 1);
             return;
         }
@@ -357,8 +361,8 @@ fn apply_change(
     }
 }
 
-/// Reads one row again (its `needs_person` is not in the feed); it leaves the page when it
-/// no longer waits for a person in that view.
+/// Reads one row again (its error and output are not in the feed); it leaves the page when
+/// it no longer waits for a person in that view.
 fn refresh_row(id: String, q: ListQuery, rows: RwSignal<Vec<RunSummary>>, reload: RwSignal<u32>) {
     leptos::task::spawn_local(async move {
         let url = format!("/api/runs/{}", query::encode(&id));
