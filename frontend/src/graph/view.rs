@@ -32,10 +32,11 @@ pub fn GraphView(
     let positions = Memo::new(move |_| workflow.with(layout));
     let bounds =
         move || workflow.with_untracked(|wf| positions.with_untracked(|at| content_bounds(wf, at)));
+    // Also called a frame later: by then the view may be gone (its page left).
     let fit = move || {
-        if let Some(svg) = svg_ref.get_untracked() {
+        if let Some(Some(svg)) = svg_ref.try_get_untracked() {
             let (w, h) = size(&svg);
-            viewport.set(Viewport::fit(bounds(), w, h));
+            viewport.try_set(Viewport::fit(bounds(), w, h));
         }
     };
     // Fit again whenever the set of nodes changes (a new workflow, or a first load).

@@ -100,11 +100,13 @@ pub fn RunGraph(
 /// Sets `sized` once `frame` is in the document with a width, checking once a frame.
 fn when_sized(frame: NodeRef<leptos::html::Div>, sized: RwSignal<bool>) {
     request_animation_frame(move || {
-        match frame.get_untracked() {
-            Some(div) if div.get_bounding_client_rect().width() > 0.0 => sized.set(true),
+        match frame.try_get_untracked() {
             // The page is gone: stop looking.
-            _ if sized.try_get_untracked().is_none() => {}
-            _ => when_sized(frame, sized),
+            None => {}
+            Some(Some(div)) if div.get_bounding_client_rect().width() > 0.0 => {
+                sized.try_set(true);
+            }
+            Some(_) => when_sized(frame, sized),
         }
     });
 }

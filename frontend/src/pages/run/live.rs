@@ -171,7 +171,10 @@ fn lost(inner: &Rc<Inner>) {
     if let Some(feed) = inner.feed.borrow().as_ref() {
         feed.source.close();
     }
-    if inner.link.try_get_untracked().is_none_or(|l| l == Link::Ended)
+    if inner
+        .link
+        .try_get_untracked()
+        .is_none_or(|l| l == Link::Ended)
         || inner.retry.borrow().is_some()
     {
         return;
@@ -256,7 +259,11 @@ impl Feed {
             Closure::<dyn FnMut(Event)>::new(move |_| {
                 if let Some(inner) = owner.upgrade() {
                     inner.failures.set(0);
-                    if inner.link.try_get_untracked().is_some_and(|l| l != Link::Ended) {
+                    if inner
+                        .link
+                        .try_get_untracked()
+                        .is_some_and(|l| l != Link::Ended)
+                    {
                         inner.link.try_set(Link::Live);
                     }
                 }
