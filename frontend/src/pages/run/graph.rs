@@ -4,6 +4,7 @@
 //! the same nodes sits below it, for the keyboard and for screen readers. A `map` node
 //! carries its children's progress: done of total in the badge, a bar along its foot. A node a
 //! redrive reused (completed from the original's log, nothing ran) says so in its badge.
+//! During a replay the graph shows the run as it stood at the replayed event instead.
 
 use std::collections::HashMap;
 
@@ -21,6 +22,9 @@ pub fn RunGraph(
     selected: RwSignal<Option<String>>,
     /// The clock, for the time to the next attempt.
     now: RwSignal<i64>,
+    /// The run at a replayed moment, shown instead of `state` while there is one.
+    #[prop(into)]
+    replayed: Signal<Option<RunState>>,
 ) -> impl IntoView {
     let max_attempts: HashMap<String, u32> = workflow.with_value(|wf| {
         wf.nodes
@@ -31,7 +35,7 @@ pub fn RunGraph(
     let ids: Vec<String> =
         workflow.with_value(|wf| wf.nodes.iter().map(|n| n.id.clone()).collect());
     let decor = Memo::new(move |_| {
-        state.with(|s| {
+        shown(state, replayed, |s| {
             ids.iter()
                 .map(|id| {
                     let node = s.node(id);
@@ -79,9 +83,21 @@ pub fn RunGraph(
         </div>
         <details class="node-list-toggle">
             <summary>"All nodes as a list"</summary>
-            <NodeList state workflow selected />
+            <NodeList state workflow selected replayed />
         </details>
     }
+}
+
+/// The run as the graph shows it: at the replayed moment if there is one, else as it stands.
+fn shown<T>(
+    state: RwSignal<RunState>,
+    replayed: Signal<Option<RunState>>,
+    f: impl FnOnce(&RunState) -> T,
+) -> T {
+    replayed.with(|r| match r {
+        Some(s) => f(s),
+        None => state.with(f),
+    })
 }
 
 /// Sets `sized` once `frame` is in the document with a width, checking once a frame.
@@ -120,6 +136,7 @@ fn NodeList(
     state: RwSignal<RunState>,
     workflow: StoredValue<Workflow>,
     selected: RwSignal<Option<String>>,
+    replayed: Signal<Option<RunState>>,
 ) -> impl IntoView {
     let nodes = workflow.with_value(|wf| {
         wf.nodes
@@ -134,11 +151,11 @@ fn NodeList(
                 .map(|(id, type_name, label)| {
                     let status = {
                         let id = id.clone();
-                        Signal::derive(move || state.with(|s| s.node(&id).status.as_str()))
+                        Signal::derive(move || shown(state, replayed, |s| s.node(&id).status.as_str()))
                     };
                     let reused = {
                         let id = id.clone();
-                        move || state.with(|s| s.node(&id).reused)
+                        move || shown(state, replayed, |s| s.node(&id).reused)
                     };
                     let is_selected = {
                         let id = id.clone();

@@ -112,7 +112,8 @@ impl RunState {
             | Event::MapStarted { .. }
             | Event::ChildStarted { .. }
             | Event::ChildFinished { .. }
-            | Event::SignalReceived { .. } => {}
+            | Event::SignalReceived { .. }
+            | Event::HttpExchanged { .. } => {}
         }
     }
 
