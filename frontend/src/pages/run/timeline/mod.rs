@@ -477,12 +477,13 @@ fn Minimap(
     }
 }
 
-/// An SVG area over `counts` in a `counts.len()` × 1 box, tallest at the top.
+/// An SVG area over `counts` in a `counts.len()` × 1 box, tallest at the top; on a square-root
+/// scale, so a quiet stretch still shows beside a burst of thousands.
 fn area_path(counts: &[u32]) -> String {
-    let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let max = f64::from(counts.iter().copied().max().unwrap_or(0).max(1)).sqrt();
     let mut d = String::from("M0 1");
     for (i, c) in counts.iter().enumerate() {
-        let y = 1.0 - *c as f64 / max;
+        let y = 1.0 - f64::from(*c).sqrt() / max;
         d.push_str(&format!(" L{i} {y:.3} L{} {y:.3}", i + 1));
     }
     d.push_str(&format!(" L{} 1 Z", counts.len()));
