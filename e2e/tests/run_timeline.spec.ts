@@ -90,7 +90,9 @@ test('a 10,000-event run opens with one grouped retry line, a bounded DOM and a 
   expect(drawn).toBeLessThan(40);
   await expect(timeline.root.getByText('attempt 1', { exact: true })).toBeVisible();
   await shot(page, timeline, 'timeline-10k-attempts');
-  // And every child a line too: thousands of lines, a window of them drawn.
+  // And every child a line too: thousands of lines, a window of them drawn. The map's group
+  // line is past the attempts' lines: scroll to it.
+  await timeline.lines.evaluate((el) => (el.scrollTop = el.scrollHeight));
   await page.getByTestId('timeline-group-each').click();
   await timeline.lines.evaluate((el) => (el.scrollTop = el.scrollHeight));
   await expect(timeline.root.getByRole('link', { name: `#${ITEMS - 1}`, exact: true })).toBeVisible();
@@ -103,9 +105,11 @@ test('a 10,000-event run opens with one grouped retry line, a bounded DOM and a 
   // Back up to the last attempts.
   await timeline.lines.evaluate((el) => (el.scrollTop = 28 * 300));
   await expect(timeline.root.getByText(`attempt ${attempts}`, { exact: true })).toBeVisible();
-  await timeline.attemptsToggle('fetch').click();
   await page.getByTestId('timeline-group-each').click();
+  await timeline.lines.evaluate((el) => (el.scrollTop = 0));
+  await timeline.attemptsToggle('fetch').click();
   await expect(timeline.root.getByTestId('timeline-attempt-line')).toHaveCount(0);
+  await expect(timeline.root.getByTestId('timeline-child-line')).toHaveCount(0);
 
   // Zoom: the buttons halve the window down to 10 ms, where the axis counts milliseconds.
   for (let i = 0; i < 40 && (await timeline.zoomIn.isEnabled()); i++) await timeline.zoomIn.click();

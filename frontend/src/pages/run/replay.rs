@@ -112,6 +112,9 @@ pub fn Replay(state: RwSignal<RunState>, step: RwSignal<Option<usize>>) -> impl 
         })
     };
     let value = move || step.get().unwrap_or(0).to_string();
+    // Outside the view: a `>` in an attribute would end the tag.
+    let at_first = move || step.get().is_none_or(|k| k <= 1);
+    let at_last = move || step.get().is_none_or(|k| k >= len.get());
 
     view! {
         <Show when=finished>
@@ -134,7 +137,7 @@ pub fn Replay(state: RwSignal<RunState>, step: RwSignal<Option<usize>>) -> impl 
                             aria-label="Previous event"
                             title="Previous event"
                             data-testid="replay-back"
-                            disabled=move || step.get() <= Some(1)
+                            disabled=at_first
                             on:click=move |_| go(-1)
                         >
                             "⏮"
@@ -153,7 +156,7 @@ pub fn Replay(state: RwSignal<RunState>, step: RwSignal<Option<usize>>) -> impl 
                             aria-label="Next event"
                             title="Next event"
                             data-testid="replay-forward"
-                            disabled=move || step.get() >= Some(len.get())
+                            disabled=at_last
                             on:click=move |_| go(1)
                         >
                             "⏭"

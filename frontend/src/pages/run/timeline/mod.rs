@@ -688,6 +688,7 @@ fn node_track(row: &Row, window: Window, chart: Chart) -> AnyView {
                     data-testid="retry-span"
                     data-outcome=summary.outcome.as_str()
                     title=format!("{node}: {text}")
+                    role="img"
                     aria-label=format!("{node}: {text}")
                     style:left=format!("{left}%")
                     style:width=format!("{width}%")
