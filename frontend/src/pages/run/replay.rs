@@ -124,7 +124,6 @@ pub fn Replay(state: RwSignal<RunState>, step: RwSignal<Option<usize>>) -> impl 
                     fallback=move || {
                         view! {
                             <button class="btn" data-testid="replay-start" on:click=move |_| step.set(Some(1))>
-                                <span aria-hidden="true">"⏵ "</span>
                                 "Replay this run"
                             </button>
                             <span class="muted">"Step through its events on the graph and the timeline."</span>
@@ -133,33 +132,33 @@ pub fn Replay(state: RwSignal<RunState>, step: RwSignal<Option<usize>>) -> impl 
                 >
                     <div class="replay-controls">
                         <button
-                            class="btn btn-icon"
+                            class="btn"
                             aria-label="Previous event"
                             title="Previous event"
                             data-testid="replay-back"
                             disabled=at_first
                             on:click=move |_| go(-1)
                         >
-                            "⏮"
+                            "‹ Previous"
                         </button>
                         <button
-                            class="btn btn-icon"
+                            class="btn btn-primary replay-play"
                             aria-label=move || if playing.get() { "Pause" } else { "Play" }
                             title=move || if playing.get() { "Pause" } else { "Play" }
                             data-testid="replay-play"
                             on:click=move |_| if playing.get_untracked() { stop() } else { play() }
                         >
-                            {move || if playing.get() { "⏸" } else { "⏵" }}
+                            {move || if playing.get() { "Pause" } else { "Play" }}
                         </button>
                         <button
-                            class="btn btn-icon"
+                            class="btn"
                             aria-label="Next event"
                             title="Next event"
                             data-testid="replay-forward"
                             disabled=at_last
                             on:click=move |_| go(1)
                         >
-                            "⏭"
+                            "Next ›"
                         </button>
                     </div>
                     <input

@@ -320,14 +320,23 @@ pub fn ticks(origin: i64, window: Window, count: i64) -> (i64, Vec<i64>) {
     (step, offsets)
 }
 
-/// A tick's label: its offset from the run's start, to the millisecond when the step is below
-/// a second (`850ms`, `12.125s`), else as a duration ([`super::format::duration`]).
+/// A tick's label when the step is below a second: its offset from the run's start in ms under
+/// a second (`850ms`), else in seconds with as many decimals as the step needs (`1.2s` a 200 ms
+/// step, `12.125s` a 5 ms one). `None` for longer steps: a plain duration says those.
 pub fn tick_label(offset: i64, step: i64) -> Option<String> {
-    match (step < 1000, offset < 1000) {
-        (true, true) => Some(format!("{offset}ms")),
-        (true, false) => Some(format!("{}.{:03}s", offset / 1000, offset % 1000)),
-        (false, _) => None,
+    if step >= 1000 {
+        return None;
     }
+    if offset < 1000 {
+        return Some(format!("{offset}ms"));
+    }
+    let decimals = match step {
+        s if s % 100 == 0 => 1,
+        s if s % 10 == 0 => 2,
+        _ => 3,
+    };
+    let fraction = format!("{:03}", offset % 1000);
+    Some(format!("{}.{}s", offset / 1000, &fraction[..decimals]))
 }
 
 /// An attempt drawn as a tick on a summarised row: bar `bar` of the row, at `left` percent.
@@ -936,7 +945,9 @@ mod tests {
         let (step, offsets) = ticks(0, window, 6);
         assert_eq!(step, 10);
         assert_eq!(offsets, [12_100, 12_110, 12_120, 12_130, 12_140, 12_150]);
-        assert_eq!(tick_label(12_110, step).as_deref(), Some("12.110s"));
+        assert_eq!(tick_label(12_110, step).as_deref(), Some("12.11s"));
+        assert_eq!(tick_label(12_125, 5).as_deref(), Some("12.125s"));
+        assert_eq!(tick_label(1_200, 200).as_deref(), Some("1.2s"));
         assert_eq!(tick_label(850, 50).as_deref(), Some("850ms"));
         assert_eq!(tick_label(2_000, 1_000), None);
     }

@@ -692,9 +692,7 @@ fn node_track(row: &Row, window: Window, chart: Chart) -> AnyView {
                     aria-label=format!("{node}: {text}")
                     style:left=format!("{left}%")
                     style:width=format!("{width}%")
-                >
-                    <span class="bar-label" aria-hidden="true">{(width > 12.0).then(|| text.clone())}</span>
-                </div>
+                ></div>
                 {ticks}
             }
             .into_any()
