@@ -42,8 +42,9 @@ const VIEW_H: f64 = 392.0;
 /// Lines drawn beyond each edge of the view, so scrolling does not show a gap.
 const OVERSCAN: usize = 6;
 
-/// Attempt ticks at most on a summarised line: about one per 2 px of the chart.
-const COLUMNS: usize = 400;
+/// Attempt ticks at most on a summarised line: about one per 5 px of the chart, so the span's
+/// colour (how the node ended) shows between the failures' ticks.
+const COLUMNS: usize = 200;
 
 /// Buckets of the minimap's outline and of a map's group line.
 const BUCKETS: usize = 160;
