@@ -5,7 +5,8 @@
 //! carries its children's progress: done of total in the badge, a bar along its foot. A node a
 //! redrive reused (completed from the original's log, nothing ran) says so in its badge. The
 //! edges that carried the run are drawn emphasised, and once it is over the others are dimmed
-//! ([`super::path`]).
+//! ([`super::path`]). During a replay the graph shows the run as it stood at the replayed
+//! event instead.
 
 use std::collections::HashMap;
 
@@ -24,6 +25,9 @@ pub fn RunGraph(
     selected: RwSignal<Option<String>>,
     /// The clock, for the time to the next attempt.
     now: RwSignal<i64>,
+    /// The run at a replayed moment, shown instead of `state` while there is one.
+    #[prop(into)]
+    replayed: Signal<Option<RunState>>,
 ) -> impl IntoView {
     let max_attempts: HashMap<String, u32> = workflow.with_value(|wf| {
         wf.nodes
@@ -34,7 +38,7 @@ pub fn RunGraph(
     let ids: Vec<String> =
         workflow.with_value(|wf| wf.nodes.iter().map(|n| n.id.clone()).collect());
     let decor = Memo::new(move |_| {
-        state.with(|s| {
+        shown(state, replayed, |s| {
             ids.iter()
                 .map(|id| {
                     let node = s.node(id);
@@ -92,9 +96,21 @@ pub fn RunGraph(
         </div>
         <details class="node-list-toggle">
             <summary>"All nodes as a list"</summary>
-            <NodeList state workflow selected />
+            <NodeList state workflow selected replayed />
         </details>
     }
+}
+
+/// The run as the graph shows it: at the replayed moment if there is one, else as it stands.
+fn shown<T>(
+    state: RwSignal<RunState>,
+    replayed: Signal<Option<RunState>>,
+    f: impl FnOnce(&RunState) -> T,
+) -> T {
+    replayed.with(|r| match r {
+        Some(s) => f(s),
+        None => state.with(f),
+    })
 }
 
 /// Sets `sized` once `frame` is in the document with a width, checking once a frame.
@@ -135,6 +151,7 @@ fn NodeList(
     state: RwSignal<RunState>,
     workflow: StoredValue<Workflow>,
     selected: RwSignal<Option<String>>,
+    replayed: Signal<Option<RunState>>,
 ) -> impl IntoView {
     let nodes = workflow.with_value(|wf| {
         wf.nodes
@@ -149,11 +166,11 @@ fn NodeList(
                 .map(|(id, type_name, label)| {
                     let status = {
                         let id = id.clone();
-                        Signal::derive(move || state.with(|s| s.node(&id).status.as_str()))
+                        Signal::derive(move || shown(state, replayed, |s| s.node(&id).status.as_str()))
                     };
                     let reused = {
                         let id = id.clone();
-                        move || state.with(|s| s.node(&id).reused)
+                        move || shown(state, replayed, |s| s.node(&id).reused)
                     };
                     let is_selected = {
                         let id = id.clone();

@@ -1,14 +1,20 @@
 //! The run's history: every event with its `seq`, time, type and node, its data expandable
-//! as formatted JSON, filterable by node. It is the log the engine replays, shown as is.
+//! as formatted JSON, filterable by node. It is the log the engine replays, shown as is. A
+//! long log (a run of 10,000 events) shows its first [`PAGE`] events and a button for more, so
+//! opening the run does not put every event in the document.
 
 use leptos::prelude::*;
 
 use super::format;
 use super::state::RunState;
 
+/// How many events the list shows at first, and how many more each "Show more" adds.
+const PAGE: usize = 250;
+
 #[component]
 pub fn History(state: RwSignal<RunState>) -> impl IntoView {
     let filter = RwSignal::new(String::new());
+    let limit = RwSignal::new(PAGE);
     let nodes = Memo::new(move |_| {
         state.with(|s| {
             let mut seen: Vec<String> = Vec::new();
@@ -20,15 +26,24 @@ pub fn History(state: RwSignal<RunState>) -> impl IntoView {
             seen
         })
     });
+    let matching = move |e: &shared::api::RunEvent, wanted: &str| {
+        wanted.is_empty() || e.node.as_deref() == Some(wanted)
+    };
     let shown = move || {
         let wanted = filter.get();
         state.with(|s| {
             s.events
                 .iter()
-                .filter(|e| wanted.is_empty() || e.node.as_deref() == Some(wanted.as_str()))
+                .filter(|e| matching(e, &wanted))
+                .take(limit.get())
                 .cloned()
                 .collect::<Vec<_>>()
         })
+    };
+    let hidden = move || {
+        let wanted = filter.get();
+        let total = state.with(|s| s.events.iter().filter(|e| matching(e, &wanted)).count());
+        total.saturating_sub(limit.get())
     };
     view! {
         <section class="card history-card" data-testid="history">
@@ -73,6 +88,11 @@ pub fn History(state: RwSignal<RunState>) -> impl IntoView {
                     </li>
                 </For>
             </ol>
+            <Show when=move || hidden() != 0>
+                <button class="btn history-more" data-testid="history-more" on:click=move |_| limit.update(|l| *l += PAGE)>
+                    {move || format!("Show {} more of {} not shown", hidden().min(PAGE), hidden())}
+                </button>
+            </Show>
         </section>
     }
 }

@@ -11,6 +11,7 @@
 //!   [`lineage`]: a child run's parents; [`format`]: times (relative, exact on hover) and JSON.
 //! - [`operate`]: which run-level actions apply, and Pause/Resume; [`redrive`]: the redrive
 //!   dialog and a redrive's links to its original and back (SPEC §6).
+//! - [`replay`]: a finished run's events stepped through on the graph and the timeline.
 
 pub mod actions;
 pub mod attempts;
@@ -26,6 +27,7 @@ pub mod live;
 pub mod operate;
 pub mod path;
 pub mod redrive;
+pub mod replay;
 pub mod state;
 pub mod timeline;
 pub mod wire;
@@ -164,6 +166,13 @@ fn Console(head: RunDetail, workflow: Workflow) -> impl IntoView {
     let offline = live::offline();
     let rerun_input = Signal::derive(move || state.with(|s| s.input.clone()));
     let rerun_workflow = Signal::stored(Some(workflow_name.clone()));
+    // Replay: the moment shown (the first k events), `None` for the run as it stands.
+    let step = RwSignal::new(None::<usize>);
+    let replayed = Memo::new(move |_| step.get().map(|k| state.with(|s| replay::at(&s.events, k))));
+    let cursor = Signal::derive(move || {
+        let k = step.get()?;
+        state.with(|s| s.events.get(k.checked_sub(1)?).map(|e| e.at))
+    });
 
     view! {
         <header class="run-head">
@@ -230,20 +239,21 @@ fn Console(head: RunDetail, workflow: Workflow) -> impl IntoView {
         <div class="waiting-actions">
             <actions::WaitingActions run=head.run.id.clone() workflow state on_conflict />
         </div>
+        <replay::Replay state step />
         <div class="run-grid">
             <section class="card graph-card">
                 <div class="card-head">
                     <h2>"Graph"</h2>
                     <span class="muted">"Live from the run's event stream. Click a node for its details."</span>
                 </div>
-                <graph::RunGraph state workflow selected now />
+                <graph::RunGraph state workflow selected now replayed />
             </section>
             <div class="run-side">
                 <details::NodeDetails state workflow selected now wall origin=head.redrive_of.as_ref().map(|r| r.run.clone()) />
                 <details::RunData state />
             </div>
         </div>
-        <timeline::Timeline state workflow now />
+        <timeline::Timeline state workflow now cursor />
         <history::History state />
         <StartRun open=start_open workflow=rerun_workflow input=rerun_input choose=true />
     }
