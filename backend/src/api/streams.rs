@@ -3,6 +3,7 @@
 //! [`RunChange`]), the same the UI reads.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -11,12 +12,15 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::stream::Stream;
 use serde::Deserialize;
 use shared::api::{ApiErrorBody, RunChange, RunEvent, RunStatus};
+use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::error::Error;
 use super::json::{Filter, Params};
 use super::runs::run_status;
 use crate::AppState;
+use crate::closing::Closing;
+use crate::engine::driver::Committed;
 use crate::engine::event::Recorded;
 
 /// How often an idle stream says it is alive.
@@ -77,12 +81,9 @@ pub(super) async fn stream_run(
         finished |= RunStatus::parse(&row.status).is_some_and(RunStatus::is_finished)
             && sent >= row.last_seq;
         while !finished {
-            let next = tokio::select! {
-                next = live.recv() => next,
-                () = closing.closed() => {
-                    yield Ok(shutdown());
-                    break;
-                }
+            let Some(next) = next_commit(&mut live, &mut closing).await else {
+                yield Ok(shutdown());
+                break;
             };
             match next {
                 Ok(c) if c.run_id == id => {
@@ -114,6 +115,17 @@ pub(super) async fn stream_run(
         }
     };
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("heartbeat")))
+}
+
+/// The next commit published to the streams, or `None` once the server is stopping.
+async fn next_commit(
+    live: &mut broadcast::Receiver<Arc<Committed>>,
+    closing: &mut Closing,
+) -> Option<Result<Arc<Committed>, RecvError>> {
+    tokio::select! {
+        next = live.recv() => Some(next),
+        () = closing.closed() => None,
+    }
 }
 
 /// The last event of a stream the server ends because it is stopping: the client should
@@ -166,12 +178,9 @@ pub(super) async fn stream_runs(
     let stream = async_stream::stream! {
         let _gauge = gauge;
         loop {
-            let next = tokio::select! {
-                next = live.recv() => next,
-                () = closing.closed() => {
-                    yield Ok(shutdown());
-                    break;
-                }
+            let Some(next) = next_commit(&mut live, &mut closing).await else {
+                yield Ok(shutdown());
+                break;
             };
             match next {
                 Ok(c) if q.workflow.as_ref().is_none_or(|w| *w == c.workflow) => {

@@ -213,17 +213,9 @@ fn AttemptRow(
 #[cfg(test)]
 mod tests {
     use serde_json::json;
-    use shared::api::RunEvent;
 
     use super::*;
-
-    fn recorded(events: serde_json::Value) -> Vec<Recorded> {
-        serde_json::from_value::<Vec<RunEvent>>(events)
-            .unwrap()
-            .iter()
-            .map(|e| e.recorded().unwrap())
-            .collect()
-    }
+    use crate::pages::run::wire::recorded;
 
     fn ev(seq: i64, at: i64, ty: &str, node: &str, data: serde_json::Value) -> serde_json::Value {
         json!({"seq": seq, "at": at, "type": ty, "node": node, "data": data})

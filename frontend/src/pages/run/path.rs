@@ -68,17 +68,9 @@ pub fn edge_uses(edges: &[Edge], exits: &HashMap<&str, &str>, finished: bool) ->
 #[cfg(test)]
 mod tests {
     use serde_json::json;
-    use shared::api::RunEvent;
 
     use super::*;
-
-    fn recorded(events: serde_json::Value) -> Vec<Recorded> {
-        serde_json::from_value::<Vec<RunEvent>>(events)
-            .unwrap()
-            .iter()
-            .map(|e| e.recorded().unwrap())
-            .collect()
-    }
+    use crate::pages::run::wire::recorded;
 
     fn edge(from: &str, port: &str, to: &str) -> Edge {
         serde_json::from_value(json!({"from": from, "port": port, "to": to})).unwrap()

@@ -160,3 +160,13 @@ pub fn feed_path(workflow: Option<&str>) -> String {
 fn encode(segment: &str) -> String {
     String::from(js_sys::encode_uri_component(segment))
 }
+
+/// Events as the API serves them (a JSON array of `RunEvent`s), as recorded: for tests.
+#[cfg(test)]
+pub(crate) fn recorded(events: serde_json::Value) -> Vec<shared::event::Recorded> {
+    serde_json::from_value::<Vec<shared::api::RunEvent>>(events)
+        .unwrap()
+        .iter()
+        .map(|e| e.recorded().unwrap())
+        .collect()
+}
