@@ -45,7 +45,7 @@ use self::wire::RunStatus;
 use crate::components::load_error::LoadError;
 use crate::components::start_run::StartRun;
 use crate::pages::Page;
-use shared::api::RunDetail;
+use shared::api::{RunDetail, RunEvent};
 
 /// `/runs/:id`.
 #[component]
@@ -57,7 +57,13 @@ pub fn RunPage() -> impl IntoView {
         async move {
             let head = wire::run(&id).await?;
             let workflow = wire::definition(&head.run.workflow, head.run.version).await?;
-            Ok::<_, ApiErrorBody>((head, workflow))
+            // A finished run's log is complete: one read, folded once, and no stream.
+            let log = if head.run.status.is_finished() {
+                wire::events(&id).await?
+            } else {
+                Vec::new()
+            };
+            Ok::<_, ApiErrorBody>((head, workflow, log))
         }
     });
     view! {
@@ -72,7 +78,9 @@ pub fn RunPage() -> impl IntoView {
             }>
                 {move || Suspend::new(async move {
                     match loaded.await {
-                        Ok((head, workflow)) => view! { <Console head workflow /> }.into_any(),
+                        Ok((head, workflow, log)) => {
+                            view! { <Console head workflow log /> }.into_any()
+                        }
                         Err(body) => {
                             view! {
                                 <div class="placeholder">
@@ -95,13 +103,18 @@ pub fn RunPage() -> impl IntoView {
     }
 }
 
-/// A run whose definition is known: opens its stream and lays out the panels.
+/// A run whose definition is known: opens its stream (unless `log`, read already, holds the
+/// run's end) and lays out the panels.
 #[component]
-fn Console(head: RunDetail, workflow: Workflow) -> impl IntoView {
+fn Console(head: RunDetail, workflow: Workflow, log: Vec<RunEvent>) -> impl IntoView {
     let run_id = head.run.id.clone();
     let workflow_name = head.run.workflow.clone();
     let workflow = StoredValue::new(workflow);
-    let state = RwSignal::new(RunState::default());
+    let mut first = RunState::default();
+    for event in log {
+        first.apply(event);
+    }
+    let state = RwSignal::new(first);
     let link = RwSignal::new(Link::Connecting);
     let selected = RwSignal::new(None::<String>);
     let notice = RwSignal::new(None::<String>);

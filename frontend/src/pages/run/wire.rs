@@ -4,8 +4,9 @@
 
 use serde_json::Value;
 use shared::api::{
-    ApprovalDecided, CancelAccepted, CancelBody, Decision, PauseBody, RedriveBody, RedrivePreview,
-    RedriveStarted, RunDetail, RunList, RunSummary, SignalBody, SignalSent, WorkflowVersion,
+    ApprovalDecided, CancelAccepted, CancelBody, Decision, EventList, PauseBody, RedriveBody,
+    RedrivePreview, RedriveStarted, RunDetail, RunEvent, RunList, RunSummary, SignalBody,
+    SignalSent, WorkflowVersion,
 };
 use shared::model::Workflow;
 
@@ -40,6 +41,14 @@ pub async fn list_runs(
 /// `GET /api/runs/{id}`.
 pub async fn run(id: &str) -> Result<RunDetail> {
     api::get_json(&format!("/api/runs/{}", encode(id))).await
+}
+
+/// `GET /api/runs/{id}/events`: the whole log in one answer. A finished run's page reads it
+/// so rather than from its stream, whose thousands of messages each cross into wasm and
+/// redraw the page batch after batch.
+pub async fn events(id: &str) -> Result<Vec<RunEvent>> {
+    let list: EventList = api::get_json(&format!("/api/runs/{}/events", encode(id))).await?;
+    Ok(list.events)
 }
 
 /// The definition a run is pinned to.
