@@ -1,9 +1,12 @@
-//! The run's history: every event with its `seq`, time, type and node, its data expandable
-//! as formatted JSON, filterable by node. It is the log the engine replays, shown as is. A
+//! The run's history: every event with its `seq`, time, type, node and what it says in a
+//! few words (an attempt's number and error, when the next one starts, an exchange's status:
+//! [`note`]), its data expandable as formatted JSON, filterable by node. It is the log the engine replays, shown as is. A
 //! long log (a run of 10,000 events) shows its first [`PAGE`] events and a button for more, so
 //! opening the run does not put every event in the document.
 
 use leptos::prelude::*;
+use serde_json::Value;
+use shared::api::RunEvent;
 
 use super::format;
 use super::state::RunState;
@@ -80,6 +83,15 @@ pub fn History(state: RwSignal<RunState>) -> impl IntoView {
                                 <span class="event-node">
                                     {event.node.clone().unwrap_or_default()}
                                 </span>
+                                {note(&event, format::clock_ms)
+                                    .map(|n| {
+                                        let title = n.clone();
+                                        view! {
+                                            <span class="event-note" title=title data-testid="history-note">
+                                                {n}
+                                            </span>
+                                        }
+                                    })}
                             </summary>
                             <pre class="json" data-testid="history-data">
                                 {format::pretty(&event.data)}
@@ -94,5 +106,120 @@ pub fn History(state: RwSignal<RunState>) -> impl IntoView {
                 </button>
             </Show>
         </section>
+    }
+}
+
+/// What an event says, in a few words, beside its type: an attempt's number and error, the
+/// time the next attempt starts, an exchange's method, URL and status, the port a node left
+/// by, a wait's deadline, why a node or the run failed. `None` when the type says it all.
+/// `clock` writes a time (the page's local clock; a test's own).
+fn note(event: &RunEvent, clock: impl Fn(i64) -> String) -> Option<String> {
+    let d = &event.data;
+    let text = |k: &str| d.get(k).and_then(Value::as_str);
+    let attempt = d.get("attempt").and_then(Value::as_u64);
+    let at = |k: &str| d.get(k).and_then(Value::as_i64).map(&clock);
+    match event.kind.as_str() {
+        "node_started" => attempt.map(|a| format!("attempt {a}")),
+        "attempt_failed" => {
+            let mut s = format!("attempt {} failed: {}", attempt?, text("error")?);
+            match at("retry_at") {
+                Some(t) => s.push_str(&format!(" · next at {t}")),
+                None => s.push_str(" · no more attempts"),
+            }
+            Some(s)
+        }
+        "http_exchanged" => {
+            let req = d.get("request")?;
+            let status = d
+                .pointer("/response/status")
+                .and_then(Value::as_u64)
+                .map_or("no response".to_owned(), |s| s.to_string());
+            Some(format!(
+                "attempt {} · {} {} → {status}",
+                attempt?,
+                req.get("method")?.as_str()?,
+                req.get("url")?.as_str()?
+            ))
+        }
+        "node_completed" => text("port")
+            .filter(|p| *p != "next")
+            .map(|p| format!("→ {p}")),
+        "node_failed" => text("error").map(str::to_owned),
+        "node_waiting" => at("until").map(|t| format!("until {t}")),
+        "run_failed" => text("error").map(str::to_owned),
+        "signal_received" => text("name").map(|n| format!("`{n}`")),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use shared::api::RunEvent;
+
+    use super::note as written;
+
+    fn note(e: &RunEvent) -> Option<String> {
+        written(e, |t| format!("t{t}"))
+    }
+
+    fn ev(kind: &str, data: serde_json::Value) -> RunEvent {
+        RunEvent {
+            seq: 1,
+            kind: kind.into(),
+            node: Some("charge".into()),
+            at: 0,
+            data,
+        }
+    }
+
+    #[test]
+    fn a_row_says_the_attempt_its_error_and_when_the_next_starts() {
+        assert_eq!(
+            note(&ev("node_started", json!({"attempt": 2}))).as_deref(),
+            Some("attempt 2")
+        );
+        let failed = note(&ev(
+            "attempt_failed",
+            json!({"attempt": 1, "error": "HTTP 503: busy", "retry_at": 1_000}),
+        ))
+        .unwrap();
+        assert!(
+            failed.starts_with("attempt 1 failed: HTTP 503: busy · next at "),
+            "{failed}"
+        );
+        let last = note(&ev(
+            "attempt_failed",
+            json!({"attempt": 3, "error": "boom"}),
+        ))
+        .unwrap();
+        assert_eq!(last, "attempt 3 failed: boom · no more attempts");
+        let sent = note(&ev(
+            "http_exchanged",
+            json!({"attempt": 1, "request": {"method": "POST", "url": "http://x/pay", "headers": []},
+                   "response": {"status": 503, "headers": [], "body": ""}}),
+        ));
+        assert_eq!(sent.as_deref(), Some("attempt 1 · POST http://x/pay → 503"));
+        let lost = note(&ev(
+            "http_exchanged",
+            json!({"attempt": 2, "request": {"method": "GET", "url": "http://x", "headers": []}}),
+        ));
+        assert_eq!(
+            lost.as_deref(),
+            Some("attempt 2 · GET http://x → no response")
+        );
+        assert_eq!(
+            note(&ev(
+                "node_completed",
+                json!({"port": "approved", "output": {}})
+            ))
+            .as_deref(),
+            Some("→ approved")
+        );
+        assert_eq!(
+            note(&ev("node_completed", json!({"port": "next", "output": 1}))),
+            None
+        );
+        assert_eq!(note(&ev("run_started", json!({}))), None);
     }
 }
