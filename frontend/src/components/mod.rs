@@ -2,5 +2,6 @@
 
 pub mod code_text;
 pub mod load_error;
+pub mod modal;
 pub mod start_run;
 pub mod token_prompt;

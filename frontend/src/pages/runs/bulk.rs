@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 use shared::api::{BatchView, BulkAccepted, BulkAction, BulkBody, BulkFilter, RunStatus};
 
 use crate::api;
+use crate::components::modal::Modal;
 
 /// Which runs an action is for.
 #[derive(Debug, Clone, PartialEq)]
@@ -222,30 +223,8 @@ fn Dialog(
     confirm: impl Fn(leptos::ev::MouseEvent) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let title = format!("{} runs", verb(a));
-    // Focus goes into the dialog, so Escape and Tab work at once.
-    let dialog = NodeRef::<leptos::html::Div>::new();
-    Effect::new(move |_| {
-        if let Some(d) = dialog.get() {
-            let _ = d.focus();
-        }
-    });
     view! {
-        <div class="modal-backdrop" on:click=move |_| close()>
-            <div
-                node_ref=dialog
-                class="card modal bulk-dialog"
-                role="dialog"
-                aria-modal="true"
-                aria-labelledby="bulk-title"
-                data-testid="bulk-dialog"
-                tabindex="-1"
-                on:click=|ev| ev.stop_propagation()
-                on:keydown=move |ev| {
-                    if ev.key() == "Escape" {
-                        close();
-                    }
-                }
-            >
+        <Modal class="bulk-dialog" testid="bulk-dialog" labelled_by="bulk-title" close=move |()| close()>
                 <div class="card-head">
                     <h2 id="bulk-title">{title}</h2>
                 </div>
@@ -294,8 +273,7 @@ fn Dialog(
                     </Show>
                 </div>
                 </div>
-            </div>
-        </div>
+        </Modal>
     }
 }
 

@@ -10,6 +10,7 @@ use shared::event::Millis;
 use wasm_bindgen::JsValue;
 
 use crate::api;
+use crate::components::modal::Modal;
 use crate::pages::run::format;
 
 /// Why a range cannot be counted yet; said under the range.
@@ -200,12 +201,6 @@ fn BackfillDialog(
     let busy = move || matches!(phase.get(), Phase::Counting | Phase::Starting);
     let finished = move || matches!(phase.get(), Phase::Done(_));
     let can_start = move || matches!(phase.get(), Phase::Counted(ref r) if r.fires > r.existing);
-    let dialog = NodeRef::<leptos::html::Div>::new();
-    Effect::new(move |_| {
-        if let Some(d) = dialog.get() {
-            let _ = d.focus();
-        }
-    });
     let runs_href = format!("/runs?workflow={}", schedule.workflow);
     let caption = format!(
         "In your browser's time ({}). The schedule fires at {} in {}; each fire time in the range starts one run, once: fire times that already have their run are left alone.",
@@ -219,22 +214,7 @@ fn BackfillDialog(
         }
     };
     view! {
-        <div class="modal-backdrop" on:click=move |_| close.run(())>
-            <div
-                node_ref=dialog
-                class="card modal bulk-dialog"
-                role="dialog"
-                aria-modal="true"
-                aria-labelledby="backfill-title"
-                data-testid="backfill-dialog"
-                tabindex="-1"
-                on:click=|ev| ev.stop_propagation()
-                on:keydown=move |ev| {
-                    if ev.key() == "Escape" {
-                        close.run(());
-                    }
-                }
-            >
+        <Modal class="bulk-dialog" testid="backfill-dialog" labelled_by="backfill-title" close=close>
                 <div class="card-head">
                     <h2 id="backfill-title">
                         {format!("Backfill {} · schedule {}", schedule.workflow, schedule.index)}
@@ -309,8 +289,7 @@ fn BackfillDialog(
                         </Show>
                     </div>
                 </div>
-            </div>
-        </div>
+        </Modal>
     }
 }
 

@@ -20,6 +20,7 @@ use self::plan::Target;
 use super::children::run_path;
 use super::state::RunState;
 use super::wire;
+use crate::components::modal::Modal;
 use crate::graph::GraphView;
 
 /// The dry run's last answer. While a new question is in flight the last answer stays on
@@ -169,30 +170,8 @@ fn RedriveDialog(
     let can_confirm =
         move || !sending.get() && !asking.get() && preview.with(|p| matches!(p, Preview::Ready(_)));
 
-    // Focus goes into the dialog, so Escape and Tab work at once.
-    let dialog = NodeRef::<leptos::html::Div>::new();
-    Effect::new(move |_| {
-        if let Some(d) = dialog.get() {
-            let _ = d.focus();
-        }
-    });
     view! {
-        <div class="modal-backdrop redrive-backdrop" on:click=move |_| close()>
-            <div
-                node_ref=dialog
-                class="card modal redrive-dialog"
-                role="dialog"
-                aria-modal="true"
-                aria-labelledby="redrive-title"
-                data-testid="redrive-dialog"
-                tabindex="-1"
-                on:click=|ev| ev.stop_propagation()
-                on:keydown=move |ev| {
-                    if ev.key() == "Escape" {
-                        close();
-                    }
-                }
-            >
+        <Modal class="redrive-dialog" backdrop="redrive-backdrop" testid="redrive-dialog" labelled_by="redrive-title" close=move |()| close()>
                 <div class="card-head">
                     <h2 id="redrive-title">"Redrive this run"</h2>
                     <span class="muted">
@@ -239,8 +218,7 @@ fn RedriveDialog(
                         "Redrive"
                     </button>
                 </div>
-            </div>
-        </div>
+        </Modal>
     }
 }
 
