@@ -348,7 +348,11 @@ fn apply_change(
             reload.update(|n| *n += 1);
             return;
         }
-        refresh_row(change.id, q, rows, reload);
+        // Status, time and `needs_person` came with the change; only an ended run has an
+        // output or error to read.
+        if change.status.is_finished() {
+            refresh_row(change.id, q, rows, reload);
+        }
     } else if change.created_at.is_some() {
         let belongs = q.filters.status.is_none_or(|s| s == change.status);
         if q.page == 1 && q.filters.feed_can_judge() {
@@ -361,8 +365,8 @@ fn apply_change(
     }
 }
 
-/// Reads one row again (its error and output are not in the feed); it leaves the page when
-/// it no longer waits for a person in that view.
+/// Reads an ended run's row again (its error and output are not in the feed); it leaves the
+/// page when it no longer waits for a person in that view.
 fn refresh_row(id: String, q: ListQuery, rows: RwSignal<Vec<RunSummary>>, reload: RwSignal<u32>) {
     leptos::task::spawn_local(async move {
         let url = format!("/api/runs/{}", query::encode(&id));
