@@ -1,5 +1,6 @@
-// A run page that fits (issue 18): a 60-node run's graph is fitted whole into its box, far
-// out enough that the cards switch to their large labels (semantic zoom); the path the run
+// A run page that fits (issue 18): a 60-node run's graph is fitted whole into its box, so far
+// out that the cards are blocks in their state's colour, and zoomed in a little each shows its
+// label at a readable size on screen (semantic zoom); the path the run
 // took is emphasised and the branch it did not take dimmed; the graph and the node panel sit
 // side by side in the window at 1280 and at 1024 px, and the page is no endless scroll.
 import path from 'node:path';
@@ -64,9 +65,11 @@ for (const width of [1280, 1024]) {
     await run.goto(id);
     await expect(run.status).toHaveText('completed');
 
-    // Every card inside the graph's box, far enough out for the large labels.
+    // Every card inside the graph's box: so far out that no label would be readable, the
+    // cards are blocks in their state's colour and a hint says to zoom in.
     const canvas = run.root.getByTestId('graph-view');
-    await expect(canvas).toHaveClass(/wf-far/);
+    await expect(canvas).toHaveClass(/wf-tiny/);
+    await expect(canvas.getByTestId('zoom-hint')).toBeVisible();
     await expect(run.root.locator('.run-graph .wf-node')).toHaveCount(60);
     const box = (await canvas.boundingBox())!;
     const cards = await run.root.locator('.run-graph .wf-node').evaluateAll((els) =>
@@ -79,8 +82,28 @@ for (const width of [1280, 1024]) {
       (c) => c.x < box.x - 1 || c.y < box.y - 1 || c.right > box.x + box.width + 1 || c.bottom > box.y + box.height + 1,
     );
     expect(outside, 'cards outside the fitted graph').toEqual([]);
-    await expect(run.node('b3s4').locator('.wf-node-far-label')).toBeVisible();
+    await expect(run.node('b3s4').locator('.wf-node-far-label')).toBeHidden();
     await expect(run.node('b3s4').locator('.wf-node-summary')).toBeHidden();
+    const fill = await run.node('b3s4').locator('.wf-node-box').evaluate((el) => getComputedStyle(el).fill);
+    expect(fill, 'a completed block is filled green').toBe('rgb(21, 128, 61)');
+
+    // Zoomed in to the far level: each card shows its short label, at a readable size on
+    // screen whatever the scale.
+    for (let zoom = 0; zoom < 12 && /wf-tiny/.test((await canvas.getAttribute('class')) ?? ''); zoom++) {
+      await canvas.getByTestId('zoom-in').click();
+    }
+    await expect(canvas).toHaveClass(/wf-far/);
+    await expect(canvas).not.toHaveClass(/wf-tiny/);
+    await expect(canvas.getByTestId('zoom-hint')).toHaveCount(0);
+    const label = run.node('fan').locator('.wf-node-far-label');
+    await expect(label).toBeVisible();
+    await expect(label).toHaveText('Fan out');
+    const onScreen = (await label.boundingBox())!.height;
+    expect(onScreen, 'the far label is at least 11 px tall on screen').toBeGreaterThanOrEqual(11);
+    expect(onScreen, 'and not huge').toBeLessThan(24);
+    await canvas.screenshot({ path: path.join(shots, `run-60-nodes-${width}-labels.png`) });
+    await canvas.getByTestId('zoom-fit').click();
+    await expect(canvas).toHaveClass(/wf-tiny/);
 
     // The path: the taken branch emphasised, the branch not taken dimmed.
     await expect(run.root.getByTestId('edge-check-true-yes0')).toHaveClass(/on-path/);
@@ -94,7 +117,7 @@ for (const width of [1280, 1024]) {
     await expect(canvas).not.toHaveClass(/wf-far/);
     await expect(run.node('fan').locator('.wf-node-far-label')).toBeHidden();
     await canvas.getByTestId('zoom-fit').click();
-    await expect(canvas).toHaveClass(/wf-far/);
+    await expect(canvas).toHaveClass(/wf-tiny/);
 
     // The node panel beside the graph, both in the window with the graph's top.
     await run.node('b2s2').click();

@@ -235,7 +235,13 @@ fn card(node: &Node, decor: NodeDecor) -> impl IntoView + use<> {
             {look::short(&title, 17)}
         </text>
         // Only drawn zoomed far out (semantic zoom, see `GraphView`), in place of the above.
-        <text class="wf-node-far-label" x=NODE_W / 2.0 y=h / 2.0 + 10.0 text-anchor="middle">
+        <text
+            class="wf-node-far-label"
+            x=NODE_W / 2.0
+            y=h / 2.0
+            text-anchor="middle"
+            dominant-baseline="central"
+        >
             {look::short(&title, 9)}
         </text>
         <text class="wf-node-summary" x="10" y=h - 10.0>

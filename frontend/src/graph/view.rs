@@ -2,8 +2,11 @@
 //! itself to its box, pans by dragging, zooms with the wheel, and reports clicked nodes.
 //!
 //! Zoomed far out (a 60-node run fitted to its box), a card's small print is unreadable noise:
-//! below [`FAR_SCALE`] the view is marked `wf-far` and the cards show only their label, large
-//! (semantic zoom; the styles are in designer.css, next to the cards').
+//! below [`FAR_SCALE`] the view is marked `wf-far` and the cards show only their label, at a
+//! constant size on screen (the scale is given to the styles as `--k`). Further out still,
+//! below [`TINY_SCALE`], not even a short label fits a card: the view is marked `wf-tiny`,
+//! the cards are solid blocks in their state's colour, the label is on hover and a hint says
+//! to zoom in (semantic zoom; the styles are in console.css).
 
 use std::collections::HashMap;
 
@@ -128,8 +131,15 @@ pub fn GraphView(
         edge_class: edge_class.unwrap_or_else(|| Signal::derive(Vec::new)),
     };
     let far = move || viewport.with(|v| v.k < FAR_SCALE);
+    let tiny = move || viewport.with(|v| v.k < TINY_SCALE);
     view! {
-        <div class="wf-canvas wf-readonly" class:wf-far=far data-testid="graph-view">
+        <div
+            class="wf-canvas wf-readonly"
+            class:wf-far=far
+            class:wf-tiny=tiny
+            style:--k=move || format!("{:.4}", viewport.with(|v| v.k))
+            data-testid="graph-view"
+        >
             <svg
                 node_ref=svg_ref
                 class="wf-svg"
@@ -143,6 +153,9 @@ pub fn GraphView(
                     <Scene input />
                 </g>
             </svg>
+            <Show when=tiny>
+                <p class="wf-tiny-hint" data-testid="zoom-hint">"Zoom in to read the labels"</p>
+            </Show>
             <ZoomControls zoom_by=Callback::new(zoom_by) fit=Callback::new(move |()| fit()) />
         </div>
     }
@@ -150,6 +163,10 @@ pub fn GraphView(
 
 /// Below this scale a card's details are too small to read: only its label shows, large.
 pub const FAR_SCALE: f64 = 0.55;
+
+/// Below this scale a card is narrower on screen than its short label at a readable size
+/// (nine characters of 12 px): the label is left to the hover.
+pub const TINY_SCALE: f64 = 0.4;
 
 /// A press on the view: a drag pans, a release without a drag selects what was pressed.
 #[derive(Debug, Clone)]
