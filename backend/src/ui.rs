@@ -4,8 +4,9 @@
 //! Trunk names every asset after a hash of its content (`frontend-<hex>_bg.wasm`,
 //! `style-<hex>.css`), so such a URL never changes meaning: it is `immutable` for a year.
 //! `index.html` names the current hashes, so it (and every client route, which serves it) is
-//! `no-cache`: revalidated on each visit, a new release is picked up at once. Compression is
-//! the router's (`app()`), for these files and the API alike.
+//! `no-cache`: revalidated on each visit, a new release is picked up at once. The bundle is
+//! compressed once, at build time (a `.gz` beside each file, see Trunk.toml); anything else
+//! is compressed by the router (`app()`), the API alike.
 //!
 //! Every file goes out with the SPA's Content-Security-Policy ([`content_security_policy`]):
 //! scripts, styles and requests from this origin only, the wasm compiled by them, and the one
@@ -41,7 +42,11 @@ pub(crate) fn router(ui_dir: &Path) -> Router {
     });
     let policy = HeaderValue::from_str(&content_security_policy(&page))
         .expect("a policy of ASCII keywords and base64");
-    let spa = ServeDir::new(ui_dir).fallback(ServeFile::new(index));
+    // Trunk's build writes a `.gz` beside each asset (Trunk.toml): sent as is, not
+    // compressed again on each request.
+    let spa = ServeDir::new(ui_dir)
+        .precompressed_gzip()
+        .fallback(ServeFile::new(index));
     Router::new()
         .fallback_service(spa)
         .layer(middleware::from_fn(cache_control))

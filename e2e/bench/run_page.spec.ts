@@ -1,7 +1,8 @@
 // "Run page, 10,000 events" (docs/benchmarks.md): opens the page of a run of more than 10,000
 // events (built through the engine, tests/fixtures/big_run.ts) in Chromium, `ROUNDS` times on
-// a fresh page each, and reports the median and worst of: time to interactive (navigation
-// start to the timeline drawn and a zoom click taken effect), the stream's share of it, the
+// a fresh page each, and reports the median and worst of: time to interactive (from
+// navigation start, measured in the page: the timeline drawn and the main thread's last long
+// task ended; a zoom click then checks it answers), the timeline drawn alone, the stream's share of it, the
 // JS heap in use after (CDP Performance.getMetrics JSHeapUsedSize, after a GC), the wasm
 // module's linear memory (where the run's state lives; Trunk hands the module to the page in
 // its `TrunkApplicationStarted` event), the document's element count, and scrolling the
@@ -22,6 +23,7 @@ test('run page, 10,000 events: time to interactive, memory, scrolling', async ({
     await request.dispose();
     const rows: Record<string, number[]> = {
       tti: [],
+      drawn: [],
       stream: [],
       heap: [],
       wasm: [],
@@ -32,17 +34,40 @@ test('run page, 10,000 events: time to interactive, memory, scrolling', async ({
     for (let round = 0; round < ROUNDS; round++) {
       const page = await browser.newPage();
       await page.addInitScript(() => {
+        const w = window as any;
         window.addEventListener('TrunkApplicationStarted', (e: any) => {
-          (window as any).__wasmMemory = e.detail.wasm.memory;
+          w.__wasmMemory = e.detail.wasm.memory;
         });
+        // Measured in the page, not by the test's polling: when the timeline is drawn, and
+        // the end of every long task (the main thread busy for more than 50 ms).
+        w.__longTaskEnds = [];
+        new PerformanceObserver((list) => {
+          for (const t of list.getEntries()) w.__longTaskEnds.push(t.startTime + t.duration);
+        }).observe({ type: 'longtask', buffered: true });
+        new MutationObserver((_, observer) => {
+          if (document.querySelector('[data-testid="timeline-count-fetch"]')) {
+            w.__drawnAt = performance.now();
+            observer.disconnect();
+          }
+        }).observe(document, { childList: true, subtree: true });
       });
       const cdp = await page.context().newCDPSession(page);
       await cdp.send('Performance.enable');
       await page.goto(`${server.base}/runs/${big.id}`);
       await expect(page.getByTestId('timeline-count-fetch')).toBeVisible({ timeout: 60_000 });
+      // Time to interactive as Lighthouse defines it, in short: the timeline drawn and the
+      // main thread's last long task over (checked after a quiet second).
+      await page.waitForTimeout(1_000);
+      rows.tti.push(
+        await page.evaluate(() => {
+          const w = window as any;
+          return Math.max(w.__drawnAt, ...w.__longTaskEnds);
+        }),
+      );
+      rows.drawn.push(await page.evaluate(() => (window as any).__drawnAt));
+      // And it is interactive: a zoom click takes effect.
       await page.getByTestId('timeline-zoom-in').click();
       await expect(page.getByTestId('timeline-zoom-level')).toHaveText('×2');
-      rows.tti.push(await page.evaluate(() => performance.now()));
       rows.stream.push(
         await page.evaluate(() => {
           const s = performance.getEntriesByType('resource').find((e) => e.name.endsWith('/stream'));

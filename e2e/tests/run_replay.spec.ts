@@ -1,6 +1,6 @@
 // Issue 18's replay: on a finished run, a scrubber steps through its events and the graph shows
 // each node's state as it was at that event (checked against the run's log from the API), the
-// timeline's cursor at that event's time; play reaches the end; leaving replay shows the final
+// header's status and the Run panel as they were then, the timeline's cursor at that event's time; play reaches the end; leaving replay shows the final
 // view again. Before the run finishes there is no replay.
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
@@ -72,6 +72,9 @@ test('replay steps a finished run through its events on the graph and the timeli
     expect(then.get('charge'), 'the third event starts the call').toBe('running');
     for (const node of ['start', 'charge', 'done']) await run.expectNode(node, then.get(node) ?? 'pending');
     await expect(timeline.cursor).toHaveAttribute('data-at', String(third.at));
+    // The header and the Run panel are the run at that moment too: running, no output yet.
+    await expect(run.status).toHaveText('running');
+    await expect(run.root.getByTestId('run-data').locator('.json-title')).toHaveText(['Input']);
     await page.mouse.move(0, 0);
     for (const width of [1280, 1024]) {
       await page.setViewportSize({ width, height: 900 });
@@ -107,6 +110,8 @@ test('replay steps a finished run through its events on the graph and the timeli
     await expect(replay.position).toHaveText(`${log.length} of ${log.length}`);
     await expect(replay.play).toHaveAccessibleName('Play');
     await expect(replay.event).toContainText(`#${log.length} run_completed`);
+    await expect(run.status).toHaveText('completed');
+    await expect(run.root.getByTestId('run-data').locator('.json-title')).toHaveText(['Input', 'Output']);
     for (const node of ['start', 'charge', 'done']) await run.expectNode(node, 'completed');
 
     // Back to the first event, then leave: the final view, no cursor.

@@ -140,6 +140,17 @@ test('a 10,000-event run opens with one grouped retry line, a bounded DOM and a 
   expect(level).toBeLessThan(6);
   await shot(page, timeline, 'timeline-10k-zoomed');
 
+  // The run's input (4,800 items) shows its first lines and a button for the rest.
+  const data = page.getByTestId('run-data');
+  const input = data.getByTestId('json-cut').first();
+  await expect(input).toBeVisible();
+  const lines = ITEMS + 4;
+  expect((await input.textContent())!.split('\n').length).toBeLessThan(50);
+  await expect(data.getByTestId('json-more').first()).toHaveText(`Show all ${lines} lines`);
+  await data.getByTestId('json-more').first().click();
+  expect((await input.textContent())!.split('\n')).toHaveLength(lines);
+  await expect(data.getByTestId('json-more')).toHaveCount(0);
+
   // No serious accessibility problem on the timeline.
   const axe = await new AxeBuilder({ page }).include('[data-testid="timeline"]').analyze();
   const serious = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');

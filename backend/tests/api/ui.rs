@@ -1,5 +1,5 @@
 //! The SPA as browsers fetch it (issue 12 §6): compressed with brotli or gzip as the request
-//! accepts, Trunk's hashed assets cached for a year, `index.html` and client routes revalidated
+//! accepts (an asset's `.gz` made at build time sent as is), Trunk's hashed assets cached for a year, `index.html` and client routes revalidated
 //! on every visit; `/api` JSON is compressed too, event streams are not.
 
 use std::io::Read;
@@ -184,4 +184,59 @@ async fn event_streams_are_not_compressed() {
     assert!(got.content_type.starts_with("text/event-stream"));
     assert_eq!(got.encoding, None);
     assert!(String::from_utf8_lossy(&got.body).contains("run_completed"));
+}
+
+/// Trunk's build writes a `.gz` beside each asset (Trunk.toml's hook): that file is what goes
+/// out to a browser accepting gzip, byte for byte, not the asset compressed again per request.
+#[tokio::test]
+async fn an_asset_compressed_at_build_time_is_sent_as_is() {
+    use std::io::Write;
+
+    let weft = Weft::fresh().await;
+    let files = write_dist(&weft);
+    let wasm = &files.iter().find(|(p, _)| *p == WASM).expect("the wasm").1;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(wasm).expect("compress");
+    let gz = gz.finish().expect("compress");
+    std::fs::write(weft.ui_dir().join(format!("{}.gz", &WASM[1..])), &gz).expect("write .gz");
+    for accept in ["gzip", "gzip, deflate, br, zstd"] {
+        let resp = weft
+            .client
+            .get(weft.url(WASM))
+            .header(ACCEPT_ENCODING, accept)
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(resp.status(), 200);
+        let header = |name| {
+            resp.headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        assert_eq!(
+            header(CONTENT_ENCODING).as_deref(),
+            Some("gzip"),
+            "{accept}"
+        );
+        assert_eq!(
+            header(CACHE_CONTROL).as_deref(),
+            Some(IMMUTABLE),
+            "{accept}"
+        );
+        assert_eq!(
+            header(CONTENT_TYPE).as_deref(),
+            Some("application/wasm"),
+            "{accept}"
+        );
+        let raw = resp.bytes().await.expect("body");
+        assert_eq!(
+            raw.as_ref(),
+            gz.as_slice(),
+            "{accept}: the build's file, as is"
+        );
+    }
+    // Without gzip in the request, the asset itself.
+    let plain = fetch(&weft, WASM, Some("identity")).await;
+    assert_eq!(plain.encoding, None);
+    assert_eq!(&plain.body, wasm);
 }

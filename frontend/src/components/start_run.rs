@@ -83,11 +83,18 @@ pub fn StartRun(
     // Typed into since it opened: a newly loaded schema no longer replaces the text.
     let edited = RwSignal::new(false);
     let phase = RwSignal::new(Phase::Editing);
-    let names = LocalResource::new(move || async move {
-        if choose {
-            server::workflow_names().await.unwrap_or_default()
-        } else {
-            Vec::new()
+    // The list is read when the dialog first opens, not with the page that holds it: a run's
+    // page would otherwise read every workflow (and the first one's definition) while it is
+    // still drawing a long run.
+    let opened_once = Memo::new(move |was: Option<&bool>| was == Some(&true) || open.get());
+    let names = LocalResource::new(move || {
+        let wanted = choose && opened_once.get();
+        async move {
+            if wanted {
+                server::workflow_names().await.unwrap_or_default()
+            } else {
+                Vec::new()
+            }
         }
     });
     // The latest version's `input_schema`: the version a new run starts with.

@@ -9,7 +9,7 @@ use shared::event::{Event, HttpRequestRecord, HttpResponseRecord, Millis, Record
 
 use super::exchange::Exchange;
 use super::format::{self, Moment};
-use super::state::RunState;
+use super::replay::Shown;
 
 /// How an attempt ended, or that it has not.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -131,7 +131,7 @@ pub fn attempts(recorded: &[Recorded], node: &str) -> Vec<Attempt> {
 /// The selected node's attempts, newest last, each with its request and response.
 #[component]
 pub fn AttemptList(
-    state: RwSignal<RunState>,
+    state: Shown,
     node: String,
     /// The run's clock, for an attempt in flight.
     now: RwSignal<i64>,

@@ -8,7 +8,8 @@
 use leptos::prelude::*;
 use shared::event::ChildStatus;
 
-use super::state::{NodeState, RunState};
+use super::replay::Shown;
+use super::state::NodeState;
 use crate::graph::Progress;
 
 /// The most rows the children list draws at once.
@@ -141,7 +142,7 @@ pub fn run_path(run: &str) -> String {
 /// The child runs of node `id` in the node panel: a map's progress and list, or a subflow's
 /// one child.
 #[component]
-pub fn NodeChildren(state: RwSignal<RunState>, id: String, kind: &'static str) -> impl IntoView {
+pub fn NodeChildren(state: Shown, id: String, kind: &'static str) -> impl IntoView {
     let node = Memo::new(move |_| state.with(|s| s.node(&id)));
     match kind {
         "map" => view! { <MapChildren node /> }.into_any(),

@@ -10,13 +10,15 @@ use shared::model::Workflow;
 use super::attempts::AttemptList;
 use super::children::{NodeChildren, run_path};
 use super::format::{self, Moment};
-use super::state::{NodeStatus, RunState};
+use super::json::JsonPre;
+use super::replay::Shown;
+use super::state::NodeStatus;
 use super::wire::RunStatus;
 
 /// The selected node, or a hint to select one.
 #[component]
 pub fn NodeDetails(
-    state: RwSignal<RunState>,
+    state: Shown,
     workflow: StoredValue<Workflow>,
     selected: RwSignal<Option<String>>,
     now: RwSignal<i64>,
@@ -171,7 +173,7 @@ fn Reused(origin: Option<String>) -> impl IntoView {
 
 /// The run's input, output and error.
 #[component]
-pub fn RunData(state: RwSignal<RunState>) -> impl IntoView {
+pub fn RunData(state: Shown) -> impl IntoView {
     view! {
         <section class="card" data-testid="run-data">
             <div class="card-head"><h2>"Run"</h2></div>
@@ -204,7 +206,7 @@ fn json_block(title: &'static str, value: &Value) -> impl IntoView + use<> {
     view! {
         <div class="json-block">
             <div class="json-title">{title}</div>
-            <pre class="json">{format::pretty(value)}</pre>
+            <JsonPre value=value.clone() />
         </div>
     }
 }

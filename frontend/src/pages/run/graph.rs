@@ -6,7 +6,7 @@
 //! redrive reused (completed from the original's log, nothing ran) says so in its badge. The
 //! edges that carried the run are drawn emphasised, and once it is over the others are dimmed
 //! ([`super::path`]). During a replay the graph shows the run as it stood at the replayed
-//! event instead.
+//! event instead ([`Shown`]).
 
 use std::collections::HashMap;
 
@@ -15,19 +15,18 @@ use shared::model::Workflow;
 
 use super::children;
 use super::path::{edge_uses, exits};
-use super::state::{NodeState, NodeStatus, RunState};
+use super::replay::Shown;
+use super::state::{NodeState, NodeStatus};
 use crate::graph::{GraphView, NodeDecor};
 
 #[component]
 pub fn RunGraph(
-    state: RwSignal<RunState>,
+    /// The run as it stands or at the replayed moment.
+    state: Shown,
     workflow: StoredValue<Workflow>,
     selected: RwSignal<Option<String>>,
     /// The clock, for the time to the next attempt.
     now: RwSignal<i64>,
-    /// The run at a replayed moment, shown instead of `state` while there is one.
-    #[prop(into)]
-    replayed: Signal<Option<RunState>>,
 ) -> impl IntoView {
     let max_attempts: HashMap<String, u32> = workflow.with_value(|wf| {
         wf.nodes
@@ -38,7 +37,7 @@ pub fn RunGraph(
     let ids: Vec<String> =
         workflow.with_value(|wf| wf.nodes.iter().map(|n| n.id.clone()).collect());
     let decor = Memo::new(move |_| {
-        shown(state, replayed, |s| {
+        state.with(|s| {
             ids.iter()
                 .map(|id| {
                     let node = s.node(id);
@@ -96,30 +95,21 @@ pub fn RunGraph(
         </div>
         <details class="node-list-toggle">
             <summary>"All nodes as a list"</summary>
-            <NodeList state workflow selected replayed />
+            <NodeList state workflow selected />
         </details>
     }
 }
 
-/// The run as the graph shows it: at the replayed moment if there is one, else as it stands.
-fn shown<T>(
-    state: RwSignal<RunState>,
-    replayed: Signal<Option<RunState>>,
-    f: impl FnOnce(&RunState) -> T,
-) -> T {
-    replayed.with(|r| match r {
-        Some(s) => f(s),
-        None => state.with(f),
-    })
-}
-
-/// Sets `sized` once `frame` is in the document with a width, checking once a frame.
+/// Sets `sized` once `frame` is in the document, checking once a frame. Being connected is
+/// asked, not the box's size: measuring would force the browser to lay out the whole page
+/// every frame while a long run's panels are still being built (the view measures once,
+/// when it fits).
 fn when_sized(frame: NodeRef<leptos::html::Div>, sized: RwSignal<bool>) {
     request_animation_frame(move || {
         match frame.try_get_untracked() {
             // The page is gone: stop looking.
             None => {}
-            Some(Some(div)) if div.get_bounding_client_rect().width() > 0.0 => {
+            Some(Some(div)) if div.is_connected() => {
                 sized.try_set(true);
             }
             Some(_) => when_sized(frame, sized),
@@ -148,10 +138,9 @@ fn badge(node: &NodeState, max: Option<u32>, now: RwSignal<i64>) -> Option<Strin
 /// The nodes in definition order, each a button that selects it.
 #[component]
 fn NodeList(
-    state: RwSignal<RunState>,
+    state: Shown,
     workflow: StoredValue<Workflow>,
     selected: RwSignal<Option<String>>,
-    replayed: Signal<Option<RunState>>,
 ) -> impl IntoView {
     let nodes = workflow.with_value(|wf| {
         wf.nodes
@@ -166,11 +155,11 @@ fn NodeList(
                 .map(|(id, type_name, label)| {
                     let status = {
                         let id = id.clone();
-                        Signal::derive(move || shown(state, replayed, |s| s.node(&id).status.as_str()))
+                        Signal::derive(move || state.with(|s| s.node(&id).status.as_str()))
                     };
                     let reused = {
                         let id = id.clone();
-                        move || shown(state, replayed, |s| s.node(&id).reused)
+                        move || state.with(|s| s.node(&id).reused)
                     };
                     let is_selected = {
                         let id = id.clone();

@@ -9,10 +9,11 @@ use serde_json::Value;
 use shared::api::RunEvent;
 
 use super::format;
+use super::json::JsonPre;
 use super::state::RunState;
 
 /// How many events the list shows at first, and how many more each "Show more" adds.
-const PAGE: usize = 250;
+const PAGE: usize = 100;
 
 #[component]
 pub fn History(state: RwSignal<RunState>) -> impl IntoView {
@@ -71,34 +72,7 @@ pub fn History(state: RwSignal<RunState>) -> impl IntoView {
                 </div>
             </div>
             <ol class="events">
-                <For each=shown key=|e| e.seq let:event>
-                    <li class="event" data-testid="history-event" data-type=event.kind.clone()>
-                        <details>
-                            <summary>
-                                <span class="event-seq">{event.seq}</span>
-                                <span class="event-time">{format::clock_ms(event.at)}</span>
-                                <span class=format!("event-type type-{}", event.kind)>
-                                    {event.kind.clone()}
-                                </span>
-                                <span class="event-node">
-                                    {event.node.clone().unwrap_or_default()}
-                                </span>
-                                {note(&event, format::clock_ms)
-                                    .map(|n| {
-                                        let title = n.clone();
-                                        view! {
-                                            <span class="event-note" title=title data-testid="history-note">
-                                                {n}
-                                            </span>
-                                        }
-                                    })}
-                            </summary>
-                            <pre class="json" data-testid="history-data">
-                                {format::pretty(&event.data)}
-                            </pre>
-                        </details>
-                    </li>
-                </For>
+                <For each=shown key=|e| e.seq children=row />
             </ol>
             <Show when=move || hidden() != 0>
                 <button class="btn history-more" data-testid="history-more" on:click=move |_| limit.update(|l| *l += PAGE)>
@@ -106,6 +80,43 @@ pub fn History(state: RwSignal<RunState>) -> impl IntoView {
                 </button>
             </Show>
         </section>
+    }
+}
+
+/// One event: its summary line, and its data as formatted JSON once opened (formatting every
+/// row's data up front would cost a long run's page hundreds of milliseconds).
+fn row(event: RunEvent) -> impl IntoView {
+    let opened = RwSignal::new(false);
+    let data = event.data.clone();
+    view! {
+            <li class="event" data-testid="history-event" data-type=event.kind.clone()>
+                <details on:toggle=move |ev| opened.set(event_target::<web_sys::HtmlDetailsElement>(&ev).open())>
+                    <summary>
+                        <span class="event-seq">{event.seq}</span>
+                        <span class="event-time">{format::clock_ms(event.at)}</span>
+                        <span class=format!("event-type type-{}", event.kind)>
+                            {event.kind.clone()}
+                        </span>
+                        <span class="event-node">
+                            {event.node.clone().unwrap_or_default()}
+                        </span>
+                        {note(&event, format::clock_ms)
+                            .map(|n| {
+                                let title = n.clone();
+                                view! {
+                                    <span class="event-note" title=title data-testid="history-note">
+                                        {n}
+                                    </span>
+                                }
+                            })}
+                    </summary>
+                    <Show when=move || opened.get()>
+                        <div data-testid="history-data">
+                            <JsonPre value=data.clone() />
+                        </div>
+                    </Show>
+                </details>
+            </li>
     }
 }
 

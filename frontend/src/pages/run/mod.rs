@@ -8,7 +8,8 @@
 //! - [`graph`], [`details`], [`actions`], [`timeline`], [`history`]: the page's panels;
 //!   [`path`]: the edges the run took; [`attempts`]: a node's attempts, [`exchange`]: an `http`
 //!   attempt's request and response; [`children`]: a `subflow`'s or `map`'s child runs;
-//!   [`lineage`]: a child run's parents; [`format`]: times (relative, exact on hover) and JSON.
+//!   [`lineage`]: a child run's parents; [`format`]: times (relative, exact on hover) and JSON;
+//!   [`json`]: a JSON block, long ones cut.
 //! - [`operate`]: which run-level actions apply, and Pause/Resume; [`redrive`]: the redrive
 //!   dialog and a redrive's links to its original and back (SPEC §6).
 //! - [`replay`]: a finished run's events stepped through on the graph and the timeline.
@@ -22,6 +23,7 @@ pub mod exchange;
 pub mod format;
 pub mod graph;
 pub mod history;
+pub mod json;
 pub mod lineage;
 pub mod live;
 pub mod operate;
@@ -55,15 +57,13 @@ pub fn RunPage() -> impl IntoView {
     let loaded = LocalResource::new(move || {
         let id = id.get();
         async move {
-            let head = wire::run(&id).await?;
+            // The run and its log so far, read together; the stream (if the run is still
+            // going) starts after the log's last event. A finished run's log is complete:
+            // one read, folded once, and no stream.
+            let (head, log) = futures_util::future::join(wire::run(&id), wire::events(&id)).await;
+            let head = head?;
             let workflow = wire::definition(&head.run.workflow, head.run.version).await?;
-            // A finished run's log is complete: one read, folded once, and no stream.
-            let log = if head.run.status.is_finished() {
-                wire::events(&id).await?
-            } else {
-                Vec::new()
-            };
-            Ok::<_, ApiErrorBody>((head, workflow, log))
+            Ok::<_, ApiErrorBody>((head, workflow, log?))
         }
     });
     view! {
@@ -103,8 +103,8 @@ pub fn RunPage() -> impl IntoView {
     }
 }
 
-/// A run whose definition is known: opens its stream (unless `log`, read already, holds the
-/// run's end) and lays out the panels.
+/// A run whose definition is known: folds `log` (the events read with the run), opens its
+/// stream after them (unless they hold the run's end) and lays out the panels.
 #[component]
 fn Console(head: RunDetail, workflow: Workflow, log: Vec<RunEvent>) -> impl IntoView {
     let run_id = head.run.id.clone();
@@ -182,6 +182,9 @@ fn Console(head: RunDetail, workflow: Workflow, log: Vec<RunEvent>) -> impl Into
     // Replay: the moment shown (the first k events), `None` for the run as it stands.
     let step = RwSignal::new(None::<usize>);
     let replayed = Memo::new(move |_| step.get().map(|k| state.with(|s| replay::at(&s.events, k))));
+    let shown = replay::Shown::new(state, replayed);
+    // The badge says the status at the replayed moment; the actions stay on the run as it is.
+    let shown_status = move || shown.with(|s| s.status);
     let cursor = Signal::derive(move || {
         let k = step.get()?;
         state.with(|s| s.events.get(k.checked_sub(1)?).map(|e| e.at))
@@ -195,7 +198,7 @@ fn Console(head: RunDetail, workflow: Workflow, log: Vec<RunEvent>) -> impl Into
                     {workflow_name.clone()}
                     <span class="version">{format!("v{}", head.run.version)}</span>
                 </h1>
-                {move || status_badge(status(), cancelling())}
+                {move || status_badge(shown_status(), cancelling() && !shown.replaying())}
                 <LinkState link />
                 <div class="run-actions">
                     <Show when=move || controls().pause || controls().resume>
@@ -259,11 +262,11 @@ fn Console(head: RunDetail, workflow: Workflow, log: Vec<RunEvent>) -> impl Into
                     <h2>"Graph"</h2>
                     <span class="muted">"Live from the run's event stream. Click a node for its details."</span>
                 </div>
-                <graph::RunGraph state workflow selected now replayed />
+                <graph::RunGraph state=shown workflow selected now />
             </section>
             <div class="run-side">
-                <details::NodeDetails state workflow selected now wall origin=head.redrive_of.as_ref().map(|r| r.run.clone()) />
-                <details::RunData state />
+                <details::NodeDetails state=shown workflow selected now wall origin=head.redrive_of.as_ref().map(|r| r.run.clone()) />
+                <details::RunData state=shown />
             </div>
         </div>
         <timeline::Timeline state workflow now cursor />

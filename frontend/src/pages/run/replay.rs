@@ -21,6 +21,34 @@ const PLAY_TICKS: usize = 150;
 /// The time between two steps of play.
 const PLAY_EVERY: std::time::Duration = std::time::Duration::from_millis(120);
 
+/// The run as the page shows it: at the replayed moment while there is one, else as it
+/// stands. The graph, the node panel and the run's data read it; the actions read the live
+/// run, since they act on the run as it is.
+#[derive(Clone, Copy)]
+pub struct Shown {
+    live: RwSignal<RunState>,
+    replayed: Memo<Option<RunState>>,
+}
+
+impl Shown {
+    pub fn new(live: RwSignal<RunState>, replayed: Memo<Option<RunState>>) -> Self {
+        Self { live, replayed }
+    }
+
+    /// `f` of the run shown, tracked: it runs again when the moment or the run changes.
+    pub fn with<T>(&self, f: impl FnOnce(&RunState) -> T) -> T {
+        self.replayed.with(|r| match r {
+            Some(s) => f(s),
+            None => self.live.with(f),
+        })
+    }
+
+    /// Whether a replayed moment is shown.
+    pub fn replaying(&self) -> bool {
+        self.replayed.with(Option::is_some)
+    }
+}
+
 /// The run as it stood after its first `k` events.
 pub fn at(events: &[RunEvent], k: usize) -> RunState {
     let mut state = RunState::default();

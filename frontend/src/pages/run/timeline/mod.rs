@@ -31,6 +31,7 @@ use self::bars::{
 };
 use super::children::{self, run_path};
 use super::format;
+use super::json::JsonPre;
 use super::state::RunState;
 
 /// A line's height in px (`.tl-line` in console.css).
@@ -921,7 +922,7 @@ fn BarDetails(node: String, bar: Bar, now: RwSignal<i64>, on_close: Callback<()>
                 <dd>{move || format::duration(end.unwrap_or_else(|| now.get()) - start)}</dd>
             </dl>
             {bar.error.map(|e| view! { <p class="node-error" data-testid="bar-error">{e}</p> })}
-            {bar.output.map(|o| view! { <pre class="json">{format::pretty(&o)}</pre> })}
+            {bar.output.map(|o| view! { <JsonPre value=o /> })}
         </div>
     }
 }
