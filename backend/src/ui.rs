@@ -5,7 +5,7 @@
 //! `style-<hex>.css`), so such a URL never changes meaning: it is `immutable` for a year.
 //! `index.html` names the current hashes, so it (and every client route, which serves it) is
 //! `no-cache`: revalidated on each visit, a new release is picked up at once. The bundle is
-//! compressed once, at build time (a `.gz` beside each file, see Trunk.toml); anything else
+//! compressed once, at build time (a `.gz` and a `.zst` beside each file, see Trunk.toml); anything else
 //! is compressed by the router (`app()`), the API alike.
 //!
 //! Every file goes out with the SPA's Content-Security-Policy ([`content_security_policy`]):
@@ -42,9 +42,10 @@ pub(crate) fn router(ui_dir: &Path) -> Router {
     });
     let policy = HeaderValue::from_str(&content_security_policy(&page))
         .expect("a policy of ASCII keywords and base64");
-    // Trunk's build writes a `.gz` beside each asset (Trunk.toml): sent as is, not
-    // compressed again on each request.
+    // Trunk's build writes a `.gz` (and a `.zst`) beside each asset (Trunk.toml): sent as
+    // is, not compressed again on each request.
     let spa = ServeDir::new(ui_dir)
+        .precompressed_zstd()
         .precompressed_gzip()
         .fallback(ServeFile::new(index));
     Router::new()

@@ -239,4 +239,33 @@ async fn an_asset_compressed_at_build_time_is_sent_as_is() {
     let plain = fetch(&weft, WASM, Some("identity")).await;
     assert_eq!(plain.encoding, None);
     assert_eq!(&plain.body, wasm);
+
+    // With a `.zst` too (written when the build machine has zstd), a browser that accepts
+    // zstd gets it, as is; one that does not still gets the `.gz`. The server never decodes
+    // these files, so marker bytes stand for the build's output here.
+    let zst = b"(zstd -19 of the wasm, as the build wrote it)".to_vec();
+    std::fs::write(weft.ui_dir().join(format!("{}.zst", &WASM[1..])), &zst).expect("write .zst");
+    for (accept, encoding, body) in [
+        ("gzip, deflate, br, zstd", "zstd", &zst),
+        ("zstd", "zstd", &zst),
+        ("gzip, br", "gzip", &gz),
+    ] {
+        let resp = weft
+            .client
+            .get(weft.url(WASM))
+            .header(ACCEPT_ENCODING, accept)
+            .send()
+            .await
+            .expect("GET");
+        let got = resp
+            .headers()
+            .get(CONTENT_ENCODING)
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(got.as_deref(), Some(encoding), "{accept}");
+        assert_eq!(
+            resp.bytes().await.expect("body").as_ref(),
+            body.as_slice(),
+            "{accept}"
+        );
+    }
 }
