@@ -1,5 +1,6 @@
 // Editing in the designer: delete, undo and redo of every kind of edit, the keyboard
 // shortcuts, and what the designer refuses.
+import path from 'node:path';
 import { expect, test } from './fixtures/test';
 import { DesignerPage } from './fixtures/designer_page';
 
@@ -98,9 +99,26 @@ test('delete, undo and redo with the keyboard and the toolbar; Escape and Ctrl+S
   await page.keyboard.press('Control+z');
   await expect(d.dirty).toBeHidden();
 
-  // A save the server refuses shows its findings the same way.
+  // Errors the browser sees keep Save disabled, with the reason; Ctrl+S says it too.
   await d.select('timer');
   await page.keyboard.press('Delete');
+  await expect(d.saveButton).toBeDisabled();
+  await expect(d.saveButton).toHaveAttribute('title', /^Fix the \d+ errors? first/);
+  await page.keyboard.press('Control+s');
+  await expect(d.saveStatus).toContainText('Fix the');
+  await expect(d.version).toHaveText('v1');
+  await page.keyboard.press('Control+z');
+  await expect(d.saveButton).toBeEnabled();
+
+  // A save the server refuses shows its findings the same way: a subflow whose child
+  // workflow does not exist (the browser only warns: its list of workflows may be stale).
+  await d.dropType('subflow', 140, 400);
+  await d.edge('timer', 'next', 'end').locator('.wf-edge-hit').click();
+  await page.keyboard.press('Delete');
+  await d.connect('timer', 'next', 'subflow');
+  await d.connect('subflow', 'next', 'end');
+  await expect(page.getByTestId('designer-validity')).toHaveText(/warning/);
+  await expect(d.saveButton).toBeEnabled();
   await page.keyboard.press('Control+s');
   await expect(page.getByTestId('server-findings')).toBeVisible();
   await expect(d.saveStatus).toContainText('refused');
@@ -122,8 +140,70 @@ test('delete, undo and redo with the keyboard and the toolbar; Escape and Ctrl+S
   await expect(page.getByTestId('page-runs')).toBeVisible();
   await page.goBack();
   await expect(d.draftBanner).toBeVisible();
-  await expect(d.node('timer')).toHaveCount(0);
+  await expect(d.node('subflow')).toBeVisible();
   await expect(d.version).toHaveText('v1');
+});
+
+test('text that is not JSON marks the workflow invalid, keeps Save waiting and is kept across selections', async ({
+  page,
+  pageErrors: _,
+}) => {
+  const d = new DesignerPage(page);
+  await d.goto('new');
+  await d.dropType('start', 140, 150);
+  await d.dropType('end', 440, 150);
+  await d.connect('start', 'next', 'end');
+  await d.selectNothing();
+  await d.field('name').fill('json-fields');
+  const validity = page.getByTestId('designer-validity');
+  await expect(validity).toHaveText('Valid');
+
+  // Half-typed JSON in the end node's output: an error finding on that node, Save waits.
+  await d.select('end');
+  await d.field('output').fill('{"total": ');
+  await expect(d.inspector.getByTestId('field-error')).toContainText('Not JSON yet');
+  await expect(validity).toHaveText('1 error');
+  await expect(d.finding('invalid_json', 'end')).toContainText(/Output \(template\)\s*of\s*end\s*is not valid JSON/);
+  await expect(d.saveButton).toBeDisabled();
+
+  // Another node selected and back: the text and its error are still there.
+  await d.select('start');
+  await d.select('end');
+  await expect(d.field('output')).toHaveValue('{"total": ');
+  await expect(d.inspector.getByTestId('field-error')).toContainText('Not JSON yet');
+  await expect(validity).toHaveText('1 error');
+  await d.screenshot('designer-edit-4-not-json');
+
+  // The workflow's own JSON field counts too.
+  await d.selectNothing();
+  await d.field('input-schema').fill('{');
+  await expect(validity).toHaveText('2 errors');
+  await d.field('input-schema').fill('');
+  await expect(validity).toHaveText('1 error');
+
+  // Finished, it reaches the model: valid, and saved with it.
+  await d.select('end');
+  await d.field('output').fill('{"total": 3}');
+  await expect(validity).toHaveText('Valid');
+  await expect(d.saveButton).toBeEnabled();
+  await d.saveButton.click();
+  await expect(d.saveStatus).toHaveText('Saved as version 1');
+  const stored = await (await page.request.get('/api/workflows/json-fields')).json();
+  expect(stored.definition.nodes.find((n: any) => n.id === 'end').output).toEqual({ total: 3 });
+});
+
+test('a workflow that does not exist is said so, and can be created under that name', async ({ page, pageErrors: _ }) => {
+  await page.goto('/workflows/no-such-flow-here');
+  const missing = page.getByTestId('designer-missing');
+  await expect(missing).toContainText('No workflow named no-such-flow-here');
+  await expect(page.getByTestId('canvas')).toHaveCount(0);
+  await page.setViewportSize({ width: 1024, height: 700 });
+  await page.screenshot({ path: path.join(__dirname, '..', 'screenshots', 'designer-missing.png') });
+  await missing.getByTestId('create-missing').click();
+  const d = new DesignerPage(page);
+  await expect(d.canvas).toBeVisible();
+  await d.selectNothing();
+  await expect(d.field('name')).toHaveValue('no-such-flow-here');
 });
 
 test('saving a new workflow under a taken name asks before adding a version to it', async ({

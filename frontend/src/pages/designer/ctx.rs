@@ -8,6 +8,7 @@ use shared::api::WorkflowSummary;
 use shared::model::Workflow;
 use shared::validate::{Severity, check_children};
 
+use super::unparsed::{self, UnparsedFields};
 use crate::graph::editor::Editor;
 
 /// What is selected on the canvas (and shown in the inspector).
@@ -34,10 +35,13 @@ pub(super) struct Ctx {
     /// forms offer, and what their findings are checked against. `None` until the list came
     /// (or when it could not be read: then nothing is claimed about which workflows exist).
     pub(super) known: RwSignal<Option<Vec<WorkflowSummary>>>,
-    /// The browser's findings, after every edit: the validator's, and a warning for each
+    /// The browser's findings, after every edit: the fields that are not JSON, the
+    /// validator's, and a warning for each
     /// child workflow (or version) missing from [`Ctx::known`] — the server refuses those
     /// with a 422, but the list may be stale, so the browser only warns.
     pub(super) findings: Memo<Vec<Diagnostic>>,
+    /// The JSON fields whose text does not parse, each an error in [`Ctx::findings`].
+    pub(super) unparsed: RwSignal<UnparsedFields>,
     /// The findings of the server's last refusal (a 422), until the next save.
     pub(super) server_findings: RwSignal<Option<Vec<Diagnostic>>>,
     /// A refused edit's message, shown over the canvas until the next gesture.
@@ -57,9 +61,11 @@ impl Ctx {
         let editor = RwSignal::new(editor);
         let workflow = Memo::new(move |_| editor.with(|e| e.workflow().clone()));
         let known = RwSignal::new(None::<Vec<WorkflowSummary>>);
+        let unparsed = RwSignal::new(UnparsedFields::new());
         let findings = Memo::new(move |_| {
             workflow.with(|wf| {
-                let mut all = shared::validate(wf);
+                let mut all = unparsed.with(|u| unparsed::findings(u, wf));
+                all.extend(shared::validate(wf));
                 known.with(|known| {
                     if let Some(known) = known {
                         all.extend(check_children(
@@ -79,6 +85,7 @@ impl Ctx {
             generation: RwSignal::new(0),
             known,
             findings,
+            unparsed,
             server_findings: RwSignal::new(None),
             notice: RwSignal::new(None),
         }
@@ -96,8 +103,10 @@ impl Ctx {
         }
     }
 
-    /// After the workflow jumped: drop a selection that no longer exists, redraw the forms.
+    /// After the workflow jumped: drop a selection that no longer exists, redraw the forms
+    /// (from the model: text that did not parse is dropped with the rest).
     pub(super) fn after_history(self) {
+        self.unparsed.set(UnparsedFields::new());
         let keep = self
             .workflow
             .with_untracked(|wf| match self.selection.get_untracked() {

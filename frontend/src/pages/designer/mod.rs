@@ -11,6 +11,7 @@
 //! - `inspector`: the forms for the selected node and for the workflow's settings.
 //! - `findings`: the validator's findings, and a 422's.
 //! - [`draft`]: unsaved work in `localStorage`; `leave`: asking before leaving it;
+//!   `unparsed`: JSON fields whose text does not parse yet (errors until it does);
 //!   [`server`]: the typed workflow calls.
 
 mod canvas;
@@ -20,6 +21,7 @@ mod findings;
 mod inspector;
 mod leave;
 pub mod server;
+mod unparsed;
 
 use leptos::ev;
 use leptos::prelude::*;
@@ -81,19 +83,28 @@ struct Loaded {
     version: Option<i64>,
 }
 
-async fn load(route: &str) -> Result<Loaded, String> {
+/// What the designer opens at `/workflows/{route}`: a workflow, or the news that there is
+/// none of that name (a mistyped link, an archived workflow), which the page says instead of
+/// opening an empty canvas that would quietly become a new workflow.
+#[derive(Debug, Clone, PartialEq)]
+enum Opened {
+    Found(Loaded),
+    Missing,
+}
+
+async fn load(route: &str) -> Result<Opened, String> {
     if route == NEW {
-        return Ok(Loaded {
+        return Ok(Opened::Found(Loaded {
             base: blank(""),
             version: None,
-        });
+        }));
     }
     match server::get(route).await {
         Ok(Some(stored)) => match parse(&stored.definition) {
-            Ok(base) => Ok(Loaded {
+            Ok(base) => Ok(Opened::Found(Loaded {
                 base,
                 version: Some(stored.version),
-            }),
+            })),
             Err(findings) => Err(format!(
                 "the stored definition does not read as a workflow: {}",
                 findings
@@ -101,10 +112,7 @@ async fn load(route: &str) -> Result<Loaded, String> {
                     .map_or("unknown problem", |f| f.message.as_str())
             )),
         },
-        Ok(None) => Ok(Loaded {
-            base: blank(route),
-            version: None,
-        }),
+        Ok(None) => Ok(Opened::Missing),
         Err(e) => Err(e.error.message),
     }
 }
@@ -119,7 +127,10 @@ fn Workbench(route: String, just_saved: StoredValue<Option<(String, i64)>>) -> i
             async move { load(&route).await }
         }
     });
-    move || match loaded.get() {
+    // "Create it" on a name nobody saved yet.
+    let create = RwSignal::new(false);
+    move || {
+        match loaded.get() {
         None => view! {
             <div class="designer-loading" data-testid="designer-loading">
                 <span class="spinner" aria-hidden="true"></span>
@@ -142,7 +153,36 @@ fn Workbench(route: String, just_saved: StoredValue<Option<(String, i64)>>) -> i
             </div>
         }
         .into_any(),
-        Some(Ok(loaded)) => view! { <Editing route=route.clone() loaded just_saved /> }.into_any(),
+        Some(Ok(Opened::Found(loaded))) => {
+            view! { <Editing route=route.clone() loaded just_saved /> }.into_any()
+        }
+        Some(Ok(Opened::Missing)) if create.get() => {
+            let loaded = Loaded {
+                base: blank(&route),
+                version: None,
+            };
+            view! { <Editing route=route.clone() loaded just_saved /> }.into_any()
+        }
+        Some(Ok(Opened::Missing)) => view! {
+            <div class="placeholder">
+                <div class="load-error" role="alert" data-testid="designer-missing">
+                    <p class="load-error-title">"No workflow named " <code>{route.clone()}</code></p>
+                    <p class="load-error-message">
+                        "It was never saved, or it has been archived. You can start a new workflow with this name."
+                    </p>
+                    <div class="load-error-actions">
+                        <button class="btn btn-primary" data-testid="create-missing" on:click=move |_| create.set(true)>
+                            {format!("Create {route}")}
+                        </button>
+                        <a class="btn" href=Page::Workflows.path()>
+                            "Back to workflows"
+                        </a>
+                    </div>
+                </div>
+            </div>
+        }
+        .into_any(),
+    }
     }
 }
 
@@ -212,10 +252,27 @@ fn Editing(
         }
     });
 
+    // What keeps Save from saving: the errors the browser already sees (the server would
+    // refuse them), said on the button and when Ctrl+S is pressed anyway.
+    let blocked = Memo::new(move |_| {
+        let errors = ctx
+            .findings
+            .with(|f| f.iter().filter(|d| d.is_error()).count());
+        (errors > 0).then(|| {
+            format!(
+                "Fix the {} first: they are listed under Findings",
+                plural(errors, "error")
+            )
+        })
+    });
     let save = Callback::new({
         let route = route.clone();
         move |()| {
             if status.get_untracked() == SaveStatus::Saving {
+                return;
+            }
+            if let Some(why) = blocked.get_untracked() {
+                status.set(SaveStatus::Failed(why));
                 return;
             }
             let wf = ctx.workflow.get_untracked();
@@ -429,9 +486,9 @@ fn Editing(
                 </button>
                 <button
                     class="btn btn-primary"
-                    title="Save (Ctrl+S)"
+                    title=move || blocked.get().unwrap_or_else(|| "Save (Ctrl+S)".to_owned())
                     data-testid="save-button"
-                    disabled=move || status.get() == SaveStatus::Saving
+                    disabled=move || status.get() == SaveStatus::Saving || blocked.get().is_some()
                     on:click=move |_| save.run(())
                 >
                     "Save"

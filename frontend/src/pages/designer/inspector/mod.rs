@@ -21,6 +21,7 @@ use leptos::prelude::*;
 use serde_json::Value;
 use shared::model::{DurationText, Node};
 
+use super::unparsed::Unparsed;
 use super::{Ctx, Selection};
 use crate::components::code_text::code_spans;
 
@@ -163,7 +164,17 @@ fn DurationField(
     }
 }
 
-/// A JSON editor: only text that parses reaches the model; otherwise it says where it broke.
+/// Whose form the fields below belong to: a node's, or (`None`) the workflow's settings. A
+/// [`JsonField`] files its unparsed text under it.
+#[derive(Clone)]
+struct FormOf {
+    ctx: Ctx,
+    node: Option<String>,
+}
+
+/// A JSON editor: only text that parses reaches the model; otherwise it says where it broke,
+/// and the text is kept in [`Ctx::unparsed`] (an error finding; shown again when the form is
+/// drawn again) until it parses.
 #[component]
 fn JsonField(
     label: &'static str,
@@ -173,10 +184,39 @@ fn JsonField(
     #[prop(optional)] hint: &'static str,
     #[prop(into)] on_input: Callback<Option<Value>>,
 ) -> impl IntoView {
-    let initial = value
-        .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default())
-        .unwrap_or_default();
-    let error = RwSignal::new(None::<String>);
+    let form = use_context::<FormOf>();
+    let key = form.as_ref().map(|f| (f.node.clone(), testid));
+    let kept = form
+        .as_ref()
+        .zip(key.as_ref())
+        .and_then(|(f, key)| f.ctx.unparsed.with_untracked(|u| u.get(key).cloned()));
+    let initial = match &kept {
+        Some(k) => k.text.clone(),
+        None => value
+            .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default())
+            .unwrap_or_default(),
+    };
+    // Drawn again with kept text: the message the field gave when it was typed.
+    let error = RwSignal::new(kept.map(|k| {
+        if k.text.trim().is_empty() {
+            "Required".to_owned()
+        } else {
+            format!("Not JSON yet: {}", k.error)
+        }
+    }));
+    // Keeps or forgets the text that does not parse, with the field's own message.
+    let keep = move |text: Option<(String, String)>| {
+        if let (Some(f), Some(key)) = (&form, &key) {
+            f.ctx.unparsed.update(|u| match text {
+                Some((text, error)) => {
+                    u.insert(key.clone(), Unparsed { label, text, error });
+                }
+                None => {
+                    u.remove(key);
+                }
+            });
+        }
+    };
     view! {
         <label class="field">
             <span class="field-label">{label}</span>
@@ -191,8 +231,10 @@ fn JsonField(
                     if text.trim().is_empty() {
                         if required {
                             error.set(Some("Required".into()));
+                            keep(Some((text, "it is required".into())));
                         } else {
                             error.set(None);
+                            keep(None);
                             on_input.run(None);
                         }
                         return;
@@ -200,9 +242,13 @@ fn JsonField(
                     match serde_json::from_str::<Value>(&text) {
                         Ok(v) => {
                             error.set(None);
+                            keep(None);
                             on_input.run(Some(v));
                         }
-                        Err(e) => error.set(Some(format!("Not JSON yet: {e}"))),
+                        Err(e) => {
+                            error.set(Some(format!("Not JSON yet: {e}")));
+                            keep(Some((text, e.to_string())));
+                        }
                     }
                 }
             >

@@ -7,7 +7,7 @@ use serde_json::Value;
 use shared::model::{DurationText, HttpNode, Node, NodeKind, defaults};
 
 use super::retry::retry_fields;
-use super::{DurationField, JsonField, NodeFindings, TextField, edit, non_empty};
+use super::{DurationField, FormOf, JsonField, NodeFindings, TextField, edit, non_empty};
 use crate::graph::look;
 use crate::pages::designer::{Ctx, Selection};
 
@@ -20,6 +20,10 @@ pub(super) fn node_form(ctx: Ctx, node: Node) -> impl IntoView {
 #[component]
 fn NodeForm(ctx: Ctx, node: Node) -> impl IntoView {
     let id = node.id.clone();
+    provide_context(FormOf {
+        ctx,
+        node: Some(id.clone()),
+    });
     let ty = node.type_name();
     let id_error = RwSignal::new(None::<String>);
     let rename = {

@@ -7,7 +7,7 @@ use shared::model::{Triggers, WebhookTrigger, Workflow};
 use shared::validate::valid_workflow_name;
 
 use super::schedules::schedules;
-use super::{DurationField, JsonField, TextField, non_empty};
+use super::{DurationField, FormOf, JsonField, TextField, non_empty};
 use crate::pages::designer::Ctx;
 
 /// The settings form.
@@ -26,6 +26,7 @@ fn edit_workflow(ctx: Ctx, field: &str, change: impl FnOnce(&mut Workflow)) {
 /// The workflow's own settings, shown when nothing is selected.
 #[component]
 fn WorkflowSettings(ctx: Ctx) -> impl IntoView {
+    provide_context(FormOf { ctx, node: None });
     let wf = ctx.workflow.get_untracked();
     let name_ok = move || ctx.workflow.with(|w| valid_workflow_name(&w.name));
     let node_ids = move || {
