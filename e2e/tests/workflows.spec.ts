@@ -39,6 +39,27 @@ test('the list shows versions and last runs; export, archive and new work from i
   await expect(list.row(hook.name).getByTestId('workflow-version')).toHaveText('v1');
   await expect(list.row(hook.name)).toContainText('never run');
   await page.screenshot({ path: 'screenshots/workflows-1-list.png' });
+  // At 1024 px the table fits: no sideways scroll, every row's actions in view.
+  await page.setViewportSize({ width: 1024, height: 768 });
+  const table = page.getByTestId('workflows-table');
+  await page.screenshot({ path: 'screenshots/workflows-1-list-1024.png', fullPage: true });
+  const fits = await table.evaluate((el) => el.scrollWidth <= el.clientWidth + 1 && document.documentElement.scrollWidth <= window.innerWidth);
+  expect(fits, 'the workflows table fits at 1024 px').toBe(true);
+  const menuBox = (await list.row(order.name).getByTestId('workflow-menu').boundingBox())!;
+  expect(menuBox.x + menuBox.width).toBeLessThanOrEqual(1024);
+  const menu = list.row(order.name).getByTestId('workflow-menu');
+  const exportItem = list.row(order.name).getByTestId('export-workflow');
+  await menu.click();
+  await expect(exportItem).toBeVisible();
+  await page.screenshot({ path: 'screenshots/workflows-1-list-1024-menu.png' });
+  // Escape closes the menu, and so does a click elsewhere.
+  await page.keyboard.press('Escape');
+  await expect(exportItem).toBeHidden();
+  await menu.click();
+  await expect(exportItem).toBeVisible();
+  await page.getByRole('heading', { name: 'Workflows' }).click();
+  await expect(exportItem).toBeHidden();
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   // Preview draws the latest version read-only with the run console's renderer.
   await list.row(order.name).getByTestId('preview-workflow').click();
@@ -56,6 +77,8 @@ test('the list shows versions and last runs; export, archive and new work from i
 
   // Export downloads the latest definition.
   const download = page.waitForEvent('download');
+  await expect(list.row(order.name).getByTestId('export-workflow')).toBeHidden();
+  await list.row(order.name).getByTestId('workflow-menu').click();
   await list.row(order.name).getByTestId('export-workflow').click();
   const file = await download;
   expect(file.suggestedFilename()).toBe(`${order.name}.json`);
@@ -65,6 +88,8 @@ test('the list shows versions and last runs; export, archive and new work from i
 
   // Archive asks first, then the row goes.
   page.once('dialog', (dialog) => void dialog.accept());
+  await list.row(hook.name).getByTestId('workflow-menu').click();
+  await expect(list.row(hook.name).getByTestId('archive-workflow')).toHaveText('Archive…');
   await list.row(hook.name).getByTestId('archive-workflow').click();
   await expect(list.row(hook.name)).toHaveCount(0);
   await expect(list.row(order.name)).toBeVisible();

@@ -150,10 +150,16 @@ fn row(
     };
     let previewing = RwSignal::new(false);
     let preview_name = name.clone();
+    let menu = NodeRef::<leptos::html::Details>::new();
+    let close = move || {
+        if let Some(menu) = menu.get_untracked() {
+            menu.set_open(false);
+        }
+    };
     view! {
         <tr data-testid="workflow-row" data-name=name.clone()>
-            <td>
-                <a class="wf-name" href=href.clone() data-testid="workflow-link">{name.clone()}</a>
+            <td class="wf-name-cell">
+                <a class="wf-name" href=href data-testid="workflow-link">{name.clone()}</a>
                 {w.description.map(|d| view! { <div class="muted wf-desc">{d}</div> })}
             </td>
             <td><span class="version-pill" data-testid="workflow-version">{format!("v{}", w.version)}</span></td>
@@ -169,9 +175,40 @@ fn row(
                     >
                         {move || if previewing.get() { "Hide" } else { "Preview" }}
                     </button>
-                    <a class="btn btn-small" href=href data-testid="open-workflow">"Open"</a>
-                    <button class="btn btn-small" data-testid="export-workflow" on:click=export>"Export"</button>
-                    <button class="btn btn-small btn-danger" data-testid="archive-workflow" on:click=archive>"Archive"</button>
+                    // The name opens the designer; the rarer actions wait in a menu, and
+                    // Archive is not a red button on every row.
+                    <details
+                        class="row-menu"
+                        node_ref=menu
+                        on:keydown=move |ev| {
+                            if ev.key() == "Escape" {
+                                close();
+                            }
+                        }
+                        on:focusout=move |ev| {
+                            // Focus went elsewhere (a click outside, Tab past the last item).
+                            let inside = ev
+                                .related_target()
+                                .and_then(|t| t.dyn_into::<web_sys::Node>().ok())
+                                .zip(menu.get_untracked())
+                                .is_some_and(|(t, menu)| menu.contains(Some(&t)));
+                            if !inside {
+                                close();
+                            }
+                        }
+                    >
+                        <summary class="btn btn-small" aria-label=format!("More actions for {name}") title="More actions" data-testid="workflow-menu">
+                            "More ▾"
+                        </summary>
+                        <div class="row-menu-items" role="menu">
+                            <button class="row-menu-item" role="menuitem" data-testid="export-workflow" on:click=move |ev| { close(); export(ev) }>
+                                "Export as JSON"
+                            </button>
+                            <button class="row-menu-item row-menu-danger" role="menuitem" data-testid="archive-workflow" on:click=move |ev| { close(); archive(ev) }>
+                                "Archive…"
+                            </button>
+                        </div>
+                    </details>
                 </div>
             </td>
         </tr>
