@@ -244,3 +244,36 @@ test('saving a new workflow under a taken name asks before adding a version to i
   await expect(d.version).toHaveText('v2');
   await d.screenshot('designer-edit-3-saved-over-taken-name');
 });
+
+test('the palette filters as you type and Enter adds the first type listed; tool buttons have names', async ({
+  page,
+  pageErrors: _,
+}) => {
+  const d = new DesignerPage(page);
+  await d.goto('new');
+  const search = page.getByTestId('palette-search');
+  const visibleTypes = () =>
+    page.locator('[data-testid^="palette-"].palette-item:visible').evaluateAll((els) =>
+      els.map((el) => el.getAttribute('data-testid')!.replace('palette-', '')),
+    );
+  await search.fill('person');
+  expect(await visibleTypes()).toEqual(['approval']);
+  await search.fill('HTT');
+  expect(await visibleTypes()).toEqual(['http']);
+  await search.press('Enter');
+  await expect(d.node('http')).toBeVisible();
+  await expect(d.inspector.getByTestId('inspector-title')).toHaveText('http');
+  await expect(search).toHaveValue('');
+  expect((await visibleTypes()).length).toBeGreaterThan(10);
+  await search.fill('no such thing');
+  await expect(page.getByTestId('palette-none')).toBeVisible();
+  await search.press('Enter');
+  await expect(d.nodes).toHaveCount(1);
+  await search.press('Escape');
+  await expect(search).toHaveValue('');
+
+  await expect(page.getByTestId('undo')).toHaveAccessibleName('Undo');
+  await expect(page.getByTestId('redo')).toHaveAccessibleName('Redo');
+  await expect(d.canvas.getByTestId('zoom-in')).toHaveAccessibleName('Zoom in');
+  await expect(d.canvas.getByTestId('zoom-out')).toHaveAccessibleName('Zoom out');
+});

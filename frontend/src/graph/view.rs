@@ -204,6 +204,7 @@ pub fn ZoomControls(zoom_by: Callback<f64>, fit: Callback<()>) -> impl IntoView 
             <button
                 class="wf-zoom-btn"
                 title="Zoom in"
+                aria-label="Zoom in"
                 data-testid="zoom-in"
                 on:click=move |_| zoom_by.run(1.25)
             >
@@ -212,6 +213,7 @@ pub fn ZoomControls(zoom_by: Callback<f64>, fit: Callback<()>) -> impl IntoView 
             <button
                 class="wf-zoom-btn"
                 title="Zoom out"
+                aria-label="Zoom out"
                 data-testid="zoom-out"
                 on:click=move |_| zoom_by.run(0.8)
             >
@@ -220,6 +222,7 @@ pub fn ZoomControls(zoom_by: Callback<f64>, fit: Callback<()>) -> impl IntoView 
             <button
                 class="wf-zoom-btn wf-zoom-fit"
                 title="Fit to view"
+                aria-label="Fit to view"
                 data-testid="zoom-fit"
                 on:click=move |_| fit.run(())
             >

@@ -46,6 +46,13 @@ enum Gesture {
 /// The smallest zoom the designer opens at: node text stays readable.
 const READABLE_ZOOM: f64 = 0.6;
 
+/// Whether palette type `type_name` answers search `query`: by its name or what it does,
+/// case aside. An empty query lists every type.
+fn matches(type_name: &str, query: &str) -> bool {
+    let q = query.trim().to_lowercase();
+    q.is_empty() || type_name.contains(&q) || blurb(type_name).to_lowercase().contains(&q)
+}
+
 /// What a palette entry says about its type.
 fn blurb(type_name: &str) -> &'static str {
     match type_name {
@@ -350,14 +357,43 @@ pub(super) fn workspace(ctx: Ctx) -> impl IntoView {
     };
     let empty = move || ctx.workflow.with(|wf| wf.nodes.is_empty());
 
+    // Type to filter the palette; Enter adds the first type still listed.
+    let query = RwSignal::new(String::new());
+    let listed = move |type_name: &str| matches(type_name, &query.get());
+    let on_search_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        "Enter" => {
+            ev.prevent_default();
+            let q = query.get_untracked();
+            if let Some(first) = NODE_TYPES.iter().find(|t| matches(t, &q)) {
+                add_in_view(first);
+                query.set(String::new());
+            }
+        }
+        "Escape" => query.set(String::new()),
+        _ => {}
+    };
     view! {
         <nav class="palette" aria-label="Node types" data-testid="palette">
             <h2 class="side-title">"Nodes"</h2>
+            <input
+                class="input palette-search"
+                type="search"
+                placeholder="Search nodes"
+                aria-label="Search node types (Enter adds the first)"
+                data-testid="palette-search"
+                prop:value=move || query.get()
+                on:input=move |ev| query.set(event_target_value(&ev))
+                on:keydown=on_search_key
+            />
+            <Show when=move || !NODE_TYPES.iter().any(|t| listed(t))>
+                <p class="palette-none" data-testid="palette-none">"No node type matches."</p>
+            </Show>
             {NODE_TYPES
                 .map(|type_name| {
                     view! {
                         <button
                             class="palette-item"
+                            class:palette-hidden=move || !listed(type_name)
                             data-testid=format!("palette-{type_name}")
                             title=format!("Drag onto the canvas, or click to add: {}", blurb(type_name))
                             on:pointerdown=move |ev: PointerEvent| {
@@ -436,5 +472,19 @@ fn PaletteIcon(type_name: &'static str) -> impl IntoView {
                 stroke-linejoin="round"
             ></path>
         </svg>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches;
+
+    #[test]
+    fn the_palette_search_matches_names_and_what_types_do() {
+        assert!(matches("http", ""));
+        assert!(matches("http", "HTT"));
+        assert!(matches("approval", "person"), "by its blurb");
+        assert!(!matches("timer", "http"));
+        assert!(matches("map", " map "));
     }
 }

@@ -448,6 +448,7 @@ fn Editing(
                 <button
                     class="btn btn-icon"
                     title="Undo (Ctrl+Z)"
+                    aria-label="Undo"
                     data-testid="undo"
                     disabled=move || !ctx.editor.with(Editor::can_undo)
                     on:click=move |_| ctx.undo()
@@ -457,6 +458,7 @@ fn Editing(
                 <button
                     class="btn btn-icon"
                     title="Redo (Ctrl+Shift+Z)"
+                    aria-label="Redo"
                     data-testid="redo"
                     disabled=move || !ctx.editor.with(Editor::can_redo)
                     on:click=move |_| ctx.redo()
