@@ -245,7 +245,7 @@ test('saving a new workflow under a taken name asks before adding a version to i
   await d.screenshot('designer-edit-3-saved-over-taken-name');
 });
 
-test('the palette filters as you type and Enter adds the first type listed; tool buttons have names', async ({
+test('the palette filters as you type and Enter adds the first type listed; a label names the node; tool buttons have names', async ({
   page,
   pageErrors: _,
 }) => {
@@ -265,6 +265,12 @@ test('the palette filters as you type and Enter adds the first type listed; tool
   await expect(d.inspector.getByTestId('inspector-title')).toHaveText('http');
   await expect(search).toHaveValue('');
   expect((await visibleTypes()).length).toBeGreaterThan(10);
+  // Labelled, a node still named after its type takes its id from the label.
+  await d.field('label').fill('Charge card');
+  await d.field('label').press('Tab');
+  await expect(d.node('charge_card')).toBeVisible();
+  await expect(d.node('http')).toHaveCount(0);
+  await expect(d.field('id')).toHaveValue('charge_card');
   await search.fill('no such thing');
   await expect(page.getByTestId('palette-none')).toBeVisible();
   await search.press('Enter');

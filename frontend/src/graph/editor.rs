@@ -193,6 +193,27 @@ impl Editor {
             .unwrap_or_default()
     }
 
+    /// Names node `id` after its label (`Charge card` → `charge_card`, `_2` if taken) while
+    /// its id is still the one the palette gave it (`http`, `http_2`): ids are what
+    /// templates read (`nodes.charge_card.output`), and a typed label says more than a type.
+    /// An id the person chose is kept. Returns the new id, if it changed.
+    pub fn id_from_label(&mut self, id: &str) -> Option<String> {
+        let node = self.workflow.node(id)?;
+        if !is_palette_id(id, node.type_name()) {
+            return None;
+        }
+        let base = slug(node.label.as_deref()?);
+        if base.is_empty() || base == id {
+            return None;
+        }
+        let taken = |c: &str| c != id && self.workflow.node(c).is_some();
+        let new_id = std::iter::once(base.clone())
+            .chain((2..).map(|i| format!("{base}_{i}")))
+            .find(|c| !taken(c))?;
+        self.rename_node(id, &new_id).ok()?;
+        Some(new_id)
+    }
+
     /// Connects `from`'s `port` to `to`; returns the new edge's index.
     pub fn connect(&mut self, from: &str, port: &str, to: &str) -> Result<usize, EditError> {
         let source = self
@@ -371,6 +392,35 @@ pub fn blank(name: &str) -> Workflow {
     }
 }
 
+/// Whether `id` is one [`Editor::add_node`] gives a `type_name` node: the type, or the type
+/// and a number.
+fn is_palette_id(id: &str, type_name: &str) -> bool {
+    id == type_name
+        || id
+            .strip_prefix(type_name)
+            .and_then(|rest| rest.strip_prefix('_'))
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// A label as an id: lower case ASCII letters and digits, everything else one `_`, at most
+/// 40 characters.
+fn slug(label: &str) -> String {
+    let mut out = String::new();
+    for c in label.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let out = out.trim_end_matches('_');
+    out.chars()
+        .take(40)
+        .collect::<String>()
+        .trim_end_matches('_')
+        .to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,6 +429,48 @@ mod tests {
 
     fn editor() -> Editor {
         Editor::new(blank("w"))
+    }
+
+    #[test]
+    fn a_palette_id_follows_the_label_and_a_chosen_id_stays() {
+        let mut ed = editor();
+        ed.add_node("start", (0.0, 0.0)).unwrap();
+        let a = ed.add_node("http", (300.0, 0.0)).unwrap();
+        let b = ed.add_node("http", (600.0, 0.0)).unwrap();
+        assert_eq!(b, "http_2");
+        ed.connect("start", "next", &a).unwrap();
+        let label = |ed: &mut Editor, id: &str, text: &str| {
+            ed.update_node(id, "label", |n| n.label = Some(text.into()))
+                .unwrap();
+        };
+        label(&mut ed, &a, "Charge card!");
+        assert_eq!(ed.id_from_label(&a).as_deref(), Some("charge_card"));
+        assert!(ed.workflow().node("charge_card").is_some());
+        assert_eq!(ed.workflow().edges[0].to, "charge_card", "edges follow");
+        // The same label on the second: made unique.
+        label(&mut ed, &b, "Charge  card");
+        assert_eq!(ed.id_from_label(&b).as_deref(), Some("charge_card_2"));
+        // An id that is no longer the palette's stays whatever the label says.
+        label(&mut ed, "charge_card", "Refund");
+        assert_eq!(ed.id_from_label("charge_card"), None);
+        assert!(ed.workflow().node("charge_card").is_some());
+        // Nothing usable in the label: no change.
+        let c = ed.add_node("timer", (0.0, 200.0)).unwrap();
+        label(&mut ed, &c, "→ ←");
+        assert_eq!(ed.id_from_label(&c), None);
+    }
+
+    #[test]
+    fn labels_become_ids() {
+        assert_eq!(slug("Charge card"), "charge_card");
+        assert_eq!(slug("  Ship it, now!! "), "ship_it_now");
+        assert_eq!(slug("Étape 2"), "tape_2");
+        assert_eq!(slug(&"x".repeat(50)).len(), 40);
+        assert!(is_palette_id("http_12", "http"));
+        assert!(is_palette_id("http", "http"));
+        assert!(!is_palette_id("http_", "http"));
+        assert!(!is_palette_id("https", "http"));
+        assert!(!is_palette_id("charge", "http"));
     }
 
     #[test]

@@ -83,9 +83,10 @@ struct Loaded {
     version: Option<i64>,
 }
 
-/// What the designer opens at `/workflows/{route}`: a workflow, or the news that there is
-/// none of that name (a mistyped link, an archived workflow), which the page says instead of
-/// opening an empty canvas that would quietly become a new workflow.
+/// What the designer opens at `/workflows/{route}`: a workflow (or this browser's draft of
+/// one never saved, such as an import), or the news that there is none of that name (a
+/// mistyped link, an archived workflow), which the page says instead of opening an empty
+/// canvas that would quietly become a new workflow.
 #[derive(Debug, Clone, PartialEq)]
 enum Opened {
     Found(Loaded),
@@ -112,6 +113,11 @@ async fn load(route: &str) -> Result<Opened, String> {
                     .map_or("unknown problem", |f| f.message.as_str())
             )),
         },
+        // Never saved, but this browser holds a draft of it (an import, unsaved work): open it.
+        Ok(None) if draft::load(route).is_some() => Ok(Opened::Found(Loaded {
+            base: blank(route),
+            version: None,
+        })),
         Ok(None) => Ok(Opened::Missing),
         Err(e) => Err(e.error.message),
     }

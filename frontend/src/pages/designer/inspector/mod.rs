@@ -102,6 +102,9 @@ fn TextField(
     #[prop(optional)] placeholder: &'static str,
     #[prop(optional)] hint: &'static str,
     #[prop(into)] on_input: Callback<String>,
+    /// Called with the text once the person is done with the field (it lost focus, or Enter).
+    #[prop(optional, into)]
+    on_change: Option<Callback<String>>,
 ) -> impl IntoView {
     view! {
         <label class="field">
@@ -113,6 +116,11 @@ fn TextField(
                 placeholder=placeholder
                 spellcheck="false"
                 on:input=move |ev| on_input.run(event_target_value(&ev))
+                on:change=move |ev| {
+                    if let Some(done) = on_change {
+                        done.run(event_target_value(&ev));
+                    }
+                }
             />
             {(!hint.is_empty()).then(|| view! { <span class="field-hint">{hint}</span> })}
         </label>

@@ -51,6 +51,15 @@ fn NodeForm(ctx: Ctx, node: Node) -> impl IntoView {
         let id = id.clone();
         move |text: String| edit(ctx, &id, "label", |n| n.label = non_empty(text))
     };
+    // Done typing the label: a node still named after its type is named after its label.
+    let label_done = {
+        let id = id.clone();
+        move |_: String| {
+            if let Some(Some(new_id)) = ctx.editor.try_update(|e| e.id_from_label(&id)) {
+                ctx.selection.set(Selection::Node(new_id));
+            }
+        }
+    };
     let settings = settings(ctx, &node);
     view! {
         <div class="inspector-head">
@@ -78,7 +87,7 @@ fn NodeForm(ctx: Ctx, node: Node) -> impl IntoView {
                 <span class="field-hint">"Templates read its output as " <code>{format!("nodes.{id}.output")}</code></span>
                 {move || id_error.get().map(|e| view! { <span class="field-error" data-testid="field-error">{e}</span> })}
             </label>
-            <TextField label="Label" testid="field-label" value=node.label.clone().unwrap_or_default() placeholder="Shown on the canvas" on_input=label_input />
+            <TextField label="Label" testid="field-label" value=node.label.clone().unwrap_or_default() placeholder="Shown on the canvas" hint="A node still named after its type takes its id from the label." on_input=label_input on_change=label_done />
             {settings}
         </div>
     }
