@@ -93,10 +93,11 @@ impl Access {
         if self.token.is_some() {
             return Ok(false);
         }
-        if let Some((at, open)) = *self.open.lock().expect("open cache") {
-            if at.elapsed() < OPEN_RECHECK {
-                return Ok(open);
-            }
+        let cached = *self.open.lock().expect("open cache");
+        if let Some((at, open)) = cached
+            && at.elapsed() < OPEN_RECHECK
+        {
+            return Ok(open);
         }
         let open = store.count_identities().await? == 0;
         *self.open.lock().expect("open cache") = Some((Instant::now(), open));

@@ -40,7 +40,7 @@ async fn a_key_is_shown_once_and_stored_hashed() {
             let bytes = std::fs::read(&file).unwrap_or_default();
             let found = bytes
                 .windows(key.len() - 5)
-                .any(|w| w == key[5..].as_bytes());
+                .any(|w| w == &key.as_bytes()[5..]);
             assert!(!found, "{file} holds the key in clear");
         }
     }

@@ -183,3 +183,34 @@ async fn a_cross_origin_cookie_write_is_refused() {
         .await;
     assert!(fetched.status < 300, "{}", fetched.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: runs with WEFT_TEST_STORE=postgres -- --include-ignored"]
+async fn a_session_works_on_another_process() {
+    assert!(
+        crate::pg::enabled(),
+        "several processes share only a PostgreSQL database: run with WEFT_TEST_STORE=postgres"
+    );
+    let weft = closed(&[]).await;
+    add_user(&weft, "alice", "operator", "pw-alice").await;
+    let (cookie, _) = login(&weft, "alice", "pw-alice").await;
+    let dir = tempfile::tempdir().expect("dir");
+    let other = crate::helpers::spawn_on(
+        dir.path(),
+        weft.database().to_owned(),
+        &[("WEFT_API_TOKEN", super::TOKEN)],
+    )
+    .await;
+    let alice = Caller::Session(cookie);
+    let me = alice.get(&other, "/api/auth/me").await;
+    assert_eq!(me.body["user"], "alice", "{}", me.body);
+    // Signed out on one process, signed out on both.
+    assert_eq!(
+        alice
+            .post(&other, "/api/auth/logout", &json!({}))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(alice.get(&weft, "/api/runs").await.status, 401);
+}
