@@ -18,6 +18,7 @@ const MOST: i64 = 500;
 const DEFAULT: i64 = 100;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AuditQuery {
     /// Only this actor: a user's name, `key:<name>`, `token`, `local` or `cli`.
