@@ -89,7 +89,7 @@ pub async fn resume(
         return Err(Refused::Expired);
     };
     if row.expires_at <= now {
-        store.end_session(&id_hash, now).await?;
+        store.end_session(&id_hash).await?;
         return Err(Refused::Expired);
     }
     store

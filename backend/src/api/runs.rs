@@ -310,7 +310,7 @@ pub(super) async fn decide_approval(
     State(app): State<AppState>,
     Params((id, node)): Params<(String, String)>,
     Body(d): Body<Decision>,
-) -> Result<Json<ApprovalDecided>, Error> {
+) -> Result<(Extension<audit::Note>, Json<ApprovalDecided>), Error> {
     let approve = match d.decision.as_str() {
         "approve" => true,
         "reject" => false,
@@ -330,11 +330,19 @@ pub(super) async fn decide_approval(
             },
         )
         .await?;
-    Ok(Json(ApprovalDecided {
-        run_id: id,
-        node,
-        decision: d.decision,
-    }))
+    // The audit row says which node and what was decided.
+    let note = audit::Note {
+        target: None,
+        details: json!({ "node": node, "decision": d.decision }),
+    };
+    Ok((
+        Extension(note),
+        Json(ApprovalDecided {
+            run_id: id,
+            node,
+            decision: d.decision,
+        }),
+    ))
 }
 
 /// Send a signal to a run

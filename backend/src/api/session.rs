@@ -84,6 +84,8 @@ pub(super) async fn login(
     let now = app.engine.clock.now();
     let since = now - WINDOW.as_millis() as i64;
     let ip = peer.map(|Extension(ConnectInfo(a))| a.ip().to_string());
+    // Sign-ins are rare, so each one also clears what has ended.
+    app.store.forget_stale(now, since).await?;
     let mut counted = vec![(format!("user:{}", b.name), PER_NAME)];
     if let Some(ip) = &ip {
         counted.push((format!("ip:{ip}"), PER_ADDRESS));
@@ -172,7 +174,7 @@ pub(super) async fn logout(
 ) -> Result<Response, Error> {
     if let Some(value) = sessions::cookie(&headers) {
         let now = app.engine.clock.now();
-        app.store.end_session(&secret::digest(&value), now).await?;
+        app.store.end_session(&secret::digest(&value)).await?;
         if let Some(Extension(p)) = principal
             && matches!(p.via, Via::Session(_))
         {

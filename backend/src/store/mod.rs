@@ -431,8 +431,12 @@ impl Store {
         touch_session(id_hash: &str, now: Millis, expires_at: Millis) -> Result<()>
     );
     delegate!(
-        /// Ends a session, and every session expired before `now`.
-        end_session(id_hash: &str, now: Millis) -> Result<()>
+        /// Ends a session.
+        end_session(id_hash: &str) -> Result<()>
+    );
+    delegate!(
+        /// Deletes ended sessions and failure counts quiet since `quiet_since`.
+        forget_stale(now: Millis, quiet_since: Millis) -> Result<()>
     );
     delegate!(
         /// Stores a new API key (its hash).

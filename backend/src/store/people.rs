@@ -267,17 +267,33 @@ macro_rules! people_sql {
                 Ok(())
             }
 
-            /// Ends a session (logout), and every session that expired before `now`.
+            /// Ends a session (logout, or found expired).
             pub(in crate::store) async fn end_session(
                 &self,
                 id_hash: &str,
-                now: crate::clock::Millis,
             ) -> crate::store::Result<()> {
                 let mut q = sqlx::QueryBuilder::<$db>::new("delete from sessions where id_hash = ");
-                q.push_bind(id_hash.to_owned())
-                    .push(" or expires_at < ")
-                    .push_bind(now);
+                q.push_bind(id_hash.to_owned());
                 q.build().execute(&self.pool).await?;
+                Ok(())
+            }
+
+            /// Deletes sessions that ended before `now` and failure counts last added to
+            /// before `quiet_since`, so neither table grows with time.
+            pub(in crate::store) async fn forget_stale(
+                &self,
+                now: crate::clock::Millis,
+                quiet_since: crate::clock::Millis,
+            ) -> crate::store::Result<()> {
+                let mut tx = self.$begin().await?;
+                let mut q = sqlx::QueryBuilder::<$db>::new("delete from sessions where expires_at < ");
+                q.push_bind(now);
+                q.build().execute(&mut *tx).await?;
+                let mut q =
+                    sqlx::QueryBuilder::<$db>::new("delete from login_failures where last_at < ");
+                q.push_bind(quiet_since);
+                q.build().execute(&mut *tx).await?;
+                tx.commit().await?;
                 Ok(())
             }
 

@@ -136,6 +136,11 @@ async fn every_change_is_audited() {
     // Each change once, and the first run's start.
     assert_eq!(rows.len(), expected.len() + 1, "{log:#}");
     assert_eq!(find("key.created", "ok")["details"]["role"], "operator");
+    assert_eq!(
+        find("approval.decided", "ok")["details"],
+        json!({"node": "gate", "decision": "approve"})
+    );
+    assert_eq!(find("run.started", "ok")["details"]["workflow"], "g");
     assert_eq!(find("login", "ok")["ip"], "127.0.0.1");
     // Newest first.
     assert_eq!(rows[0]["action"], "user.removed");
