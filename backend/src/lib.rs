@@ -4,7 +4,7 @@
 //! - [`config`]: the command line and its environment variables.
 //! - [`access`]: who a caller is and what their role allows (SPEC §7): the policy table, the
 //!   authentication layer, sessions, keys, the audit log and `weft user`.
-//! - [`api`]: axum handlers for SPEC §3 (`/api` behind the optional token, `/hooks`); JSON
+//! - [`api`]: axum handlers for SPEC §3 (`/api` behind `access::authenticate`, `/hooks`); JSON
 //!   errors; body limits and JSON-only writes; the Host/Origin guard and security headers.
 //! - [`cli`]: `weft validate` and the other one-shot commands.
 //! - [`clock`]: the time the server is given (the system's, or a simulated one in tests).
@@ -99,8 +99,8 @@ pub struct Services {
     pub closing: closing::Closing,
 }
 
-/// The whole HTTP surface: `/api` (behind the token, if any), `/hooks`, `/healthz`, and the
-/// SPA with a fallback to `index.html` (`ui`). Responses are compressed (brotli or gzip, as
+/// The whole HTTP surface: `/api` (behind `access::authenticate`), `/hooks`, `/healthz`, and
+/// the SPA with a fallback to `index.html` (`ui`). Responses are compressed (brotli or gzip, as
 /// the client accepts) except event streams and bodies of a few bytes. Every request passes
 /// `api::guard` first (its `Host`, and a write's `Origin`), every response carries its
 /// security headers, and a panicking handler is answered with a JSON 500 instead of taking
