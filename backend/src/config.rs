@@ -25,12 +25,43 @@ pub enum Command {
         /// Where to write the copy; must not exist.
         file: PathBuf,
     },
+    /// Manage the users who sign in (SPEC §7); works on the database directly.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+        /// `sqlite://PATH` or `postgres://…`.
+        #[arg(
+            long,
+            env = "WEFT_DATABASE_URL",
+            default_value = "sqlite://weft.db",
+            global = true
+        )]
+        database: String,
+    },
     /// Validate definition files; exits 1 if any has an error.
     Validate {
         /// Definition files (JSON).
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+}
+
+/// `weft user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password is read from standard input (its first line).
+    Add {
+        name: String,
+        /// viewer, approver, operator, editor or admin.
+        #[arg(long)]
+        role: String,
+    },
+    /// List the users.
+    List,
+    /// Remove a user (their sessions end).
+    Remove { name: String },
+    /// Change a user's role.
+    SetRole { name: String, role: String },
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -57,6 +88,12 @@ pub struct ServeArgs {
     /// than this (`30d`, `12h`); by default runs are kept.
     #[arg(long, env = "WEFT_RETENTION")]
     pub retention: Option<humantime::Duration>,
+    /// The URL browsers reach the server at; an `https` one makes cookies `Secure`.
+    #[arg(long, env = "WEFT_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// How long a signed-in session lasts unused (at most 7 days after sign-in in any case).
+    #[arg(long, env = "WEFT_SESSION_TTL", default_value = "12h")]
+    pub session_ttl: humantime::Duration,
     /// For tests only: a simulated clock and the `/_test` hooks that move it and inject
     /// store faults. Never in production.
     #[arg(long, env = "WEFT_TEST_HOOKS", hide = true, value_parser = clap::builder::BoolishValueParser::new())]

@@ -2,7 +2,9 @@
 //!
 //! # Layout
 //! - [`config`]: the command line and its environment variables.
-//! - [`api`]: axum handlers for SPEC §3 (`/api` behind the optional token, `/hooks`); JSON
+//! - [`access`]: who a caller is and what their role allows (SPEC §7): the policy table, the
+//!   authentication layer, sessions, keys, the audit log and `weft user`.
+//! - [`api`]: axum handlers for SPEC §3 (`/api` behind `access::authenticate`, `/hooks`); JSON
 //!   errors; body limits and JSON-only writes; the Host/Origin guard and security headers.
 //! - [`cli`]: `weft validate` and the other one-shot commands.
 //! - [`clock`]: the time the server is given (the system's, or a simulated one in tests).
@@ -22,6 +24,7 @@
 //! `app()` builds the router without a socket so tests can drive it; `serve()` takes a bound
 //! listener and a shutdown future so tests can bind port 0.
 
+pub mod access;
 pub mod api;
 pub mod bulk;
 pub mod cli;
@@ -84,8 +87,8 @@ pub struct Services {
     /// `WEFT_HOOK_SECRET_*`: the keys webhooks check their signatures with, apart from the
     /// `WEFT_SECRET_*` values templates render, so no template can read them.
     pub hook_keys: engine::activity::Secrets,
-    /// `WEFT_API_TOKEN`: when set, `/api` answers only requests that carry it.
-    pub api_token: Option<Arc<str>>,
+    /// The token, session settings and the open-mode check (`access`).
+    pub access: access::Access,
     /// The `Host`s the server answers for (`--allowed-hosts`, `api::guard`).
     pub allowed_hosts: api::guard::AllowedHosts,
     /// The scheduler, woken when schedules change.
@@ -96,14 +99,14 @@ pub struct Services {
     pub closing: closing::Closing,
 }
 
-/// The whole HTTP surface: `/api` (behind the token, if any), `/hooks`, `/healthz`, and the
-/// SPA with a fallback to `index.html` (`ui`). Responses are compressed (brotli or gzip, as
+/// The whole HTTP surface: `/api` (behind `access::authenticate`), `/hooks`, `/healthz`, and
+/// the SPA with a fallback to `index.html` (`ui`). Responses are compressed (brotli or gzip, as
 /// the client accepts) except event streams and bodies of a few bytes. Every request passes
 /// `api::guard` first (its `Host`, and a write's `Origin`), every response carries its
 /// security headers, and a panicking handler is answered with a JSON 500 instead of taking
 /// the connection (or the process, with `panic = "abort"`) down.
 pub fn app(state: AppState, ui_dir: &Path) -> Router {
-    let token = middleware::from_fn_with_state(state.clone(), api::auth::require_token);
+    let token = middleware::from_fn_with_state(state.clone(), access::authenticate);
     let guard = middleware::from_fn_with_state(state.clone(), api::guard::check);
     let hooks = state.engine.clock.simulated().is_some();
     let router = Router::new();
@@ -138,7 +141,8 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -147,6 +151,7 @@ pub async fn serve(
 pub fn run(command: Command) -> ExitCode {
     match command {
         Command::Validate { files } => cli::validate_files(&files),
+        Command::User { command, database } => access::cli::run(&database, command),
         Command::Migrate { database } => {
             init_tracing();
             let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
@@ -261,6 +266,17 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
         api_token = if api_token.is_some() { "required" } else { "off" },
         "weft serving"
     );
+    let secure_cookies = args
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
+    let access = access::Access::new(api_token, args.session_ttl.into(), secure_cookies);
+    if access.is_open(&store).await? {
+        tracing::warn!(
+            "open: no user, API key or token exists, so anyone who reaches this server is an \
+             admin; add a user (`weft user add NAME --role admin`) or set WEFT_API_TOKEN"
+        );
+    }
     // The one line on stdout that is not a log line: with `--listen 127.0.0.1:0` it is how a
     // caller (the test harness, a script) learns the port.
     println!("weft listening on http://{listen}");
@@ -270,7 +286,7 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
         engine: engine.engine,
         cluster: engine.cluster,
         hook_keys: engine::activity::Secrets::hook_keys_from_env(),
-        api_token,
+        access,
         allowed_hosts,
         schedules: engine.schedules,
         bulk: engine.bulk,

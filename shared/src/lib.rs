@@ -9,11 +9,13 @@
 //! - [`validate`]: every SPEC §1 rule, on petgraph; returns all findings at once.
 //! - [`limits`]: every limit on what users and callers send, declared once.
 //! - [`template`]: MiniJinja templates and expressions over JSON.
+//! - [`access`]: roles and the bodies of login, users, keys and audit (SPEC §7).
 //! - [`api`]: request and response bodies.
 //! - [`event`]: the events of a run's log, as stored, served and streamed.
 //! - [`schedule`]: cron schedules: their cron and zone, and the fire times after an instant.
 //! - [`fold`]: what the events say about each node; the engine and the run console both use it.
 
+pub mod access;
 pub mod api;
 pub mod event;
 pub mod fold;

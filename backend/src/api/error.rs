@@ -14,10 +14,11 @@ pub enum Error {
     /// 400: the body is not what the endpoint reads.
     #[error("{0}")]
     BadRequest(String),
-    /// 401: a missing or wrong API token or webhook signature.
+    /// 401: a missing, wrong, revoked or expired credential, or a wrong webhook signature.
     #[error("{0}")]
     Unauthorized(String),
-    /// 403: a write a browser sent from another origin (`api::guard`).
+    /// 403: a write a browser sent from another origin (`api::guard`), or a caller whose
+    /// role is below the route's (`access`).
     #[error("{0}")]
     Forbidden(String),
     /// 404
@@ -42,6 +43,9 @@ pub enum Error {
     /// 421: a `Host` this server does not answer for (`api::guard`).
     #[error("{0}")]
     MisdirectedRequest(String),
+    /// 429 with `Retry-After`: too many failed sign-ins; try again after that many seconds.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     /// 422 with the findings or failing paths in `details`.
     #[error("{message}")]
     Unprocessable { message: String, details: Value },
@@ -73,6 +77,7 @@ impl Error {
                 (StatusCode::MISDIRECTED_REQUEST, "misdirected_request")
             }
             Error::Unprocessable { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            Error::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -82,6 +87,10 @@ impl Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
+        let retry_after = match &self {
+            Error::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
         let (message, details) = match self {
             Error::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
@@ -101,7 +110,13 @@ impl IntoResponse for Error {
                 details,
             },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 

@@ -4,20 +4,23 @@
 //! Each route is registered together with its `#[utoipa::path]` doc, so `GET /api/openapi.json`
 //! ([`openapi`]) documents every route the router serves.
 
-pub mod auth;
+mod audit;
 mod bulk;
 pub mod error;
 mod find;
 pub mod guard;
 pub mod hooks;
 pub mod json;
+mod keys;
 mod openapi;
 mod operate;
 mod runs;
 mod schedules;
+mod session;
 mod streams;
 mod tasks;
 pub mod testing;
+mod users;
 mod validate;
 mod workflows;
 
@@ -53,7 +56,24 @@ pub async fn deadline(
 /// methods a path does not take, and a 415 for writes that are not JSON. Paths are relative
 /// to `/api`, where `crate::app` nests it.
 pub fn router() -> Router<AppState> {
-    let (router, api) = OpenApiRouter::default()
+    let (router, api) = parts();
+    router
+        .route_layer(axum::middleware::from_fn(json::require_json))
+        .fallback(|| async { Error::NotFound("no such API endpoint".to_owned()) })
+        .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(json::MAX_BODY))
+        .layer(Extension(openapi::Document::new(api)))
+}
+
+/// The serialized OpenAPI document, without a server (the policy table's test reads it).
+#[cfg(test)]
+pub(crate) fn openapi_bytes() -> axum::body::Bytes {
+    openapi::Document::new(parts().1).bytes()
+}
+
+/// The routes with their documentation.
+fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::default()
         .routes(routes!(validate::validate_definition))
         .routes(routes!(workflows::list_workflows))
         .routes(routes!(
@@ -86,11 +106,13 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(schedules::trigger_schedule))
         .routes(routes!(schedules::backfill_schedule))
         .routes(routes!(openapi::openapi_json))
-        .split_for_parts();
-    router
-        .route_layer(axum::middleware::from_fn(json::require_json))
-        .fallback(|| async { Error::NotFound("no such API endpoint".to_owned()) })
-        .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
-        .layer(DefaultBodyLimit::max(json::MAX_BODY))
-        .layer(Extension(openapi::Document::new(api)))
+        .routes(routes!(session::me))
+        .routes(routes!(session::login))
+        .routes(routes!(session::logout))
+        .routes(routes!(users::list_users, users::add_user))
+        .routes(routes!(users::change_user, users::remove_user))
+        .routes(routes!(keys::list_keys, keys::create_key))
+        .routes(routes!(keys::revoke_key))
+        .routes(routes!(audit::audit_log))
+        .split_for_parts()
 }

@@ -8,18 +8,23 @@
 
 use axum::Extension;
 use axum::body::Bytes;
+use axum::http::Method;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use shared::api::{ApiErrorBody, RunChange, RunEvent};
 use utoipa::OpenApi;
+use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 
 use super::hooks;
+use crate::access::policy::{self, Need};
 
 /// The security scheme of `/api`, as the document names it.
 const TOKEN: &str = "api_token";
+/// The operation extension that names the least role a call needs.
+const ROLE: &str = "x-weft-role";
 
 /// The fixed parts of the document: info, tags, and the routes `crate::app` serves outside
 /// `/api` and `/hooks`.
@@ -44,6 +49,7 @@ const TOKEN: &str = "api_token";
         (name = "tasks", description = "Task queues for workers in any language"),
         (name = "schedules", description = "Cron schedules: list, pause, resume, trigger now, backfill"),
         (name = "hooks", description = "Webhook triggers (outside `/api`, no token)"),
+        (name = "access", description = "Signing in, who am I, users, API keys and the audit log"),
         (name = "operations", description = "Health, metrics and this document"),
     )
 )]
@@ -92,26 +98,31 @@ impl Document {
             .expect("the OpenAPI document serializes");
         Document(Bytes::from(json))
     }
+
+    #[cfg(test)]
+    pub(super) fn bytes(&self) -> Bytes {
+        self.0.clone()
+    }
 }
 
-/// Puts the `/api` paths (behind the token) and the `/hooks` paths under their prefixes, next
-/// to the fixed parts.
+/// Puts the `/api` paths (each with the role it needs, `access::policy`) and the `/hooks`
+/// paths under their prefixes, next to the fixed parts.
 pub(super) fn document(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
-    for item in api.paths.paths.values_mut() {
-        for op in [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-            &mut item.trace,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            require_token(op);
+    for (path, item) in api.paths.paths.iter_mut() {
+        let path = format!("/api{path}");
+        for (method, op) in [
+            (Method::GET, &mut item.get),
+            (Method::PUT, &mut item.put),
+            (Method::POST, &mut item.post),
+            (Method::DELETE, &mut item.delete),
+            (Method::OPTIONS, &mut item.options),
+            (Method::HEAD, &mut item.head),
+            (Method::PATCH, &mut item.patch),
+            (Method::TRACE, &mut item.trace),
+        ] {
+            if let Some(op) = op {
+                document_access(op, policy::rule(&method, &path).need);
+            }
         }
     }
     let mut doc = Fixed::openapi()
@@ -133,8 +144,9 @@ pub(super) fn document(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::Op
             HttpBuilder::new()
                 .scheme(HttpAuthScheme::Bearer)
                 .description(Some(
-                    "`Authorization: Bearer <token>`, required on every `/api` call when the \
-                     server runs with `WEFT_API_TOKEN` (otherwise `/api` is open). \
+                    "`Authorization: Bearer <credential>`: `WEFT_API_TOKEN` (an admin) or an \
+                     API key. A browser signs in instead (`POST /api/auth/login`, the \
+                     `weft_session` cookie). With no user, key or token the server is open. \
                      `/hooks`, `/healthz` and `/metrics` never need it.",
                 ))
                 .build(),
@@ -143,16 +155,41 @@ pub(super) fn document(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::Op
     doc
 }
 
-/// Marks an `/api` operation as needing the token, and documents the 401 without it.
-fn require_token(op: &mut Operation) {
-    op.security
-        .get_or_insert_default()
-        .push(SecurityRequirement::new(TOKEN, Vec::<String>::new()));
+/// Documents who may call an `/api` operation: its role in the description and in
+/// `x-weft-role` (`open` for anyone), and the 401 and 403 of callers who may not.
+fn document_access(op: &mut Operation, need: Need) {
+    let role = match need {
+        Need::Open => "open",
+        Need::Role(role) => role.as_str(),
+    };
+    let mut extensions = Extensions::default();
+    extensions.insert(ROLE.to_owned(), role.into());
+    op.extensions.get_or_insert_default().merge(extensions);
+    // A credential is optional on an open route (the empty requirement), and used if sent.
+    let security = op.security.get_or_insert_default();
+    if need == Need::Open {
+        security.push(SecurityRequirement::default());
+    }
+    security.push(SecurityRequirement::new(TOKEN, Vec::<String>::new()));
+    let Need::Role(role) = need else {
+        let note = "Needs no credential.";
+        op.description = Some(match op.description.take() {
+            Some(d) => format!("{d}\n\n{note}"),
+            None => note.to_owned(),
+        });
+        return;
+    };
+    let note = format!("Needs the role `{role}` or above.");
+    op.description = Some(match op.description.take() {
+        Some(d) => format!("{d}\n\n{note}"),
+        None => note,
+    });
     error_response(
         op,
         "401",
-        "`WEFT_API_TOKEN` is set and the request does not carry it",
+        "The server is not open and the request carries no valid token, key or session",
     );
+    error_response(op, "403", "The caller's role is below the one this needs");
 }
 
 /// Documents what every write is refused for before its handler runs (`api::json`,

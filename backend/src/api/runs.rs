@@ -1,9 +1,9 @@
 //! Runs: start (idempotent by `run_id`), list, detail, history, and the inputs a person
 //! sends: approvals, signals, cancel. The live streams are in [`super::streams`].
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use serde_json::{Value, json};
 use shared::api::{
     ApiErrorBody, ApprovalDecided, CancelAccepted, CancelBody, Decision, EventList, NodeView,
@@ -14,6 +14,7 @@ use shared::limits::MAX_ID_LEN;
 use super::error::Error;
 use super::json::{Body, Filter, Params};
 use crate::AppState;
+use crate::access::audit;
 use crate::engine::decide::{Input, Rejected};
 use crate::engine::driver::{self, Started};
 use crate::engine::event::Recorded;
@@ -154,12 +155,18 @@ pub(super) async fn create_run(
     State(app): State<AppState>,
     Params(name): Params<String>,
     Body(req): Body<StartRun>,
-) -> Result<(StatusCode, Json<RunSummary>), Error> {
+) -> Result<(StatusCode, Extension<audit::Note>, Json<RunSummary>), Error> {
     let run_id = req
         .run_id
         .map(|id| RunId::given("run_id", id))
         .transpose()?;
-    start_run(&app, &name, req.input, run_id).await
+    let (status, Json(run)) = start_run(&app, &name, req.input, run_id).await?;
+    // The audit row names the run; its workflow goes in the details.
+    let note = audit::Note {
+        target: Some(format!("run:{}", run.id)),
+        details: json!({ "workflow": name, "version": run.version }),
+    };
+    Ok((status, Extension(note), Json(run)))
 }
 
 /// List and find runs, newest first
@@ -303,7 +310,7 @@ pub(super) async fn decide_approval(
     State(app): State<AppState>,
     Params((id, node)): Params<(String, String)>,
     Body(d): Body<Decision>,
-) -> Result<Json<ApprovalDecided>, Error> {
+) -> Result<(Extension<audit::Note>, Json<ApprovalDecided>), Error> {
     let approve = match d.decision.as_str() {
         "approve" => true,
         "reject" => false,
@@ -323,11 +330,19 @@ pub(super) async fn decide_approval(
             },
         )
         .await?;
-    Ok(Json(ApprovalDecided {
-        run_id: id,
-        node,
-        decision: d.decision,
-    }))
+    // The audit row says which node and what was decided.
+    let note = audit::Note {
+        target: None,
+        details: json!({ "node": node, "decision": d.decision }),
+    };
+    Ok((
+        Extension(note),
+        Json(ApprovalDecided {
+            run_id: id,
+            node,
+            decision: d.decision,
+        }),
+    ))
 }
 
 /// Send a signal to a run

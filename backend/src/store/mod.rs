@@ -15,6 +15,7 @@
 mod bulk;
 mod common;
 mod faults;
+mod people;
 pub mod postgres;
 mod retention;
 mod schedules;
@@ -22,6 +23,7 @@ mod sqlite;
 
 pub use bulk::{BatchRow, BulkFilter};
 pub use faults::Faults;
+pub use people::{AuditFilter, AuditRow, KeyRow, SessionRow, UserRow};
 pub use schedules::{FiredUpdate, ScheduleRow, ScheduleSpec};
 
 pub use postgres::Postgres;
@@ -387,6 +389,94 @@ impl Store {
         /// Schedules due at `now` (or with a buffered fire); PostgreSQL claims them until
         /// `claim_until`.
         due_schedules(now: Millis, limit: i64, claim_until: Millis) -> Result<Vec<ScheduleRow>>
+    );
+    delegate!(
+        /// How many users and live API keys exist (none: the server is open).
+        count_identities() -> Result<i64>
+    );
+    delegate!(
+        /// Adds a user; false if the name is taken.
+        add_user(u: &UserRow) -> Result<bool>
+    );
+    delegate!(
+        /// Every user, by name.
+        users() -> Result<Vec<UserRow>>
+    );
+    delegate!(
+        /// The user with that name (`by_name`) or id.
+        user(key: &str, by_name: bool) -> Result<Option<UserRow>>
+    );
+    delegate!(
+        /// Changes a user's role and/or password hash; false if there is no such user.
+        update_user(name: &str, role: Option<&str>, password: Option<&str>, now: Millis) -> Result<bool>
+    );
+    delegate!(
+        /// Removes a user and their sessions; false if there is no such user.
+        remove_user(name: &str) -> Result<bool>
+    );
+    delegate!(
+        /// Records a successful sign-in.
+        touch_login(user_id: &str, now: Millis) -> Result<()>
+    );
+    delegate!(
+        /// Stores a session under the hash of its cookie.
+        create_session(id_hash: &str, s: &SessionRow) -> Result<()>
+    );
+    delegate!(
+        /// The session whose cookie hashes to `id_hash`.
+        session(id_hash: &str) -> Result<Option<SessionRow>>
+    );
+    delegate!(
+        /// Moves a session's expiry on.
+        touch_session(id_hash: &str, now: Millis, expires_at: Millis) -> Result<()>
+    );
+    delegate!(
+        /// Ends a session.
+        end_session(id_hash: &str) -> Result<()>
+    );
+    delegate!(
+        /// Deletes ended sessions and failure counts quiet since `quiet_since`.
+        forget_stale(now: Millis, quiet_since: Millis) -> Result<()>
+    );
+    delegate!(
+        /// Stores a new API key (its hash).
+        create_key(k: &KeyRow) -> Result<()>
+    );
+    delegate!(
+        /// Every API key, newest first.
+        keys() -> Result<Vec<KeyRow>>
+    );
+    delegate!(
+        /// The key whose hash is `key_hash`, revoked or not.
+        key_by_hash(key_hash: &str) -> Result<Option<KeyRow>>
+    );
+    delegate!(
+        /// Revokes a live key; false if there is none with that id.
+        revoke_key(id: &str, now: Millis) -> Result<bool>
+    );
+    delegate!(
+        /// Records a key's use (at most once a minute).
+        touch_key(id: &str, now: Millis) -> Result<()>
+    );
+    delegate!(
+        /// Failed sign-ins counted under `key` since `since`: how many, and the first's time.
+        failures(key: &str, since: Millis) -> Result<Option<(i64, Millis)>>
+    );
+    delegate!(
+        /// Counts a failed sign-in under `key`; counts older than `since` start again.
+        add_failure(key: &str, now: Millis, since: Millis) -> Result<()>
+    );
+    delegate!(
+        /// Forgets the failures under `key`.
+        clear_failures(key: &str) -> Result<()>
+    );
+    delegate!(
+        /// Appends a row to the audit log.
+        audit(a: &AuditRow) -> Result<()>
+    );
+    delegate!(
+        /// Audit rows, newest first.
+        audit_log(f: &AuditFilter) -> Result<Vec<AuditRow>>
     );
     delegate!(
         /// Timers due at `now`. A shared store claims them for a while, so that one process

@@ -335,6 +335,7 @@ fn push_input_match(q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, m: &super::InputMa
 super::schedules::schedule_sql!(Sqlite, sqlx::Sqlite, SqliteRow, write);
 super::bulk::bulk_sql!(Sqlite, sqlx::Sqlite, write, false);
 super::retention::retention_sql!(Sqlite, sqlx::Sqlite, write);
+super::people::people_sql!(Sqlite, sqlx::Sqlite, SqliteRow, write);
 
 impl Sqlite {
     /// `VACUUM INTO file`: a compact, consistent copy of one snapshot (SQLite refuses a file

@@ -19,6 +19,7 @@ mod integrity;
 mod openapi;
 mod operate;
 mod ops;
+mod people;
 mod pg;
 mod remote;
 mod retention;

@@ -57,7 +57,11 @@ pub(crate) async fn start_server_with(
         engine: running.engine,
         cluster: running.cluster,
         hook_keys: Secrets::default(),
-        api_token: None,
+        access: backend::access::Access::new(
+            None,
+            std::time::Duration::from_secs(12 * 3600),
+            false,
+        ),
         allowed_hosts: backend::api::guard::AllowedHosts::new(&[], listener.local_addr()?.ip())
             .map_err(anyhow::Error::msg)?,
         schedules: running.schedules,

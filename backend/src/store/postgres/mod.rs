@@ -359,6 +359,7 @@ fn push_input_match(q: &mut sqlx::QueryBuilder<sqlx::Postgres>, m: &super::Input
 }
 super::bulk::bulk_sql!(Postgres, sqlx::Postgres, begin_tx, true);
 super::retention::retention_sql!(Postgres, sqlx::Postgres, begin_tx);
+super::people::people_sql!(Postgres, sqlx::Postgres, PgRow, begin_tx);
 
 impl Postgres {
     /// Nothing to do: PostgreSQL's autovacuum reuses the space of deleted rows.
