@@ -89,23 +89,23 @@ struct Loaded {
 /// canvas that would quietly become a new workflow.
 #[derive(Debug, Clone, PartialEq)]
 enum Opened {
-    Found(Loaded),
+    Found(Box<Loaded>),
     Missing,
 }
 
 async fn load(route: &str) -> Result<Opened, String> {
     if route == NEW {
-        return Ok(Opened::Found(Loaded {
+        return Ok(Opened::Found(Box::new(Loaded {
             base: blank(""),
             version: None,
-        }));
+        })));
     }
     match server::get(route).await {
         Ok(Some(stored)) => match parse(&stored.definition) {
-            Ok(base) => Ok(Opened::Found(Loaded {
+            Ok(base) => Ok(Opened::Found(Box::new(Loaded {
                 base,
                 version: Some(stored.version),
-            })),
+            }))),
             Err(findings) => Err(format!(
                 "the stored definition does not read as a workflow: {}",
                 findings
@@ -114,10 +114,10 @@ async fn load(route: &str) -> Result<Opened, String> {
             )),
         },
         // Never saved, but this browser holds a draft of it (an import, unsaved work): open it.
-        Ok(None) if draft::load(route).is_some() => Ok(Opened::Found(Loaded {
+        Ok(None) if draft::load(route).is_some() => Ok(Opened::Found(Box::new(Loaded {
             base: blank(route),
             version: None,
-        })),
+        }))),
         Ok(None) => Ok(Opened::Missing),
         Err(e) => Err(e.error.message),
     }
@@ -160,6 +160,7 @@ fn Workbench(route: String, just_saved: StoredValue<Option<(String, i64)>>) -> i
         }
         .into_any(),
         Some(Ok(Opened::Found(loaded))) => {
+            let loaded = *loaded;
             view! { <Editing route=route.clone() loaded just_saved /> }.into_any()
         }
         Some(Ok(Opened::Missing)) if create.get() => {
