@@ -70,7 +70,7 @@ pub struct Access {
     pub session_ttl: Duration,
     /// Whether cookies carry `Secure` (`--public-url` is https).
     pub secure_cookies: bool,
-    /// Whether the store had no user and no key, and when that was last asked.
+    /// Whether the store never had a user or a key, and when that was last asked.
     open: Mutex<Option<(Instant, bool)>>,
 }
 
@@ -88,7 +88,9 @@ impl Access {
         }
     }
 
-    /// Whether no token, user or live key exists, asked of the store at most once a second.
+    /// Whether no token exists and no user or key ever did, asked of the store at most once
+    /// a second. Once closed, a server stays closed: removing every user would otherwise
+    /// make every anonymous caller an admin.
     pub async fn is_open(&self, store: &crate::store::Store) -> Result<bool, crate::store::Error> {
         if self.token.is_some() {
             return Ok(false);

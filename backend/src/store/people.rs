@@ -103,11 +103,14 @@ macro_rules! people_sql {
              created_at, last_used_at, revoked_at from api_keys";
 
         impl $store {
-            /// How many users and live keys exist: none means the server is open.
+            /// How many users and keys exist or ever did: none means the server is open. A
+            /// revoked key keeps its row, and every user ever added is in the audit log
+            /// (never pruned), so removing the last user or revoking the last key (a leaked
+            /// one, say) never opens the server again.
             pub(in crate::store) async fn count_identities(&self) -> crate::store::Result<i64> {
                 let n: i64 = sqlx::query_scalar(
-                    "select (select count(*) from users) + \
-                     (select count(*) from api_keys where revoked_at is null)",
+                    "select (select count(*) from users) + (select count(*) from api_keys) + \
+                     (select count(*) from audit where action in ('user.added', 'key.created'))",
                 )
                 .fetch_one(&self.pool)
                 .await?;

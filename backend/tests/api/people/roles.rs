@@ -172,6 +172,47 @@ async fn first_user_closes_the_server() {
     );
 }
 
+/// Removing the last user, or revoking the only key (a leaked one), must not hand the server
+/// to anyone who can reach it: once closed, it stays closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_every_user_and_key_does_not_open_the_server_again() {
+    let weft = Weft::fresh().await;
+    let (status, body) = weft
+        .post(
+            "/api/users",
+            &json!({"name": "root", "role": "admin", "password": "pw-root"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (cookie, _) = login(&weft, "root", "pw-root").await;
+    let root = Caller::Session(cookie);
+    let made = root
+        .post(&weft, "/api/keys", &json!({"name": "ci", "role": "admin"}))
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let key = Caller::Bearer(made.body["key"].as_str().expect("key").to_owned());
+    let id = made.body["id"].as_str().expect("id").to_owned();
+    let removed = key
+        .send(&weft, reqwest::Method::DELETE, "/api/users/root", None)
+        .await;
+    assert_eq!(removed.status, 204, "{}", removed.body);
+    let revoked = key
+        .send(
+            &weft,
+            reqwest::Method::DELETE,
+            &format!("/api/keys/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, 204, "{}", revoked.body);
+    // No user and no live key left (both answers also dropped the server's cached view of
+    // whether it is open): still closed.
+    let refused = Caller::Nobody.get(&weft, "/api/workflows").await;
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    let me = Caller::Nobody.get(&weft, "/api/auth/me").await;
+    assert_eq!(me.body, json!({"mode": "closed", "sso": false}));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_stays_admin() {
     let weft = closed(&[]).await;
