@@ -14,7 +14,7 @@ use shared::limits::{MAX_BUFFERED_SIGNALS, MAX_ID_LEN, MAX_PAGE};
 use crate::helpers::{Checks, Weft, snapshot, types};
 
 /// `start → gate (approval) → sig (signal "go") → done`.
-fn gated(name: &str) -> Value {
+pub(crate) fn gated(name: &str) -> Value {
     json!({
         "name": name,
         "nodes": [

@@ -4,26 +4,9 @@
 use serde_json::{Value, json};
 
 use super::{Caller, add_user, closed, login, make_key};
+use crate::edges::gated;
 use crate::helpers::Weft;
 use crate::sim::HOOKS;
-
-/// `start → gate (approval) → sig (signal "go") → done`.
-fn gated(name: &str) -> Value {
-    json!({
-        "name": name,
-        "nodes": [
-            {"id": "start", "type": "start"},
-            {"id": "gate", "type": "approval", "prompt": "ok?"},
-            {"id": "sig", "type": "signal", "signal": "go"},
-            {"id": "done", "type": "end"}
-        ],
-        "edges": [
-            {"from": "start", "to": "gate"},
-            {"from": "gate", "to": "sig", "port": "approved"},
-            {"from": "sig", "to": "done"}
-        ]
-    })
-}
 
 async fn ok(weft: &Weft, path: &str, body: Value) -> Value {
     let (status, answer) = weft.post(path, &body).await;
