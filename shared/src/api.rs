@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::access::Role;
 use crate::event::{ChildStatus, Event, Millis, Parent, Recorded, RedriveOf, Trigger};
 use crate::fold::NodeState;
+use crate::model::Verdict;
 use crate::validate::Diagnostic;
 
 /// A run's status (SPEC §2).
@@ -443,6 +445,10 @@ pub struct Decision {
     /// Kept in the history with the decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// What the approval's `form` asks for; it must match the form's JSON Schema (`422`).
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: Value,
 }
 
 /// `POST /api/runs/{id}/approvals/{node}` → 200.
@@ -453,6 +459,64 @@ pub struct ApprovalDecided {
     pub node: String,
     /// `approve` or `reject`, as sent.
     pub decision: String,
+    /// Who decided, as the run's history records it.
+    #[serde(default)]
+    pub by: String,
+}
+
+/// One approval waiting for a decision, as the inbox lists it (`GET /api/approvals`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PendingApproval {
+    pub run_id: String,
+    pub workflow: String,
+    pub version: i64,
+    pub node: String,
+    /// The node's label in the designer, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The rendered prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// The run's input.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub input: Value,
+    /// Who started the run (none: a schedule, a webhook or a parent run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_by: Option<String>,
+    /// Since when it waits (ms since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Millis>,
+    /// Its deadline, if it has a `timeout`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Millis>,
+    /// What happens at the deadline when nobody decides: `approve`/`reject`, or none (the
+    /// `timeout` port, else the run fails).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_decision: Option<Verdict>,
+    /// Who may decide now: these roles (and those above them) and these users.
+    pub roles: Vec<Role>,
+    pub users: Vec<String>,
+    /// Escalation steps reached, of how many.
+    pub escalated: u32,
+    pub escalations: u32,
+    /// The JSON Schema of the data a decision fills in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub form: Option<Value>,
+    /// Whether the caller may decide it, and if not, why.
+    pub can_decide: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why_not: Option<String>,
+}
+
+/// `GET /api/approvals`: waiting approvals, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApprovalList {
+    pub approvals: Vec<PendingApproval>,
+    /// More runs wait for a person than one answer reads ([`crate::limits::MAX_INBOX_RUNS`]).
+    pub truncated: bool,
 }
 
 /// The body of `POST /api/runs/{id}/signals/{name}`.

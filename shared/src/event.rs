@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::model::{Approvers, Verdict};
+
 /// Milliseconds since the Unix epoch.
 pub type Millis = i64;
 
@@ -27,6 +29,10 @@ pub enum Event {
         /// The finished run this one redrives, and the nodes it runs again from (SPEC §6).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         redrive_of: Option<RedriveOf>,
+        /// Who started it through the API (a user, `key:<name>`, `token`, `local`); none for
+        /// a schedule, a webhook, a parent run. An approval's self-approval rule reads it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     /// An activity attempt begins (http, task).
     NodeStarted {
@@ -84,6 +90,42 @@ pub enum Event {
     },
     NodeCancelled {
         node: String,
+    },
+    /// An approval is decided, by a person or by its `default_decision` at its timeout; the
+    /// node's outcome follows in the same commit (SPEC §7).
+    ApprovalDecided {
+        node: String,
+        decision: Verdict,
+        /// Who decided; none when the default decision was taken.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+        /// What the decider filled in the approval's `form`.
+        #[serde(default, skip_serializing_if = "Value::is_null")]
+        data: Value,
+        /// Taken at the timeout (`default_decision`), not by a person.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        default: bool,
+    },
+    /// An approval still waiting reached its escalation step `step`: its approvers may decide
+    /// too.
+    ApprovalEscalated {
+        node: String,
+        step: u32,
+        approvers: Approvers,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        notify: Option<String>,
+    },
+    /// The POST to an escalation step's `notify` URL was made: the status it answered, or
+    /// why no answer came.
+    ApprovalNotified {
+        node: String,
+        step: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
     },
     /// A signal arrived; a `signal` node waiting for `name` consumes it, now or later.
     SignalReceived {
@@ -275,7 +317,10 @@ impl Event {
             | Event::NodeCancelled { node }
             | Event::MapStarted { node, .. }
             | Event::ChildStarted { node, .. }
-            | Event::ChildFinished { node, .. } => Some(node),
+            | Event::ChildFinished { node, .. }
+            | Event::ApprovalDecided { node, .. }
+            | Event::ApprovalEscalated { node, .. }
+            | Event::ApprovalNotified { node, .. } => Some(node),
             _ => None,
         }
     }

@@ -58,6 +58,10 @@ pub struct NodeState {
     pub counts: ChildCounts,
     /// Completed in a redrive with the original run's recorded output: nothing ran.
     pub reused: bool,
+    /// How many of an approval's escalation steps it has reached.
+    pub escalated: u32,
+    /// Who decided an approval (none: nobody yet, or its default decision at the timeout).
+    pub decided_by: Option<String>,
 }
 
 impl NodeState {
@@ -150,7 +154,10 @@ impl NodeState {
                 }
             }
             // A record of what went over the wire; the outcome follows as its own event.
+            Event::ApprovalEscalated { step, .. } => self.escalated = self.escalated.max(step + 1),
+            Event::ApprovalDecided { by, .. } => self.decided_by = by.clone(),
             Event::HttpExchanged { .. }
+            | Event::ApprovalNotified { .. }
             | Event::RunStarted { .. }
             | Event::SignalReceived { .. }
             | Event::CancelRequested { .. }

@@ -10,6 +10,7 @@
 //! - [`limits`]: every limit on what users and callers send, declared once.
 //! - [`template`]: MiniJinja templates and expressions over JSON.
 //! - [`access`]: roles and the bodies of login, users, keys and audit (SPEC §7).
+//! - [`approval`]: who may decide an approval, for the engine, the inbox and the console.
 //! - [`api`]: request and response bodies.
 //! - [`event`]: the events of a run's log, as stored, served and streamed.
 //! - [`schedule`]: cron schedules: their cron and zone, and the fire times after an instant.
@@ -17,6 +18,7 @@
 
 pub mod access;
 pub mod api;
+pub mod approval;
 pub mod event;
 pub mod fold;
 pub mod instant;

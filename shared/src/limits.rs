@@ -42,6 +42,10 @@ pub const MAX_BUFFERED_SIGNALS: usize = 100;
 /// ten years (`422 invalid_duration`). Times are added to it with checked arithmetic.
 pub const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
+/// How many runs waiting for a person one inbox answer (`GET /api/approvals`) reads; more
+/// and the answer says it is `truncated`.
+pub const MAX_INBOX_RUNS: i64 = 500;
+
 /// The largest `limit` of a list (`GET /api/runs?limit=`): `1..=MAX_PAGE` (`400`).
 pub const MAX_PAGE: i64 = 500;
 

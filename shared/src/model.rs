@@ -12,6 +12,7 @@ use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
+use crate::access::Role;
 use crate::limits::MAX_DURATION;
 
 /// A workflow definition: a graph of nodes and the edges between them.
@@ -243,6 +244,76 @@ pub struct ApprovalNode {
     pub prompt: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<DurationText>,
+    /// Who may decide (SPEC §7); none: anyone with the `approver` role or above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approvers: Option<Approvers>,
+    /// Whether whoever started the run may decide it (default: no).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_self_approval: bool,
+    /// After each step's `after` still waiting, its approvers may decide too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub escalate: Vec<Escalation>,
+    /// Taken at `timeout` instead of the `timeout` port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_decision: Option<Verdict>,
+    /// A JSON Schema the decision's `data` must match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<Value>,
+}
+
+/// Who may decide an approval: anyone holding one of `roles` (or a role above it), and the
+/// users named. Both empty: nobody but an escalation's approvers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Approvers {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<Role>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<String>,
+}
+
+impl Approvers {
+    /// Whether a caller named `user` with `role` is one of these.
+    pub fn admit(&self, user: &str, role: Role) -> bool {
+        self.roles.iter().any(|r| role >= *r) || self.users.iter().any(|u| u == user)
+    }
+}
+
+/// One escalation step of an approval: after `after` still waiting, `approvers` may decide
+/// too, and `notify`, a URL, gets a POST saying so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Escalation {
+    pub after: DurationText,
+    pub approvers: Approvers,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<String>,
+}
+
+/// An approval's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Approve,
+    Reject,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Approve => "approve",
+            Verdict::Reject => "reject",
+        }
+    }
+
+    /// The port a decision leaves by.
+    pub fn port(self) -> &'static str {
+        match self {
+            Verdict::Approve => "approved",
+            Verdict::Reject => "rejected",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -118,6 +118,7 @@ pub const TABLE: &[(Method, &str, Rule)] = &[
         change(Operator, "runs.bulk", "runs"),
     ),
     (Method::GET, "/api/batches/{id}", read(Viewer)),
+    (Method::GET, "/api/approvals", read(Viewer)),
     // Workers: their calls change runs, but are machine traffic the run's log records.
     (Method::POST, "/api/queues/{queue}/poll", read(Operator)),
     (Method::POST, "/api/tasks/{token}/complete", read(Operator)),

@@ -21,7 +21,9 @@ const DEFAULT: i64 = 100;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AuditQuery {
-    /// Only this actor: a user's name, `key:<name>`, `token`, `local` or `cli`.
+    /// Only this actor: a user's name, `key:<name>`, `token`, `local` or `cli`. SPEC §7
+    /// calls it `user`, which is taken too.
+    #[serde(alias = "user")]
     actor: Option<String>,
     /// Only this action (`run.started`, `login`, …).
     action: Option<String>,

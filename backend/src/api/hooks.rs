@@ -86,7 +86,7 @@ async fn trigger_workflow(
             RunId::given("Idempotency-Key", key.trim().to_owned())
         })
         .transpose()?;
-    let (_, Json(run)) = start_run(&app, &name, input, run_id).await?;
+    let (_, Json(run)) = start_run(&app, &name, input, run_id, None).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(HookAccepted { run_id: run.run_id }),

@@ -4,6 +4,7 @@
 //! Each route is registered together with its `#[utoipa::path]` doc, so `GET /api/openapi.json`
 //! ([`openapi`]) documents every route the router serves.
 
+mod approvals;
 mod audit;
 mod bulk;
 pub mod error;
@@ -88,7 +89,8 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(runs::run_events))
         .routes(routes!(streams::stream_run))
         .routes(routes!(streams::stream_runs))
-        .routes(routes!(runs::decide_approval))
+        .routes(routes!(approvals::decide_approval))
+        .routes(routes!(approvals::list_approvals))
         .routes(routes!(runs::send_signal))
         .routes(routes!(runs::cancel_run))
         .routes(routes!(operate::pause_run))

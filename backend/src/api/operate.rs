@@ -117,6 +117,7 @@ pub(super) async fn resume_run(
 )]
 pub(super) async fn redrive_run(
     State(app): State<AppState>,
+    principal: Option<axum::Extension<crate::access::Principal>>,
     Params(id): Params<String>,
     Body(b): Body<RedriveBody>,
 ) -> Result<Response, Error> {
@@ -178,7 +179,13 @@ pub(super) async fn redrive_run(
     }
     let run_id = match app
         .engine
-        .start_redrive(run_id, target, input, plan)
+        .start_redrive(
+            run_id,
+            target,
+            input,
+            plan,
+            principal.map(|axum::Extension(p)| p.actor),
+        )
         .await?
     {
         Started::Created(r) | Started::Existing(r) => r.id,

@@ -6,15 +6,15 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde_json::{Value, json};
 use shared::api::{
-    ApiErrorBody, ApprovalDecided, CancelAccepted, CancelBody, Decision, EventList, NodeView,
-    RunDetail, RunEvent, RunList, RunStatus, RunSummary, SignalBody, SignalSent, StartRun,
+    ApiErrorBody, CancelAccepted, CancelBody, EventList, NodeView, RunDetail, RunEvent, RunList,
+    RunStatus, RunSummary, SignalBody, SignalSent, StartRun,
 };
 use shared::limits::MAX_ID_LEN;
 
 use super::error::Error;
 use super::json::{Body, Filter, Params};
 use crate::AppState;
-use crate::access::audit;
+use crate::access::{Principal, audit};
 use crate::engine::decide::{Input, Rejected};
 use crate::engine::driver::{self, Started};
 use crate::engine::event::Recorded;
@@ -31,6 +31,9 @@ impl From<driver::Error> for Error {
             driver::Error::Rejected(r @ Rejected::UnknownSignal { .. }) => {
                 Error::NotFound(r.to_string())
             }
+            driver::Error::Rejected(
+                r @ (Rejected::NotApprover(_) | Rejected::SelfApproval { .. }),
+            ) => Error::Forbidden(r.to_string()),
             driver::Error::Rejected(r) => Error::Conflict(r.to_string()),
             driver::Error::InputConflict(id) => {
                 Error::Conflict(format!("run `{id}` already exists with a different input"))
@@ -101,6 +104,7 @@ pub(crate) async fn start_run(
     name: &str,
     input: Value,
     run_id: Option<RunId>,
+    by: Option<String>,
 ) -> Result<(StatusCode, Json<RunSummary>), Error> {
     let stored = app.store.workflow(name, None).await?;
     let Some(stored) = stored.filter(|w| !w.archived) else {
@@ -125,7 +129,7 @@ pub(crate) async fn start_run(
             details: json!({ "errors": paths }),
         });
     }
-    Ok(match app.engine.start_run(run_id, plan, input).await? {
+    Ok(match app.engine.start_run(run_id, plan, input, by).await? {
         Started::Created(row) => (StatusCode::CREATED, Json(summary(&row)?)),
         Started::Existing(row) => (StatusCode::OK, Json(summary(&row)?)),
     })
@@ -153,6 +157,7 @@ pub(crate) async fn start_run(
 )]
 pub(super) async fn create_run(
     State(app): State<AppState>,
+    principal: Option<Extension<Principal>>,
     Params(name): Params<String>,
     Body(req): Body<StartRun>,
 ) -> Result<(StatusCode, Extension<audit::Note>, Json<RunSummary>), Error> {
@@ -160,7 +165,8 @@ pub(super) async fn create_run(
         .run_id
         .map(|id| RunId::given("run_id", id))
         .transpose()?;
-    let (status, Json(run)) = start_run(&app, &name, req.input, run_id).await?;
+    let by = principal.map(|Extension(p)| p.actor);
+    let (status, Json(run)) = start_run(&app, &name, req.input, run_id, by).await?;
     // The audit row names the run; its workflow goes in the details.
     let note = audit::Note {
         target: Some(format!("run:{}", run.id)),
@@ -289,60 +295,6 @@ pub(super) async fn run_events(
     Ok(Json(EventList {
         events: events.iter().map(RunEvent::from).collect(),
     }))
-}
-
-/// Approve or reject an approval node that is waiting
-#[utoipa::path(
-    post,
-    path = "/runs/{id}/approvals/{node}",
-    tag = "runs",
-    params(("id" = String, Path, description = "The run's id"), ("node" = String, Path, description = "The approval node's id")),
-    request_body = Decision,
-    responses(
-        (status = 200, description = "The decision is recorded", body = ApprovalDecided),
-        (status = 400, description = "Malformed JSON, a body that is not an object, an unknown field, or a decision other than `approve`/`reject`", body = ApiErrorBody),
-        (status = 404, description = "No such run, or no such node in its workflow", body = ApiErrorBody),
-        (status = 409, description = "The node is not waiting for a decision", body = ApiErrorBody),
-        (status = 413, description = "The body is over 1 MiB", body = ApiErrorBody),
-    ),
-)]
-pub(super) async fn decide_approval(
-    State(app): State<AppState>,
-    Params((id, node)): Params<(String, String)>,
-    Body(d): Body<Decision>,
-) -> Result<(Extension<audit::Note>, Json<ApprovalDecided>), Error> {
-    let approve = match d.decision.as_str() {
-        "approve" => true,
-        "reject" => false,
-        other => {
-            return Err(Error::BadRequest(format!(
-                "decision must be \"approve\" or \"reject\", not {other:?}"
-            )));
-        }
-    };
-    app.engine
-        .send(
-            &id,
-            Input::Decide {
-                node: node.clone(),
-                approve,
-                comment: d.comment,
-            },
-        )
-        .await?;
-    // The audit row says which node and what was decided.
-    let note = audit::Note {
-        target: None,
-        details: json!({ "node": node, "decision": d.decision }),
-    };
-    Ok((
-        Extension(note),
-        Json(ApprovalDecided {
-            run_id: id,
-            node,
-            decision: d.decision,
-        }),
-    ))
 }
 
 /// Send a signal to a run

@@ -10,8 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use shared::access::Role;
+use shared::approval;
 use shared::limits::{MAX_BUFFERED_SIGNALS, MAX_CHILD_DEPTH, MAX_MAP_ITEMS, check_value};
-use shared::model::NodeKind;
+use shared::model::{NodeKind, Verdict};
 use shared::template;
 
 use super::children;
@@ -34,6 +36,8 @@ pub enum Input {
         trigger: Option<Trigger>,
         /// Set when the run redrives a finished one: what it reuses.
         redrive: Option<Arc<Redrive>>,
+        /// Who started it through the API (SPEC §7).
+        by: Option<String>,
     },
     /// Hold the run: nothing new starts until [`Input::Resume`].
     Pause {
@@ -53,14 +57,23 @@ pub enum Input {
         kind: TimerKind,
         attempt: u32,
     },
+    /// A person's decision on a waiting approval (SPEC §7); `data` already matched its form.
     Decide {
         node: String,
-        approve: bool,
+        verdict: Verdict,
+        by: Caller,
         comment: Option<String>,
+        data: Value,
     },
     Signal {
         name: String,
         payload: Value,
+    },
+    /// The timer service made an escalation's `notify` POST: the status, or why none came.
+    Notified {
+        node: String,
+        step: u32,
+        outcome: Result<u16, String>,
     },
     Cancel {
         reason: Option<String>,
@@ -96,6 +109,8 @@ pub struct Origin {
     pub parent: Option<Parent>,
     pub trigger: Option<Trigger>,
     pub redrive: Option<Arc<Redrive>>,
+    /// Who started it through the API.
+    pub by: Option<String>,
 }
 
 /// An `http` attempt's request and response as recorded (secrets masked, bodies cut), put in
@@ -125,6 +140,10 @@ pub enum TimerKind {
     RunDeadline,
     /// A `map` node has room for more children than it started.
     Refill,
+    /// An approval's escalation step `attempt` is due.
+    Escalate,
+    /// An escalation's `notify` POST is due (the timer service makes it, then reports).
+    Notify,
 }
 
 impl TimerKind {
@@ -135,6 +154,8 @@ impl TimerKind {
             TimerKind::Deadline => "deadline",
             TimerKind::RunDeadline => "run_deadline",
             TimerKind::Refill => "refill",
+            TimerKind::Escalate => "escalate",
+            TimerKind::Notify => "notify",
         }
     }
 
@@ -145,12 +166,28 @@ impl TimerKind {
             "deadline" => TimerKind::Deadline,
             "run_deadline" => TimerKind::RunDeadline,
             "refill" => TimerKind::Refill,
+            "escalate" => TimerKind::Escalate,
+            "notify" => TimerKind::Notify,
             _ => return None,
         })
     }
 }
 
-/// Why an input cannot be taken; maps to 404/409 at the API.
+/// Who decides an approval, as the access layer authenticated them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// What the log records: a user's name, `key:<name>`, `token`, `local`.
+    pub name: String,
+    pub role: Role,
+    /// Whether the node's rules apply: not on an open server, where everyone is the admin
+    /// `local` and there is nobody to tell apart.
+    pub checked: bool,
+    /// Whether the name stands for one person or key, so the self-approval rule can compare
+    /// it with the run's starter: not the shared `WEFT_API_TOKEN`.
+    pub person: bool,
+}
+
+/// Why an input cannot be taken; maps to 404/409 (403 for who may decide) at the API.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rejected {
     #[error("run is already {0}")]
@@ -182,6 +219,15 @@ pub enum Rejected {
     AlreadyPaused,
     #[error("run is not paused (it is {0})")]
     NotPaused(&'static str),
+    /// The approval's `approvers` (and escalations reached so far) do not name the caller.
+    #[error("{0}")]
+    NotApprover(String),
+    /// The caller started the run and the approval does not allow self-approval.
+    #[error(
+        "you ({by}) started this run, and approval `{node}` does not allow self-approval \
+         (`allow_self_approval`); someone else must decide"
+    )]
+    SelfApproval { node: String, by: String },
 }
 
 /// The events an input produced and the state after them.
@@ -283,6 +329,7 @@ impl Decider {
                 parent,
                 trigger,
                 redrive,
+                by,
             } => {
                 let input = self.s.input.clone();
                 let redrive_of = redrive.as_ref().map(|r| RedriveOf {
@@ -296,6 +343,7 @@ impl Decider {
                     parent,
                     trigger,
                     redrive_of,
+                    by,
                 });
                 self.reuse = redrive;
                 let start = self.s.plan.start;
@@ -318,7 +366,7 @@ impl Decider {
                 self.emit(Event::RunResumed);
                 self.catch_up();
             }
-            Input::TimerFired { .. } if self.s.held() => {
+            Input::TimerFired { kind, .. } if self.s.held() && kind != TimerKind::Escalate => {
                 // Due timers wait: `catch_up` fires what fell due once the run resumes.
                 return Err(Rejected::Paused);
             }
@@ -335,9 +383,16 @@ impl Decider {
             } => self.timer_fired(&node, kind, attempt),
             Input::Decide {
                 node,
-                approve,
+                verdict,
+                by,
                 comment,
-            } => return self.decide_approval(&node, approve, comment),
+                data,
+            } => return self.decide_approval(&node, verdict, by, comment, data),
+            Input::Notified {
+                node,
+                step,
+                outcome,
+            } => self.notified(&node, step, outcome),
             Input::Signal { name, payload } => {
                 let takes = |i: usize| matches!(self.s.plan.kind(i), NodeKind::Signal(sig) if sig.signal == name);
                 let nodes = 0..self.s.nodes.len();
@@ -837,9 +892,15 @@ impl Decider {
                 );
             }
             TimerKind::Refill if n.status == NodeStatus::Running => self.fill(i),
+            TimerKind::Escalate => self.escalate(i, attempt),
             TimerKind::Deadline if n.status == NodeStatus::Waiting => {
                 let what = match self.s.plan.kind(i) {
-                    NodeKind::Approval(_) => "approval",
+                    NodeKind::Approval(a) => {
+                        if let Some(verdict) = a.default_decision {
+                            return self.decided(i, verdict, None, None, Value::Null);
+                        }
+                        "approval"
+                    }
                     _ => "signal",
                 };
                 if self.s.plan.has_port(i, "timeout") {
@@ -1044,8 +1105,10 @@ impl Decider {
     fn decide_approval(
         &mut self,
         node: &str,
-        approve: bool,
+        verdict: Verdict,
+        by: Caller,
         comment: Option<String>,
+        data: Value,
     ) -> Result<(), Rejected> {
         let i = self
             .s
@@ -1059,32 +1122,115 @@ impl Decider {
                 status: n.status.as_str(),
             });
         }
-        let decision = if approve { "approve" } else { "reject" };
-        let output = json!({ "decision": decision, "comment": comment });
-        if approve {
-            self.emit(Event::NodeCompleted {
-                node: node.to_owned(),
-                port: Some("approved".into()),
-                output,
-                reused_from: None,
+        if by.checked {
+            self.may_decide(i, &by)?;
+        }
+        self.decided(i, verdict, Some(by.name), comment, data);
+        self.finish_if_done();
+        Ok(())
+    }
+
+    /// Whether `by` may decide approval `i` now (SPEC §7): named by its `approvers` (default:
+    /// the `approver` role or above) or by an escalation step it has reached, and not the
+    /// run's starter unless `allow_self_approval`.
+    fn may_decide(&self, i: usize, by: &Caller) -> Result<(), Rejected> {
+        let NodeKind::Approval(a) = self.s.plan.kind(i) else {
+            return Ok(());
+        };
+        let node = self.id(i);
+        if let Some(reason) = approval::refusal(a, self.s.nodes[i].escalated, &by.name, by.role) {
+            return Err(Rejected::NotApprover(format!(
+                "you ({}, {}) may not decide approval `{node}`: {reason}",
+                by.name, by.role
+            )));
+        }
+        if by.person && !a.allow_self_approval && self.s.started_by.as_deref() == Some(&by.name) {
+            return Err(Rejected::SelfApproval {
+                node,
+                by: by.name.clone(),
             });
-            self.propagate(i);
-        } else if self.s.plan.has_port(i, "rejected") {
+        }
+        Ok(())
+    }
+
+    /// Records approval `i`'s decision and goes on by its port: `approved`, `rejected` (else
+    /// the node fails and, without a `rejected` edge, the run). The output is
+    /// `{"decision", "by", "comment", "data"}`.
+    fn decided(
+        &mut self,
+        i: usize,
+        verdict: Verdict,
+        by: Option<String>,
+        comment: Option<String>,
+        data: Value,
+    ) {
+        let node = self.id(i);
+        let default = by.is_none();
+        self.emit(Event::ApprovalDecided {
+            node: node.clone(),
+            decision: verdict,
+            by: by.clone(),
+            comment: comment.clone(),
+            data: data.clone(),
+            default,
+        });
+        let output = json!({
+            "decision": verdict.as_str(), "by": by, "comment": comment, "data": data,
+        });
+        if verdict == Verdict::Approve || self.s.plan.has_port(i, "rejected") {
             self.emit(Event::NodeCompleted {
-                node: node.to_owned(),
-                port: Some("rejected".into()),
+                node,
+                port: Some(verdict.port().into()),
                 output,
                 reused_from: None,
             });
             self.propagate(i);
         } else {
+            let who = by
+                .map(|b| format!(" by {b}"))
+                .unwrap_or_else(|| " by default".into());
             let why = match comment {
-                Some(c) if !c.is_empty() => format!("rejected: {c}"),
-                _ => "rejected".to_owned(),
+                Some(c) if !c.is_empty() => format!("rejected{who}: {c}"),
+                _ => format!("rejected{who}"),
             };
             self.fail_node_via(i, why, "rejected");
         }
-        self.finish_if_done();
-        Ok(())
+    }
+
+    /// Escalation step `step` of approval `i` is due: if it still waits, that step's approvers
+    /// may decide too; the next step's timer is set (`effect`), and a `notify` URL gets its
+    /// POST through a `notify` timer due now.
+    fn escalate(&mut self, i: usize, step: u32) {
+        let NodeKind::Approval(a) = self.s.plan.kind(i) else {
+            return;
+        };
+        let n = &self.s.nodes[i];
+        let Some(s) = a.escalate.get(step as usize) else {
+            return;
+        };
+        if n.status != NodeStatus::Waiting || n.escalated != step {
+            return;
+        }
+        self.emit(Event::ApprovalEscalated {
+            node: self.id(i),
+            step,
+            approvers: s.approvers.clone(),
+            notify: s.notify.clone(),
+        });
+    }
+
+    /// The POST to escalation step `step`'s `notify` URL was made (the timer service made it
+    /// before this input, so a crash repeats it rather than loses it).
+    fn notified(&mut self, node: &str, step: u32, outcome: Result<u16, String>) {
+        let (status, error) = match outcome {
+            Ok(s) => (Some(s), None),
+            Err(e) => (None, Some(e)),
+        };
+        self.emit(Event::ApprovalNotified {
+            node: node.to_owned(),
+            step,
+            status,
+            error,
+        });
     }
 }

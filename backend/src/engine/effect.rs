@@ -54,6 +54,21 @@ pub enum Effect {
     NotifyParent,
 }
 
+/// The timer of approval `node`'s escalation step `step`, if it has one: due that long after
+/// the approval began waiting (one `escalate` timer per node at a time; each step's firing
+/// sets the next).
+fn escalation(run: &RunState, node: &str, step: u32, now: Millis) -> Option<Effect> {
+    let i = run.node_index(node)?;
+    let after = run.plan.limits(i).escalate.get(step as usize)?;
+    let since = run.nodes[i].started_at.unwrap_or(now);
+    Some(Effect::SetTimer {
+        node: node.to_owned(),
+        kind: TimerKind::Escalate,
+        attempt: step,
+        due: since.saturating_add(after.as_millis().min(i64::MAX as u128) as Millis),
+    })
+}
+
 /// The effects `events` (just decided for `run`, whose state is after them) call for.
 pub fn effects(run: &RunState, events: &[Event], now: Millis) -> Vec<Effect> {
     let mut out = Vec::new();
@@ -146,6 +161,7 @@ pub fn effects(run: &RunState, events: &[Event], now: Millis) -> Vec<Effect> {
                 if renders_apart(run, node) {
                     out.push(Effect::EndAttempt { node: node.clone() });
                 }
+                out.extend(escalation(run, node, 0, now));
                 let Some(due) = until else { continue };
                 let kind = match run.node_index(node).map(|i| run.plan.kind(i)) {
                     Some(NodeKind::Timer(_)) => TimerKind::Wait,
@@ -157,6 +173,19 @@ pub fn effects(run: &RunState, events: &[Event], now: Millis) -> Vec<Effect> {
                     attempt: 0,
                     due: *due,
                 });
+            }
+            Event::ApprovalEscalated {
+                node, step, notify, ..
+            } => {
+                if notify.is_some() {
+                    out.push(Effect::SetTimer {
+                        node: node.clone(),
+                        kind: TimerKind::Notify,
+                        attempt: *step,
+                        due: now,
+                    });
+                }
+                out.extend(escalation(run, node, step + 1, now));
             }
             // Only waits and retries have timers; skipping the rest keeps the hot path lean.
             Event::NodeCompleted { node, .. }

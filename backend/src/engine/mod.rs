@@ -1,6 +1,7 @@
 //! The durable engine: a pure core (`decide`, `RunState::apply`, `effects`, over a `Plan`)
 //! and the shells that perform its effects (`driver` with the store, `activity` for HTTP,
-//! `render` for templates too slow for `decide`, `timers` for due timers). Coordinating
+//! `render` for templates too slow for `decide`, `timers` for due timers, `notify` for
+//! escalation notices). Coordinating
 //! processes is `cluster`'s, not the engine's.
 //!
 //! **Architecture Invariant:** `decide` and `apply` do no I/O, read no clock and draw no
@@ -13,6 +14,7 @@ pub mod decide;
 pub mod driver;
 pub mod effect;
 pub mod event;
+mod notify;
 pub mod plan;
 pub mod plans;
 pub mod redrive;

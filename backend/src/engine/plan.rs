@@ -53,6 +53,8 @@ pub struct Limits {
     pub wait: Option<Duration>,
     /// An activity's retry policy.
     pub retry: Option<Retry>,
+    /// An approval's escalation steps: how long after it began waiting each is due.
+    pub escalate: Vec<Duration>,
 }
 
 /// A stored definition the engine cannot run (the validator would have refused it).
@@ -211,6 +213,11 @@ impl Limits {
             },
             NodeKind::Approval(a) => Limits {
                 timeout: opt(&a.timeout, "timeout")?,
+                escalate: a
+                    .escalate
+                    .iter()
+                    .map(|s| duration(&s.after, "escalate.after"))
+                    .collect::<Result<_, _>>()?,
                 ..Limits::default()
             },
             NodeKind::Signal(s) => Limits {

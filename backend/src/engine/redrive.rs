@@ -179,6 +179,7 @@ fn preview(
         parent: None,
         trigger: None,
         redrive: Some(Arc::new(redrive.clone())),
+        by: None,
     };
     let started = decide(&scratch, start, now).expect("a fresh run takes its start");
     let mut reused = HashSet::new();

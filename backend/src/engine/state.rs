@@ -41,6 +41,8 @@ pub struct RunState {
     pub parent: Option<Parent>,
     /// The run this one redrives (SPEC §6).
     pub redrive_of: Option<RedriveOf>,
+    /// Who started it through the API (SPEC §7: the self-approval rule).
+    pub started_by: Option<String>,
 }
 
 impl RunState {
@@ -78,6 +80,7 @@ impl RunState {
             updated_at: 0,
             parent: None,
             redrive_of: None,
+            started_by: None,
         }
     }
 
@@ -109,10 +112,12 @@ impl RunState {
                     parent,
                     trigger,
                     redrive_of,
+                    by,
                     ..
                 },
                 _,
             ) => {
+                self.started_by = by.clone();
                 self.input = input.clone();
                 self.parent = parent.clone();
                 self.trigger = *trigger;
@@ -164,6 +169,9 @@ impl RunState {
                 | Event::ChildFinished { .. }
                 | Event::AttemptFailed { .. }
                 | Event::HttpExchanged { .. }
+                | Event::ApprovalDecided { .. }
+                | Event::ApprovalEscalated { .. }
+                | Event::ApprovalNotified { .. }
                 | Event::NodeCancelled { .. },
                 _,
             )

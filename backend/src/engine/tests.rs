@@ -27,6 +27,7 @@ fn run(def: Value, input: Value) -> RunState {
             parent: None,
             trigger: None,
             redrive: None,
+            by: None,
         },
         0,
     )
@@ -294,11 +295,7 @@ fn approvals_wait_render_their_prompt_and_take_their_port() {
         (ask.status, ask.prompt.as_deref(), ask.due_at),
         (NodeStatus::Waiting, Some("Ship A1?"), Some(3_600_000))
     );
-    let decide_it = |approve| Input::Decide {
-        node: "ask".into(),
-        approve,
-        comment: Some("fine".into()),
-    };
+    let decide_it = |approve| decision("ask", approve, Some("fine"));
     let (_, done) = step(&s, decide_it(true), 10);
     assert_eq!(
         (done.status, done.output.clone()),
@@ -333,27 +330,11 @@ fn approvals_wait_render_their_prompt_and_take_their_port() {
     ));
     let s2 = run(fan_out(), json!({}));
     assert!(matches!(
-        decide(
-            &s2,
-            Input::Decide {
-                node: "a".into(),
-                approve: true,
-                comment: None
-            },
-            1
-        ),
+        decide(&s2, decision("a", true, None), 1),
         Err(Rejected::NotWaiting { .. })
     ));
     assert!(matches!(
-        decide(
-            &s2,
-            Input::Decide {
-                node: "zz".into(),
-                approve: true,
-                comment: None
-            },
-            1
-        ),
+        decide(&s2, decision("zz", true, None), 1),
         Err(Rejected::UnknownNode(_))
     ));
 }
@@ -519,6 +500,7 @@ fn the_log_folds_back_to_the_same_state() {
             parent: None,
             trigger: None,
             redrive: None,
+            by: None,
         },
         0,
     )
@@ -588,6 +570,7 @@ fn a_long_chain_of_instant_nodes_is_decided_on_a_small_stack() {
                 parent: None,
                 trigger: None,
                 redrive: None,
+                by: None,
             };
             let d = decide(&s, start, 0).expect("accepted");
             (d.events.len(), d.state.status)
@@ -650,15 +633,7 @@ fn slow_templates_render_apart_as_one_attempt() {
     assert_eq!(status(&s, "ask"), NodeStatus::Waiting);
     assert!(events.iter().any(|e| matches!(e,
         Event::NodeWaiting { prompt: Some(p), .. } if p == "312")));
-    let (_, s) = step(
-        &s,
-        Input::Decide {
-            node: "ask".into(),
-            approve: true,
-            comment: None,
-        },
-        4,
-    );
+    let (_, s) = step(&s, decision("ask", true, None), 4);
     assert_eq!(s.status, RunStatus::Completed);
     assert_eq!(s.output, json!({"t": "312"}));
 
@@ -777,4 +752,24 @@ fn cancelling_a_run_cancels_the_children_its_map_still_waits_for() {
         [&*kids[0].run, &*kids[2].run],
         "not the one that ended"
     );
+}
+
+/// A decision by the admin of an open server (no rules apply).
+fn decision(node: &str, approve: bool, comment: Option<&str>) -> Input {
+    Input::Decide {
+        node: node.into(),
+        verdict: if approve {
+            shared::model::Verdict::Approve
+        } else {
+            shared::model::Verdict::Reject
+        },
+        by: crate::engine::decide::Caller {
+            name: "local".into(),
+            role: shared::access::Role::Admin,
+            checked: false,
+            person: false,
+        },
+        comment: comment.map(str::to_owned),
+        data: Value::Null,
+    }
 }

@@ -110,7 +110,8 @@ impl<'a> Graph<'a> {
                     Diagnostic::warning(
                         "port_never_taken",
                         format!(
-                            "`{}` has no `timeout`, so its `timeout` port is never taken",
+                            "`{}` has no `timeout`, or a `default_decision` taken at it, so \
+                             its `timeout` port is never taken",
                             src.id
                         ),
                     )
@@ -217,7 +218,7 @@ impl<'a> Graph<'a> {
 
 fn port_never_taken(node: &Node) -> bool {
     match &node.kind {
-        NodeKind::Approval(a) => a.timeout.is_none(),
+        NodeKind::Approval(a) => a.timeout.is_none() || a.default_decision.is_some(),
         NodeKind::Signal(s) => s.timeout.is_none(),
         _ => false,
     }

@@ -3,7 +3,7 @@
 
 use super::Diagnostic;
 use crate::limits;
-use crate::model::{DurationError, DurationText, Node, NodeKind, RetryPolicy};
+use crate::model::{ApprovalNode, DurationError, DurationText, Node, NodeKind, RetryPolicy};
 
 /// A `subflow`'s or `map`'s `workflow` is a workflow name and its `version`, if any, a
 /// version number. Whether that workflow exists only the server knows (`unknown_workflow`
@@ -161,7 +161,7 @@ pub(super) fn check_settings(node: &Node, out: &mut Vec<Diagnostic>) {
                 }
             }
         }
-        NodeKind::Approval(a) => dur(&a.timeout, "timeout", out),
+        NodeKind::Approval(a) => check_approval(id, a, out),
         NodeKind::Signal(s) => {
             dur(&s.timeout, "timeout", out);
             if s.signal.trim().is_empty() {
@@ -205,5 +205,99 @@ pub(super) fn check_settings(node: &Node, out: &mut Vec<Diagnostic>) {
             );
         }
         _ => {}
+    }
+}
+
+/// An approval's people rules (SPEC §7): someone may decide, escalation steps fall before the
+/// timeout and notify an http(s) URL, a default decision has a timeout to be taken at, and
+/// the form is a JSON Schema.
+fn check_approval(id: &str, a: &ApprovalNode, out: &mut Vec<Diagnostic>) {
+    let err = |code: &str, msg: String| Diagnostic::error(code, msg).at_node(id);
+    let warn = |code: &str, msg: String| Diagnostic::warning(code, msg).at_node(id);
+    let timeout = a
+        .timeout
+        .as_ref()
+        .and_then(|d| check_duration(d, "timeout", Some(id), out));
+    let nobody = |who: &crate::model::Approvers| who.roles.is_empty() && who.users.is_empty();
+    if a.approvers.as_ref().is_some_and(nobody) && a.escalate.is_empty() {
+        out.push(err(
+            "no_approvers",
+            format!("`{id}`.approvers names no role and no user, so nobody may decide"),
+        ));
+    }
+    let users = a
+        .approvers
+        .iter()
+        .chain(a.escalate.iter().map(|e| &e.approvers))
+        .flat_map(|w| &w.users);
+    for u in users.filter(|u| u.trim().is_empty()) {
+        out.push(err(
+            "invalid_field",
+            format!("`{id}`: an approver's user name is empty ({u:?})"),
+        ));
+    }
+    let mut before: Option<std::time::Duration> = None;
+    for (k, step) in a.escalate.iter().enumerate() {
+        let field = format!("escalate[{k}].after");
+        let after = check_duration(&step.after, &field, Some(id), out);
+        if let (Some(prev), Some(this)) = (before, after)
+            && this <= prev
+        {
+            out.push(err(
+                "invalid_field",
+                format!("`{id}`.escalate[{k}].after must come later than the step before it"),
+            ));
+        }
+        before = after.or(before);
+        if nobody(&step.approvers) {
+            out.push(err(
+                "no_approvers",
+                format!("`{id}`.escalate[{k}].approvers names no role and no user"),
+            ));
+        }
+        if let (Some(after), Some(timeout)) = (after, timeout)
+            && after >= timeout
+        {
+            out.push(warn(
+                "escalation_never_reached",
+                format!(
+                    "`{id}`.escalate[{k}] comes after {}, but the approval times out at {}",
+                    step.after,
+                    a.timeout
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
+                ),
+            ));
+        }
+        if let Some(url) = &step.notify {
+            let ok = url::Url::parse(url)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !ok {
+                out.push(err(
+                    "invalid_field",
+                    format!("`{id}`.escalate[{k}].notify `{url}` is not an http(s) URL"),
+                ));
+            }
+        }
+    }
+    if let Some(d) = a.default_decision
+        && a.timeout.is_none()
+    {
+        out.push(warn(
+            "default_never_taken",
+            format!(
+                "`{id}` has a default_decision ({}) but no `timeout`, so it is never taken",
+                d.as_str()
+            ),
+        ));
+    }
+    if let Some(form) = &a.form
+        && let Err(e) = jsonschema::validator_for(form)
+    {
+        out.push(err(
+            "invalid_form",
+            format!("`{id}`.form is not a valid JSON Schema: {e}"),
+        ));
     }
 }

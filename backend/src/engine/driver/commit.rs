@@ -241,7 +241,7 @@ fn reply(cmd: Command, outcome: Outcome) {
             },
             _,
         ) => drop(reply.send(Err(Error::Stopped))),
-        (Command::Timers { reply, due }, _) => drop(reply.send(due.len())),
+        (Command::Timers { reply, due, .. }, _) => drop(reply.send(due.len())),
         (Command::Input { reply: None, .. } | Command::Resume { .. }, _) => {}
     }
 }

@@ -101,6 +101,8 @@ pub(crate) enum Command {
         input: Value,
         trigger: Option<Trigger>,
         redrive: Option<Arc<Redrive>>,
+        /// Who started it through the API (SPEC §7).
+        by: Option<String>,
         reply: oneshot::Sender<Result<Started, Error>>,
     },
     Input {
@@ -119,6 +121,8 @@ pub(crate) enum Command {
     /// Due timers; the reply says how many could not be fired (they stay, and fire later).
     Timers {
         due: Vec<TimerRow>,
+        /// For a `notify` timer (alone in `due`): the POST the timer service made for it.
+        notified: Option<Result<u16, String>>,
         reply: oneshot::Sender<usize>,
     },
     /// An attempt in flight per the log (after a restart, or a lease taken over from a
@@ -230,6 +234,7 @@ impl Link {
             input,
             trigger,
             redrive: None,
+            by: None,
             reply,
         })
         .await?;
@@ -272,7 +277,7 @@ impl Link {
         redrive: Redrive,
     ) -> Result<Started, Error> {
         let (reply, rx) = oneshot::channel();
-        self.send(start_command(run_id, plan, input, redrive, reply))
+        self.send(start_command(run_id, plan, input, redrive, None, reply))
             .await?;
         rx.await.map_err(|_| Error::Stopped)?
     }
@@ -280,8 +285,30 @@ impl Link {
     /// Fires due timers; returns how many could not be (they stay in the store).
     pub(crate) async fn fire(&self, due: Vec<TimerRow>) -> Result<usize, Error> {
         let (reply, done) = oneshot::channel();
-        self.send(Command::Timers { due, reply }).await?;
+        self.send(Command::Timers {
+            due,
+            notified: None,
+            reply,
+        })
+        .await?;
         done.await.map_err(|_| Error::Stopped)
+    }
+
+    /// Fires a due `notify` timer whose POST was made (SPEC §7 escalations): the log records
+    /// the outcome and the timer leaves the store in that commit. True when it fired.
+    pub(crate) async fn notified(
+        &self,
+        timer: TimerRow,
+        outcome: Result<u16, String>,
+    ) -> Result<bool, Error> {
+        let (reply, done) = oneshot::channel();
+        self.send(Command::Timers {
+            due: vec![timer],
+            notified: Some(outcome),
+            reply,
+        })
+        .await?;
+        Ok(done.await.map_err(|_| Error::Stopped)? == 0)
     }
 }
 
@@ -329,13 +356,15 @@ impl Engine {
         (engine, link, pending)
     }
 
+    /// Starts a run a caller of the API asked for; `by` is who (SPEC §7).
     pub async fn start_run(
         &self,
         run_id: String,
         plan: Arc<Plan>,
         input: Value,
+        by: Option<String>,
     ) -> Result<Started, Error> {
-        self.start_triggered(run_id, plan, input, None).await
+        self.start_as(run_id, plan, input, None, by).await
     }
 
     /// Starts a run that records what started it (a schedule's fire); idempotent by
@@ -347,6 +376,17 @@ impl Engine {
         input: Value,
         trigger: Option<Trigger>,
     ) -> Result<Started, Error> {
+        self.start_as(run_id, plan, input, trigger, None).await
+    }
+
+    async fn start_as(
+        &self,
+        run_id: String,
+        plan: Arc<Plan>,
+        input: Value,
+        trigger: Option<Trigger>,
+        by: Option<String>,
+    ) -> Result<Started, Error> {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Command::Start {
@@ -355,6 +395,7 @@ impl Engine {
                 input,
                 trigger,
                 redrive: None,
+                by,
                 reply,
             })
             .await
@@ -370,10 +411,11 @@ impl Engine {
         plan: Arc<Plan>,
         input: Value,
         redrive: Redrive,
+        by: Option<String>,
     ) -> Result<Started, Error> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(start_command(run_id, plan, input, redrive, reply))
+            .send(start_command(run_id, plan, input, redrive, by, reply))
             .await
             .map_err(|_| Error::Stopped)?;
         rx.await.map_err(|_| Error::Stopped)?
@@ -449,6 +491,7 @@ fn start_command(
     plan: Arc<Plan>,
     input: Value,
     redrive: Redrive,
+    by: Option<String>,
     reply: oneshot::Sender<Result<Started, Error>>,
 ) -> Command {
     Command::Start {
@@ -457,6 +500,7 @@ fn start_command(
         input,
         trigger: None,
         redrive: Some(Arc::new(redrive)),
+        by,
         reply,
     }
 }

@@ -8,6 +8,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use serde_json::Value;
+use shared::model::NodeKind;
 
 use super::children::Follow;
 use super::{Command, Driver, Error, Started, has_inflight, run_row};
@@ -149,12 +150,14 @@ impl Driver {
                 input,
                 trigger,
                 redrive,
+                by,
                 ..
             } => {
                 let origin = Origin {
                     parent: None,
                     trigger: *trigger,
                     redrive: redrive.clone(),
+                    by: by.clone(),
                 };
                 Outcome::Start(self.start(run_id, plan, input, origin, round).await)
             }
@@ -173,10 +176,10 @@ impl Driver {
                 }
                 Outcome::Input(taken)
             }
-            Command::Timers { due, .. } => {
+            Command::Timers { due, notified, .. } => {
                 let mut unfired = 0;
                 for t in due {
-                    if self.timer(t, round).await {
+                    if self.timer(t, notified.clone(), round).await {
                         round.batch.fired.push(t.clone());
                     } else {
                         unfired += 1;
@@ -206,15 +209,29 @@ impl Driver {
     /// Fires one timer. True when it is done with: it fired, or it is void (its run is gone
     /// or finished, its node moved on). False when the run could not be read: the timer stays
     /// in the store and fires again later.
-    async fn timer(&mut self, t: &TimerRow, round: &mut Round) -> bool {
+    async fn timer(
+        &mut self,
+        t: &TimerRow,
+        notified: Option<Result<u16, String>>,
+        round: &mut Round,
+    ) -> bool {
         let Some(kind) = TimerKind::parse(&t.kind) else {
             tracing::warn!(kind = %t.kind, "dropping a timer of unknown kind");
             return true;
         };
-        let input = Input::TimerFired {
-            node: t.node.clone(),
-            kind,
-            attempt: t.attempt,
+        let input = match (kind, notified) {
+            (TimerKind::Notify, Some(outcome)) => Input::Notified {
+                node: t.node.clone(),
+                step: t.attempt,
+                outcome,
+            },
+            // Its POST is the timer service's to make first.
+            (TimerKind::Notify, None) => return false,
+            _ => Input::TimerFired {
+                node: t.node.clone(),
+                kind,
+                attempt: t.attempt,
+            },
         };
         match self.input(&t.run_id, input, round).await {
             Ok(()) | Err(Error::RunNotFound(_) | Error::Rejected(_)) => true,
@@ -284,11 +301,42 @@ impl Driver {
             parent: origin.parent,
             trigger: origin.trigger,
             redrive: origin.redrive,
+            by: origin.by,
         };
         let d = decide_owned(fresh, start, round.now).map_err(|refused| refused.0)?;
         round.touch(run_id, 0, true);
         self.record(0, d, round);
         Ok(Started::Created(run_row(&round.states[run_id])))
+    }
+
+    /// A `task` attempt's result with `***` for every value of a secret the node reads: a
+    /// worker got them in its input and may echo them (SPEC §7), as an `http` target may
+    /// (its results are masked where they are made, `activity::Mask`).
+    fn masked(&self, state: &RunState, input: Input) -> Input {
+        let Input::AttemptFinished {
+            node,
+            attempt,
+            result,
+            exchange,
+        } = input
+        else {
+            return input;
+        };
+        let result = match state.node_index(&node) {
+            Some(i)
+                if matches!(state.plan.kind(i), NodeKind::Task(_))
+                    && !state.plan.secrets[i].is_empty() =>
+            {
+                self.secrets.mask(&state.plan.secrets[i]).outcome(result)
+            }
+            _ => result,
+        };
+        Input::AttemptFinished {
+            node,
+            attempt,
+            result,
+            exchange,
+        }
     }
 
     pub(super) async fn input(
@@ -301,6 +349,7 @@ impl Driver {
             return Err(Error::RunNotFound(run_id.to_owned()));
         };
         let seq = state.seq;
+        let input = self.masked(&state, input);
         let state = match decide_owned(state, input.clone(), round.now).map_err(|r| *r) {
             Ok(d) => {
                 if d.events.is_empty() && matches!(input, Input::AttemptFinished { .. }) {

@@ -85,6 +85,7 @@ async fn started(dir: &tempfile::TempDir) -> (super::Driver, Store) {
         trigger: None,
         reply,
         redrive: None,
+        by: None,
     };
     let outcomes = driver.round(std::slice::from_ref(&start)).await;
     assert!(matches!(

@@ -158,6 +158,8 @@ async fn filters_user_action_since() {
         actions(&audit(&weft, "?actor=alice").await),
         ["alice login"]
     );
+    // SPEC §7 names the filter `user`.
+    assert_eq!(actions(&audit(&weft, "?user=alice").await), ["alice login"]);
     assert_eq!(
         actions(&audit(&weft, "?action=user.added").await),
         ["token user.added", "token user.added", "token user.added"]

@@ -3,9 +3,11 @@
 //! it, so the usual helpers (`put_workflow`, `start_run`, …) act as the admin, and [`Caller`]
 //! sends a request as someone else.
 
+mod approvals;
 mod audit;
 mod cli_users;
 mod keys;
+mod masking;
 mod roles;
 mod sessions;
 

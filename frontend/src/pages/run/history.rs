@@ -157,6 +157,50 @@ fn note(event: &RunEvent, clock: impl Fn(i64) -> String) -> Option<String> {
             .map(|p| format!("→ {p}")),
         "node_failed" => text("error").map(str::to_owned),
         "node_waiting" => at("until").map(|t| format!("until {t}")),
+        "approval_decided" => {
+            let verdict = if text("decision")? == "approve" {
+                "approved"
+            } else {
+                "rejected"
+            };
+            let mut s = match text("by") {
+                Some(by) => format!("{verdict} by {by}"),
+                None => format!("{verdict} by default at the timeout"),
+            };
+            if let Some(c) = text("comment").filter(|c| !c.is_empty()) {
+                s.push_str(&format!(": {c}"));
+            }
+            Some(s)
+        }
+        "approval_escalated" => {
+            let who = d.get("approvers")?;
+            let list = |k: &str| -> Vec<String> {
+                who.get(k)
+                    .and_then(Value::as_array)
+                    .map(|v| {
+                        v.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let mut names: Vec<String> =
+                list("roles").iter().map(|r| format!("role {r}")).collect();
+            names.extend(list("users"));
+            Some(format!(
+                "escalation {} · now also {}",
+                d.get("step")?.as_u64()? + 1,
+                names.join(", ")
+            ))
+        }
+        "approval_notified" => Some(
+            match (d.get("status").and_then(Value::as_u64), text("error")) {
+                (Some(status), _) => format!("notified · HTTP {status}"),
+                (None, Some(e)) => format!("notice failed: {e}"),
+                (None, None) => "notified".to_owned(),
+            },
+        ),
         "run_failed" => text("error").map(str::to_owned),
         "signal_received" => text("name").map(|n| format!("`{n}`")),
         _ => None,
@@ -182,6 +226,33 @@ mod tests {
             at: 0,
             data,
         }
+    }
+
+    #[test]
+    fn a_row_says_who_decided_an_approval_and_its_escalations() {
+        let by = ev(
+            "approval_decided",
+            json!({"decision": "approve", "by": "fin", "comment": "ok"}),
+        );
+        assert_eq!(note(&by).as_deref(), Some("approved by fin: ok"));
+        let lapsed = ev(
+            "approval_decided",
+            json!({"decision": "reject", "default": true}),
+        );
+        assert_eq!(
+            note(&lapsed).as_deref(),
+            Some("rejected by default at the timeout")
+        );
+        let up = ev(
+            "approval_escalated",
+            json!({"step": 0, "approvers": {"roles": ["admin"], "users": ["cfo"]}}),
+        );
+        assert_eq!(
+            note(&up).as_deref(),
+            Some("escalation 1 · now also role admin, cfo")
+        );
+        let told = ev("approval_notified", json!({"step": 0, "status": 200}));
+        assert_eq!(note(&told).as_deref(), Some("notified · HTTP 200"));
     }
 
     #[test]

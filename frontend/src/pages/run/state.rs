@@ -113,6 +113,9 @@ impl RunState {
             | Event::MapStarted { .. }
             | Event::ChildStarted { .. }
             | Event::ChildFinished { .. }
+            | Event::ApprovalDecided { .. }
+            | Event::ApprovalEscalated { .. }
+            | Event::ApprovalNotified { .. }
             | Event::SignalReceived { .. } => {}
         }
     }

@@ -77,6 +77,7 @@ pub async fn decide(
     let body = Decision {
         decision: decision.to_owned(),
         comment,
+        data: Value::Null,
     };
     api::post_json(
         &format!("/api/runs/{}/approvals/{}", encode(run), encode(node)),

@@ -100,6 +100,9 @@ pub(crate) enum RunsCommand {
         reject: bool,
         #[arg(long)]
         comment: Option<String>,
+        /// What the approval's form asks for, as JSON.
+        #[arg(long)]
+        data: Option<String>,
     },
     /// Pause a run: nothing new starts until it is resumed.
     Pause {

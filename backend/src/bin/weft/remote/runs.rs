@@ -90,10 +90,16 @@ async fn dispatch(remote: &Remote, command: RunsCommand) -> Result<(), CliError>
             node,
             reject,
             comment,
+            data,
         } => {
             let decision = Decision {
                 decision: if reject { "reject" } else { "approve" }.into(),
                 comment,
+                data: data
+                    .as_deref()
+                    .map(json_arg)
+                    .transpose()?
+                    .unwrap_or_default(),
             };
             let done: ApprovalDecided = api
                 .post(&format!("/runs/{id}/approvals/{node}"), &decision)

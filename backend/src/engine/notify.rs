@@ -1,0 +1,92 @@
+//! Escalation notices (SPEC §7): the POST an approval's escalation step sends to its
+//! `notify` URL.
+//!
+//! The notice is an outbox row: `decide` records `approval_escalated` and sets a `notify`
+//! timer due at once, in one commit. The timer service hands that timer here; the POST is
+//! made first and the timer fires after, with the answer, so the log records
+//! `approval_notified` and the timer leaves the store in one commit. A crash between the POST
+//! and that commit sends it again (at least once, never lost), with the same
+//! `Idempotency-Key: <run>/<node>/escalate/<step>`, as an `http` attempt does.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::json;
+use shared::model::NodeKind;
+
+use super::driver::Link;
+use crate::store::{Store, TimerRow};
+
+/// How long a notice waits for its answer.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The notices being sent, so a timer the service sees again meanwhile is not sent twice.
+#[derive(Clone, Default)]
+pub(super) struct Notices {
+    sending: Arc<Mutex<HashSet<(String, String, u32)>>>,
+    client: reqwest::Client,
+}
+
+impl Notices {
+    /// Sends each notice not already on its way, in the background; each fires its timer when
+    /// its answer (or the lack of one) is known.
+    pub(super) fn send(&self, store: &Store, link: &Link, due: Vec<TimerRow>) {
+        for t in due {
+            let key = (t.run_id.clone(), t.node.clone(), t.attempt);
+            if !self.sending.lock().expect("notices").insert(key.clone()) {
+                continue;
+            }
+            let (me, store, link) = (self.clone(), store.clone(), link.clone());
+            tokio::spawn(async move {
+                let outcome = me.post(&store, &link, &t).await;
+                if let Err(e) = link.notified(t, outcome).await {
+                    tracing::warn!(error = %e, "an escalation notice could not be recorded; it is sent again");
+                }
+                me.sending.lock().expect("notices").remove(&key);
+            });
+        }
+    }
+
+    /// The POST of escalation step `t.attempt` of approval `t.node`: the status it answered,
+    /// or why none came.
+    async fn post(&self, store: &Store, link: &Link, t: &TimerRow) -> Result<u16, String> {
+        let row = store
+            .run(&t.run_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the run is gone")?;
+        let plan = link
+            .plans
+            .get(&row.workflow, row.version)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the run's workflow is gone")?;
+        let step = plan.workflow.node(&t.node).and_then(|n| match &n.kind {
+            NodeKind::Approval(a) => a.escalate.get(t.attempt as usize),
+            _ => None,
+        });
+        let Some((url, step)) = step.and_then(|s| Some((s.notify.clone()?, s))) else {
+            return Err("the escalation step has no notify URL".into());
+        };
+        let body = json!({
+            "event": "approval.escalated",
+            "run_id": t.run_id,
+            "workflow": row.workflow,
+            "version": row.version,
+            "node": t.node,
+            "step": t.attempt,
+            "approvers": step.approvers,
+        });
+        let key = format!("{}/{}/escalate/{}", t.run_id, t.node, t.attempt);
+        self.client
+            .post(&url)
+            .timeout(TIMEOUT)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .map_err(|e| format!("{e}"))
+    }
+}
