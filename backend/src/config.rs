@@ -9,7 +9,7 @@ use clap::Subcommand;
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API and the web UI and run the engine.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create or upgrade the database's tables (`serve` does this too when it starts).
     Migrate {
         /// `sqlite://PATH` (created if missing) or `postgres://…`.

@@ -200,7 +200,7 @@ pub fn run(command: Command) -> ExitCode {
                 .thread_stack_size(WORKER_STACK)
                 .build()
                 .expect("tokio runtime");
-            match rt.block_on(serve_command(args)) {
+            match rt.block_on(serve_command(*args)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!("{e:#}");

@@ -289,7 +289,7 @@ async fn sign_in(idp: &Idp, weft: &Weft, login_query: &str, back: Back) -> Landi
     }
 }
 
-fn header<'a>(resp: &'a reqwest::Response, name: reqwest::header::HeaderName) -> Option<&'a str> {
+fn header(resp: &reqwest::Response, name: reqwest::header::HeaderName) -> Option<&str> {
     resp.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
