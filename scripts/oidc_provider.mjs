@@ -25,8 +25,8 @@
 // `/interaction/<uid>`; that page signs the chosen account in and grants what was asked at
 // once (no login or consent form), so the browser goes back to `/auth/<uid>` and on to the
 // redirect URI with `code` and `state`. Claims listed under the `profile` scope (including
-// `weft_role` and `groups`) reach userinfo; with `idTokenClaims: true` they are in the ID
-// token too. The module is found in `WEFT_E2E_DIR` (default: `e2e/` next to this script).
+// `weft_role` and `groups`) reach userinfo; with `idTokenClaims: true` there is no userinfo
+// endpoint and they are in the ID token. The module is found in `WEFT_E2E_DIR` (default: `e2e/` next to this script).
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -81,7 +81,8 @@ export async function startProvider({
       profile: ['preferred_username', 'name', 'weft_role', 'groups'],
     },
     conformIdTokenClaims: !idTokenClaims,
-    features: { devInteractions: { enabled: false } },
+    // `idTokenClaims`: no userinfo endpoint, every claim in the ID token.
+    features: { devInteractions: { enabled: false }, userinfo: { enabled: !idTokenClaims } },
     pkce: { required: () => true },
     findAccount(ctx, id) {
       if (!claims.has(id)) return undefined;

@@ -64,6 +64,12 @@ impl Idp {
     /// Starts the provider with `accounts` (id → claims); `None` when Node or the package is
     /// missing outside CI.
     async fn start(accounts: Value) -> Option<Idp> {
+        Idp::start_with(accounts, false).await
+    }
+
+    /// The same; with `id_token_claims` the provider has no userinfo endpoint and puts every
+    /// claim in the ID token.
+    async fn start_with(accounts: Value, id_token_claims: bool) -> Option<Idp> {
         let script = repo().join("scripts/oidc_provider.mjs");
         let package = repo().join("e2e/node_modules/oidc-provider/package.json");
         let node = Command::new("node")
@@ -90,6 +96,7 @@ impl Idp {
             "clientSecret": CLIENT_SECRET,
             "redirectUris": [format!("{PUBLIC}/api/auth/oidc/callback")],
             "accounts": accounts,
+            "idTokenClaims": id_token_claims,
         });
         let log = tempfile::NamedTempFile::new().expect("log file");
         let mut child = Command::new("node")
@@ -436,6 +443,23 @@ async fn a_changed_claim_changes_the_role_at_the_next_sign_in() {
         .session()
         .expect("signed in");
     assert_eq!(me(&weft, &third).await["role"], "operator");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_claims_may_come_in_the_id_token_alone() {
+    let Some(idp) = Idp::start_with(alice(json!("approver")), true).await else {
+        return;
+    };
+    let weft = weft_with(&idp, &[]).await;
+    let session = sign_in(&idp, &weft, "", Back::AsIs)
+        .await
+        .session()
+        .expect("signed in");
+    let me = me(&weft, &session).await;
+    assert_eq!(
+        (&me["user"], &me["role"]),
+        (&json!("alice"), &json!("approver"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
