@@ -9,7 +9,7 @@ use clap::Subcommand;
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API and the web UI and run the engine.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create or upgrade the database's tables (`serve` does this too when it starts).
     Migrate {
         /// `sqlite://PATH` (created if missing) or `postgres://…`.
@@ -94,6 +94,28 @@ pub struct ServeArgs {
     /// How long a signed-in session lasts unused (at most 7 days after sign-in in any case).
     #[arg(long, env = "WEFT_SESSION_TTL", default_value = "12h")]
     pub session_ttl: humantime::Duration,
+    /// Single sign-on: the OpenID Connect issuer URL (discovered when the server starts; a
+    /// provider that cannot be reached stops the start). Users sign in at
+    /// `/api/auth/oidc/login`; the provider must allow the redirect URI
+    /// `<public url>/api/auth/oidc/callback`.
+    #[arg(long, env = "WEFT_OIDC_ISSUER", requires = "oidc_client_id")]
+    pub oidc_issuer: Option<String>,
+    /// The client id Weft has at the provider.
+    #[arg(long, env = "WEFT_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+    /// The client secret (a confidential client; without one, PKCE alone protects the code).
+    #[arg(long, env = "WEFT_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+    /// The claim (in the ID token, else userinfo) naming the user's Weft role: a string or an
+    /// array of strings, each a role name or a group of `--oidc-role-map`; the highest wins.
+    #[arg(long, env = "WEFT_OIDC_ROLE_CLAIM", default_value = "weft_role")]
+    pub oidc_role_claim: String,
+    /// Groups to roles, `groupA=editor,groupB=viewer`, for a claim that lists groups.
+    #[arg(long, env = "WEFT_OIDC_ROLE_MAP", default_value = "")]
+    pub oidc_role_map: String,
+    /// The role of a user whose claim names none; unset, such a user is refused.
+    #[arg(long, env = "WEFT_OIDC_DEFAULT_ROLE")]
+    pub oidc_default_role: Option<String>,
     /// For tests only: a simulated clock and the `/_test` hooks that move it and inject
     /// store faults. Never in production.
     #[arg(long, env = "WEFT_TEST_HOOKS", hide = true, value_parser = clap::builder::BoolishValueParser::new())]

@@ -200,7 +200,7 @@ pub fn run(command: Command) -> ExitCode {
                 .thread_stack_size(WORKER_STACK)
                 .build()
                 .expect("tokio runtime");
-            match rt.block_on(serve_command(args)) {
+            match rt.block_on(serve_command(*args)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!("{e:#}");
@@ -259,6 +259,7 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(elapsed = ?started.elapsed(), "engine resumed");
     let listener = TcpListener::bind(args.listen).await?;
     let listen = listener.local_addr()?;
+    let oidc = oidc_provider(&args, listen).await?;
     let api_token: Option<Arc<str>> = args.api_token.filter(|t| !t.is_empty()).map(Into::into);
     tracing::info!(
         %listen,
@@ -270,7 +271,8 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
         .public_url
         .as_deref()
         .is_some_and(|u| u.starts_with("https://"));
-    let access = access::Access::new(api_token, args.session_ttl.into(), secure_cookies);
+    let access =
+        access::Access::new(api_token, args.session_ttl.into(), secure_cookies).with_oidc(oidc);
     if access.is_open(&store).await? {
         tracing::warn!(
             "open: no user, API key or token exists, so anyone who reaches this server is an \
@@ -308,6 +310,51 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!("weft stopped");
     Ok(())
+}
+
+/// The OpenID provider of `--oidc-issuer`, discovered now: a provider that cannot be reached
+/// or is misconfigured stops the start with the reason.
+async fn oidc_provider(
+    args: &ServeArgs,
+    listen: std::net::SocketAddr,
+) -> anyhow::Result<Option<access::oidc::Oidc>> {
+    let Some(issuer) = args.oidc_issuer.clone().filter(|i| !i.is_empty()) else {
+        return Ok(None);
+    };
+    let client_id = args
+        .oidc_client_id
+        .clone()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| anyhow::anyhow!("--oidc-issuer needs --oidc-client-id"))?;
+    let role_map = access::oidc::parse_role_map(&args.oidc_role_map)
+        .map_err(|e| anyhow::anyhow!("--oidc-role-map: {e}"))?;
+    let default_role = match args.oidc_default_role.as_deref() {
+        None | Some("") => None,
+        Some(r) => Some(shared::access::Role::parse(r).ok_or_else(|| {
+            anyhow::anyhow!("--oidc-default-role `{r}` is not a role (viewer … admin)")
+        })?),
+    };
+    let public = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{listen}"));
+    let redirect_url = format!(
+        "{}{}",
+        public.trim_end_matches('/'),
+        access::oidc::CALLBACK_PATH
+    );
+    let oidc = access::oidc::Oidc::discover(access::oidc::Settings {
+        issuer: issuer.clone(),
+        client_id,
+        client_secret: args.oidc_client_secret.clone().filter(|s| !s.is_empty()),
+        redirect_url: redirect_url.clone(),
+        role_claim: args.oidc_role_claim.clone(),
+        role_map,
+        default_role,
+    })
+    .await?;
+    tracing::info!(%issuer, %redirect_url, role_claim = %args.oidc_role_claim, "single sign-on on");
+    Ok(Some(oidc))
 }
 
 /// An engine running with its coordination.

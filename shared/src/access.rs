@@ -67,7 +67,8 @@ pub struct Me {
     pub user: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
-    /// How the caller proved who it is: `open`, `token`, `key`, `password`.
+    /// How the caller proved who it is: `open`, `token`, `key`, `password`, `oidc` (single
+    /// sign-on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via: Option<String>,
 }

@@ -170,7 +170,11 @@ async fn who(
         return Ok(Some(Principal {
             actor: user.name,
             role,
-            via: Via::Session(id_hash),
+            via: if session.via == "oidc" {
+                Via::Sso(id_hash)
+            } else {
+                Via::Session(id_hash)
+            },
         }));
     }
     Ok(None)

@@ -16,6 +16,7 @@
 pub mod audit;
 mod authenticate;
 pub mod cli;
+pub mod oidc;
 pub mod policy;
 pub mod secret;
 pub mod sessions;
@@ -46,8 +47,10 @@ pub enum Via {
     Token,
     /// An API key, by id.
     Key(String),
-    /// A session cookie, by the hash the store keeps.
+    /// A session cookie of a password sign-in, by the hash the store keeps.
     Session(String),
+    /// A session cookie of a single sign-on (OpenID Connect), by the hash the store keeps.
+    Sso(String),
 }
 
 impl Via {
@@ -58,6 +61,7 @@ impl Via {
             Via::Token => "token",
             Via::Key(_) => "key",
             Via::Session(_) => "password",
+            Via::Sso(_) => "oidc",
         }
     }
 }
@@ -70,6 +74,8 @@ pub struct Access {
     pub session_ttl: Duration,
     /// Whether cookies carry `Secure` (`--public-url` is https).
     pub secure_cookies: bool,
+    /// The OpenID provider (`--oidc-issuer`), when single sign-on is on.
+    pub oidc: Option<oidc::Oidc>,
     /// Whether the store never had a user or a key, and when that was last asked.
     open: Mutex<Option<(Instant, bool)>>,
 }
@@ -84,15 +90,23 @@ impl Access {
             token,
             session_ttl,
             secure_cookies,
+            oidc: None,
             open: Mutex::new(None),
         }
     }
 
+    /// The same, with single sign-on through `oidc`.
+    pub fn with_oidc(mut self, oidc: Option<oidc::Oidc>) -> Access {
+        self.oidc = oidc;
+        self
+    }
+
     /// Whether no token exists and no user or key ever did, asked of the store at most once
     /// a second. Once closed, a server stays closed: removing every user would otherwise
-    /// make every anonymous caller an admin.
+    /// make every anonymous caller an admin. A server with single sign-on is never open:
+    /// configuring a provider says who may come in.
     pub async fn is_open(&self, store: &crate::store::Store) -> Result<bool, crate::store::Error> {
-        if self.token.is_some() {
+        if self.token.is_some() || self.oidc.is_some() {
             return Ok(false);
         }
         let cached = *self.open.lock().expect("open cache");

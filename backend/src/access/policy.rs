@@ -148,6 +148,9 @@ pub const TABLE: &[(Method, &str, Rule)] = &[
     (Method::GET, "/api/auth/me", OPEN),
     (Method::POST, "/api/auth/login", OPEN),
     (Method::POST, "/api/auth/logout", OPEN),
+    // Single sign-on's two legs are browser navigations; the callback audits its own login.
+    (Method::GET, "/api/auth/oidc/login", OPEN),
+    (Method::GET, "/api/auth/oidc/callback", OPEN),
     (Method::GET, "/api/users", read(Admin)),
     (
         Method::POST,

@@ -111,6 +111,8 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(session::me))
         .routes(routes!(session::login))
         .routes(routes!(session::logout))
+        .routes(routes!(session::oidc_login))
+        .routes(routes!(session::oidc_callback))
         .routes(routes!(users::list_users, users::add_user))
         .routes(routes!(users::change_user, users::remove_user))
         .routes(routes!(keys::list_keys, keys::create_key))

@@ -1,5 +1,12 @@
-//! Signing in and out with a password (SPEC §7), and `GET /api/auth/me`, which tells the UI
-//! whether the server is open and who the caller is.
+//! Signing in and out with a password or through single sign-on (SPEC §7), and
+//! `GET /api/auth/me`, which tells the UI whether the server is open and who the caller is.
+//!
+//! Single sign-on (`access::oidc`) is two browser navigations: `GET /api/auth/oidc/login`
+//! sends the browser to the provider, and the provider sends it back to
+//! `GET /api/auth/oidc/callback`, which starts the same session a password does and sends the
+//! browser on to the page the sign-in started from. A refused sign-in there is a small HTML
+//! page saying why (a browser, not a script, reads it): the one answer of `/api` that is not
+//! JSON.
 //!
 //! An unknown name and a wrong password get the same answer after the same work (a dummy hash
 //! is checked), so the answer does not tell which names exist. Failures are counted per name
@@ -9,8 +16,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, State};
-use axum::http::header::SET_COOKIE;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -21,7 +28,9 @@ use shared::api::ApiErrorBody;
 use super::error::Error;
 use super::json::Body;
 use crate::AppState;
+use crate::access::oidc::{self, Callback, Failure, Identity};
 use crate::access::{Principal, Via, audit, secret, sessions};
+use crate::store::UserRow;
 
 /// How long failed sign-ins are counted.
 const WINDOW: Duration = Duration::from_secs(15 * 60);
@@ -42,11 +51,15 @@ const WRONG: &str = "wrong name or password";
     tag = "access",
     responses((status = 200, description = "The server's mode and the caller", body = Me)),
 )]
-pub(super) async fn me(principal: Option<Extension<Principal>>) -> Json<Me> {
+pub(super) async fn me(
+    State(app): State<AppState>,
+    principal: Option<Extension<Principal>>,
+) -> Json<Me> {
+    let sso = app.access.oidc.is_some();
     let Some(Extension(p)) = principal else {
         return Json(Me {
             mode: "closed".into(),
-            sso: false,
+            sso,
             user: None,
             role: None,
             via: None,
@@ -54,7 +67,7 @@ pub(super) async fn me(principal: Option<Extension<Principal>>) -> Json<Me> {
     };
     Json(Me {
         mode: if p.via == Via::Open { "open" } else { "closed" }.into(),
-        sso: false,
+        sso,
         user: Some(p.actor),
         role: Some(p.role),
         via: Some(p.via.as_str().into()),
@@ -149,7 +162,7 @@ pub(super) async fn login(
     let role = Role::parse(&user.role).unwrap_or(Role::Viewer);
     let me = Me {
         mode: "closed".into(),
-        sso: false,
+        sso: app.access.oidc.is_some(),
         user: Some(user.name),
         role: Some(role),
         via: Some("password".into()),
@@ -176,7 +189,7 @@ pub(super) async fn logout(
         let now = app.engine.clock.now();
         app.store.end_session(&secret::digest(&value)).await?;
         if let Some(Extension(p)) = principal
-            && matches!(p.via, Via::Session(_))
+            && matches!(p.via, Via::Session(_) | Via::Sso(_))
         {
             audit::record(
                 &app.store,
@@ -195,4 +208,231 @@ pub(super) async fn logout(
     }
     let cookie = sessions::clear_cookie(app.access.secure_cookies);
     Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, cookie)]).into_response())
+}
+
+/// Where to go once signed in.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct Start {
+    /// A path on this server (`/runs/…`); anything else is ignored and the browser lands on `/`.
+    return_to: Option<String>,
+}
+
+/// Sign in with single sign-on
+///
+/// Sends the browser to the OpenID provider (authorization code flow with PKCE) with a
+/// short-lived `weft_oidc` cookie holding the sign-in's `state`, `nonce` and PKCE verifier.
+/// 404 when single sign-on is not configured.
+#[utoipa::path(
+    get,
+    path = "/auth/oidc/login",
+    tag = "access",
+    params(Start),
+    responses(
+        (status = 302, description = "To the identity provider"),
+        (status = 404, description = "Single sign-on is not configured", body = ApiErrorBody),
+    ),
+)]
+pub(super) async fn oidc_login(
+    State(app): State<AppState>,
+    Query(start): Query<Start>,
+) -> Result<Response, Error> {
+    let Some(provider) = &app.access.oidc else {
+        return Err(Error::NotFound("single sign-on is not configured".into()));
+    };
+    let (url, pending) = provider.begin(start.return_to.as_deref(), app.engine.clock.now());
+    let cookie = oidc::set_cookie(&pending, app.access.secure_cookies);
+    Ok((
+        StatusCode::FOUND,
+        [
+            (LOCATION, url),
+            (SET_COOKIE, cookie),
+            (CACHE_CONTROL, "no-store".to_owned()),
+        ],
+    )
+        .into_response())
+}
+
+/// Single sign-on: the provider's redirect back
+///
+/// Checks `state` against the `weft_oidc` cookie, exchanges the code, verifies the ID token
+/// and reads the role claim; then adds or updates the user (no password; the role follows
+/// the claim at every sign-in), sets the `weft_session` cookie and sends the browser to the
+/// page the sign-in started from. A refused sign-in is an HTML page saying why, and is
+/// audited as a failed `login`.
+#[utoipa::path(
+    get,
+    path = "/auth/oidc/callback",
+    tag = "access",
+    params(Callback),
+    responses(
+        (status = 302, description = "Signed in; the cookie is set"),
+        (status = 400, description = "The state does not match (not started here, or too old)", content_type = "text/html", body = String),
+        (status = 401, description = "The provider refused, or its answer did not verify", content_type = "text/html", body = String),
+        (status = 403, description = "The user's claim names no Weft role", content_type = "text/html", body = String),
+        (status = 404, description = "Single sign-on is not configured", body = ApiErrorBody),
+    ),
+)]
+pub(super) async fn oidc_callback(
+    State(app): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Query(back): Query<Callback>,
+) -> Result<Response, Error> {
+    let Some(provider) = &app.access.oidc else {
+        return Err(Error::NotFound("single sign-on is not configured".into()));
+    };
+    let now = app.engine.clock.now();
+    let ip = peer.map(|Extension(ConnectInfo(a))| a.ip().to_string());
+    let secure = app.access.secure_cookies;
+    let pending = oidc::cookie(&headers);
+    let finished = match provider.finish(pending.as_deref(), &back, now).await {
+        Ok((identity, return_to)) => match sso_user(&app, &identity, now).await? {
+            Ok(user) => Ok((identity, return_to, user)),
+            Err(f) => Err(f),
+        },
+        Err(f) => Err(f),
+    };
+    let (identity, return_to, (user, was)) = match finished {
+        Ok(done) => done,
+        Err(failure) => {
+            let actor = failure.name().unwrap_or("oidc").to_owned();
+            tracing::info!(reason = %failure, "single sign-on refused");
+            audit::record(
+                &app.store,
+                audit::Entry {
+                    at: now,
+                    actor: &actor,
+                    action: "login",
+                    target: failure.name().map(|n| format!("user:{n}")),
+                    ok: false,
+                    ip,
+                    details: json!({ "via": "oidc", "reason": failure.to_string() }),
+                },
+            )
+            .await;
+            return Ok(refused(&failure, secure));
+        }
+    };
+    app.store.touch_login(&user.id, now).await?;
+    let value = sessions::start(&app.store, &user.id, "oidc", now, app.access.session_ttl).await?;
+    let mut details = json!({ "via": "oidc", "role": identity.role, "subject": identity.subject });
+    if let Some(was) = was {
+        details["role_was"] = json!(was);
+    }
+    audit::record(
+        &app.store,
+        audit::Entry {
+            at: now,
+            actor: &user.name,
+            action: "login",
+            target: Some(format!("user:{}", user.name)),
+            ok: true,
+            ip,
+            details,
+        },
+    )
+    .await;
+    let mut response = (
+        StatusCode::FOUND,
+        [
+            (LOCATION, return_to),
+            (CACHE_CONTROL, "no-store".to_owned()),
+        ],
+    )
+        .into_response();
+    let h = response.headers_mut();
+    for cookie in [
+        sessions::set_cookie(&value, secure),
+        oidc::clear_cookie(secure),
+    ] {
+        h.append(
+            SET_COOKIE,
+            cookie
+                .parse()
+                .map_err(|e| Error::Internal(anyhow::anyhow!("{e}")))?,
+        );
+    }
+    Ok(response)
+}
+
+/// The user a single sign-on signs in as, added on first sign-in, its role set to what the
+/// claim says now (with the role it had, when that changed). A password user's name is not
+/// taken over.
+async fn sso_user(
+    app: &AppState,
+    identity: &Identity,
+    now: crate::clock::Millis,
+) -> Result<Result<(UserRow, Option<String>), Failure>, Error> {
+    let role = identity.role.as_str();
+    if let Some(mut user) = app.store.user(&identity.name, true).await? {
+        if user.password.is_some() {
+            return Ok(Err(Failure::PasswordUser(identity.name.clone())));
+        }
+        let mut was = None;
+        if user.role != role {
+            app.store
+                .update_user(&user.name, Some(role), None, now)
+                .await?;
+            was = Some(std::mem::replace(&mut user.role, role.to_owned()));
+        }
+        return Ok(Ok((user, was)));
+    }
+    let row = UserRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        name: identity.name.clone(),
+        role: role.to_owned(),
+        password: None,
+        created_at: now,
+        last_login_at: None,
+    };
+    if !app.store.add_user(&row).await? {
+        // Another sign-in of the same person got there first.
+        return Err(Error::Conflict(
+            "the user was being added by another sign-in: try again".into(),
+        ));
+    }
+    app.access.changed();
+    Ok(Ok((row, None)))
+}
+
+/// The page a refused single sign-on shows, with the pending cookie cleared.
+fn refused(failure: &Failure, secure: bool) -> Response {
+    let status = match failure {
+        Failure::BadState => StatusCode::BAD_REQUEST,
+        Failure::Provider(_) | Failure::Token(_) => StatusCode::UNAUTHORIZED,
+        Failure::NoRole { .. } | Failure::BadName(_) | Failure::PasswordUser(_) => {
+            StatusCode::FORBIDDEN
+        }
+    };
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Sign-in refused · Weft</title>\
+         <main data-testid=\"sso-refused\"><h1>Sign-in refused</h1><p>{}</p>\
+         <p><a href=\"/\">Back to Weft</a></p></main></html>",
+        escape(&failure.to_string())
+    );
+    (
+        status,
+        [
+            (CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
+            (SET_COOKIE, oidc::clear_cookie(secure)),
+            (CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        page,
+    )
+        .into_response()
+}
+
+/// `text` safe inside HTML.
+fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '&' => "&amp;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
 }

@@ -1,13 +1,14 @@
-//! People and access (SPEC §7): roles on every route, sessions, API keys, `weft user` and the
-//! audit log. Servers here run with a token; [`admin`] makes the harness's own client carry
-//! it, so the usual helpers (`put_workflow`, `start_run`, …) act as the admin, and [`Caller`]
-//! sends a request as someone else.
+//! People and access (SPEC §7): roles on every route, sessions, single sign-on, API keys,
+//! `weft user` and the audit log. Servers here run with a token; [`admin`] makes the
+//! harness's own client carry it, so the usual helpers (`put_workflow`, `start_run`, …) act
+//! as the admin, and [`Caller`] sends a request as someone else.
 
 mod approvals;
 mod audit;
 mod cli_users;
 mod keys;
 mod masking;
+mod oidc;
 mod roles;
 mod sessions;
 
