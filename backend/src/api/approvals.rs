@@ -7,7 +7,7 @@
 //! recorded, and the inbox, which reads the runs that wait for a person and asks the same
 //! rule of each approval.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -19,7 +19,7 @@ use shared::limits::MAX_INBOX_RUNS;
 use shared::model::{NodeKind, Verdict};
 
 use super::error::Error;
-use super::json::{Body, Params};
+use super::json::{Body, Filter, Params};
 use crate::AppState;
 use crate::access::{Principal, Via, audit};
 use crate::engine::decide::{Caller, Input};
@@ -131,6 +131,7 @@ async fn check_form(app: &AppState, id: &str, node: &str, data: &Value) -> Resul
 
 /// The query of `GET /api/approvals`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct InboxQuery {
     /// `true`: only what the caller may decide now.
@@ -156,9 +157,8 @@ pub(super) struct InboxQuery {
 pub(super) async fn list_approvals(
     State(app): State<AppState>,
     Extension(principal): Extension<Principal>,
-    query: Result<Query<InboxQuery>, axum::extract::rejection::QueryRejection>,
+    Filter(q): Filter<InboxQuery>,
 ) -> Result<Json<ApprovalList>, Error> {
-    let Query(q) = query.map_err(|e| Error::BadRequest(e.body_text()))?;
     let filter = RunFilter {
         needs_person: true,
         limit: MAX_INBOX_RUNS,

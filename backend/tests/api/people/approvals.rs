@@ -254,6 +254,10 @@ async fn whoever_started_a_run_may_not_decide_it_unless_allowed() {
     let (status, _, why) = decide(&weft, sam, &run, yes.clone()).await;
     assert_eq!(status, 403, "{why}");
     assert!(why.contains("self-approval"), "{why}");
+    let bad = sam.get(&weft, "/api/approvals?mine=yes").await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    let bad = sam.get(&weft, "/api/approvals?owner=sam").await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
     let item = &inbox(&weft, sam, false).await[0];
     assert_eq!(item["can_decide"], json!(false));
     assert!(inbox(&weft, sam, true).await.is_empty());

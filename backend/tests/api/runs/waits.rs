@@ -30,7 +30,7 @@ async fn an_approval_is_approved_once() {
     let run = weft.wait_for(&id, "completed").await;
     assert_eq!(
         run["output"],
-        json!({"decision": "approve", "comment": "lgtm"}),
+        json!({"decision": "approve", "by": "local", "comment": "lgtm", "data": null}),
         "{run:#}"
     );
 
@@ -45,6 +45,7 @@ async fn an_approval_is_approved_once() {
             "run_started",
             "node_completed",
             "node_waiting",
+            "approval_decided",
             "node_completed",
             "node_completed",
             "run_completed"
