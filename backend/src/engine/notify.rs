@@ -18,8 +18,9 @@ use shared::model::NodeKind;
 use super::driver::Link;
 use crate::store::{Store, TimerRow};
 
-/// How long a notice waits for its answer.
-const TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a notice waits for its answer: well within a PostgreSQL timer claim (10 s), so
+/// another process does not take the timer over while the POST is still out.
+const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The notices being sent, so a timer the service sees again meanwhile is not sent twice.
 #[derive(Clone, Default)]
