@@ -62,11 +62,13 @@ async function signIn(page: Page, name: string, password: string) {
   await page.getByTestId('login-password').press('Enter');
 }
 
-test.beforeAll(async ({ request }) => {
+test.beforeAll(async ({ playwright }) => {
   server = await OwnServer.start({ port: PORT, env: { WEFT_API_TOKEN: TOKEN } });
+  const request = await playwright.request.newContext();
   await addUser(request, 'alice', 'admin', 'alice-secret-1');
   await addUser(request, 'victor', 'viewer', 'victor-secret-1');
   runId = await waitingRun(request);
+  await request.dispose();
 });
 
 test.afterAll(async () => {

@@ -12,10 +12,10 @@
 //! raises [`sign_in_needed`], which the shell turns into a visit to the login page, unless the
 //! person chose to go on without signing in ([`decline_sign_in`]): then pages show the 401.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 
 use gloo_net::http::{Request, RequestBuilder, Response};
-use leptos::prelude::{ArcRwSignal, Set};
+use leptos::prelude::{ArcRwSignal, Get, GetUntracked, Set};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -99,12 +99,16 @@ pub async fn login(name: &str, password: &str) -> Result<Me> {
         .headers()
         .get("Retry-After")
         .and_then(|v| v.trim().parse::<u64>().ok());
-    into_json(response).await.map_err(|mut body| {
+    let me = into_json(response).await.map_err(|mut body| {
         if let Some(seconds) = retry_after {
             body.error.details = Some(serde_json::json!({ "retry_after": seconds }));
         }
         body
-    })
+    })?;
+    // The session is the credential now: a token kept from before would be sent first.
+    set_session_token(None);
+    DECLINED.with(|d| d.set(false));
+    Ok(me)
 }
 
 /// `GET /api/auth/me` with `token` as the bearer: `Ok` when the server knows the token, which
@@ -122,6 +126,7 @@ pub async fn sign_in_with_token(token: &str) -> Result<Me> {
         ));
     }
     set_session_token(Some(token));
+    DECLINED.with(|d| d.set(false));
     Ok(me)
 }
 
@@ -172,7 +177,7 @@ async fn send(
         if session_token() != token {
             continue;
         }
-        if !DECLINED.with(Cell::get) {
+        if !DECLINED.with(|d| d.get_untracked()) {
             SIGN_IN.with(|s| s.set(true));
         }
         return Ok(response);
@@ -260,7 +265,7 @@ thread_local! {
     /// Set by a 401: the shell sends the person to the login page.
     static SIGN_IN: ArcRwSignal<bool> = ArcRwSignal::new(false);
     /// The person chose to go on without signing in: 401s are the pages' to show.
-    static DECLINED: Cell<bool> = const { Cell::new(false) };
+    static DECLINED: ArcRwSignal<bool> = ArcRwSignal::new(false);
 }
 
 /// `true` once a call was refused for want of a credential; the shell resets it.
@@ -273,9 +278,9 @@ pub fn decline_sign_in() {
     DECLINED.with(|d| d.set(true));
 }
 
-/// Whether the person chose to go on without signing in.
+/// Whether the person chose to go on without signing in (tracked in a reactive context).
 pub fn sign_in_declined() -> bool {
-    DECLINED.with(Cell::get)
+    DECLINED.with(|d| d.get())
 }
 
 fn set_session_token(token: Option<&str>) {

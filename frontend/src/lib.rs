@@ -89,13 +89,17 @@ fn TopBar() -> impl IntoView {
     let access = use_access();
     let role = access.role();
     let is_admin = Signal::derive(move || role.get() == Some(Role::Admin));
+    let signed_out = move || {
+        access.me.with(|m| m.as_ref().is_some_and(must_sign_in)) && !api::sign_in_declined()
+    };
     view! {
         <header class="topbar">
             <a class="wordmark" href=Page::Home.path() data-testid="wordmark">
                 <span class="wordmark-mark" aria-hidden="true"></span>
                 "Weft"
             </a>
-            <nav class="topnav" aria-label="Main">
+            // Signed out on a closed server, every page would only send back to the login.
+            <nav class="topnav" aria-label="Main" class:hidden=signed_out>
                 {[Page::Workflows, Page::Runs, Page::Schedules]
                     .map(|page| {
                         view! {
@@ -184,6 +188,13 @@ fn Who(access: Access) -> impl IntoView {
                                 >
                                     "Sign out"
                                 </button>
+                            }
+                                .into_any()
+                        } else if api::sign_in_declined() {
+                            view! {
+                                <a class="btn btn-small" href=Page::Login.path() data-testid="sign-in">
+                                    "Sign in"
+                                </a>
                             }
                                 .into_any()
                         } else {
