@@ -103,7 +103,7 @@ test('a closed server sends a visitor to the login page, and back after signing 
   await expect(page).toHaveURL(/\/login\?next=%2Fschedules$/);
 });
 
-test('an admin makes and revokes an API key, adds a user, and reads the audit log', async ({ page, pageErrors: _ }) => {
+test('an admin makes and revokes an API key, adds a user, and reads the audit log', async ({ page, request, pageErrors: _ }) => {
   await page.goto(`${server.base}/admin/keys`);
   await signIn(page, 'alice', 'alice-secret-1');
   await expect(page).toHaveURL(/\/admin\/keys$/);
@@ -123,15 +123,15 @@ test('an admin makes and revokes an API key, adds a user, and reads the audit lo
   expect(key.startsWith((await row.getByTestId('key-prefix').textContent())!.replace('…', ''))).toBeTruthy();
   await shoot(page, 'admin-keys');
 
-  // The key works until revoked; then it is refused.
-  const me = await page.request.get(`${server.base}/api/auth/me`, { headers: { Authorization: `Bearer ${key}` } });
+  // The key works until revoked; then it is refused (`request` has no session cookie).
+  const me = await request.get(`${server.base}/api/auth/me`, { headers: { Authorization: `Bearer ${key}` } });
   expect((await me.json()).role).toBe('operator');
   await page.getByTestId('new-key-done').click();
   await expect(box).toHaveCount(0);
   await row.getByTestId('key-revoke').click();
   await row.getByTestId('key-revoke-confirm').click();
   await expect(row.getByTestId('key-revoked')).toBeVisible();
-  const after = await page.request.get(`${server.base}/api/auth/me`, { headers: { Authorization: `Bearer ${key}` } });
+  const after = await request.get(`${server.base}/api/runs`, { headers: { Authorization: `Bearer ${key}` } });
   expect(after.status()).toBe(401);
 
   // A user, seen in the list; a duplicate is refused in place with the server's message.
