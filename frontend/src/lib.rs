@@ -89,6 +89,8 @@ fn TopBar() -> impl IntoView {
     let access = use_access();
     let role = access.role();
     let is_admin = Signal::derive(move || role.get() == Some(Role::Admin));
+    let location = use_location();
+    let in_admin = move || location.pathname.with(|p| p.starts_with("/admin/"));
     let signed_out = move || {
         access.me.with(|m| m.as_ref().is_some_and(must_sign_in)) && !api::sign_in_declined()
     };
@@ -108,10 +110,15 @@ fn TopBar() -> impl IntoView {
                             </A>
                         }
                     })}
+                // A plain link: `<A>` would mark it current on the users page only.
                 <Show when=move || is_admin.get()>
-                    <A href=Page::AdminUsers.path()>
-                        <span data-testid="nav-admin">"Admin"</span>
-                    </A>
+                    <a
+                        href=Page::AdminUsers.path()
+                        aria-current=move || in_admin().then_some("page")
+                        data-testid="nav-admin"
+                    >
+                        "Admin"
+                    </a>
                 </Show>
             </nav>
             <Who access />

@@ -213,7 +213,7 @@ fn CreateKey(on_created: Callback<()>) -> impl IntoView {
                             bind:value=name
                         />
                     </label>
-                    <label class="field">
+                    <label class="field field-role">
                         <span class="field-label">"Role"</span>
                         <RoleSelect role testid="new-key-role" />
                     </label>

@@ -241,7 +241,7 @@ fn AddUser(on_added: Callback<()>) -> impl IntoView {
                         <span class="field-label">"Name"</span>
                         <input class="input" required autocomplete="off" data-testid="new-user-name" bind:value=name />
                     </label>
-                    <label class="field">
+                    <label class="field field-role">
                         <span class="field-label">"Role"</span>
                         <RoleSelect role testid="new-user-role" />
                     </label>
