@@ -6,19 +6,20 @@
 //! reached the server says so in words ([`UNREACHABLE`]) rather than as the browser's
 //! "TypeError: Failed to fetch"; the server's own messages pass through unchanged.
 //!
-//! A server started with `WEFT_API_TOKEN` answers 401 until a call carries the token. Then
-//! the client asks the person for it once (through [`token_request`], which
-//! `components::token_prompt` shows), keeps it in `sessionStorage` for the browser session,
-//! and sends the call again, so pages never see the 401 unless the person cancels.
+//! A closed server (SPEC §7) answers 401 until a call carries a credential: the session's
+//! cookie (set by `POST /api/auth/login`, sent by the browser itself) or a bearer token (an
+//! API key or `WEFT_API_TOKEN`, kept in `sessionStorage` for the browser session). A 401
+//! raises [`sign_in_needed`], which the shell turns into a visit to the login page, unless the
+//! person chose to go on without signing in ([`decline_sign_in`]): then pages show the 401.
 
 use std::cell::RefCell;
 
-use futures_channel::oneshot;
 use gloo_net::http::{Request, RequestBuilder, Response};
-use leptos::prelude::{ArcRwSignal, Set};
+use leptos::prelude::{ArcRwSignal, Get, GetUntracked, Set};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use shared::access::{Login, Me};
 use shared::api::{ApiError, ApiErrorBody, ValidateResponse};
 
 /// What every call returns.
@@ -61,6 +62,79 @@ pub async fn delete_json<T: DeserializeOwned>(url: &str) -> Result<T> {
     into_json(response).await
 }
 
+/// `PATCH url` with a JSON body → the 2xx body as `T`.
+pub async fn patch_json<B, T>(url: &str, body: &B) -> Result<T>
+where
+    B: Serialize + ?Sized,
+    T: DeserializeOwned,
+{
+    let response = send(|token| write(with_token(Request::patch(url), token), Some(body))).await?;
+    into_json(response).await
+}
+
+/// `DELETE url` answered `204 No Content`.
+pub async fn delete_empty(url: &str) -> Result<()> {
+    let response = send(|token| write::<()>(with_token(Request::delete(url), token), None)).await?;
+    into_empty(response).await
+}
+
+/// `POST url` with a JSON body, answered `204 No Content`.
+pub async fn post_empty<B: Serialize + ?Sized>(url: &str, body: &B) -> Result<()> {
+    let response = send(|token| write(with_token(Request::post(url), token), Some(body))).await?;
+    into_empty(response).await
+}
+
+/// `POST /api/auth/login`: the server sets the session cookie and answers who signed in. A
+/// 429's `Retry-After` (seconds) is kept in the error's `details.retry_after`, since the
+/// person needs to know how long to wait.
+pub async fn login(name: &str, password: &str) -> Result<Me> {
+    let body = Login {
+        name: name.to_owned(),
+        password: password.to_owned(),
+    };
+    let request = write(Request::post("/api/auth/login"), Some(&body))
+        .map_err(|e| local_error("request_body", e))?;
+    let response = request.send().await.map_err(unreachable)?;
+    let retry_after = response
+        .headers()
+        .get("Retry-After")
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let me = into_json(response).await.map_err(|mut body| {
+        if let Some(seconds) = retry_after {
+            body.error.details = Some(serde_json::json!({ "retry_after": seconds }));
+        }
+        body
+    })?;
+    // The session is the credential now: a token kept from before would be sent first.
+    set_session_token(None);
+    DECLINED.with(|d| d.set(false));
+    Ok(me)
+}
+
+/// `GET /api/auth/me` with `token` as the bearer: `Ok` when the server knows the token, which
+/// is then kept for the browser session.
+pub async fn sign_in_with_token(token: &str) -> Result<Me> {
+    let response = with_token(Request::get("/api/auth/me"), Some(token))
+        .send()
+        .await
+        .map_err(unreachable)?;
+    let me: Me = into_json(response).await?;
+    if me.user.is_none() {
+        return Err(local_error(
+            "unauthorized",
+            "The server did not accept that token.",
+        ));
+    }
+    set_session_token(Some(token));
+    DECLINED.with(|d| d.set(false));
+    Ok(me)
+}
+
+/// Forgets the session's token (signing out).
+pub fn forget_token() {
+    set_session_token(None);
+}
+
 /// Every write is declared JSON, a bodiless one too: the server refuses writes of any other
 /// type (415), since those are what a page on another site can send without a preflight.
 fn write<B: Serialize + ?Sized>(
@@ -87,8 +161,8 @@ pub fn stream_url(path: &str) -> String {
     }
 }
 
-/// Sends the request `build` makes with the session's token. On a 401 it asks for a token
-/// and sends it again; when the person cancels, the 401 is the answer.
+/// Sends the request `build` makes with the session's token. A 401 asks the shell for a
+/// sign-in ([`sign_in_needed`]) and is the call's answer.
 async fn send(
     build: impl Fn(Option<&str>) -> std::result::Result<Request, gloo_net::Error>,
 ) -> Result<Response> {
@@ -103,14 +177,10 @@ async fn send(
         if session_token() != token {
             continue;
         }
-        let why = if token.is_some() {
-            TokenRequest::Rejected
-        } else {
-            TokenRequest::Missing
-        };
-        if !ask_for_token(why).await {
-            return Ok(response);
+        if !DECLINED.with(|d| d.get_untracked()) {
+            SIGN_IN.with(|s| s.set(true));
         }
+        return Ok(response);
     }
 }
 
@@ -118,6 +188,15 @@ fn with_token(builder: RequestBuilder, token: Option<&str>) -> RequestBuilder {
     match token {
         Some(token) => builder.header("Authorization", &format!("Bearer {token}")),
         None => builder,
+    }
+}
+
+/// A 2xx answer without a body; any other status as in [`into_json`].
+async fn into_empty(response: Response) -> Result<()> {
+    if response.ok() {
+        Ok(())
+    } else {
+        into_json::<Value>(response).await.map(drop)
     }
 }
 
@@ -176,15 +255,6 @@ pub fn local_error(code: &str, message: impl ToString) -> ApiErrorBody {
     }
 }
 
-/// Why the UI is asking for the API token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenRequest {
-    /// The server wants a token and this session has none.
-    Missing,
-    /// The server refused the session's token (wrong, or changed since).
-    Rejected,
-}
-
 /// The `sessionStorage` key: the token lasts as long as the tab, not across browser restarts.
 const TOKEN_KEY: &str = "weft.api_token";
 
@@ -192,39 +262,36 @@ thread_local! {
     /// The session's token, read from `sessionStorage` once; also kept here where storage is
     /// unavailable (some private modes).
     static TOKEN: RefCell<Option<String>> = RefCell::new(read_session_storage());
-    /// `Some` while a call waits for the person to give a token; the prompt shows it.
-    static REQUEST: ArcRwSignal<Option<TokenRequest>> = ArcRwSignal::new(None);
-    /// The calls waiting for the answer; told `true` to send again, `false` to give up.
-    static WAITING: RefCell<Vec<oneshot::Sender<bool>>> = const { RefCell::new(Vec::new()) };
+    /// Set by a 401: the shell sends the person to the login page.
+    static SIGN_IN: ArcRwSignal<bool> = ArcRwSignal::new(false);
+    /// The person chose to go on without signing in: 401s are the pages' to show.
+    static DECLINED: ArcRwSignal<bool> = ArcRwSignal::new(false);
 }
 
-/// Whether (and why) the token prompt should be shown.
-pub fn token_request() -> ArcRwSignal<Option<TokenRequest>> {
-    REQUEST.with(Clone::clone)
+/// `true` once a call was refused for want of a credential; the shell resets it.
+pub fn sign_in_needed() -> ArcRwSignal<bool> {
+    SIGN_IN.with(Clone::clone)
 }
 
-/// The prompt's answer: `Some(token)` is kept for the session and every waiting call is sent
-/// again with it; `None` (cancel) lets them return their 401.
-pub fn answer_token_request(token: Option<String>) {
-    if let Some(token) = &token {
-        if let Some(storage) = session_storage() {
-            // Storage full or denied: the in-memory copy still serves this page.
-            let _ = storage.set_item(TOKEN_KEY, token);
-        }
-        TOKEN.with(|t| *t.borrow_mut() = Some(token.clone()));
+/// Go on without signing in (until the page is reloaded): 401s no longer ask for a sign-in.
+pub fn decline_sign_in() {
+    DECLINED.with(|d| d.set(true));
+}
+
+/// Whether the person chose to go on without signing in (tracked in a reactive context).
+pub fn sign_in_declined() -> bool {
+    DECLINED.with(|d| d.get())
+}
+
+fn set_session_token(token: Option<&str>) {
+    if let Some(storage) = session_storage() {
+        // Storage full or denied: the in-memory copy still serves this page.
+        let _ = match token {
+            Some(token) => storage.set_item(TOKEN_KEY, token),
+            None => storage.remove_item(TOKEN_KEY),
+        };
     }
-    REQUEST.with(|r| r.set(None));
-    for waiting in WAITING.with(RefCell::take) {
-        let _ = waiting.send(token.is_some());
-    }
-}
-
-/// Shows the prompt (once, however many calls are waiting) and waits for its answer.
-async fn ask_for_token(why: TokenRequest) -> bool {
-    let (tx, rx) = oneshot::channel();
-    WAITING.with(|w| w.borrow_mut().push(tx));
-    REQUEST.with(|r| r.set(Some(why)));
-    rx.await.unwrap_or(false)
+    TOKEN.with(|t| *t.borrow_mut() = token.map(str::to_owned));
 }
 
 fn session_token() -> Option<String> {

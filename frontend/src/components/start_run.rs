@@ -166,6 +166,7 @@ pub fn StartRun(
         });
     };
     let close = move || open.set(false);
+    let refused = crate::access::denied(crate::access::Action::Operate);
     view! {
         <Show when=move || open.get()>
             <div class="modal-backdrop" on:click=move |_| close()>
@@ -265,7 +266,11 @@ pub fn StartRun(
                                 type="submit"
                                 class="btn btn-primary"
                                 data-testid="start-submit"
-                                disabled=move || !problems().is_empty() || phase.get() == Phase::Starting
+                                disabled=move || {
+                                    !problems().is_empty() || phase.get() == Phase::Starting
+                                        || refused.get().is_some()
+                                }
+                                title=move || refused.get()
                             >
                                 {move || if phase.get() == Phase::Starting {
                                     view! { <span class="spinner spinner-light" aria-hidden="true"></span> "Starting…" }.into_any()

@@ -1,8 +1,10 @@
 //! The app's pages, one module per route, and [`Page`], which names them for links so that
 //! no `href` is spelled twice.
 
+pub mod admin;
 pub mod designer;
 pub mod home;
+pub mod login;
 pub mod not_found;
 pub mod run;
 pub mod runs;
@@ -20,6 +22,14 @@ pub enum Page {
     Runs,
     /// Every cron schedule, with pause, resume, trigger now and backfill.
     Schedules,
+    /// Signing in.
+    Login,
+    /// Users (admin).
+    AdminUsers,
+    /// API keys (admin).
+    AdminKeys,
+    /// The audit log (admin).
+    AdminAudit,
 }
 
 impl Page {
@@ -30,6 +40,10 @@ impl Page {
             Page::Workflows => "/workflows",
             Page::Runs => "/runs",
             Page::Schedules => "/schedules",
+            Page::Login => "/login",
+            Page::AdminUsers => "/admin/users",
+            Page::AdminKeys => "/admin/keys",
+            Page::AdminAudit => "/admin/audit",
         }
     }
 
@@ -40,6 +54,10 @@ impl Page {
             Page::Workflows => "Workflows",
             Page::Runs => "Runs",
             Page::Schedules => "Schedules",
+            Page::Login => "Sign in",
+            Page::AdminUsers => "Users",
+            Page::AdminKeys => "API keys",
+            Page::AdminAudit => "Audit",
         }
     }
 
@@ -50,6 +68,10 @@ impl Page {
             Page::Workflows => "workflows",
             Page::Runs => "runs",
             Page::Schedules => "schedules",
+            Page::Login => "login",
+            Page::AdminUsers => "admin-users",
+            Page::AdminKeys => "admin-keys",
+            Page::AdminAudit => "admin-audit",
         }
     }
 }

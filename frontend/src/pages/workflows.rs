@@ -148,6 +148,7 @@ fn row(
             });
         }
     };
+    let refused = crate::access::denied(crate::access::Action::Edit);
     let previewing = RwSignal::new(false);
     let preview_name = name.clone();
     let menu = NodeRef::<leptos::html::Details>::new();
@@ -204,7 +205,14 @@ fn row(
                             <button class="row-menu-item" role="menuitem" data-testid="export-workflow" on:click=move |ev| { close(); export(ev) }>
                                 "Export as JSON"
                             </button>
-                            <button class="row-menu-item row-menu-danger" role="menuitem" data-testid="archive-workflow" on:click=move |ev| { close(); archive(ev) }>
+                            <button
+                                class="row-menu-item row-menu-danger"
+                                role="menuitem"
+                                data-testid="archive-workflow"
+                                disabled=move || refused.get().is_some()
+                                title=move || refused.get()
+                                on:click=move |ev| { close(); archive(ev) }
+                            >
                                 "Archive…"
                             </button>
                         </div>

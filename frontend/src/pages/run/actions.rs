@@ -2,7 +2,8 @@
 //! a waiting signal node its signal (with a JSON payload), cancel a running run (with a
 //! reason, after a confirmation).
 //!
-//! Buttons are disabled while a request is in flight. A `409` means someone (or something)
+//! Buttons are disabled while a request is in flight, and for a role that may not use them
+//! (the reason in their title). A `409` means someone (or something)
 //! acted first: the page says so plainly and reloads its view of the run.
 
 use leptos::prelude::*;
@@ -12,6 +13,7 @@ use shared::model::{NodeKind, Workflow};
 use super::live::{offline, title_when};
 use super::state::{NodeStatus, RunState};
 use super::wire;
+use crate::access::{Action, denied, title_unless};
 use crate::api;
 
 /// Every waiting approval and signal node of the run, each with its controls.
@@ -111,6 +113,7 @@ fn ApprovalCard(
     };
     let reject = decide.clone();
     let offline = offline();
+    let refused = denied(Action::Decide);
     view! {
         <section class="card action-card" data-testid=format!("approval-{node}")>
             <div class="action-head">
@@ -132,8 +135,11 @@ fn ApprovalCard(
                 <button
                     class="btn btn-approve"
                     data-testid="approve-button"
-                    disabled=move || sending.get() || offline.get()
-                    title=title_when(offline, "Approve: the run goes on through the approved path")
+                    disabled=move || sending.get() || offline.get() || refused.get().is_some()
+                    title=title_unless(
+                        refused,
+                        title_when(offline, "Approve: the run goes on through the approved path"),
+                    )
                     on:click=move |_| decide(true)
                 >
                     "Approve"
@@ -141,8 +147,11 @@ fn ApprovalCard(
                 <button
                     class="btn btn-danger"
                     data-testid="reject-button"
-                    disabled=move || sending.get() || offline.get()
-                    title=title_when(offline, "Reject: the run goes on through the rejected path")
+                    disabled=move || sending.get() || offline.get() || refused.get().is_some()
+                    title=title_unless(
+                        refused,
+                        title_when(offline, "Reject: the run goes on through the rejected path"),
+                    )
                     on:click=move |_| reject(false)
                 >
                     "Reject"
@@ -187,6 +196,7 @@ fn SignalCard(
     };
     let testid = format!("signal-{node}");
     let offline = offline();
+    let refused = denied(Action::Operate);
     view! {
         <section class="card action-card" data-testid=testid>
             <div class="action-head">
@@ -208,8 +218,8 @@ fn SignalCard(
                 <button
                     class="btn btn-primary"
                     data-testid="signal-send"
-                    disabled=move || sending.get() || offline.get()
-                    title=title_when(offline, "Send the signal with this payload")
+                    disabled=move || sending.get() || offline.get() || refused.get().is_some()
+                    title=title_unless(refused, title_when(offline, "Send the signal with this payload"))
                     on:click=send
                 >
                     "Send signal"
@@ -249,12 +259,13 @@ pub fn CancelControl(run: String, on_conflict: Callback<String>) -> impl IntoVie
         }
     };
     let offline = offline();
+    let refused = denied(Action::Operate);
     view! {
         <button
             class="btn btn-danger-outline"
             data-testid="cancel-button"
-            disabled=move || offline.get()
-            title=title_when(offline, "Cancel this run, after a confirmation")
+            disabled=move || offline.get() || refused.get().is_some()
+            title=title_unless(refused, title_when(offline, "Cancel this run, after a confirmation"))
             on:click=move |_| {
                 error.set(None);
                 confirming.set(true);

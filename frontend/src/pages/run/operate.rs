@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use super::actions::settle;
 use super::live::{OFFLINE_REASON, offline};
 use super::wire::{self, RunStatus};
+use crate::access::{Action, denied};
 
 /// The header's run-level actions that apply now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -69,13 +70,16 @@ pub fn PauseControl(
         });
     };
     let offline = offline();
+    let refused = denied(Action::Operate);
     view! {
         <button
             class="btn"
             class:btn-primary=move || paused.get()
             data-testid=move || if paused.get() { "resume-button" } else { "pause-button" }
             title=move || {
-                if offline.get() {
+                if let Some(reason) = refused.get() {
+                    reason
+                } else if offline.get() {
                     OFFLINE_REASON
                 } else if paused.get() {
                     "Go on: timers that fell due fire, the next steps start"
@@ -83,7 +87,7 @@ pub fn PauseControl(
                     "Start no new step until resumed; steps in flight finish"
                 }
             }
-            disabled=move || sending.get() || offline.get()
+            disabled=move || sending.get() || offline.get() || refused.get().is_some()
             on:click=act
         >
             <Show when=move || sending.get()>

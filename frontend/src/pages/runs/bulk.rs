@@ -175,6 +175,7 @@ pub fn BulkBar(
         BulkAction::Pause,
         BulkAction::Resume,
     ];
+    let refused = crate::access::denied(crate::access::Action::Operate);
     view! {
         <Show when=move || matching.get() || selected.with(|s| !s.is_empty())>
             <div class="bulk-bar" data-testid="bulk-bar" role="toolbar" aria-label="Bulk actions">
@@ -192,6 +193,8 @@ pub fn BulkBar(
                                 class="btn"
                                 class:btn-danger=a == BulkAction::Cancel
                                 data-testid=format!("bulk-{}", a.as_str())
+                                disabled=move || refused.get().is_some()
+                                title=move || refused.get()
                                 on:click=move |_| open(a)
                             >
                                 {format!("{}…", verb(a))}

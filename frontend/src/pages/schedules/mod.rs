@@ -262,6 +262,7 @@ fn Row(
         let note = note.clone();
         move || matches!(note(), Some(Note::Busy))
     };
+    let refused = crate::access::denied(crate::access::Action::Operate);
     let toggle = if s.paused {
         Action::Resume
     } else {
@@ -312,7 +313,11 @@ fn Row(
                     <button
                         class="btn btn-small"
                         data-testid=format!("schedule-{}", toggle.path())
-                        disabled=busy.clone()
+                        disabled={
+                            let busy = busy.clone();
+                            move || busy() || refused.get().is_some()
+                        }
+                        title=move || refused.get()
                         on:click=move |_| act.run((pause_s.clone(), toggle))
                     >
                         {if s.paused { "Resume" } else { "Pause" }}
@@ -320,8 +325,11 @@ fn Row(
                     <button
                         class="btn btn-small"
                         data-testid="schedule-trigger"
-                        disabled=busy
-                        title="Start a run now, whatever the overlap policy, also while paused"
+                        disabled=move || busy() || refused.get().is_some()
+                        title=crate::access::title_unless(
+                            refused,
+                            || "Start a run now, whatever the overlap policy, also while paused",
+                        )
                         on:click=move |_| act.run((trigger_s.clone(), Action::Trigger))
                     >
                         "Trigger now"
@@ -329,6 +337,8 @@ fn Row(
                     <button
                         class="btn btn-small"
                         data-testid="schedule-backfill"
+                        disabled=move || refused.get().is_some()
+                        title=move || refused.get()
                         on:click=move |_| backfilling.set(Some(backfill_s.clone()))
                     >
                         "Backfill…"

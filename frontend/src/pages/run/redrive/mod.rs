@@ -47,12 +47,16 @@ pub fn RedriveControl(
 ) -> impl IntoView {
     let open = RwSignal::new(false);
     let offline = super::live::offline();
+    let refused = crate::access::denied(crate::access::Action::Operate);
     view! {
         <button
             class="btn"
             data-testid="redrive-button"
-            disabled=move || offline.get()
-            title=super::live::title_when(offline, "Start a new run that reuses what this one completed")
+            disabled=move || offline.get() || refused.get().is_some()
+            title=crate::access::title_unless(
+                refused,
+                super::live::title_when(offline, "Start a new run that reuses what this one completed"),
+            )
             on:click=move |_| open.set(true)
         >
             "Redrive…"
