@@ -75,12 +75,9 @@ mod tests {
     fn node(approvers: Option<Approvers>, escalate: Vec<Escalation>) -> ApprovalNode {
         ApprovalNode {
             prompt: "ok?".into(),
-            timeout: None,
             approvers,
-            allow_self_approval: false,
             escalate,
-            default_decision: None,
-            form: None,
+            ..ApprovalNode::default()
         }
     }
 

@@ -238,7 +238,7 @@ pub struct TaskNode {
     pub retry: Option<RetryPolicy>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalNode {
     pub prompt: String,

@@ -223,7 +223,7 @@ mod tests {
     fn ports_are_spread_on_the_right_edge() {
         let approval = NodeKind::Approval(ApprovalNode {
             prompt: "ok?".into(),
-            timeout: None,
+            ..ApprovalNode::default()
         });
         let ports = port_offsets(&approval);
         assert_eq!(
