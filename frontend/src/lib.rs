@@ -36,6 +36,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runs") view=pages::runs::Runs />
                     <Route path=path!("/runs/:id") view=pages::run::RunPage />
                     <Route path=path!("/schedules") view=pages::schedules::Schedules />
+                    <Route path=path!("/inbox") view=pages::inbox::Inbox />
                 </Routes>
             </main>
             <components::token_prompt::TokenPrompt />
@@ -62,6 +63,7 @@ fn TopBar() -> impl IntoView {
                             </A>
                         }
                     })}
+                <pages::inbox::InboxLink />
             </nav>
         </header>
     }

@@ -3,6 +3,7 @@
 
 pub mod designer;
 pub mod home;
+pub mod inbox;
 pub mod not_found;
 pub mod run;
 pub mod runs;
@@ -20,6 +21,8 @@ pub enum Page {
     Runs,
     /// Every cron schedule, with pause, resume, trigger now and backfill.
     Schedules,
+    /// The approvals waiting for the caller.
+    Inbox,
 }
 
 impl Page {
@@ -30,6 +33,7 @@ impl Page {
             Page::Workflows => "/workflows",
             Page::Runs => "/runs",
             Page::Schedules => "/schedules",
+            Page::Inbox => "/inbox",
         }
     }
 
@@ -40,6 +44,7 @@ impl Page {
             Page::Workflows => "Workflows",
             Page::Runs => "Runs",
             Page::Schedules => "Schedules",
+            Page::Inbox => "Inbox",
         }
     }
 
@@ -50,6 +55,7 @@ impl Page {
             Page::Workflows => "workflows",
             Page::Runs => "runs",
             Page::Schedules => "schedules",
+            Page::Inbox => "inbox",
         }
     }
 }
