@@ -44,7 +44,7 @@ pub fn ApprovalCard(
             Ok(data) => data,
             Err(problems) => {
                 errors.set(problems);
-                card_error.set(Some("Fill in the fields marked below.".to_owned()));
+                card_error.set(Some("Fill in the fields marked above.".to_owned()));
                 return;
             }
         };

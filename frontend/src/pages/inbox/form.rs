@@ -117,7 +117,8 @@ pub fn fields(schema: Option<&Value>) -> Vec<Field> {
         .and_then(Value::as_array)
         .map(|r| r.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    properties
+    // The schema's own order is lost in parsing (keys come back sorted): required first.
+    let mut fields: Vec<Field> = properties
         .iter()
         .map(|(name, property)| {
             let kind = kind(property);
@@ -130,7 +131,9 @@ pub fn fields(schema: Option<&Value>) -> Vec<Field> {
                 kind,
             }
         })
-        .collect()
+        .collect();
+    fields.sort_by_key(|f| !f.required);
+    fields
 }
 
 fn title(schema: &Value) -> Option<String> {
@@ -536,6 +539,7 @@ mod tests {
     fn properties_become_typed_fields() {
         let form = pay_form();
         let fields = fields(Some(&form));
+        assert_eq!(fields[0].name, "cost_centre", "required first");
         let by = |n: &str| fields.iter().find(|f| f.name == n).unwrap();
         let cc = by("cost_centre");
         assert_eq!(cc.label, "Cost centre");
