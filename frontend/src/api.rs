@@ -36,6 +36,19 @@ pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T> {
     into_json(response).await
 }
 
+/// `GET url` once with the session's token, never asking for one: for what a page shows on
+/// the side (the inbox's count in the top bar), which must not raise the token prompt.
+pub async fn peek_json<T: DeserializeOwned>(url: &str) -> Result<T> {
+    let token = session_token();
+    let response = with_token(Request::get(url), token.as_deref())
+        .build()
+        .map_err(|e| local_error("request_body", e))?
+        .send()
+        .await
+        .map_err(unreachable)?;
+    into_json(response).await
+}
+
 /// `POST url` with a JSON body → the 2xx body as `T`.
 pub async fn post_json<B, T>(url: &str, body: &B) -> Result<T>
 where

@@ -48,6 +48,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/users") view=pages::admin::users::Users />
                     <Route path=path!("/admin/keys") view=pages::admin::keys::Keys />
                     <Route path=path!("/admin/audit") view=pages::admin::audit::Audit />
+                    <Route path=path!("/inbox") view=pages::inbox::Inbox />
                 </Routes>
             </main>
         </Router>
@@ -110,6 +111,7 @@ fn TopBar() -> impl IntoView {
                             </A>
                         }
                     })}
+                <pages::inbox::InboxLink />
                 // A plain link: `<A>` would mark it current on the users page only.
                 <Show when=move || is_admin.get()>
                     <a

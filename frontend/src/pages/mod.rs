@@ -5,6 +5,7 @@ pub mod admin;
 pub mod designer;
 pub mod home;
 pub mod login;
+pub mod inbox;
 pub mod not_found;
 pub mod run;
 pub mod runs;
@@ -30,6 +31,8 @@ pub enum Page {
     AdminKeys,
     /// The audit log (admin).
     AdminAudit,
+    /// The approvals waiting for the caller.
+    Inbox,
 }
 
 impl Page {
@@ -44,6 +47,7 @@ impl Page {
             Page::AdminUsers => "/admin/users",
             Page::AdminKeys => "/admin/keys",
             Page::AdminAudit => "/admin/audit",
+            Page::Inbox => "/inbox",
         }
     }
 
@@ -58,6 +62,7 @@ impl Page {
             Page::AdminUsers => "Users",
             Page::AdminKeys => "API keys",
             Page::AdminAudit => "Audit",
+            Page::Inbox => "Inbox",
         }
     }
 
@@ -72,6 +77,7 @@ impl Page {
             Page::AdminUsers => "admin-users",
             Page::AdminKeys => "admin-keys",
             Page::AdminAudit => "admin-audit",
+            Page::Inbox => "inbox",
         }
     }
 }
