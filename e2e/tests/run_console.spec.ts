@@ -170,7 +170,7 @@ test('rejecting an approval fails the run and says why', async ({ page, request,
   await expect(run.status).toHaveText('failed');
   await run.expectNode('approve', 'failed');
   await run.expectNode('ship', 'pending');
-  await expect(run.runError).toContainText('rejected: not today');
+  await expect(run.runError).toContainText('rejected by local: not today');
   await expect(run.bars('approve', 'wait')).toHaveAttribute('data-outcome', 'failed');
   await page.screenshot({ path: path.join(shots, 'run-rejected.png'), fullPage: true });
 });
