@@ -4,8 +4,8 @@
 pub mod admin;
 pub mod designer;
 pub mod home;
-pub mod login;
 pub mod inbox;
+pub mod login;
 pub mod not_found;
 pub mod run;
 pub mod runs;
