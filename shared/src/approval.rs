@@ -4,8 +4,7 @@
 //!
 //! The rule: anyone its `approvers` admit (by role, a role above counts, or by name; no
 //! `approvers`: the `approver` role and above), plus those of each escalation step already
-//! reached. Whether the caller started the run (`allow_self_approval`) is the engine's
-//! second check, since it needs the run.
+//! reached; and not whoever started the run, unless `allow_self_approval`.
 
 use crate::access::Role;
 use crate::model::{ApprovalNode, Approvers};
@@ -65,6 +64,13 @@ pub fn refusal(a: &ApprovalNode, escalated: u32, user: &str, role: Role) -> Opti
             named.join(", ")
         }
     ))
+}
+
+/// Whether `user` deciding is self-approval `a` forbids: they started the run (`started_by`)
+/// and `a` does not `allow_self_approval`. `person`: the name stands for one person or key,
+/// not a credential many share.
+pub fn self_approval(a: &ApprovalNode, started_by: Option<&str>, user: &str, person: bool) -> bool {
+    person && !a.allow_self_approval && started_by == Some(user)
 }
 
 #[cfg(test)]

@@ -206,8 +206,7 @@ fn waiting(run: &RunState, by: &Caller) -> Vec<PendingApproval> {
             None
         } else if let Some(why) = approval::refusal(a, n.escalated, &by.name, by.role) {
             Some(why)
-        } else if by.person && !a.allow_self_approval && run.started_by.as_deref() == Some(&by.name)
-        {
+        } else if approval::self_approval(a, run.started_by.as_deref(), &by.name, by.person) {
             Some("you started this run, and it does not allow self-approval".to_owned())
         } else {
             None

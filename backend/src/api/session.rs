@@ -137,28 +137,15 @@ pub(super) async fn login(
         return Err(Error::Unauthorized(WRONG.into()));
     };
     app.store.clear_failures(&counted[0].0).await?;
-    app.store.touch_login(&user.id, now).await?;
-    let value = sessions::start(
-        &app.store,
-        &user.id,
+    let value = sign_in(
+        &app,
+        &user,
         "password",
+        json!({ "via": "password" }),
+        ip,
         now,
-        app.access.session_ttl,
     )
     .await?;
-    audit::record(
-        &app.store,
-        audit::Entry {
-            at: now,
-            actor: &user.name,
-            action: "login",
-            target: Some(format!("user:{}", user.name)),
-            ok: true,
-            ip,
-            details: json!({ "via": "password" }),
-        },
-    )
-    .await;
     let role = Role::parse(&user.role).unwrap_or(Role::Viewer);
     let me = Me {
         mode: "closed".into(),
@@ -314,25 +301,11 @@ pub(super) async fn oidc_callback(
             return Ok(refused(&failure, secure));
         }
     };
-    app.store.touch_login(&user.id, now).await?;
-    let value = sessions::start(&app.store, &user.id, "oidc", now, app.access.session_ttl).await?;
     let mut details = json!({ "via": "oidc", "role": identity.role, "subject": identity.subject });
     if let Some(was) = was {
         details["role_was"] = json!(was);
     }
-    audit::record(
-        &app.store,
-        audit::Entry {
-            at: now,
-            actor: &user.name,
-            action: "login",
-            target: Some(format!("user:{}", user.name)),
-            ok: true,
-            ip,
-            details,
-        },
-    )
-    .await;
+    let value = sign_in(&app, &user, "oidc", details, ip, now).await?;
     let mut response = (
         StatusCode::FOUND,
         [
@@ -435,4 +408,32 @@ fn escape(text: &str) -> String {
             c => c.to_string(),
         })
         .collect()
+}
+
+/// Signs `user` in, by password or by single sign-on (`via`): notes the login, starts a
+/// session and audits it with `details`; the session cookie's value.
+async fn sign_in(
+    app: &AppState,
+    user: &UserRow,
+    via: &str,
+    details: serde_json::Value,
+    ip: Option<String>,
+    now: crate::clock::Millis,
+) -> Result<String, Error> {
+    app.store.touch_login(&user.id, now).await?;
+    let value = sessions::start(&app.store, &user.id, via, now, app.access.session_ttl).await?;
+    audit::record(
+        &app.store,
+        audit::Entry {
+            at: now,
+            actor: &user.name,
+            action: "login",
+            target: Some(format!("user:{}", user.name)),
+            ok: true,
+            ip,
+            details,
+        },
+    )
+    .await;
+    Ok(value)
 }

@@ -1144,7 +1144,7 @@ impl Decider {
                 by.name, by.role
             )));
         }
-        if by.person && !a.allow_self_approval && self.s.started_by.as_deref() == Some(&by.name) {
+        if approval::self_approval(a, self.s.started_by.as_deref(), &by.name, by.person) {
             return Err(Rejected::SelfApproval {
                 node,
                 by: by.name.clone(),
