@@ -23,7 +23,7 @@ use crate::engine::children;
 use crate::engine::decide::Input;
 use crate::engine::driver::{Error, Link};
 use crate::engine::redrive;
-use crate::store::Store;
+use crate::store::{ClaimedBatch, Store};
 
 /// How many runs are acted on at once.
 const CHUNK: i64 = 128;
@@ -91,11 +91,11 @@ impl Service {
             let now = self.clock.now();
             let later = |d: Duration| now.saturating_add(d.as_millis() as i64);
             let until = match self.store.claim_batch(now, later(CLAIM)).await {
-                Ok(Some((id, action))) => match BulkAction::parse(&action) {
-                    Some(action) if self.work(&id, action).await => continue,
+                Ok(Some(b)) => match BulkAction::parse(&b.action) {
+                    Some(action) if self.work(&b, action).await => continue,
                     Some(_) => later(BACKOFF),
                     None => {
-                        tracing::warn!(batch = %id, action = %action, "a batch of unknown action");
+                        tracing::warn!(batch = %b.id, action = %b.action, "a batch of unknown action");
                         later(SAFETY_NET)
                     }
                 },
@@ -119,7 +119,8 @@ impl Service {
     }
 
     /// Acts on the batch's pending runs until none is left (true) or something must wait.
-    async fn work(&self, batch: &str, action: BulkAction) -> bool {
+    async fn work(&self, claimed: &ClaimedBatch, action: BulkAction) -> bool {
+        let batch = claimed.id.as_str();
         loop {
             let runs = match self.store.pending_runs(batch, CHUNK).await {
                 Ok(r) => r,
@@ -136,7 +137,7 @@ impl Service {
                 }
                 return true;
             }
-            let acted = join_all(runs.iter().map(|r| self.act(batch, action, r))).await;
+            let acted = join_all(runs.iter().map(|r| self.act(claimed, action, r))).await;
             let mut settled = Vec::new();
             let mut waiting = false;
             for (run, a) in runs.into_iter().zip(acted) {
@@ -161,13 +162,14 @@ impl Service {
         }
     }
 
-    async fn act(&self, batch: &str, action: BulkAction, run: &str) -> Acted {
+    async fn act(&self, claimed: &ClaimedBatch, action: BulkAction, run: &str) -> Acted {
+        let batch = claimed.id.as_str();
         let reason = || Some(format!("bulk batch {batch}"));
         let input = match action {
             BulkAction::Cancel => Input::Cancel { reason: reason() },
             BulkAction::Pause => Input::Pause { reason: reason() },
             BulkAction::Resume => Input::Resume,
-            BulkAction::Redrive => return self.redrive(batch, run).await,
+            BulkAction::Redrive => return self.redrive(claimed, run).await,
         };
         match self.link.send_bulk(batch, run, input).await {
             Ok(()) => Acted::Done,
@@ -175,8 +177,10 @@ impl Service {
         }
     }
 
-    /// Redrives `run` from its failed nodes on its own version.
-    async fn redrive(&self, batch: &str, run: &str) -> Acted {
+    /// Redrives `run` from its failed nodes on its own version, on behalf of whoever made
+    /// the batch.
+    async fn redrive(&self, claimed: &ClaimedBatch, run: &str) -> Acted {
+        let batch = claimed.id.as_str();
         let original = match self.link.plans.load(run).await {
             Ok(Some(s)) => s,
             Ok(None) => return Acted::Settle(Some(format!("run `{run}` not found"))),
@@ -191,7 +195,11 @@ impl Service {
         let plan = original.plan.clone();
         let input = original.input.clone();
         match redrive::plan(&original, &log, &plan, None, &id, input.clone(), now) {
-            Ok((redrive, _)) => match self.link.start_redrive(id, plan, input, redrive).await {
+            Ok((redrive, _)) => match self
+                .link
+                .start_redrive(id, plan, input, redrive, claimed.by.clone())
+                .await
+            {
                 Ok(_) => Acted::Settle(None),
                 Err(e) => refused(e),
             },

@@ -372,12 +372,13 @@ pub async fn start_engine(
     clock: clock::Clock,
     secrets: &engine::activity::Secrets,
 ) -> Result<(Running, tokio::task::JoinHandle<()>), store::Error> {
-    let (engine, link, pending) = engine::driver::Engine::new(store.clone(), clock);
+    let (engine, link, pending) = engine::driver::Engine::new(store.clone(), clock.clone());
     let cluster = cluster::Cluster::new(store, link.clone(), secrets.clone());
     let driver = pending.run(Arc::new(cluster.clone()), secrets.clone());
     cluster.start().await?;
     // After recovery: the runs a fire finds already started are folded and current.
     let schedules = schedules::Scheduler::start(store.clone(), link.clone());
+    retention::start_tests(store.clone(), clock, link.clone());
     let bulk = bulk::Bulk::start(store.clone(), link);
     Ok((
         Running {

@@ -100,3 +100,72 @@ test('each node type has its form, and inputs check themselves', async ({ page, 
   expect(node('end').output).toEqual({ shipped: true });
   expect(def.nodes).toHaveLength(11);
 });
+
+test('the approval form: who decides, escalation, the default decision and the decision form with its preview', async ({
+  page,
+  pageErrors: _,
+}) => {
+  const d = new DesignerPage(page);
+  await d.goto('new');
+  await page.getByTestId('palette-approval').click();
+  await expect(d.node('approval')).toHaveClass(/selected/);
+  await d.field('prompt').fill('Refund {{ input.amount }}?');
+  await d.field('timeout').fill('2d');
+  await d.field('default-decision').selectOption('reject');
+
+  const who = d.inspector.getByTestId('approvers');
+  await who.getByTestId('approvers-role-operator').check();
+  await who.getByTestId('approvers-users').fill('fin, alice');
+  await d.field('self-approval').check();
+
+  const steps = d.inspector.getByTestId('escalation-step');
+  await d.inspector.getByTestId('add-escalation').click();
+  await d.inspector.getByTestId('add-escalation').click();
+  await expect(steps).toHaveCount(2);
+  await steps.nth(0).getByTestId('step-after').fill('4h');
+  await steps.nth(0).getByTestId('step-role-admin').uncheck();
+  await steps.nth(0).getByTestId('step-role-editor').check();
+  await steps.nth(0).getByTestId('step-notify').fill('https://chat.example/hooks/finance');
+  await steps.nth(1).getByTestId('step-after').fill('nonsense');
+  await expect(steps.nth(1).getByTestId('field-error')).toContainText('Not a duration');
+  // The second step goes; the first keeps what was typed in it.
+  await steps.nth(1).getByTestId('remove-escalation').click();
+  await expect(steps).toHaveCount(1);
+  await expect(steps.nth(0).getByTestId('step-after')).toHaveValue('4h');
+
+  // No schema: no form. A schema: the preview draws the fields the inbox will.
+  await expect(d.inspector.getByTestId('form-preview-empty')).toBeVisible();
+  await d.field('form').fill(
+    JSON.stringify({
+      type: 'object',
+      required: ['amount'],
+      properties: {
+        amount: { type: 'integer', title: 'Amount', minimum: 1 },
+        category: { enum: ['travel', 'meals'], title: 'Category' },
+      },
+    }),
+  );
+  const preview = d.inspector.getByTestId('form-preview');
+  await expect(preview.getByTestId('form-field-amount')).toContainText('Amount');
+  await expect(preview.getByTestId('form-field-category').locator('select')).toBeVisible();
+  await who.scrollIntoViewIfNeeded();
+  await d.screenshot('designer-inspector-4-approval-who');
+  await preview.scrollIntoViewIfNeeded();
+  await d.screenshot('designer-inspector-5-approval-form');
+
+  const href = await page.getByTestId('export').getAttribute('href');
+  const def = JSON.parse(decodeURIComponent(href!.replace(/^data:application\/json;charset=utf-8,/, '')));
+  const node = def.nodes.find((n: any) => n.id === 'approval');
+  expect(node).toMatchObject({
+    prompt: 'Refund {{ input.amount }}?',
+    timeout: '2d',
+    default_decision: 'reject',
+    approvers: { roles: ['operator'], users: ['fin', 'alice'] },
+    allow_self_approval: true,
+    escalate: [
+      { after: '4h', approvers: { roles: ['editor'] }, notify: 'https://chat.example/hooks/finance' },
+    ],
+    form: { required: ['amount'] },
+  });
+  expect(node.escalate).toHaveLength(1);
+});

@@ -15,8 +15,8 @@ test('the page says it is loading until the app has started', async ({ page, pag
   await expect(loading).toBeVisible();
   await expect(loading).toHaveText('Loading Weft…');
   await expect(loading).toHaveAttribute('role', 'status');
-  await expect(page.getByTestId('validate-button')).toHaveCount(0);
+  await expect(page.getByTestId('page-start')).toHaveCount(0);
   release();
-  await expect(page.getByTestId('validate-button')).toBeVisible();
+  await expect(page.getByTestId('page-start')).toBeVisible();
   await expect(loading).toHaveCount(0);
 });

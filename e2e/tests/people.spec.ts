@@ -194,7 +194,21 @@ test('a viewer sees the run but cannot decide it, and has no admin pages', async
   await expect(page.getByTestId('reject-button')).toBeDisabled();
   await expect(page.getByTestId('cancel-button')).toBeDisabled();
   await expect(page.getByTestId('cancel-button')).toHaveAttribute('title', /operator role/);
+  await expect(page.getByTestId('run-again')).toBeDisabled();
+  await expect(page.getByTestId('run-again')).toHaveAttribute('title', /operator role/);
   await shoot(page, 'header-viewer-run');
+
+  // Nor may a viewer start runs, or save and import definitions.
+  await page.goto(`${server.base}/runs`);
+  await expect(page.getByTestId('start-run')).toBeDisabled();
+  await page.goto(`${server.base}/workflows`);
+  await expect(page.getByTestId('import-button')).toBeDisabled();
+  await expect(page.getByTestId('import-button')).toHaveAttribute('title', /editor role/);
+  await page.goto(`${server.base}/workflows/needs-a-yes`);
+  await expect(page.getByTestId('save-button')).toBeDisabled();
+  await expect(page.getByTestId('save-button')).toHaveAttribute('title', /editor role/);
+  await expect(page.getByTestId('run-button')).toBeDisabled();
+  await expect(page.getByTestId('run-button')).toHaveAttribute('title', /operator role/);
 
   // An admin page typed in by hand says why instead of loading.
   await page.goto(`${server.base}/admin/users`);
@@ -211,4 +225,16 @@ test('a session the server no longer knows sends the page to the login page', as
   await page.context().clearCookies();
   await page.goto(`${server.base}/runs`);
   await expect(page).toHaveURL(/\/login\?next=%2Fruns$/);
+});
+
+test('after signing in, a next that is another site in disguise leads home', async ({ page, pageErrors: _ }) => {
+  // Browsers drop the tab and read the backslash as a slash: each is //evil.example.
+  for (const next of ['//evil.example/x', '/\t/evil.example', '/\\evil.example']) {
+    await page.goto(`${server.base}/login?next=${encodeURIComponent(next)}`);
+    await signIn(page, 'victor', 'victor-secret-1');
+    await expect(page.getByTestId('who')).toHaveText('victor · viewer');
+    await expect(page).toHaveURL(`${server.base}/`);
+    await page.getByTestId('sign-out').click();
+    await expect(page).toHaveURL(/\/login$/);
+  }
 });

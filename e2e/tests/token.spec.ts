@@ -5,35 +5,36 @@ import { expect, test } from './fixtures/test';
 
 test.use({ baseURL: `http://127.0.0.1:${TOKEN_PORT}` });
 
-test('the UI asks for the API token once and keeps it for the session', async ({ home, page }) => {
+test('the UI asks for the API token once and keeps it for the session', async ({ start, page }) => {
   const prompt = page.getByTestId('token-prompt');
-  await home.goto();
+  await start.goto();
 
-  // The home page's first call is refused: the prompt asks, and a wrong token is refused too.
+  // The start page's first calls are refused: the prompt asks, and a wrong token is refused too.
   await expect(prompt).toBeVisible();
-  await expect(home.status).toHaveCount(0); // the call waits for the token
+  await expect(start.workflows.getByTestId('start-empty')).toHaveCount(0); // the calls wait for the token
   await page.getByTestId('token-input').fill('not-the-token');
   await page.getByTestId('token-submit').click();
   await expect(page.getByTestId('token-rejected')).toBeVisible();
 
-  // The right one: the waiting call is sent again and answers.
+  // The right one: the calls are sent again and answer (this server has no workflow yet).
   await page.getByTestId('token-input').fill(API_TOKEN);
   await page.getByTestId('token-submit').click();
   await expect(prompt).toBeHidden();
-  await expect(home.status).toHaveText('Valid');
+  await expect(start.workflows.getByTestId('start-empty')).toBeVisible();
 
   // The token lasts for the session: a reload asks nothing.
   await page.reload();
-  await expect(home.status).toHaveText('Valid');
+  await expect(start.workflows.getByTestId('start-empty')).toBeVisible();
   await expect(prompt).toBeHidden();
 });
 
-test('cancelling the prompt shows the 401 as the page\'s error', async ({ home, page }) => {
-  await home.goto();
+test('cancelling the prompt shows the 401 as the page\'s error', async ({ start, page }) => {
+  await start.goto();
   await expect(page.getByTestId('token-prompt')).toBeVisible();
 
   await page.getByTestId('token-cancel').click();
 
   await expect(page.getByTestId('token-prompt')).toBeHidden();
-  await expect(home.status).toHaveText('Request failed');
+  await expect(start.workflows.getByTestId('start-error')).toBeVisible();
+  await expect(start.workflows.getByTestId('start-empty')).toHaveCount(0);
 });

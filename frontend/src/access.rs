@@ -75,13 +75,17 @@ pub fn login_path(here: &str) -> String {
 }
 
 /// Where to go after signing in: `next` when it is a path of this app (not another site's
-/// `//host/...`, not the login page itself), else home.
+/// `//host/...`, not the login page itself), else home. Browsers drop tabs and newlines from
+/// a URL and read `\\` as `/`, so `/\t/evil.example` would be another site: a path holding
+/// either is refused whole.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(path)
             if path.starts_with('/')
                 && !path.starts_with("//")
-                && !path.starts_with("/\\")
+                && !path
+                    .chars()
+                    .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
                 && path != "/login"
                 && !path.starts_with("/login?") =>
         {
@@ -227,6 +231,10 @@ mod tests {
         assert_eq!(safe_next(Some("/runs/abc?x=1")), "/runs/abc?x=1");
         assert_eq!(safe_next(Some("//evil.example/x")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/");
+        assert_eq!(safe_next(Some("/runs\\..\\\\evil.example")), "/");
+        assert_eq!(safe_next(Some("/ /evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/login")), "/");
         assert_eq!(safe_next(Some("/login?next=/runs")), "/");

@@ -12,12 +12,14 @@
 //! - [`graph`]: the workflow graph drawn in SVG, editable in the designer, read-only (with
 //!   live node states) on a run's page.
 //! - [`pages`]: one module per route, and [`pages::Page`] for links.
+//! - [`templates`]: the `examples/` workflows, embedded at build time for the gallery.
 
 pub mod access;
 pub mod api;
 pub mod components;
 pub mod graph;
 pub mod pages;
+pub mod templates;
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
@@ -38,7 +40,7 @@ pub fn App() -> impl IntoView {
             <TopBar />
             <main class="page">
                 <Routes fallback=pages::not_found::NotFound>
-                    <Route path=path!("/") view=pages::home::Home />
+                    <Route path=path!("/") view=pages::start::Start />
                     <Route path=path!("/workflows") view=pages::workflows::Workflows />
                     <Route path=path!("/workflows/:name") view=pages::designer::Designer />
                     <Route path=path!("/runs") view=pages::runs::Runs />
@@ -148,6 +150,7 @@ fn Who(access: Access) -> impl IntoView {
                     api::forget_token();
                     // Leave first, so the guard does not send the login page back here.
                     navigate(Page::Login.path(), Default::default());
+                    pages::inbox::badge::caller_changed();
                     me.set(Some(Me {
                         mode: "closed".into(),
                         sso: me.with_untracked(|m| m.as_ref().is_some_and(|m| m.sso)),

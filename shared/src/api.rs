@@ -237,6 +237,33 @@ pub struct WorkflowVersion {
     pub definition: Value,
 }
 
+/// `GET /api/workflows/{name}/versions` → one page of a workflow's versions, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VersionList {
+    pub name: String,
+    pub versions: Vec<VersionSummary>,
+    /// The `before` of the next (older) page; `null` on the last page.
+    pub next_before: Option<i64>,
+}
+
+/// One saved version as the designer's history lists it: who saved it, when and why, without
+/// its definition (`GET /api/workflows/{name}/versions/{version}` has that).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VersionSummary {
+    pub version: i64,
+    /// When it was saved (ms since the Unix epoch).
+    pub saved_at: Millis,
+    /// Who saved it, as the audit log names them (a user, `key:<name>`, `token`); `null` on
+    /// an open server and for versions saved before servers recorded it.
+    pub saved_by: Option<String>,
+    /// The message given at save (`PUT …?message=`); `null` when none was.
+    pub message: Option<String>,
+    /// How many nodes the definition has.
+    pub nodes: i64,
+}
+
 /// `DELETE /api/workflows/{name}` → 200.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -283,6 +310,37 @@ pub struct RunSummary {
     /// It waits for a person: an approval or a `signal` node is waiting (SPEC §6).
     #[serde(default)]
     pub needs_person: bool,
+    /// A test run (SPEC §6 "Test runs"): left out of lists unless asked for, pruned after a
+    /// day.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
+}
+
+/// The body of `POST /api/test-runs` (SPEC §6 "Test runs"): a definition that need not be
+/// saved, run once with some nodes stubbed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StartTestRun {
+    /// A `weft/v1` definition, validated as a save would be.
+    pub definition: Value,
+    /// The run's input, checked against the definition's `input_schema`; default `null`.
+    #[serde(default)]
+    pub input: Value,
+    /// Node id → the output that `http`, `task`, `subflow` or `map` node completes with,
+    /// through `next`, instead of acting.
+    #[serde(default)]
+    pub stubs: BTreeMap<String, Value>,
+    /// The run completes once this node is decided (completed, or failed through a port).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+/// The answer to `POST /api/test-runs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TestRunStarted {
+    pub run_id: String,
 }
 
 /// `GET /api/runs` → one page, newest first.
@@ -350,6 +408,9 @@ pub struct NodeView {
     /// Completed in a redrive from the original run's recorded output (nothing ran).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reused: bool,
+    /// Completed in a test run with the stub it was given (nothing ran).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stubbed: bool,
 }
 
 /// A child run of a node.
@@ -406,6 +467,7 @@ impl NodeView {
                 running: node.counts.running,
             }),
             reused: node.reused,
+            stubbed: node.stubbed,
         }
     }
 }
@@ -432,6 +494,9 @@ pub struct RunChange {
     /// It waits for a person after this change: an approval or a `signal` node is waiting.
     #[serde(default)]
     pub needs_person: bool,
+    /// A test run (the feed sends these only with `?test=true`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
 }
 
 /// The body of `POST /api/runs/{id}/approvals/{node}`.

@@ -5,6 +5,8 @@
 //! Each is stored as `(type, node, data)` beside its `run_id`, `seq` and `at`; [`Event::split`]
 //! and [`Event::join`] convert between the enum and those columns.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -29,10 +31,16 @@ pub enum Event {
         /// The finished run this one redrives, and the nodes it runs again from (SPEC §6).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         redrive_of: Option<RedriveOf>,
-        /// Who started it through the API (a user, `key:<name>`, `token`, `local`); none for
-        /// a schedule, a webhook, a parent run. An approval's self-approval rule reads it.
+        /// Who started it or had it started (a user, `key:<name>`, `token`, `local`): the
+        /// caller of start, redrive, bulk redrive, trigger now or backfill; a child has its
+        /// parent's. None for a schedule's own fire and a webhook. An approval's
+        /// self-approval rule reads it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<String>,
+        /// A test run (SPEC §6 "Test runs"): its stubbed nodes and where it stops. A child
+        /// of a test run is one too, with no stubs of its own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        test: Option<TestRun>,
     },
     /// An activity attempt begins (http, task).
     NodeStarted {
@@ -75,6 +83,9 @@ pub enum Event {
         /// In a redrive: the original run whose recorded output this is; nothing ran.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reused_from: Option<String>,
+        /// In a test run: the output is the stub it was given; nothing ran.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        stubbed: bool,
     },
     /// The node failed; with a `port` (error, rejected, timeout) the run goes on through it,
     /// without one the run fails.
@@ -96,8 +107,9 @@ pub enum Event {
     ApprovalDecided {
         node: String,
         decision: Verdict,
-        /// Who decided; none when the default decision was taken.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        /// Who decided; null when the default decision was taken (always written: SPEC §7's
+        /// "every decision event records `by`").
+        #[serde(default)]
         by: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
@@ -126,6 +138,10 @@ pub enum Event {
         status: Option<u16>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
+        /// When the POST is made again (no answer, or a 5xx, 408 or 429); none: this step's
+        /// notice is settled and the next escalation step may follow.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        again: Option<Millis>,
     },
     /// A signal arrived; a `signal` node waiting for `name` consumes it, now or later.
     SignalReceived {
@@ -174,6 +190,10 @@ pub enum Event {
     },
     RunCompleted {
         output: Value,
+        /// A test run that stopped once this node (its `until`) was decided; the output is
+        /// that node's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<String>,
     },
     RunFailed {
         error: String,
@@ -229,6 +249,20 @@ pub struct Parent {
 pub struct RedriveOf {
     pub run: String,
     pub from: Vec<String>,
+}
+
+/// What makes a run a test run (SPEC §6 "Test runs"), recorded in its `run_started`: the
+/// `http`, `task`, `subflow` or `map` nodes that complete with a given output instead of
+/// acting, and the node after which the run stops.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TestRun {
+    /// Node id → the output it completes with (through `next`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stubs: BTreeMap<String, Value>,
+    /// The run completes once this node is decided, whatever else is under way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
 }
 
 /// How a child run ended, or that it still runs.

@@ -58,8 +58,15 @@ pub struct NodeState {
     pub counts: ChildCounts,
     /// Completed in a redrive with the original run's recorded output: nothing ran.
     pub reused: bool,
+    /// Completed in a test run with the stub it was given: nothing ran.
+    pub stubbed: bool,
     /// How many of an approval's escalation steps it has reached.
     pub escalated: u32,
+    /// How many of them have their notice settled: answered, given up on, or none to send.
+    /// The next step waits for it, so one step's notice is out at a time.
+    pub notified: u32,
+    /// The POSTs of the unsettled step's notice so far.
+    pub notice_tries: u32,
     /// Who decided an approval (none: nobody yet, or its default decision at the timeout).
     pub decided_by: Option<String>,
 }
@@ -93,10 +100,12 @@ impl NodeState {
             Event::NodeCompleted {
                 output,
                 reused_from,
+                stubbed,
                 ..
             } => {
                 self.status = NodeStatus::Completed;
                 self.reused = reused_from.is_some();
+                self.stubbed = *stubbed;
                 self.output = output.clone();
                 self.error = None;
                 self.started_at.get_or_insert(at);
@@ -154,10 +163,21 @@ impl NodeState {
                 }
             }
             // A record of what went over the wire; the outcome follows as its own event.
-            Event::ApprovalEscalated { step, .. } => self.escalated = self.escalated.max(step + 1),
+            Event::ApprovalEscalated { step, notify, .. } => {
+                self.escalated = self.escalated.max(step + 1);
+                if notify.is_none() {
+                    self.notified = self.notified.max(step + 1);
+                }
+            }
+            Event::ApprovalNotified { step, again, .. } => match again {
+                Some(_) => self.notice_tries += 1,
+                None => {
+                    self.notified = self.notified.max(step + 1);
+                    self.notice_tries = 0;
+                }
+            },
             Event::ApprovalDecided { by, .. } => self.decided_by = by.clone(),
             Event::HttpExchanged { .. }
-            | Event::ApprovalNotified { .. }
             | Event::RunStarted { .. }
             | Event::SignalReceived { .. }
             | Event::CancelRequested { .. }
@@ -283,6 +303,7 @@ mod tests {
                     port: Some("next".into()),
                     output: json!({"status": 200}),
                     reused_from: None,
+                    stubbed: false,
                 },
             ),
         ]);

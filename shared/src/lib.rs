@@ -9,21 +9,25 @@
 //! - [`validate`]: every SPEC §1 rule, on petgraph; returns all findings at once.
 //! - [`limits`]: every limit on what users and callers send, declared once.
 //! - [`template`]: MiniJinja templates and expressions over JSON.
+//! - [`render`]: what each node's templates render to, for the engine and the designer's preview.
 //! - [`access`]: roles and the bodies of login, users, keys and audit (SPEC §7).
 //! - [`approval`]: who may decide an approval, for the engine, the inbox and the console.
 //! - [`api`]: request and response bodies.
 //! - [`event`]: the events of a run's log, as stored, served and streamed.
 //! - [`schedule`]: cron schedules: their cron and zone, and the fire times after an instant.
+//! - [`diff`]: what changed between two versions (nodes by id, field by field, edges).
 //! - [`fold`]: what the events say about each node; the engine and the run console both use it.
 
 pub mod access;
 pub mod api;
 pub mod approval;
+pub mod diff;
 pub mod event;
 pub mod fold;
 pub mod instant;
 pub mod limits;
 pub mod model;
+pub mod render;
 pub mod schedule;
 pub mod template;
 pub mod validate;

@@ -49,6 +49,10 @@ pub const MAX_INBOX_RUNS: i64 = 500;
 /// The largest `limit` of a list (`GET /api/runs?limit=`): `1..=MAX_PAGE` (`400`).
 pub const MAX_PAGE: i64 = 500;
 
+/// Characters of the message saved with a version (`PUT /api/workflows/{name}?message=`),
+/// after trimming (`400`): a line or two, as a commit's subject is.
+pub const MAX_SAVE_MESSAGE: usize = 500;
+
 /// How much of an `http` attempt's request or response body its `http_exchanged` event keeps.
 pub const MAX_RECORDED_BODY: usize = 4 * 1024;
 

@@ -725,6 +725,15 @@ impl NodeKind {
 }
 
 impl NodeKind {
+    /// Whether a test run may stub this node (SPEC §6 "Test runs"): the types that act on
+    /// the world or on other runs (`http`, `task`, `subflow`, `map`).
+    pub fn is_stubbable(&self) -> bool {
+        matches!(
+            self,
+            NodeKind::Http(_) | NodeKind::Task(_) | NodeKind::Subflow(_) | NodeKind::Map(_)
+        )
+    }
+
     /// The workflow a `subflow` or `map` node starts children of.
     pub fn child_workflow(&self) -> Option<&str> {
         match self {

@@ -396,6 +396,69 @@ fn exists(probe: &str) -> bool {
     !error.is_some_and(|e| matches!(e.kind(), ErrorKind::UnknownFilter | ErrorKind::UnknownTest))
 }
 
+/// The names a filter might have: MiniJinja's built-ins with this crate's features. Only
+/// those the environment has are offered ([`filters`]).
+const FILTER_CANDIDATES: &[&str] = &[
+    "abs",
+    "attr",
+    "batch",
+    "bool",
+    "capitalize",
+    "chain",
+    "count",
+    "d",
+    "default",
+    "dictsort",
+    "e",
+    "escape",
+    "first",
+    "float",
+    "groupby",
+    "indent",
+    "int",
+    "items",
+    "join",
+    "last",
+    "length",
+    "lines",
+    "list",
+    "lower",
+    "map",
+    "max",
+    "min",
+    "pprint",
+    "reject",
+    "rejectattr",
+    "replace",
+    "reverse",
+    "round",
+    "safe",
+    "select",
+    "selectattr",
+    "slice",
+    "sort",
+    "split",
+    "string",
+    "sum",
+    "title",
+    "tojson",
+    "trim",
+    "unique",
+    "upper",
+    "urlencode",
+    "zip",
+];
+
+/// The filters a template can use: those of [`FILTER_CANDIDATES`] the rendering environment
+/// has, sorted (the designer's autocomplete offers exactly these).
+pub fn filters() -> Vec<&'static str> {
+    FILTER_CANDIDATES
+        .iter()
+        .copied()
+        .filter(|name| exists(&format!("none | {name}")))
+        .collect()
+}
+
 /// Every variable the templates in `value` read.
 fn value_vars(value: &Value) -> HashSet<String> {
     let mut vars = HashSet::new();
@@ -812,6 +875,19 @@ pub fn eval_truthy(expr: &str, ctx: &Value) -> Result<bool, Error> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn filters_are_the_ones_the_environment_has() {
+        let offered = filters();
+        for name in ["default", "upper", "tojson", "join", "length", "urlencode"] {
+            assert!(offered.contains(&name), "{name} missing from {offered:?}");
+        }
+        assert!(!exists("none | no_such_filter"));
+        for name in &offered {
+            let t = json!(format!("{{{{ none | {name} }}}}"));
+            assert!(unknown_names(&t).is_empty(), "{name} is not a filter");
+        }
+    }
 
     /// Renders `template` as a node's output with a small context.
     fn rendered(template: &str) -> Result<Value, Error> {

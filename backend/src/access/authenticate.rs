@@ -53,7 +53,9 @@ pub async fn authenticate(State(app): State<AppState>, mut req: Request, next: N
     );
     let principal = match who(&app, &method, &headers, &uri, path.as_deref()).await {
         Ok(p) => p,
-        Err(_) if rule.need == Need::Open => None,
+        // An open route (sign-in, `me`) serves a stale cookie as nobody; a bearer credential
+        // was sent on purpose, and its caller must hear it is wrong.
+        Err(_) if rule.need == Need::Open && bearer(&headers).is_none() => None,
         Err(e) => return challenge(e),
     };
     if let Need::Role(needed) = rule.need {
@@ -89,25 +91,28 @@ pub async fn authenticate(State(app): State<AppState>, mut req: Request, next: N
     let response = next.run(req).await;
     if let (Some(action), Some(p)) = (rule.action, &principal)
         && response.status().is_success()
+        && response.extensions().get::<audit::Unchanged>().is_none()
     {
         let note = response
             .extensions()
             .get::<Note>()
             .cloned()
             .unwrap_or_default();
-        audit::record(
-            &app.store,
-            audit::Entry {
-                at: app.engine.clock.now(),
-                actor: &p.actor,
-                action,
-                target: note.target.or(target),
-                ok: true,
-                ip,
-                details: note.details,
-            },
-        )
-        .await;
+        app.access
+            .audit
+            .record(
+                &app.store,
+                audit::Entry {
+                    at: app.engine.clock.now(),
+                    actor: &p.actor,
+                    action,
+                    target: note.target.or(target),
+                    ok: true,
+                    ip,
+                    details: note.details,
+                },
+            )
+            .await;
     }
     response
 }
@@ -202,7 +207,13 @@ async fn credential(app: &AppState, given: &str) -> Result<Principal, Error> {
     }
     let role = Role::parse(&key.role)
         .ok_or_else(|| anyhow::anyhow!("key {} has an unknown role", key.id))?;
-    app.store.touch_key(&key.id, app.engine.clock.now()).await?;
+    let now = app.engine.clock.now();
+    if key
+        .last_used_at
+        .is_none_or(|at| now - at >= sessions::TOUCH_EVERY)
+    {
+        app.store.touch_key(&key.id, now).await?;
+    }
     Ok(Principal {
         actor: format!("key:{}", key.name),
         role,

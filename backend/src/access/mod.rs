@@ -78,6 +78,8 @@ pub struct Access {
     pub oidc: Option<oidc::Oidc>,
     /// Whether the store never had a user or a key, and when that was last asked.
     open: Mutex<Option<(Instant, bool)>>,
+    /// The audit rows of `/api` writes, written in groups.
+    pub audit: audit::Group,
 }
 
 /// How long [`Access::is_open`] trusts its last answer: a user added from another process
@@ -92,6 +94,7 @@ impl Access {
             secure_cookies,
             oidc: None,
             open: Mutex::new(None),
+            audit: audit::Group::default(),
         }
     }
 

@@ -138,6 +138,7 @@ pub struct Oidc {
 pub struct Identity {
     /// The Weft user name: `preferred_username`, else `email`, else `sub`, lower-cased.
     pub name: String,
+    /// `<issuer> <sub>`: who this is whatever name they go by (the user is bound to it).
     pub subject: String,
     pub role: Role,
 }
@@ -159,13 +160,19 @@ pub enum Failure {
     BadName(String),
     #[error("`{0}` is a password user here; single sign-on cannot take that name over")]
     PasswordUser(String),
+    #[error(
+        "`{0}` is another single sign-on user here (a different account at the identity provider); ask an admin"
+    )]
+    OtherSubject(String),
 }
 
 impl Failure {
     /// The user name, when the provider got as far as telling it.
     pub fn name(&self) -> Option<&str> {
         match self {
-            Failure::NoRole { name, .. } | Failure::PasswordUser(name) => Some(name),
+            Failure::NoRole { name, .. }
+            | Failure::PasswordUser(name)
+            | Failure::OtherSubject(name) => Some(name),
             _ => None,
         }
     }
@@ -314,6 +321,7 @@ impl Oidc {
             .claims(&verifier, &Nonce::new(pending.nonce))
             .map_err(|e| Failure::Token(format!("the ID token is not valid: {}", chain(&e))))?;
         let subject = claims.subject().as_str().to_owned();
+        let bound = format!("{} {subject}", claims.issuer().as_str());
         let mut found = claims
             .additional_claims()
             .claims
@@ -363,7 +371,7 @@ impl Oidc {
         Ok((
             Identity {
                 name,
-                subject,
+                subject: bound,
                 role,
             },
             pending.return_to,

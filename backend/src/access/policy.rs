@@ -57,6 +57,7 @@ pub const TABLE: &[(Method, &str, Rule)] = &[
     (Method::POST, "/api/validate", read(Viewer)),
     (Method::GET, "/api/workflows", read(Viewer)),
     (Method::GET, "/api/workflows/{name}", read(Viewer)),
+    (Method::GET, "/api/workflows/{name}/versions", read(Viewer)),
     (
         Method::GET,
         "/api/workflows/{name}/versions/{version}",
@@ -76,6 +77,12 @@ pub const TABLE: &[(Method, &str, Rule)] = &[
         Method::POST,
         "/api/workflows/{name}/runs",
         change(Operator, "run.started", "workflow:{name}"),
+    ),
+    // A test run runs a definition nobody saved: whoever may save one may try it.
+    (
+        Method::POST,
+        "/api/test-runs",
+        change(Editor, "test_run.started", "test-runs"),
     ),
     (Method::GET, "/api/runs", read(Viewer)),
     (Method::GET, "/api/runs/stream", read(Viewer)),

@@ -18,6 +18,10 @@ pub const COOKIE_NAME: &str = "weft_session";
 /// The longest a session lasts, however busy.
 pub const ABSOLUTE: Duration = Duration::from_secs(7 * 24 * 3600);
 
+/// How stale a session's or key's last use may be before a request writes it again: a page
+/// polling every second would otherwise write on every read.
+pub const TOUCH_EVERY: Millis = 60_000;
+
 /// The value of our cookie in a request's `Cookie` headers.
 pub fn cookie(headers: &HeaderMap) -> Option<String> {
     headers
@@ -92,9 +96,10 @@ pub async fn resume(
         store.end_session(&id_hash).await?;
         return Err(Refused::Expired);
     }
-    store
-        .touch_session(&id_hash, now, expiry(row.created_at, now, ttl))
-        .await?;
+    let expires = expiry(row.created_at, now, ttl);
+    if expires - row.expires_at >= TOUCH_EVERY {
+        store.touch_session(&id_hash, now, expires).await?;
+    }
     Ok((id_hash, row))
 }
 

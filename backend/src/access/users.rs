@@ -10,7 +10,10 @@ use crate::store::{Store, UserRow};
 /// Why a user was not added.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("a user name is 1 to 64 characters: lower-case letters, digits and `.`, `_`, `-`, `@`")]
+    #[error(
+        "a user name is 1 to 64 characters: lower-case letters, digits and `.`, `_`, `-`, `@`; \
+         `token` and `local` name the API token and an open server's caller"
+    )]
     BadName,
     #[error("the password is empty")]
     EmptyPassword,
@@ -22,9 +25,14 @@ pub enum Error {
     Store(#[from] crate::store::Error),
 }
 
-/// Whether `name` may name a user (lower case, so names compare as people expect).
+/// Names the log already gives to callers who are not users (SPEC §7's `by`).
+const RESERVED: [&str; 2] = ["token", "local"];
+
+/// Whether `name` may name a user (lower case, so names compare as people expect; not one of
+/// the [`RESERVED`] callers, which a run's `by` and the audit log would confuse with them).
 pub fn valid_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
+    !RESERVED.contains(&name)
+        && (1..=64).contains(&name.len())
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-@".contains(c))
@@ -51,6 +59,7 @@ pub async fn add(
         password: Some(secret::hash_password(password).await?),
         created_at: now,
         last_login_at: None,
+        sso_subject: None,
     };
     if !store.add_user(&row).await? {
         return Err(Error::Taken(name.to_owned()));
@@ -66,5 +75,7 @@ mod tests {
         assert!(!super::valid_name("Alice"));
         assert!(!super::valid_name(""));
         assert!(!super::valid_name("a b"));
+        assert!(!super::valid_name("token") && !super::valid_name("local"));
+        assert!(super::valid_name("tokens"));
     }
 }

@@ -159,9 +159,11 @@ pub(super) async fn list_approvals(
     Extension(principal): Extension<Principal>,
     Filter(q): Filter<InboxQuery>,
 ) -> Result<Json<ApprovalList>, Error> {
+    // The runs that have waited longest come first, so a cap drops the newest.
     let filter = RunFilter {
         needs_person: true,
         limit: MAX_INBOX_RUNS,
+        oldest_first: true,
         ..RunFilter::default()
     };
     let rows = app.store.list_runs(&filter).await?;

@@ -2,9 +2,9 @@
 //! writes a durable batch for [`crate::bulk`] to work through, and `GET /api/batches/{id}`
 //! reports its progress.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use serde_json::{Value, json};
 use shared::api::{
     ApiErrorBody, BatchError, BatchView, BulkAccepted, BulkAction, BulkBody, RunStatus,
@@ -13,6 +13,7 @@ use shared::api::{
 use super::error::Error;
 use super::json::{Body, Params};
 use crate::AppState;
+use crate::access::{Principal, audit};
 use crate::store::BulkFilter;
 
 /// At most this many ids in one filter.
@@ -88,14 +89,23 @@ fn filter(f: shared::api::BulkFilter) -> Result<BulkFilter, Error> {
 )]
 pub(super) async fn bulk_runs(
     State(app): State<AppState>,
+    principal: Option<Extension<Principal>>,
     Body(b): Body<BulkBody>,
-) -> Result<(StatusCode, Json<BulkAccepted>), Error> {
+) -> Result<
+    (
+        StatusCode,
+        Option<Extension<audit::Unchanged>>,
+        Json<BulkAccepted>,
+    ),
+    Error,
+> {
     let wire = serde_json::to_value(&b.filter).map_err(|e| Error::Internal(e.into()))?;
     let f = filter(b.filter)?;
     if b.dry_run {
         let matched = app.store.count_runs(&f).await?;
         return Ok((
             StatusCode::OK,
+            Some(Extension(audit::Unchanged)),
             Json(BulkAccepted {
                 batch_id: None,
                 matched,
@@ -106,11 +116,19 @@ pub(super) async fn bulk_runs(
     let now = app.engine.clock.now();
     let matched = app
         .store
-        .create_batch(&id, b.action.as_str(), &wire, &f, now)
+        .create_batch(
+            &id,
+            b.action.as_str(),
+            &wire,
+            &f,
+            now,
+            principal.as_ref().map(|p| p.actor.as_str()),
+        )
         .await?;
     app.bulk.wake();
     Ok((
         StatusCode::ACCEPTED,
+        None,
         Json(BulkAccepted {
             batch_id: Some(id),
             matched,

@@ -45,6 +45,13 @@ pub(super) fn read(pairs: Vec<(String, String)>) -> Result<RunFilter, Error> {
             "created_before" => f.created_before = Some(instant(&name, &value)?),
             "needs" if value == "person" => f.needs_person = true,
             "needs" => return bad(format!("needs must be `person`, not `{value}`")),
+            "test" => {
+                f.test = match value.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return bad(format!("test must be `true` or `false`, not `{value}`")),
+                }
+            }
             "limit" => {
                 f.limit = match value.parse::<i64>() {
                     Ok(l) if (1..=MAX_PAGE).contains(&l) => l,
@@ -154,6 +161,7 @@ mod tests {
             (vec![("input.a..b", "1")], "input.a..b"),
             (vec![("input.a b", "1")], "input.a b"),
             (vec![("needs", "robot")], "needs must be `person`"),
+            (vec![("test", "yes")], "test must be `true` or `false`"),
             (
                 vec![("created_after", "yesterday")],
                 "created_after must be RFC 3339",

@@ -20,6 +20,7 @@ mod schedules;
 mod session;
 mod streams;
 mod tasks;
+mod test_runs;
 pub mod testing;
 mod users;
 mod validate;
@@ -82,8 +83,10 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             workflows::get_workflow,
             workflows::archive_workflow
         ))
+        .routes(routes!(workflows::list_versions))
         .routes(routes!(workflows::get_workflow_version))
         .routes(routes!(runs::create_run))
+        .routes(routes!(test_runs::create_test_run))
         .routes(routes!(runs::list_runs))
         .routes(routes!(runs::get_run))
         .routes(routes!(runs::run_events))

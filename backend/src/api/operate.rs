@@ -1,10 +1,10 @@
 //! Operating runs on day two (SPEC §6): pause and resume one run, and redrive a finished one
 //! (with a dry run that says what would be reused and what would act again).
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde_json::json;
 use shared::api::{
     ApiErrorBody, PauseBody, RedriveBody, RedrivePreview, RedriveStarted, RedriveVersion,
@@ -15,6 +15,7 @@ use super::error::Error;
 use super::json::{Body, Params};
 use super::runs::{load_log, summary};
 use crate::AppState;
+use crate::access::audit;
 use crate::engine::decide::Input;
 use crate::engine::driver::Started;
 use crate::engine::redrive::{self, RedriveError};
@@ -168,14 +169,14 @@ pub(super) async fn redrive_run(
         now,
     )?;
     if b.dry_run {
-        return Ok(Json(RedrivePreview {
+        let preview = Json(RedrivePreview {
             version,
             from: plan.from,
             reuse: preview.reuse,
             rerun: preview.rerun,
             side_effects: preview.side_effects,
-        })
-        .into_response());
+        });
+        return Ok((Extension(audit::Unchanged), preview).into_response());
     }
     let run_id = match app
         .engine

@@ -95,6 +95,7 @@ pub(super) fn summary(r: &RunRow) -> Result<RunSummary, Error> {
         created_at: r.created_at,
         updated_at: r.updated_at,
         needs_person: r.needs_person,
+        test: r.test,
     })
 }
 
@@ -189,6 +190,7 @@ pub(super) async fn create_run(
         ("created_after" = Option<String>, Query, description = "Only runs created at or after this instant: RFC 3339, or milliseconds since the epoch"),
         ("created_before" = Option<String>, Query, description = "Only runs created before this instant: RFC 3339, or milliseconds since the epoch"),
         ("needs" = Option<String>, Query, description = "`person`: only runs waiting for an approval or a signal"),
+        ("test" = Option<bool>, Query, description = "`true`: test runs too (SPEC §6 \"Test runs\"); they are left out by default"),
         ("input.<path>" = Option<String>, Query, description = "Repeatable, all must hold: the input's field at this dotted path (object keys) equals the value, read as JSON when it parses (`42`, `true`, `\"42\"`), else as text. For example `input.customer.id=c-17`"),
         ("limit" = Option<i64>, Query, description = "Page size, 1-500 (default 50); outside that range, a 400"),
         ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),

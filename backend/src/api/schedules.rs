@@ -3,9 +3,9 @@
 //! start runs with the same run ids it uses, so a backfill and the schedule never start two
 //! runs for one fire time.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use serde_json::json;
 use shared::api::{
     ApiErrorBody, BackfillBody, BackfillResult, NoFields, RunSummary, ScheduleList, ScheduleView,
@@ -17,6 +17,7 @@ use super::error::Error;
 use super::json::{Body, Params};
 use super::runs::run_status;
 use crate::AppState;
+use crate::access::{Principal, audit};
 use crate::engine::driver::Started;
 use crate::schedules::{Resolved, manual_run_id, resolve, run_id};
 use crate::store::ScheduleRow;
@@ -167,6 +168,7 @@ pub(super) async fn resume_schedule(
 )]
 pub(super) async fn trigger_schedule(
     State(app): State<AppState>,
+    principal: Option<Extension<Principal>>,
     Params((name, index)): Params<(String, u32)>,
     Body(NoFields {}): Body<NoFields>,
 ) -> Result<(StatusCode, Json<RunSummary>), Error> {
@@ -179,7 +181,13 @@ pub(super) async fn trigger_schedule(
     });
     let row = match app
         .engine
-        .start_triggered(id.clone(), r.plan.clone(), r.spec.run_input(), trigger)
+        .start_triggered(
+            id.clone(),
+            r.plan.clone(),
+            r.spec.run_input(),
+            trigger,
+            principal.map(|Extension(p)| p.actor),
+        )
         .await?
     {
         Started::Created(row) | Started::Existing(row) => row,
@@ -227,9 +235,10 @@ async fn existing_runs(
 )]
 pub(super) async fn backfill_schedule(
     State(app): State<AppState>,
+    principal: Option<Extension<Principal>>,
     Params((name, index)): Params<(String, u32)>,
     Body(b): Body<BackfillBody>,
-) -> Result<Json<BackfillResult>, Error> {
+) -> Result<(Option<Extension<audit::Unchanged>>, Json<BackfillResult>), Error> {
     let from = b
         .from
         .millis()
@@ -254,14 +263,19 @@ pub(super) async fn backfill_schedule(
     let (started, existing) = if b.dry_run {
         (0, existing_runs(&app, &name, index, &fires).await?)
     } else {
-        crate::schedules::backfill(&app.engine, &r, &name, index, &fires).await?
+        let by = principal.as_ref().map(|p| p.actor.as_str());
+        crate::schedules::backfill(&app.engine, &r, &name, index, &fires, by).await?
     };
-    Ok(Json(BackfillResult {
-        workflow: name,
-        index,
-        fires: fires.len(),
-        started,
-        existing,
-        dry_run: b.dry_run,
-    }))
+    let unchanged = b.dry_run.then_some(Extension(audit::Unchanged));
+    Ok((
+        unchanged,
+        Json(BackfillResult {
+            workflow: name,
+            index,
+            fires: fires.len(),
+            started,
+            existing,
+            dry_run: b.dry_run,
+        }),
+    ))
 }

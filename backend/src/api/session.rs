@@ -17,11 +17,15 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, SET_COOKIE,
+};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use base64::Engine as _;
 use serde_json::json;
+use sha2::Digest as _;
 use shared::access::{Login, Me, Role};
 use shared::api::ApiErrorBody;
 
@@ -112,12 +116,16 @@ pub(super) async fn login(
         ip: ip.clone(),
         details: json!({ "reason": reason }),
     };
+    // Every attempt counts as failed before the password is checked, so attempts made at
+    // once cannot all pass a count read before any of them failed; a success takes it back.
     for (key, most) in &counted {
-        if let Some((n, first)) = app.store.failures(key, since).await?
-            && n >= *most
-        {
+        let (n, first) = app.store.add_failure(key, now, since).await?;
+        if n > *most {
+            // Audited once per window, not once per refused attempt.
+            if n == most + 1 {
+                audit::record(&app.store, failed("throttled")).await;
+            }
             let wait = (first + WINDOW.as_millis() as i64 - now).max(1_000);
-            audit::record(&app.store, failed("throttled")).await;
             return Err(Error::TooManyRequests {
                 message: "too many failed sign-ins: wait, then try again".into(),
                 retry_after: (wait as u64).div_ceil(1_000),
@@ -130,13 +138,13 @@ pub(super) async fn login(
         .await
         .map_err(|e| Error::Internal(e.into()))?;
     let Some(user) = user.filter(|_| ok) else {
-        for (key, _) in &counted {
-            app.store.add_failure(key, now, since).await?;
-        }
         audit::record(&app.store, failed(WRONG)).await;
         return Err(Error::Unauthorized(WRONG.into()));
     };
     app.store.clear_failures(&counted[0].0).await?;
+    for (key, _) in &counted[1..] {
+        app.store.forgive_failure(key).await?;
+    }
     let value = sign_in(
         &app,
         &user,
@@ -342,6 +350,16 @@ async fn sso_user(
         if user.password.is_some() {
             return Ok(Err(Failure::PasswordUser(identity.name.clone())));
         }
+        match &user.sso_subject {
+            Some(s) if *s == identity.subject => {}
+            Some(_) => return Ok(Err(Failure::OtherSubject(identity.name.clone()))),
+            None => {
+                if !app.store.bind_subject(&user.id, &identity.subject).await? {
+                    return Ok(Err(Failure::OtherSubject(identity.name.clone())));
+                }
+                user.sso_subject = Some(identity.subject.clone());
+            }
+        }
         let mut was = None;
         if user.role != role {
             app.store
@@ -358,6 +376,7 @@ async fn sso_user(
         password: None,
         created_at: now,
         last_login_at: None,
+        sso_subject: Some(identity.subject.clone()),
     };
     if !app.store.add_user(&row).await? {
         // Another sign-in of the same person got there first.
@@ -374,15 +393,26 @@ fn refused(failure: &Failure, secure: bool) -> Response {
     let status = match failure {
         Failure::BadState => StatusCode::BAD_REQUEST,
         Failure::Provider(_) | Failure::Token(_) => StatusCode::UNAUTHORIZED,
-        Failure::NoRole { .. } | Failure::BadName(_) | Failure::PasswordUser(_) => {
-            StatusCode::FORBIDDEN
-        }
+        Failure::NoRole { .. }
+        | Failure::BadName(_)
+        | Failure::PasswordUser(_)
+        | Failure::OtherSubject(_) => StatusCode::FORBIDDEN,
     };
     let page = format!(
-        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Sign-in refused · Weft</title>\
-         <main data-testid=\"sso-refused\"><h1>Sign-in refused</h1><p>{}</p>\
-         <p><a href=\"/\">Back to Weft</a></p></main></html>",
-        escape(&failure.to_string())
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Sign-in refused · Weft</title><style>{REFUSED_STYLE}</style>\
+         <main data-testid=\"sso-refused\"><p class=\"brand\">Weft</p>\
+         <h1>Sign-in refused</h1><p role=\"alert\">{}</p>\
+         <p><a href=\"/login\">Back to sign-in</a></p></main></html>",
+        code_spans(&escape(&failure.to_string()))
+    );
+    // The page's one inline style, allowed by its hash; nothing else may load.
+    let digest = sha2::Sha256::digest(REFUSED_STYLE.as_bytes());
+    let policy = format!(
+        "default-src 'none'; style-src 'sha256-{}'; base-uri 'none'; form-action 'none'; \
+         frame-ancestors 'none'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
     );
     (
         status,
@@ -390,10 +420,34 @@ fn refused(failure: &Failure, secure: bool) -> Response {
             (CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
             (SET_COOKIE, oidc::clear_cookie(secure)),
             (CACHE_CONTROL, "no-store".to_owned()),
+            (CONTENT_SECURITY_POLICY, policy),
         ],
         page,
     )
         .into_response()
+}
+
+/// The refusal page's look: the login page's card, in the UI's colours and font.
+const REFUSED_STYLE: &str = "body{margin:0;background:#f6f7f9;color:#1d2129;\
+font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif}\
+main{max-width:440px;margin:12vh auto;padding:28px 32px;background:#fff;\
+border:1px solid #e3e5ea;border-radius:8px}\
+.brand{margin:0 0 8px;font-weight:700;color:#4f46e5}h1{margin:0 0 12px;font-size:20px}\
+[role=alert]{padding:10px 12px;background:#fdeceb;color:#b42318;border-radius:8px}\
+a{color:#4f46e5}code{font:13px ui-monospace,Menlo,Consolas,monospace}";
+
+/// `text` with each `` `name` `` as `<code>name</code>` (the messages quote names so).
+fn code_spans(text: &str) -> String {
+    let mut out = String::new();
+    let paired = text.matches('`').count().is_multiple_of(2);
+    for (i, part) in text.split('`').enumerate() {
+        match (i % 2 == 1, paired) {
+            (true, true) => out.push_str(&format!("<code>{part}</code>")),
+            (true, false) => out.push_str(&format!("`{part}")),
+            _ => out.push_str(part),
+        }
+    }
+    out
 }
 
 /// `text` safe inside HTML.
@@ -436,4 +490,16 @@ async fn sign_in(
     )
     .await;
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn quoted_names_become_code_and_a_lone_backtick_stays() {
+        assert_eq!(
+            super::code_spans("the `groups` claim names no `role`"),
+            "the <code>groups</code> claim names no <code>role</code>"
+        );
+        assert_eq!(super::code_spans("odd ` one"), "odd ` one");
+    }
 }

@@ -154,6 +154,9 @@ fn sse(r: &Recorded) -> SseEvent {
 pub(super) struct FeedQuery {
     /// Only runs of this workflow.
     workflow: Option<String>,
+    /// Test runs too (SPEC §6 "Test runs"); left out by default.
+    #[serde(default)]
+    test: bool,
 }
 
 /// Stream changes to runs (Server-Sent Events)
@@ -183,7 +186,7 @@ pub(super) async fn stream_runs(
                 break;
             };
             match next {
-                Ok(c) if q.workflow.as_ref().is_none_or(|w| *w == c.workflow) => {
+                Ok(c) if q.workflow.as_ref().is_none_or(|w| *w == c.workflow) && (q.test || !c.test) => {
                     let (Some(first), Some(last)) = (c.events.first(), c.events.last()) else { continue };
                     let Ok(status) = run_status(&c.status) else { continue };
                     let change = RunChange {
@@ -194,6 +197,7 @@ pub(super) async fn stream_runs(
                         updated_at: last.at,
                         last_seq: last.seq,
                         needs_person: c.needs_person,
+                        test: c.test,
                     };
                     let data = serde_json::to_string(&change).expect("a change serializes");
                     yield Ok(SseEvent::default().event("run").data(data));

@@ -33,6 +33,7 @@ pub(super) async fn relay(
                                 workflow: a.workflow,
                                 status: a.status,
                                 needs_person: a.needs_person,
+                                test: a.test,
                                 events,
                             }));
                         }

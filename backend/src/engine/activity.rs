@@ -7,7 +7,7 @@
 //! back, and bodies are cut at [`MAX_RECORDED_BODY`].
 //!
 //! The method, URL, headers and body render on one template budget
-//! ([`template::Renderer`]); a request whose templates are not quick renders on the bounded
+//! ([`shared::render::request`]); a request whose templates are not quick renders on the bounded
 //! blocking pool ([`crate::offload`]) rather than on the async runtime.
 
 use std::collections::{BTreeSet, HashMap};
@@ -17,7 +17,6 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use shared::limits::{MAX_RECORDED_BODY, MAX_VALUE_BYTES};
 use shared::model::HttpNode;
-use shared::template;
 
 use super::decide::{ActivityError, Exchange};
 use super::event::{HttpRequestRecord, HttpResponseRecord};
@@ -182,26 +181,12 @@ impl Request {
             message,
             retryable: false,
         };
-        let mut r = template::Renderer::new(ctx);
-        let method = r
-            .string(&node.request.method)
-            .map_err(|e| fail(format!("method: {e}")))?;
-        let method = reqwest::Method::from_bytes(method.trim().to_ascii_uppercase().as_bytes())
-            .map_err(|_| fail(format!("`{method}` is not an HTTP method")))?;
-        let url = r
-            .string(&node.request.url)
-            .map_err(|e| fail(format!("url: {e}")))?;
-        let mut headers = Vec::new();
-        for (name, value) in node.request.headers.iter().flatten() {
-            let value = r
-                .string(value)
-                .map_err(|e| fail(format!("header {name}: {e}")))?;
-            headers.push((name.clone(), value));
-        }
-        let body = match &node.request.body {
-            Some(body) => Some(r.value(body).map_err(|e| fail(format!("body: {e}")))?),
-            None => None,
-        };
+        let rendered = shared::render::request(&node.request, ctx).map_err(fail)?;
+        let method =
+            reqwest::Method::from_bytes(rendered.method.trim().to_ascii_uppercase().as_bytes())
+                .map_err(|_| fail(format!("`{}` is not an HTTP method", rendered.method)))?;
+        let (url, body) = (rendered.url, rendered.body);
+        let headers = rendered.headers.into_iter().collect();
         Ok(Request {
             method,
             url,

@@ -14,11 +14,11 @@ use shared::access::Role;
 use shared::approval;
 use shared::limits::{MAX_BUFFERED_SIGNALS, MAX_CHILD_DEPTH, MAX_MAP_ITEMS, check_value};
 use shared::model::{NodeKind, Verdict};
-use shared::template;
 
 use super::children;
 use super::event::{
-    ChildStatus, Event, HttpRequestRecord, HttpResponseRecord, Millis, Parent, RedriveOf, Trigger,
+    ChildStatus, Event, HttpRequestRecord, HttpResponseRecord, Millis, Parent, RedriveOf, TestRun,
+    Trigger,
 };
 use super::render;
 use super::state::{NodeStatus, RunState, RunStatus};
@@ -38,6 +38,8 @@ pub enum Input {
         redrive: Option<Arc<Redrive>>,
         /// Who started it through the API (SPEC §7).
         by: Option<String>,
+        /// A test run's stubs and stop (SPEC §6 "Test runs").
+        test: Option<TestRun>,
     },
     /// Hold the run: nothing new starts until [`Input::Resume`].
     Pause {
@@ -103,6 +105,11 @@ pub struct Redrive {
     pub reuse: HashMap<String, (Option<String>, Value)>,
 }
 
+/// How many times an escalation's notice is POSTed before it is given up on (SPEC §7).
+pub const NOTICE_TRIES: u32 = 5;
+/// The wait before a notice's second POST; it doubles for each one after (2, 4, 8, 16 s).
+const NOTICE_BACKOFF_MS: Millis = 2_000;
+
 /// Where a new run comes from besides its caller: a parent, a schedule's fire, a redrive.
 #[derive(Debug, Clone, Default)]
 pub struct Origin {
@@ -111,6 +118,8 @@ pub struct Origin {
     pub redrive: Option<Arc<Redrive>>,
     /// Who started it through the API.
     pub by: Option<String>,
+    /// A test run's stubs and stop; a child of a test run gets an empty one.
+    pub test: Option<TestRun>,
 }
 
 /// An `http` attempt's request and response as recorded (secrets masked, bodies cut), put in
@@ -330,6 +339,7 @@ impl Decider {
                 trigger,
                 redrive,
                 by,
+                test,
             } => {
                 let input = self.s.input.clone();
                 let redrive_of = redrive.as_ref().map(|r| RedriveOf {
@@ -344,6 +354,7 @@ impl Decider {
                     trigger,
                     redrive_of,
                     by,
+                    test,
                 });
                 self.reuse = redrive;
                 let start = self.s.plan.start;
@@ -366,8 +377,10 @@ impl Decider {
                 self.emit(Event::RunResumed);
                 self.catch_up();
             }
-            Input::TimerFired { kind, .. } if self.s.held() && kind != TimerKind::Escalate => {
-                // Due timers wait: `catch_up` fires what fell due once the run resumes.
+            Input::TimerFired { .. } if self.s.held() => {
+                // Due timers wait, escalations too: `catch_up` fires what fell due once the
+                // run resumes. A notice already recorded as due is not held (`Notified`): its
+                // escalation happened before the pause.
                 return Err(Rejected::Paused);
             }
             Input::AttemptFinished {
@@ -420,6 +433,7 @@ impl Decider {
                         port: Some("next".into()),
                         output: payload,
                         reused_from: None,
+                        stubbed: false,
                     });
                     self.propagate(i);
                 }
@@ -470,8 +484,20 @@ impl Decider {
                 port: port.clone(),
                 output: output.clone(),
                 reused_from: self.reuse.as_ref().map(|r| r.of.clone()),
+                stubbed: false,
             };
             self.emit(reused);
+            return self.propagate(i);
+        }
+        if let Some(output) = self.s.stub(i) {
+            // A test run's stub: the node completes as if it had acted, and nothing runs.
+            self.emit(Event::NodeCompleted {
+                node,
+                port: Some("next".to_owned()),
+                output,
+                reused_from: None,
+                stubbed: true,
+            });
             return self.propagate(i);
         }
         let plan = self.s.plan.clone();
@@ -480,6 +506,7 @@ impl Decider {
             port: Some(port.to_owned()),
             output,
             reused_from: None,
+            stubbed: false,
         };
         match plan.kind(i) {
             NodeKind::Start(_) | NodeKind::Parallel(_) | NodeKind::Join(_) => {
@@ -589,6 +616,7 @@ impl Decider {
             port: port.map(str::to_owned),
             output,
             reused_from: None,
+            stubbed: false,
         });
         self.propagate(i);
     }
@@ -605,6 +633,10 @@ impl Decider {
         self.draining = true;
         let plan = self.s.plan.clone();
         while let Some(n) = self.decided.pop() {
+            if self.s.stops_at(n) {
+                self.stop_at(n);
+                continue;
+            }
             for &e in &plan.outgoing[n] {
                 if self.s.status.is_finished() {
                     break;
@@ -662,6 +694,20 @@ impl Decider {
         self.emit(Event::RunFailed { error });
     }
 
+    /// A test run's `until` node was decided: the run completes with its output, and
+    /// whatever else is under way is abandoned, as when a run fails.
+    fn stop_at(&mut self, i: usize) {
+        if self.s.status.is_finished() {
+            return;
+        }
+        self.cancel_active();
+        let output = self.s.nodes[i].output.clone();
+        self.emit(Event::RunCompleted {
+            output,
+            until: Some(self.id(i)),
+        });
+    }
+
     /// Abandons every attempt, timer and wait under way.
     fn cancel_active(&mut self) {
         for i in 0..self.s.nodes.len() {
@@ -713,7 +759,10 @@ impl Decider {
                         .collect(),
                 ),
             };
-            self.emit(Event::RunCompleted { output });
+            self.emit(Event::RunCompleted {
+                output,
+                until: None,
+            });
         }
     }
 
@@ -746,6 +795,15 @@ impl Decider {
                         _ => TimerKind::Deadline,
                     };
                     self.timer_fired(&node, kind, 0);
+                }
+                // The escalation step that fell due meanwhile; the next follow by their timers.
+                NodeStatus::Waiting if n.notified == n.escalated => {
+                    let step = n.escalated;
+                    let after = plan.limits(i).escalate.get(step as usize).copied();
+                    let since = n.started_at.unwrap_or(self.now);
+                    if after.is_some_and(|a| since.saturating_add(ms(a)) <= self.now) {
+                        self.escalate(i, step);
+                    }
                 }
                 NodeStatus::Running if self.s.awaits_children(i) => {
                     let timeout = plan.limits(i).timeout;
@@ -805,6 +863,7 @@ impl Decider {
                     port: Some("next".into()),
                     output,
                     reused_from: None,
+                    stubbed: false,
                 });
                 self.propagate(i);
             }
@@ -870,6 +929,7 @@ impl Decider {
                     port: Some("next".into()),
                     output: Value::Null,
                     reused_from: None,
+                    stubbed: false,
                 });
                 self.propagate(i);
             }
@@ -909,6 +969,7 @@ impl Decider {
                         port: Some("timeout".into()),
                         output: json!({"timed_out": true}),
                         reused_from: None,
+                        stubbed: false,
                     });
                     self.propagate(i);
                 } else {
@@ -976,6 +1037,7 @@ impl Decider {
                 port: Some("next".into()),
                 output: json!([]),
                 reused_from: None,
+                stubbed: false,
             });
             return self.propagate(i);
         }
@@ -1006,11 +1068,9 @@ impl Decider {
                 None => item,
                 Some(t) => {
                     let ctx = ctx.get_or_insert_with(|| self.s.context_for(i));
-                    ctx["item"] = item;
-                    ctx["index"] = json!(next);
-                    match template::render(t, ctx) {
+                    match shared::render::map_input(t, ctx, item, next) {
                         Ok(v) => v,
-                        Err(e) => return self.fail_node(i, format!("item {next}: input: {e}")),
+                        Err(e) => return self.fail_node(i, e),
                     }
                 }
             };
@@ -1054,6 +1114,7 @@ impl Decider {
                         port: Some("next".into()),
                         output,
                         reused_from: None,
+                        stubbed: false,
                     });
                     self.propagate(i);
                 }
@@ -1091,6 +1152,7 @@ impl Decider {
                         port: Some("next".into()),
                         output,
                         reused_from: None,
+                        stubbed: false,
                     });
                     return self.propagate(i);
                 }
@@ -1183,6 +1245,7 @@ impl Decider {
                 port: Some(verdict.port().into()),
                 output,
                 reused_from: None,
+                stubbed: false,
             });
             self.propagate(i);
         } else {
@@ -1220,8 +1283,24 @@ impl Decider {
     }
 
     /// The POST to escalation step `step`'s `notify` URL was made (the timer service made it
-    /// before this input, so a crash repeats it rather than loses it).
+    /// before this input, so a crash repeats it rather than loses it). A step's notice is
+    /// recorded once however often its answer arrives; one that got no answer, a 5xx, 408 or
+    /// 429 is tried again with a backoff while the approval waits, up to [`NOTICE_TRIES`].
     fn notified(&mut self, node: &str, step: u32, outcome: Result<u16, String>) {
+        let Some(i) = self.s.node_index(node) else {
+            return;
+        };
+        let n = &self.s.nodes[i];
+        if step != n.notified || step >= n.escalated {
+            return;
+        }
+        let tries = n.notice_tries + 1;
+        let retryable = match &outcome {
+            Ok(s) => *s >= 500 || *s == 408 || *s == 429,
+            Err(_) => true,
+        };
+        let again = (retryable && tries < NOTICE_TRIES && n.status == NodeStatus::Waiting)
+            .then(|| self.now.saturating_add(NOTICE_BACKOFF_MS << (tries - 1)));
         let (status, error) = match outcome {
             Ok(s) => (Some(s), None),
             Err(e) => (None, Some(e)),
@@ -1231,6 +1310,7 @@ impl Decider {
             step,
             status,
             error,
+            again,
         });
     }
 }

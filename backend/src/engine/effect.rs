@@ -10,7 +10,7 @@ use super::render;
 
 use super::decide::TimerKind;
 use super::event::{Event, Millis};
-use super::state::RunState;
+use super::state::{NodeStatus, RunState};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
@@ -55,10 +55,13 @@ pub enum Effect {
 }
 
 /// The timer of approval `node`'s escalation step `step`, if it has one: due that long after
-/// the approval began waiting (one `escalate` timer per node at a time; each step's firing
-/// sets the next).
+/// the approval began waiting, while it still waits (one `escalate` timer per node at a time;
+/// each step, once its notice is settled, sets the next).
 fn escalation(run: &RunState, node: &str, step: u32, now: Millis) -> Option<Effect> {
     let i = run.node_index(node)?;
+    if run.nodes[i].status != NodeStatus::Waiting {
+        return None;
+    }
     let after = run.plan.limits(i).escalate.get(step as usize)?;
     let since = run.nodes[i].started_at.unwrap_or(now);
     Some(Effect::SetTimer {
@@ -174,19 +177,30 @@ pub fn effects(run: &RunState, events: &[Event], now: Millis) -> Vec<Effect> {
                     due: *due,
                 });
             }
+            // A step's notice goes out before the next step's timer is set: one notice per
+            // node is out at a time, so its timer (keyed by node) is never overwritten.
             Event::ApprovalEscalated {
                 node, step, notify, ..
-            } => {
-                if notify.is_some() {
-                    out.push(Effect::SetTimer {
-                        node: node.clone(),
-                        kind: TimerKind::Notify,
-                        attempt: *step,
-                        due: now,
-                    });
-                }
-                out.extend(escalation(run, node, step + 1, now));
-            }
+            } => match notify {
+                Some(_) => out.push(Effect::SetTimer {
+                    node: node.clone(),
+                    kind: TimerKind::Notify,
+                    attempt: *step,
+                    due: now,
+                }),
+                None => out.extend(escalation(run, node, step + 1, now)),
+            },
+            Event::ApprovalNotified {
+                node, step, again, ..
+            } => match again {
+                Some(due) => out.push(Effect::SetTimer {
+                    node: node.clone(),
+                    kind: TimerKind::Notify,
+                    attempt: *step,
+                    due: *due,
+                }),
+                None => out.extend(escalation(run, node, step + 1, now)),
+            },
             // Only waits and retries have timers; skipping the rest keeps the hot path lean.
             Event::NodeCompleted { node, .. }
             | Event::NodeFailed { node, .. }

@@ -2,5 +2,5 @@
 
 pub use shared::event::{
     ChildStatus, Event, HttpRequestRecord, HttpResponseRecord, Millis, Parent, Recorded, RedriveOf,
-    Trigger,
+    TestRun, Trigger,
 };

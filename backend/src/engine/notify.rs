@@ -6,14 +6,20 @@
 //! made first and the timer fires after, with the answer, so the log records
 //! `approval_notified` and the timer leaves the store in one commit. A crash between the POST
 //! and that commit sends it again (at least once, never lost), with the same
-//! `Idempotency-Key: <run>/<node>/escalate/<step>`, as an `http` attempt does.
+//! `Idempotency-Key: <run>/<node>/escalate/<step>`, as an `http` attempt does; the engine
+//! records each step's notice once however often its answer arrives. A POST that got no
+//! answer, a 5xx, 408 or 429 is made again after a backoff (`decide`'s `NOTICE_TRIES`).
+//! At most [`PARALLEL`] POSTs are out at once.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::json;
+use shared::api::RunStatus;
 use shared::model::NodeKind;
+
+use tokio::sync::Semaphore;
 
 use super::driver::Link;
 use crate::store::{Store, TimerRow};
@@ -22,11 +28,25 @@ use crate::store::{Store, TimerRow};
 /// another process does not take the timer over while the POST is still out.
 const TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How many notices are POSTed at once; the rest wait for a turn.
+const PARALLEL: usize = 32;
+
 /// The notices being sent, so a timer the service sees again meanwhile is not sent twice.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(super) struct Notices {
     sending: Arc<Mutex<HashSet<(String, String, u32)>>>,
+    turns: Arc<Semaphore>,
     client: reqwest::Client,
+}
+
+impl Default for Notices {
+    fn default() -> Self {
+        Notices {
+            sending: Arc::default(),
+            turns: Arc::new(Semaphore::new(PARALLEL)),
+            client: reqwest::Client::default(),
+        }
+    }
 }
 
 impl Notices {
@@ -35,18 +55,33 @@ impl Notices {
     pub(super) fn send(&self, store: &Store, link: &Link, due: Vec<TimerRow>) {
         for t in due {
             let key = (t.run_id.clone(), t.node.clone(), t.attempt);
-            if !self.sending.lock().expect("notices").insert(key.clone()) {
+            if !self.sending().insert(key.clone()) {
                 continue;
             }
             let (me, store, link) = (self.clone(), store.clone(), link.clone());
             tokio::spawn(async move {
+                let turn = me.turns.clone().acquire_owned().await;
                 let outcome = me.post(&store, &link, &t).await;
-                if let Err(e) = link.notified(t, outcome).await {
-                    tracing::warn!(error = %e, "an escalation notice could not be recorded; it is sent again");
+                drop(turn);
+                match link.notified(t, outcome).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(
+                        "an escalation notice was sent but its run could not be read; it is sent again"
+                    ),
+                    Err(e) => tracing::warn!(
+                        error = %e,
+                        "an escalation notice could not be recorded; it is sent again"
+                    ),
                 }
-                me.sending.lock().expect("notices").remove(&key);
+                me.sending().remove(&key);
             });
         }
+    }
+
+    /// The keys of the notices on their way; a panicked sender poisons nothing worth
+    /// refusing over.
+    fn sending(&self) -> std::sync::MutexGuard<'_, HashSet<(String, String, u32)>> {
+        self.sending.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The POST of escalation step `t.attempt` of approval `t.node`: the status it answered,
@@ -57,6 +92,9 @@ impl Notices {
             .await
             .map_err(|e| e.to_string())?
             .ok_or("the run is gone")?;
+        if RunStatus::parse(&row.status).is_some_and(RunStatus::is_finished) {
+            return Err(format!("the run is {}: no notice sent", row.status));
+        }
         let plan = link
             .plans
             .get(&row.workflow, row.version)

@@ -13,6 +13,9 @@ use shared::template;
 /// A definition version with its graph indexed for the engine.
 #[derive(Debug)]
 pub struct Plan {
+    /// The name the store keeps this version under: the definition's own, or the hidden
+    /// name of a test run's unsaved definition (`test_name`). Runs are recorded under it.
+    pub name: String,
     pub workflow: Workflow,
     pub version: i64,
     pub index: HashMap<String, usize>,
@@ -158,6 +161,7 @@ impl Plan {
             .transpose()
             .map_err(PlanError)?;
         Ok(Plan {
+            name: workflow.name.clone(),
             workflow,
             version,
             index,

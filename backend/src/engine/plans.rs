@@ -40,7 +40,9 @@ impl Plans {
         let corrupt = |e: String| store::Error::Corrupt(format!("{name} v{version}: {e}"));
         let wf =
             shared::validate::parse(&stored.definition).map_err(|f| corrupt(format!("{f:?}")))?;
-        let plan = Arc::new(Plan::new(wf, version).map_err(|e| corrupt(e.to_string()))?);
+        let mut plan = Plan::new(wf, version).map_err(|e| corrupt(e.to_string()))?;
+        name.clone_into(&mut plan.name);
+        let plan = Arc::new(plan);
         self.cache
             .lock()
             .expect("plans lock")

@@ -180,6 +180,7 @@ fn preview(
         trigger: None,
         redrive: Some(Arc::new(redrive.clone())),
         by: None,
+        test: None,
     };
     let started = decide(&scratch, start, now).expect("a fresh run takes its start");
     let mut reused = HashSet::new();

@@ -14,7 +14,6 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use shared::model::NodeKind;
-use shared::template;
 
 use super::decide::ActivityError;
 use super::plan::Plan;
@@ -33,32 +32,9 @@ pub fn by_decide(kind: &NodeKind) -> bool {
     )
 }
 
-/// The value node `kind`'s templates render to against `ctx`: the output (`null` for an
-/// `end` without one), a condition's truth as a boolean, an approval's prompt as a string.
-/// The error names the field.
-pub fn value(kind: &NodeKind, ctx: &Value) -> Result<Value, String> {
-    match kind {
-        NodeKind::Transform(t) => {
-            template::render(&t.output, ctx).map_err(|e| format!("output: {e}"))
-        }
-        NodeKind::End(e) => match &e.output {
-            Some(o) => template::render(o, ctx).map_err(|e| format!("output: {e}")),
-            None => Ok(Value::Null),
-        },
-        NodeKind::Condition(c) => template::eval_truthy(&c.expr, ctx)
-            .map(Value::Bool)
-            .map_err(|e| format!("expr: {e}")),
-        NodeKind::Approval(a) => template::render_string(&a.prompt, ctx)
-            .map(Value::String)
-            .map_err(|e| format!("prompt: {e}")),
-        NodeKind::Subflow(s) => match &s.input {
-            Some(i) => template::render(i, ctx).map_err(|e| format!("input: {e}")),
-            None => Ok(Value::Null),
-        },
-        NodeKind::Map(m) => template::render(&m.items, ctx).map_err(|e| format!("items: {e}")),
-        _ => Ok(Value::Null),
-    }
-}
+/// The value node `kind`'s templates render to against `ctx` (the designer's preview calls
+/// the same function).
+pub use shared::render::node_value as value;
 
 /// [`value`] of node `i` on the bounded blocking pool, as a render attempt's result.
 pub async fn apart(plan: Arc<Plan>, i: usize, ctx: Value) -> Result<Value, ActivityError> {

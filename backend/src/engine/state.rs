@@ -12,7 +12,7 @@ pub use shared::api::{NodeStatus, RunStatus};
 pub use shared::fold::NodeState;
 use shared::model::NodeKind;
 
-use super::event::{Event, Millis, Parent, RedriveOf, Trigger};
+use super::event::{Event, Millis, Parent, RedriveOf, TestRun, Trigger};
 pub use super::plan::Plan;
 
 /// A run as its log says it is.
@@ -43,6 +43,8 @@ pub struct RunState {
     pub redrive_of: Option<RedriveOf>,
     /// Who started it through the API (SPEC §7: the self-approval rule).
     pub started_by: Option<String>,
+    /// A test run's stubs and stop (SPEC §6 "Test runs"), from `run_started`.
+    pub test: Option<Arc<TestRun>>,
 }
 
 impl RunState {
@@ -81,6 +83,7 @@ impl RunState {
             parent: None,
             redrive_of: None,
             started_by: None,
+            test: None,
         }
     }
 
@@ -88,6 +91,24 @@ impl RunState {
     /// even in a paused run).
     pub fn held(&self) -> bool {
         self.status == RunStatus::Paused && !self.cancelling
+    }
+
+    /// The stub node `i` completes with in a test run, if it has one: only an `http`,
+    /// `task`, `subflow` or `map` node acts, so only those take one.
+    pub fn stub(&self, i: usize) -> Option<Value> {
+        let test = self.test.as_ref()?;
+        if !self.plan.kind(i).is_stubbable() {
+            return None;
+        }
+        test.stubs.get(&self.plan.workflow.nodes[i].id).cloned()
+    }
+
+    /// Whether the run stops once node `i` is decided: it is a test run's `until`, and no
+    /// cancel is under way (the `on_cancel` path runs to its end).
+    pub fn stops_at(&self, i: usize) -> bool {
+        !self.cancelling
+            && self.test.as_ref().and_then(|t| t.until.as_deref())
+                == Some(self.plan.workflow.nodes[i].id.as_str())
     }
 
     pub fn node_index(&self, id: &str) -> Option<usize> {
@@ -113,11 +134,13 @@ impl RunState {
                     trigger,
                     redrive_of,
                     by,
+                    test,
                     ..
                 },
                 _,
             ) => {
                 self.started_by = by.clone();
+                self.test = test.clone().map(Arc::new);
                 self.input = input.clone();
                 self.parent = parent.clone();
                 self.trigger = *trigger;
@@ -147,7 +170,7 @@ impl RunState {
                 self.cancelling = true;
                 self.cancel_reason = reason.clone();
             }
-            (Event::RunCompleted { output }, _) => {
+            (Event::RunCompleted { output, .. }, _) => {
                 self.status = RunStatus::Completed;
                 self.output = output.clone();
             }

@@ -28,11 +28,36 @@ fn run(def: Value, input: Value) -> RunState {
             trigger: None,
             redrive: None,
             by: None,
+            test: None,
         },
         0,
     )
     .1;
     s
+}
+
+/// A test run of `def` with `stubs` and `until`, started; the start's events and state.
+fn test_run(def: Value, stubs: Value, until: Option<&str>) -> (Vec<Event>, RunState) {
+    let wf = shared::validate::parse(&def).expect("parses");
+    let s = RunState::new(
+        "r1".into(),
+        Arc::new(Plan::new(wf, 1).expect("plan")),
+        Value::Null,
+    );
+    let test = shared::event::TestRun {
+        stubs: serde_json::from_value(stubs).expect("stubs"),
+        until: until.map(str::to_owned),
+    };
+    let start = Input::Start {
+        workflow: "t".into(),
+        version: 1,
+        parent: None,
+        trigger: None,
+        redrive: None,
+        by: None,
+        test: Some(test),
+    };
+    step(&s, start, 0)
 }
 
 /// Feeds one input; returns the events and the new state.
@@ -501,6 +526,7 @@ fn the_log_folds_back_to_the_same_state() {
             trigger: None,
             redrive: None,
             by: None,
+            test: None,
         },
         0,
     )
@@ -571,6 +597,7 @@ fn a_long_chain_of_instant_nodes_is_decided_on_a_small_stack() {
                 trigger: None,
                 redrive: None,
                 by: None,
+                test: None,
             };
             let d = decide(&s, start, 0).expect("accepted");
             (d.events.len(), d.state.status)
@@ -772,4 +799,344 @@ fn decision(node: &str, approve: bool, comment: Option<&str>) -> Input {
         comment: comment.map(str::to_owned),
         data: Value::Null,
     }
+}
+
+/// `start → pay (approval, `fields` merged in) → yes | no (rejected) | late (timeout)`.
+fn gated(fields: Value, with_rejected: bool) -> Value {
+    let mut pay = json!({"id": "pay", "type": "approval", "prompt": "Pay?", "timeout": "6h"});
+    for (k, v) in fields.as_object().expect("fields") {
+        pay[k] = v.clone();
+    }
+    let mut edges = vec![
+        ("start", "pay", "next"),
+        ("pay", "yes", "approved"),
+        ("pay", "late", "timeout"),
+    ];
+    let mut nodes = vec![
+        json!({"id": "start", "type": "start"}),
+        pay,
+        json!({"id": "yes", "type": "end"}),
+        json!({"id": "late", "type": "end"}),
+    ];
+    if with_rejected {
+        edges.push(("pay", "no", "rejected"));
+        nodes.push(json!({"id": "no", "type": "end"}));
+    }
+    chain(nodes, edges)
+}
+
+/// A run of `def` started by `by`, waiting at `pay` since time 0.
+fn started_by(def: Value, by: Option<&str>) -> RunState {
+    let wf = shared::validate::parse(&def).expect("parses");
+    let s = RunState::new(
+        "r1".into(),
+        Arc::new(Plan::new(wf, 1).expect("plan")),
+        json!({}),
+    );
+    let start = Input::Start {
+        workflow: "t".into(),
+        version: 1,
+        parent: None,
+        trigger: None,
+        redrive: None,
+        by: by.map(str::to_owned),
+        test: None,
+    };
+    step(&s, start, 0).1
+}
+
+/// An approve by `name` with `role`, on a closed server; `person`: not the shared token.
+fn approve_as(name: &str, role: shared::access::Role, person: bool) -> Input {
+    Input::Decide {
+        node: "pay".into(),
+        verdict: shared::model::Verdict::Approve,
+        by: crate::engine::decide::Caller {
+            name: name.into(),
+            role,
+            checked: true,
+            person,
+        },
+        comment: None,
+        data: Value::Null,
+    }
+}
+
+fn fire(kind: TimerKind, attempt: u32) -> Input {
+    Input::TimerFired {
+        node: "pay".into(),
+        kind,
+        attempt,
+    }
+}
+
+fn notified(step: u32, outcome: Result<u16, String>) -> Input {
+    Input::Notified {
+        node: "pay".into(),
+        step,
+        outcome,
+    }
+}
+
+/// The timers the effects of `events` set: `(kind, attempt, due)`.
+fn timers_set(s: &RunState, events: &[Event], now: i64) -> Vec<(TimerKind, u32, i64)> {
+    effects(s, events, now)
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::SetTimer {
+                kind, attempt, due, ..
+            } => Some((kind, attempt, due)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn who_may_decide_follows_the_approvers_the_escalations_reached_and_the_starter() {
+    use shared::access::Role;
+    let def = gated(
+        json!({"approvers": {"users": ["fin"], "roles": ["editor"]},
+               "escalate": [{"after": "1h", "approvers": {"users": ["ann"]}}]}),
+        true,
+    );
+    let s = started_by(def, Some("fin"));
+    let refused = |s: &RunState, who: Input| decide(s, who, 1).unwrap_err();
+    // Not named, and below the role: refused, naming who may.
+    assert!(matches!(
+        refused(&s, approve_as("ann", Role::Approver, true)),
+        Rejected::NotApprover(_)
+    ));
+    // The role named, or one above it, may.
+    for role in [Role::Editor, Role::Admin] {
+        let (_, after) = step(&s, approve_as("ed", role, true), 1);
+        assert_eq!(status(&after, "yes"), NodeStatus::Completed, "{role:?}");
+    }
+    // fin is named but started the run; the shared token is nobody and may.
+    assert!(matches!(
+        refused(&s, approve_as("fin", Role::Approver, true)),
+        Rejected::SelfApproval { .. }
+    ));
+    let (_, after) = step(&s, approve_as("fin", Role::Admin, false), 1);
+    assert_eq!(status(&after, "yes"), NodeStatus::Completed);
+    // After the escalation, ann may.
+    let (_, escalated) = step(&s, fire(TimerKind::Escalate, 0), 3_600_000);
+    let (events, after) = step(
+        &escalated,
+        approve_as("ann", Role::Approver, true),
+        3_600_001,
+    );
+    assert!(matches!(
+        &events[0],
+        Event::ApprovalDecided { by: Some(by), default: false, .. } if by == "ann"
+    ));
+    assert_eq!(status(&after, "yes"), NodeStatus::Completed);
+    // On an open server no rule applies.
+    assert!(decide(&s, decision("pay", true, None), 1).is_ok());
+}
+
+#[test]
+fn the_default_decision_is_taken_at_the_timeout_by_nobody() {
+    for (verdict, with_rejected, end, run) in [
+        ("approve", false, "yes", RunStatus::Completed),
+        ("reject", true, "no", RunStatus::Completed),
+        ("reject", false, "", RunStatus::Failed),
+    ] {
+        let s = started_by(
+            gated(json!({"default_decision": verdict}), with_rejected),
+            None,
+        );
+        let (events, after) = step(&s, fire(TimerKind::Deadline, 0), 6 * 3_600_000);
+        assert!(
+            matches!(
+                &events[0],
+                Event::ApprovalDecided {
+                    by: None,
+                    default: true,
+                    ..
+                }
+            ),
+            "{events:?}"
+        );
+        assert_eq!(after.status, run, "{verdict} {with_rejected}");
+        if end.is_empty() {
+            let error = after.error.clone().unwrap_or_default();
+            assert!(error.contains("rejected by default"), "{error}");
+        } else {
+            assert_eq!(status(&after, end), NodeStatus::Completed);
+            assert_eq!(status(&after, "late"), NodeStatus::Skipped);
+        }
+    }
+}
+
+#[test]
+fn one_escalation_notice_is_out_at_a_time_retried_recorded_once_and_then_the_next_step() {
+    let def = gated(
+        json!({"escalate": [
+            {"after": "1h", "approvers": {"roles": ["admin"]}, "notify": "http://127.0.0.1:9/a"},
+            {"after": "2h", "approvers": {"users": ["ann"]}}
+        ]}),
+        true,
+    );
+    let s = started_by(def, None);
+    assert_eq!(
+        timers_set(&s, &[], 0),
+        vec![],
+        "the waiting node's timers were set with its wait"
+    );
+    // Step 0 fires: its notice is due now, and step 1 waits for it.
+    let hour = 3_600_000;
+    let (events, s) = step(&s, fire(TimerKind::Escalate, 0), hour);
+    assert_eq!(
+        timers_set(&s, &events, hour),
+        vec![(TimerKind::Notify, 0, hour)]
+    );
+    // A 503: recorded, and the POST is made again 2 s later.
+    let (events, s) = step(&s, notified(0, Ok(503)), hour + 10);
+    assert!(
+        matches!(&events[..], [Event::ApprovalNotified { step: 0, status: Some(503), again: Some(t), .. }] if *t == hour + 2_010),
+        "{events:?}"
+    );
+    assert_eq!(
+        timers_set(&s, &events, hour + 10),
+        vec![(TimerKind::Notify, 0, hour + 2_010)]
+    );
+    // The answer: settled, and the next step's timer is set at its time from the wait's start.
+    let (events, s) = step(&s, notified(0, Ok(200)), hour + 2_020);
+    assert_eq!(
+        timers_set(&s, &events, hour + 2_020),
+        vec![(TimerKind::Escalate, 1, 2 * hour)]
+    );
+    // The same answer again records nothing.
+    let d = decide(&s, notified(0, Ok(200)), hour + 2_030).expect("accepted");
+    assert!(d.events.is_empty(), "{:?}", d.events);
+    // Without an answer the notice is given up after the last try.
+    let mut t = s.clone();
+    let pay = t.node_index("pay").unwrap();
+    t.nodes[pay].notified = 0;
+    for tries in 1..crate::engine::decide::NOTICE_TRIES {
+        let (events, next) = step(&t, notified(0, Err("refused".into())), hour);
+        assert!(
+            matches!(
+                &events[..],
+                [Event::ApprovalNotified { again: Some(_), .. }]
+            ),
+            "try {tries}: {events:?}"
+        );
+        t = next;
+    }
+    let (events, _) = step(&t, notified(0, Err("refused".into())), hour);
+    assert!(
+        matches!(&events[..], [Event::ApprovalNotified { again: None, .. }]),
+        "{events:?}"
+    );
+    // An escalation of a node already decided changes nothing.
+    let (_, decided) = step(&s, decision("pay", true, None), 2 * hour - 1);
+    let d = decide(&decided, fire(TimerKind::Escalate, 1), 2 * hour);
+    assert!(d.map_or(true, |d| d.events.is_empty()));
+}
+
+#[test]
+fn a_paused_run_holds_its_escalation_until_it_resumes() {
+    let def = gated(
+        json!({"escalate": [{"after": "1h", "approvers": {"roles": ["admin"]}}]}),
+        true,
+    );
+    let s = started_by(def, None);
+    let (_, paused) = step(&s, Input::Pause { reason: None }, 10);
+    assert_eq!(
+        decide(&paused, fire(TimerKind::Escalate, 0), 3_600_000).unwrap_err(),
+        Rejected::Paused
+    );
+    let (events, resumed) = step(&paused, Input::Resume, 3_600_001);
+    assert!(
+        matches!(
+            &events[..],
+            [Event::RunResumed, Event::ApprovalEscalated { step: 0, .. }]
+        ),
+        "{events:?}"
+    );
+    assert_eq!(
+        resumed.nodes[resumed.node_index("pay").unwrap()].escalated,
+        1
+    );
+    // Resumed before the step is due: nothing yet.
+    let (events, _) = step(&paused, Input::Resume, 20);
+    assert!(matches!(&events[..], [Event::RunResumed]), "{events:?}");
+}
+
+/// `start → call (http) → after (transform reading call's output) → end`.
+fn stubbable() -> Value {
+    chain(
+        vec![
+            json!({"id": "start", "type": "start"}),
+            json!({"id": "call", "type": "http", "request": {"method": "POST", "url": "http://127.0.0.1:9/x"}}),
+            json!({"id": "after", "type": "transform", "output": {"got": "{{ nodes.call.output.id }}"}}),
+            json!({"id": "end", "type": "end", "output": "{{ nodes.after.output }}"}),
+        ],
+        vec![
+            ("start", "call", "next"),
+            ("call", "after", "next"),
+            ("after", "end", "next"),
+        ],
+    )
+}
+
+#[test]
+fn a_stubbed_node_completes_with_its_stub_and_nothing_acts() {
+    let (events, s) = test_run(stubbable(), json!({"call": {"id": 7}}), None);
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::NodeStarted { .. })),
+        "a stubbed node started an attempt: {events:#?}"
+    );
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::NodeCompleted { node, stubbed: true, output, .. } if node == "call" && *output == json!({"id": 7})
+    )));
+    let fx = effects(&s, &events, 0);
+    assert!(
+        !fx.iter().any(|f| matches!(
+            f,
+            Effect::Http { .. }
+                | Effect::Task { .. }
+                | Effect::Render { .. }
+                | Effect::StartChild { .. }
+        )),
+        "a stubbed node acted: {fx:?}"
+    );
+    assert_eq!(s.status, RunStatus::Completed);
+    assert_eq!(s.output, json!({"got": 7}));
+    assert!(s.nodes[s.node_index("call").unwrap()].stubbed);
+}
+
+#[test]
+fn an_unstubbed_node_of_a_test_run_acts() {
+    let (events, s) = test_run(stubbable(), json!({}), None);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::NodeStarted { node, .. } if node == "call"))
+    );
+    assert_eq!(status(&s, "call"), NodeStatus::Running);
+}
+
+#[test]
+fn until_completes_the_run_after_that_node_and_starts_nothing_after_it() {
+    let (events, s) = test_run(stubbable(), json!({"call": {"id": 7}}), Some("call"));
+    assert_eq!(s.status, RunStatus::Completed);
+    assert_eq!(s.output, json!({"id": 7}));
+    assert!(matches!(
+        events.last(),
+        Some(Event::RunCompleted { until: Some(u), .. }) if u == "call"
+    ));
+    assert_eq!(status(&s, "after"), NodeStatus::Pending);
+
+    // Reached only after a real attempt: the run stops when that attempt completes.
+    let (_, s) = test_run(stubbable(), json!({}), Some("call"));
+    let (events, s) = step(&s, ok("call", 1, json!({"id": 8})), 5);
+    assert!(matches!(
+        events.last(),
+        Some(Event::RunCompleted { until: Some(u), output }) if u == "call" && *output == json!({"id": 8})
+    ));
+    assert_eq!(status(&s, "after"), NodeStatus::Pending);
 }

@@ -1,8 +1,11 @@
 //! The timer service: fires due timers (retry backoffs, timer nodes, wait deadlines, run
-//! deadlines). It sleeps on the server's clock until the earliest timer is due or a new one
-//! is set ([`Link::timers`](super::driver::Link)), never polls. A timer leaves the store only
-//! in the commit that records its firing (or proves it void); one that could not fire (the
-//! store failed) stays, and the service looks again after a short backoff.
+//! deadlines, approval escalations) and hands escalation notices to [`Notices`]. It sleeps on
+//! the server's clock until the earliest timer is due or a new one is set
+//! ([`Link::timers`](super::driver::Link)), never polls. A timer leaves the store only in the
+//! commit that records its firing (or proves it void); one that could not fire (the store
+//! failed) stays, and the service looks again after a short backoff. A `notify` timer is the
+//! outbox of an escalation: its POST is made first, and it fires with the answer, so a crash
+//! sends it again rather than loses it (`notify.rs`).
 
 use std::time::Duration;
 

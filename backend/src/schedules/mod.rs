@@ -436,6 +436,7 @@ pub async fn backfill(
     workflow: &str,
     index: u32,
     fires: &[Millis],
+    by: Option<&str>,
 ) -> Result<(usize, usize), driver::Error> {
     let input: Value = r.spec.run_input();
     let (mut started, mut existing) = (0, 0);
@@ -449,6 +450,7 @@ pub async fn backfill(
                     schedule: index,
                     at,
                 }),
+                by.map(str::to_owned),
             )
         });
         for result in join_all(starts).await {

@@ -21,6 +21,15 @@ pub struct BulkFilter {
     pub ids: Option<Vec<String>>,
 }
 
+/// A running batch a process took: what to do and on whose behalf.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedBatch {
+    pub id: String,
+    pub action: String,
+    /// Who made it (SPEC §7: the runs its redrives start are theirs).
+    pub by: Option<String>,
+}
+
 /// A batch as stored, with its items counted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchRow {
@@ -76,18 +85,23 @@ macro_rules! bulk_sql {
                 &self,
                 now: crate::clock::Millis,
                 until: crate::clock::Millis,
-            ) -> crate::store::Result<Option<(String, String)>> {
+            ) -> crate::store::Result<Option<crate::store::ClaimedBatch>> {
                 use sqlx::Row;
                 let now = if $claims { now } else { i64::MAX };
                 let mut tx = self.$begin().await?;
                 let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "select id, action from batches where status = 'running' and claimed_until <= ",
+                    "select id, action, created_by from batches where status = 'running' and claimed_until <= ",
                 );
                 q.push_bind(now).push(" order by created_at limit 1");
                 let Some(row) = q.build().fetch_optional(&mut *tx).await? else {
                     return Ok(None);
                 };
-                let (id, action): (String, String) = (row.try_get("id")?, row.try_get("action")?);
+                let claimed = crate::store::ClaimedBatch {
+                    id: row.try_get("id")?,
+                    action: row.try_get("action")?,
+                    by: row.try_get("created_by")?,
+                };
+                let id = claimed.id.clone();
                 let mut q = sqlx::QueryBuilder::<$db>::new("update batches set claimed_until = ");
                 q.push_bind(until)
                     .push(" where id = ")
@@ -96,7 +110,7 @@ macro_rules! bulk_sql {
                     .push_bind(now);
                 let took = q.build().execute(&mut *tx).await?.rows_affected() > 0;
                 tx.commit().await?;
-                Ok(took.then_some((id, action)))
+                Ok(took.then_some(claimed))
             }
 
             /// Holds a claimed batch until `until`.
@@ -132,6 +146,7 @@ macro_rules! bulk_sql {
                 filter: &serde_json::Value,
                 f: &crate::store::BulkFilter,
                 now: crate::clock::Millis,
+                by: Option<&str>,
             ) -> crate::store::Result<i64> {
                 let mut tx = self.$begin().await?;
                 let mut q = sqlx::QueryBuilder::<$db>::new(
@@ -142,7 +157,7 @@ macro_rules! bulk_sql {
                 let matched = q.build().execute(&mut *tx).await?.rows_affected() as i64;
                 let status = if matched == 0 { "done" } else { "running" };
                 let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "insert into batches (id, action, filter, matched, status, created_at, updated_at) values (",
+                    "insert into batches (id, action, filter, matched, status, created_at, updated_at, created_by) values (",
                 );
                 q.push_bind(id.to_owned())
                     .push(", ")
@@ -157,6 +172,8 @@ macro_rules! bulk_sql {
                     .push_bind(now)
                     .push(", ")
                     .push_bind(now)
+                    .push(", ")
+                    .push_bind(by.map(str::to_owned))
                     .push(")");
                 q.build().execute(&mut *tx).await?;
                 tx.commit().await?;

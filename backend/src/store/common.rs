@@ -25,6 +25,7 @@ macro_rules! common_sql {
                 redrive_of: r.try_get("redrive_of")?,
                 parent_run: r.try_get("parent_run")?,
                 needs_person: r.try_get("needs_person")?,
+                test: r.try_get("test")?,
             })
         }
 
@@ -51,7 +52,8 @@ macro_rules! common_sql {
                 q.push(" or (created_at = ").push_bind(*at);
                 q.push(" and id < ").push_bind(id.clone()).push("))");
             }
-            q.push(" order by created_at desc, id desc limit ")
+            let order = if f.oldest_first { "asc" } else { "desc" };
+            q.push(format!(" order by created_at {order}, id {order} limit "))
                 .push_bind(f.limit);
             q
         }
@@ -83,6 +85,9 @@ macro_rules! common_sql {
             }
             if f.needs_person {
                 q.push(" and needs_person = ").push_bind(true);
+            }
+            if !f.test {
+                q.push(" and test = ").push_bind(false);
             }
             for m in &f.input {
                 push_input_match(q, m);
@@ -117,9 +122,9 @@ macro_rules! common_sql {
                 });
                 q.build().execute(&mut *tx).await?;
             }
-            for chunk in b.runs.chunks(max_params / 13) {
+            for chunk in b.runs.chunks(max_params / 14) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "insert into runs (id, workflow, version, status, input, output, error, created_at, updated_at, last_seq, redrive_of, parent_run, needs_person) ",
+                    "insert into runs (id, workflow, version, status, input, output, error, created_at, updated_at, last_seq, redrive_of, parent_run, needs_person, test) ",
                 );
                 q.push_values(chunk, |mut row, w| {
                     let r = &w.row;
@@ -135,7 +140,8 @@ macro_rules! common_sql {
                         .push_bind(r.last_seq)
                         .push_bind(r.redrive_of.clone())
                         .push_bind(r.parent_run.clone())
-                        .push_bind(r.needs_person);
+                        .push_bind(r.needs_person)
+                        .push_bind(r.test);
                 });
                 q.push(
                     " on conflict (id) do update set status = excluded.status, output = excluded.output, error = excluded.error, \

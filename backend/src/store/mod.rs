@@ -21,7 +21,7 @@ mod retention;
 mod schedules;
 mod sqlite;
 
-pub use bulk::{BatchRow, BulkFilter};
+pub use bulk::{BatchRow, BulkFilter, ClaimedBatch};
 pub use faults::Faults;
 pub use people::{AuditFilter, AuditRow, KeyRow, SessionRow, UserRow};
 pub use schedules::{FiredUpdate, ScheduleRow, ScheduleSpec};
@@ -68,6 +68,25 @@ pub struct StoredWorkflow {
     pub archived: bool,
 }
 
+/// Who saves a version and why, kept with it for the designer's history.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SaveNote<'a> {
+    /// The caller as the audit log names them; `None` on an open server.
+    pub by: Option<&'a str>,
+    pub message: Option<&'a str>,
+}
+
+/// One version in a workflow's history, without its definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionRow {
+    pub version: i64,
+    pub saved_at: Millis,
+    pub saved_by: Option<String>,
+    pub message: Option<String>,
+    /// How many nodes its definition has (counted by the database).
+    pub nodes: i64,
+}
+
 /// A workflow in the list, with its latest run.
 #[derive(Debug, Clone)]
 pub struct WorkflowSummary {
@@ -98,6 +117,8 @@ pub struct RunRow {
     pub parent_run: Option<String>,
     /// An approval or a `signal` node waits (SPEC §6 "Finding runs": `needs=person`).
     pub needs_person: bool,
+    /// A test run (SPEC §6 "Test runs"), written when the row is made.
+    pub test: bool,
 }
 
 /// `input.<path>=<value>`: the input's field at `path` (object keys) equals `value`.
@@ -284,8 +305,13 @@ impl Store {
 
     delegate!(
         /// Saves a definition as the next version unless it equals the latest; returns the
-        /// version and whether it is new.
-        save_workflow(name: &str, definition: &Value, now: Millis) -> Result<(i64, bool)>
+        /// version and whether it is new. An unchanged save keeps the latest version's note.
+        save_workflow(name: &str, definition: &Value, now: Millis, note: SaveNote<'_>) -> Result<(i64, bool)>
+    );
+    delegate!(
+        /// Up to `limit` versions of `name` older than `before` (all with `None`), newest
+        /// first; `None` when no workflow has that name (archived ones have their versions).
+        versions(name: &str, before: Option<i64>, limit: i64) -> Result<Option<Vec<VersionRow>>>
     );
     delegate!(
         /// One version, or the latest with `None`.
@@ -301,9 +327,19 @@ impl Store {
     );
     delegate!(run(id: &str) -> Result<Option<RunRow>>);
     delegate!(
-        /// Deletes up to `limit` finished top-level runs last updated before `before`, with
-        /// their children, in one transaction; how many runs went.
-        prune(before: Millis, limit: i64) -> Result<u64>
+        /// Deletes up to `limit` finished top-level runs last updated before `before` (with
+        /// `tests`: test runs begun before it), with their children and a test run's hidden
+        /// definition, in one transaction; how many runs went.
+        prune(before: Millis, limit: i64, tests: bool) -> Result<u64>
+    );
+    delegate!(
+        /// Up to `limit` top-level test runs begun before `before` and still unfinished.
+        expired_tests(before: Millis, limit: i64) -> Result<Vec<String>>
+    );
+    delegate!(
+        /// Stores a test run's definition as version 1 of its hidden name ([`test_name`]),
+        /// archived: no list shows it and no start by name reaches it.
+        save_test_definition(name: &str, definition: &Value, now: Millis) -> Result<()>
     );
     delegate!(
         /// Gives the space pruning freed back (SQLite: incremental vacuum and a WAL
@@ -316,16 +352,16 @@ impl Store {
     );
     delegate!(
         /// Creates a bulk batch over the runs the filter matches (listed in the same
-        /// transaction); returns how many.
-        create_batch(id: &str, action: &str, filter: &Value, f: &BulkFilter, now: Millis) -> Result<i64>
+        /// transaction) on behalf of `by`; returns how many.
+        create_batch(id: &str, action: &str, filter: &Value, f: &BulkFilter, now: Millis, by: Option<&str>) -> Result<i64>
     );
     delegate!(
         /// A batch with its items counted.
         batch(id: &str) -> Result<Option<BatchRow>>
     );
     delegate!(
-        /// Claims a running batch until `until`; its id and action.
-        claim_batch(now: Millis, until: Millis) -> Result<Option<(String, String)>>
+        /// Claims a running batch until `until`.
+        claim_batch(now: Millis, until: Millis) -> Result<Option<ClaimedBatch>>
     );
     delegate!(
         /// Holds a claimed batch until `until`.
@@ -407,12 +443,17 @@ impl Store {
         user(key: &str, by_name: bool) -> Result<Option<UserRow>>
     );
     delegate!(
-        /// Changes a user's role and/or password hash; false if there is no such user.
+        /// Changes a user's role and/or password hash (which ends their sessions); false if
+        /// there is no such user.
         update_user(name: &str, role: Option<&str>, password: Option<&str>, now: Millis) -> Result<bool>
     );
     delegate!(
         /// Removes a user and their sessions; false if there is no such user.
         remove_user(name: &str) -> Result<bool>
+    );
+    delegate!(
+        /// Binds an SSO user with no subject yet to `subject`; false if it has one.
+        bind_subject(id: &str, subject: &str) -> Result<bool>
     );
     delegate!(
         /// Records a successful sign-in.
@@ -459,20 +500,21 @@ impl Store {
         touch_key(id: &str, now: Millis) -> Result<()>
     );
     delegate!(
-        /// Failed sign-ins counted under `key` since `since`: how many, and the first's time.
-        failures(key: &str, since: Millis) -> Result<Option<(i64, Millis)>>
+        /// Counts a sign-in attempt under `key` as failed until it succeeds; counts older than
+        /// `since` start again. How many now, and the first's time.
+        add_failure(key: &str, now: Millis, since: Millis) -> Result<(i64, Millis)>
     );
     delegate!(
-        /// Counts a failed sign-in under `key`; counts older than `since` start again.
-        add_failure(key: &str, now: Millis, since: Millis) -> Result<()>
+        /// Takes back one attempt counted under `key`: it succeeded.
+        forgive_failure(key: &str) -> Result<()>
     );
     delegate!(
         /// Forgets the failures under `key`.
         clear_failures(key: &str) -> Result<()>
     );
     delegate!(
-        /// Appends a row to the audit log.
-        audit(a: &AuditRow) -> Result<()>
+        /// Appends rows to the audit log, in one statement.
+        audit(rows: &[AuditRow]) -> Result<()>
     );
     delegate!(
         /// Audit rows, newest first.
@@ -483,6 +525,18 @@ impl Store {
         /// fires each; a claim that lapses (the process died) frees the timer again.
         due_timers(now: Millis, limit: i64) -> Result<Vec<TimerRow>>
     );
+}
+
+/// The hidden name a test run's definition is stored under: never a valid workflow name
+/// (`~` is not allowed), so no save or start by name can reach it, yet it reads well in a
+/// run's row (`order~test~<run id>`).
+pub fn test_name(definition_name: &str, run_id: &str) -> String {
+    format!("{definition_name}~test~{run_id}")
+}
+
+/// Whether `name` is one [`test_name`] made.
+pub fn is_test_name(name: &str) -> bool {
+    name.contains("~test~")
 }
 
 /// How JSON values are stored (text, in both databases).
@@ -515,4 +569,8 @@ pub struct RunFilter {
     pub limit: i64,
     /// `(created_at, id)` of the last row of the previous page.
     pub after: Option<(Millis, String)>,
+    /// Oldest first (the inbox: what has waited longest), one page without `after`.
+    pub oldest_first: bool,
+    /// Test runs too (`?test=true`); they are left out by default.
+    pub test: bool,
 }

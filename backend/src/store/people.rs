@@ -17,6 +17,8 @@ pub struct UserRow {
     pub password: Option<String>,
     pub created_at: Millis,
     pub last_login_at: Option<Millis>,
+    /// A single sign-on user's `<issuer> <sub>`, bound at their first sign-in.
+    pub sso_subject: Option<String>,
 }
 
 /// A signed-in browser, by the hash of its cookie.
@@ -79,6 +81,7 @@ macro_rules! people_sql {
                 password: r.try_get("password")?,
                 created_at: r.try_get("created_at")?,
                 last_login_at: r.try_get("last_login_at")?,
+                sso_subject: r.try_get("sso_subject")?,
             })
         }
 
@@ -98,7 +101,7 @@ macro_rules! people_sql {
         }
 
         const USER_COLUMNS: &str =
-            "select id, name, role, password, created_at, last_login_at from users";
+            "select id, name, role, password, created_at, last_login_at, sso_subject from users";
         const KEY_COLUMNS: &str = "select id, name, role, key_hash, prefix, created_by, \
              created_at, last_used_at, revoked_at from api_keys";
 
@@ -123,7 +126,7 @@ macro_rules! people_sql {
                 u: &crate::store::UserRow,
             ) -> crate::store::Result<bool> {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "insert into users (id, name, role, password, created_at, updated_at) values (",
+                    "insert into users (id, name, role, password, created_at, updated_at, sso_subject) values (",
                 );
                 let mut v = q.separated(", ");
                 v.push_bind(u.id.clone())
@@ -131,7 +134,8 @@ macro_rules! people_sql {
                     .push_bind(u.role.clone())
                     .push_bind(u.password.clone())
                     .push_bind(u.created_at)
-                    .push_bind(u.created_at);
+                    .push_bind(u.created_at)
+                    .push_bind(u.sso_subject.clone());
                 q.push(") on conflict (name) do nothing");
                 Ok(q.build().execute(&self.pool).await?.rows_affected() > 0)
             }
@@ -161,7 +165,9 @@ macro_rules! people_sql {
                     .transpose()
             }
 
-            /// Changes a user's role and/or password hash; false if there is no such user.
+            /// Changes a user's role and/or password hash; false if there is no such user. A
+            /// new password ends the user's sessions in the same transaction: whoever knew the
+            /// old one is signed out everywhere.
             pub(in crate::store) async fn update_user(
                 &self,
                 name: &str,
@@ -169,6 +175,14 @@ macro_rules! people_sql {
                 password: Option<&str>,
                 now: crate::clock::Millis,
             ) -> crate::store::Result<bool> {
+                let mut tx = self.$begin().await?;
+                if password.is_some() {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "delete from sessions where user_id in (select id from users where name = ",
+                    );
+                    q.push_bind(name.to_owned()).push(")");
+                    q.build().execute(&mut *tx).await?;
+                }
                 let mut q = sqlx::QueryBuilder::<$db>::new("update users set updated_at = ");
                 q.push_bind(now);
                 if let Some(role) = role {
@@ -178,7 +192,9 @@ macro_rules! people_sql {
                     q.push(", password = ").push_bind(password.to_owned());
                 }
                 q.push(" where name = ").push_bind(name.to_owned());
-                Ok(q.build().execute(&self.pool).await?.rows_affected() > 0)
+                let found = q.build().execute(&mut *tx).await?.rows_affected() > 0;
+                tx.commit().await?;
+                Ok(found)
             }
 
             /// Removes a user and their sessions; false if there is no such user.
@@ -197,6 +213,23 @@ macro_rules! people_sql {
                 let gone = q.build().execute(&mut *tx).await?.rows_affected() > 0;
                 tx.commit().await?;
                 Ok(gone)
+            }
+
+            /// Binds single sign-on user `id`, made before subjects were kept, to `subject`;
+            /// false if it is bound already (or the subject is another user's).
+            pub(in crate::store) async fn bind_subject(
+                &self,
+                id: &str,
+                subject: &str,
+            ) -> crate::store::Result<bool> {
+                let mut q = sqlx::QueryBuilder::<$db>::new("update users set sso_subject = ");
+                q.push_bind(subject.to_owned())
+                    .push(" where sso_subject is null and id = ")
+                    .push_bind(id.to_owned())
+                    .push(" and not exists (select 1 from users where sso_subject = ")
+                    .push_bind(subject.to_owned())
+                    .push(")");
+                Ok(q.build().execute(&self.pool).await?.rows_affected() > 0)
             }
 
             /// Records a successful sign-in.
@@ -375,33 +408,16 @@ macro_rules! people_sql {
                 Ok(())
             }
 
-            /// The failures counted under `key` since `since`.
-            pub(in crate::store) async fn failures(
-                &self,
-                key: &str,
-                since: crate::clock::Millis,
-            ) -> crate::store::Result<Option<(i64, crate::clock::Millis)>> {
-                use sqlx::Row;
-                let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "select failures, first_at from login_failures where key = ",
-                );
-                q.push_bind(key.to_owned())
-                    .push(" and first_at >= ")
-                    .push_bind(since);
-                let Some(r) = q.build().fetch_optional(&self.pool).await? else {
-                    return Ok(None);
-                };
-                Ok(Some((r.try_get("failures")?, r.try_get("first_at")?)))
-            }
-
             /// Counts a failure under `key` at `now`; a count whose first failure is before
-            /// `since` starts again.
+            /// `since` starts again. The count and its first failure's time, as one statement
+            /// left them (so two sign-ins at once each see their own).
             pub(in crate::store) async fn add_failure(
                 &self,
                 key: &str,
                 now: crate::clock::Millis,
                 since: crate::clock::Millis,
-            ) -> crate::store::Result<()> {
+            ) -> crate::store::Result<(i64, crate::clock::Millis)> {
+                use sqlx::Row;
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "insert into login_failures (key, failures, first_at, last_at) values (",
                 );
@@ -417,7 +433,18 @@ macro_rules! people_sql {
                     .push_bind(since)
                     .push(" then 1 else login_failures.failures + 1 end, first_at = case when login_failures.first_at < ")
                     .push_bind(since)
-                    .push(" then excluded.first_at else login_failures.first_at end, last_at = excluded.last_at");
+                    .push(" then excluded.first_at else login_failures.first_at end, last_at = excluded.last_at")
+                    .push(" returning failures, first_at");
+                let r = q.build().fetch_one(&self.pool).await?;
+                Ok((r.try_get("failures")?, r.try_get("first_at")?))
+            }
+
+            /// Takes back one failure counted under `key` (a sign-in that succeeded after all).
+            pub(in crate::store) async fn forgive_failure(&self, key: &str) -> crate::store::Result<()> {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "update login_failures set failures = failures - 1 where failures > 0 and key = ",
+                );
+                q.push_bind(key.to_owned());
                 q.build().execute(&self.pool).await?;
                 Ok(())
             }
@@ -430,24 +457,27 @@ macro_rules! people_sql {
                 Ok(())
             }
 
-            /// Appends to the audit log (`id` is assigned).
+            /// Appends rows to the audit log in one statement (`id`s are assigned in order).
             pub(in crate::store) async fn audit(
                 &self,
-                a: &crate::store::AuditRow,
+                rows: &[crate::store::AuditRow],
             ) -> crate::store::Result<()> {
+                if rows.is_empty() {
+                    return Ok(());
+                }
                 let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "insert into audit (at, actor, action, target, outcome, ip, details) values (",
+                    "insert into audit (at, actor, action, target, outcome, ip, details) ",
                 );
-                let mut v = q.separated(", ");
-                v.push_bind(a.at)
-                    .push_bind(a.actor.clone())
-                    .push_bind(a.action.clone())
-                    .push_bind(a.target.clone())
-                    .push_bind(a.outcome.clone())
-                    .push_bind(a.ip.clone())
-                    .push_bind(crate::store::json_text(&a.details));
-                q.push(")");
-                q.build().execute(&self.pool).await?;
+                q.push_values(rows, |mut v, a| {
+                    v.push_bind(a.at)
+                        .push_bind(a.actor.clone())
+                        .push_bind(a.action.clone())
+                        .push_bind(a.target.clone())
+                        .push_bind(a.outcome.clone())
+                        .push_bind(a.ip.clone())
+                        .push_bind(crate::store::json_text(&a.details));
+                });
+                q.build().execute(self.audit_pool()).await?;
                 Ok(())
             }
 

@@ -17,8 +17,8 @@ use sqlx::sqlite::{
 use sqlx::{Row, SqlitePool};
 
 use super::{
-    Batch, Error, Result, RunFilter, RunRow, StoredWorkflow, TimerRow, WorkflowSummary, json_text,
-    parse_json,
+    Batch, Error, Result, RunFilter, RunRow, SaveNote, StoredWorkflow, TimerRow, VersionRow,
+    WorkflowSummary, json_text, parse_json,
 };
 use crate::clock::Millis;
 use shared::event::Recorded;
@@ -29,6 +29,12 @@ const MAX_PARAMS: usize = 30_000;
 #[derive(Clone)]
 pub struct Sqlite {
     pool: SqlitePool,
+    /// One connection for audit rows, with `synchronous=NORMAL`: in WAL mode its commits
+    /// survive the process being killed (they are in the file, which the OS writes out), and
+    /// the next commit of `pool`, which syncs the WAL, makes them survive a power cut too. So
+    /// a change's audit row costs no fsync of its own, which a run's start would otherwise
+    /// wait for (L1).
+    audit: SqlitePool,
 }
 
 impl Sqlite {
@@ -45,13 +51,22 @@ impl Sqlite {
             .pragma("journal_size_limit", "67108864");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await?;
         sqlx::migrate!("../migrations/sqlite")
             .run(&pool)
             .await
             .map_err(|e| Error::Db(e.into()))?;
-        Ok(Sqlite { pool })
+        let audit = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts.synchronous(SqliteSynchronous::Normal))
+            .await?;
+        Ok(Sqlite { pool, audit })
+    }
+
+    /// Where audit rows are written (see the `audit` field).
+    fn audit_pool(&self) -> &SqlitePool {
+        &self.audit
     }
 
     /// A write transaction, holding the file's write lock from its start. Every write goes
@@ -75,6 +90,7 @@ impl Sqlite {
         name: &str,
         definition: &Value,
         now: Millis,
+        note: SaveNote<'_>,
     ) -> Result<(i64, bool)> {
         let mut tx = self.write().await?;
         let latest: Option<(i64, String)> = sqlx::query_as(
@@ -96,12 +112,14 @@ impl Sqlite {
         }
         let version = latest.map_or(1, |(v, _)| v + 1);
         sqlx::query(
-            "insert into workflows (name, version, definition, created_at) values (?, ?, ?, ?)",
+            "insert into workflows (name, version, definition, created_at, saved_by, message) values (?, ?, ?, ?, ?, ?)",
         )
         .bind(name)
         .bind(version)
         .bind(&text)
         .bind(now)
+        .bind(note.by)
+        .bind(note.message)
         .execute(&mut *tx)
         .await?;
         sqlx::query("insert into workflow_names (name, latest, archived) values (?, ?, 0) on conflict (name) do update set latest = excluded.latest, archived = 0")
@@ -111,6 +129,29 @@ impl Sqlite {
             .await?;
         tx.commit().await?;
         Ok((version, true))
+    }
+
+    pub(super) async fn save_test_definition(
+        &self,
+        name: &str,
+        definition: &Value,
+        now: Millis,
+    ) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "insert into workflows (name, version, definition, created_at) values (?, 1, ?, ?)",
+        )
+        .bind(name)
+        .bind(json_text(definition))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("insert into workflow_names (name, latest, archived) values (?, 1, 1)")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// One version, or the latest with `None`.
@@ -137,6 +178,44 @@ impl Sqlite {
             })
         })
         .transpose()
+    }
+
+    pub(super) async fn versions(
+        &self,
+        name: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Option<Vec<VersionRow>>> {
+        let known: Option<i64> =
+            sqlx::query_scalar("select latest from workflow_names where name = ?")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+        if known.is_none() {
+            return Ok(None);
+        }
+        let rows = sqlx::query(
+            "select version, created_at, saved_by, message, coalesce(json_array_length(definition, '$.nodes'), 0) as nodes \
+             from workflows where name = ? and (? is null or version < ?) order by version desc limit ?",
+        )
+        .bind(name)
+        .bind(before)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(VersionRow {
+                    version: r.try_get("version")?,
+                    saved_at: r.try_get("created_at")?,
+                    saved_by: r.try_get("saved_by")?,
+                    message: r.try_get("message")?,
+                    nodes: r.try_get("nodes")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
     }
 
     /// Every workflow not archived, with its latest version and latest run.

@@ -13,7 +13,7 @@ fn gate(name: &str) -> Value {
 }
 
 /// Reads `run` events from the feed until `done` says enough, or 10 s pass.
-async fn read_feed(
+pub(crate) async fn read_feed(
     mut resp: reqwest::Response,
     mut done: impl FnMut(&[Value]) -> bool,
 ) -> Vec<Value> {

@@ -256,6 +256,11 @@ impl Weft {
         self.send(self.client.put(self.url(path)).json(body)).await
     }
 
+    pub(crate) async fn patch(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send(self.client.patch(self.url(path)).json(body))
+            .await
+    }
+
     /// Sends raw bytes as a JSON body.
     pub(crate) async fn raw(&self, method: Method, path: &str, body: Vec<u8>) -> (u16, Value) {
         let req = self

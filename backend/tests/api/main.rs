@@ -29,6 +29,8 @@ mod schedules;
 mod shutdown;
 mod sim;
 mod tasks;
+mod test_runs;
 mod ui;
+mod versions;
 mod worker;
 mod workflows;

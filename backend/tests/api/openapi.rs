@@ -38,6 +38,8 @@ const SPEC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/metrics"),
     ("GET", "/api/openapi.json"),
+    // SPEC §6 "Test runs".
+    ("POST", "/api/test-runs"),
 ];
 
 /// The HTTP methods an OpenAPI path item can hold.
@@ -121,7 +123,14 @@ async fn the_document_lists_every_route_of_spec_3() {
             "dangling $ref {name}"
         );
     }
-    for name in ["ApiErrorBody", "ValidateResponse", "Diagnostic", "StartRun"] {
+    for name in [
+        "ApiErrorBody",
+        "ValidateResponse",
+        "Diagnostic",
+        "StartRun",
+        "StartTestRun",
+        "TestRunStarted",
+    ] {
         assert!(
             doc["components"]["schemas"][name].is_object(),
             "schema {name} missing"
@@ -151,6 +160,7 @@ async fn the_document_lists_every_route_of_spec_3() {
             "created_after",
             "created_before",
             "needs",
+            "test",
             "input.<path>",
             "limit",
             "cursor"

@@ -408,6 +408,9 @@ async fn backfill_starts_one_run_per_fire_time_once_however_often_asked() {
         ),
         (json!(11), json!(0), json!(11))
     );
+    // Two backfills audited; the two dry runs changed nothing and are not.
+    let log = weft.get_ok("/api/audit?action=schedule.backfilled").await;
+    assert_eq!(log["entries"].as_array().map(Vec::len), Some(2), "{log:#}");
 
     // Three hours of an every-second schedule is over the cap: refused, nothing started.
     let (status, refused) = weft

@@ -52,8 +52,8 @@ impl Weft {
     }
 }
 
-/// Folds every run's log in `database` and asserts its `runs` row says the same: status and
-/// `last_seq`. Returns how many runs it checked.
+/// Folds every run's log in `database` and asserts its `runs` row says the same: status,
+/// `last_seq` and whether it is a test run (test runs included). Returns how many runs it checked.
 pub(crate) async fn assert_index_matches_log(database: &str) -> usize {
     let store = backend::store::Store::open(database)
         .await
@@ -62,6 +62,7 @@ pub(crate) async fn assert_index_matches_log(database: &str) -> usize {
     let rows = store
         .list_runs(&backend::store::RunFilter {
             limit: 1_000_000,
+            test: true,
             ..Default::default()
         })
         .await
@@ -73,14 +74,19 @@ pub(crate) async fn assert_index_matches_log(database: &str) -> usize {
             .await
             .expect("fold a run's log")
             .expect("the run's version exists");
-        if state.status.as_str() != row.status || state.seq != row.last_seq {
+        if state.status.as_str() != row.status
+            || state.seq != row.last_seq
+            || state.test.is_some() != row.test
+        {
             wrong.push(format!(
-                "{}: row says {} at seq {}, log says {} at seq {}",
+                "{}: row says {} at seq {} (test: {}), log says {} at seq {} (test: {})",
                 row.id,
                 row.status,
                 row.last_seq,
+                row.test,
                 state.status.as_str(),
-                state.seq
+                state.seq,
+                state.test.is_some()
             ));
         }
     }

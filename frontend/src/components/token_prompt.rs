@@ -29,7 +29,7 @@ pub fn TokenPrompt(on_signed_in: Callback<Me>, on_cancel: Callback<()>) -> impl 
             match answer {
                 Ok(me) => {
                     let _ = draft.try_set(String::new());
-                    on_signed_in.run(me);
+                    let _ = on_signed_in.try_run(me);
                 }
                 Err(body) if body.error.code == "unauthorized" => {
                     let _ = error.try_set(Some("The server did not accept that token.".into()));

@@ -13,6 +13,9 @@ use shared::model::{Edge, Node, Position, Workflow};
 use shared::validate::valid_node_id;
 
 use super::auto_layout;
+use super::clip::{Clip, unique_id};
+use super::geometry::{GRID, NODE_W};
+use super::layout::COLUMN_GAP;
 
 /// Why an edit was refused. The designer shows it where the edit was tried.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +38,10 @@ pub enum EditError {
     InvalidId(String),
     /// A rename to an id another node has.
     TakenId(String),
+    /// A node dropped on an edge needs an input and an output to sit inside it.
+    NotInsertable(String),
+    /// Only a node with no edges yet drops into an edge.
+    AlreadyConnected(String),
 }
 
 impl fmt::Display for EditError {
@@ -54,6 +61,14 @@ impl fmt::Display for EditError {
                 "`{id}` is not a valid id: 1 to 64 of A–Z, a–z, 0–9, `_` and `-`"
             ),
             EditError::TakenId(id) => write!(f, "another node is called `{id}`"),
+            EditError::NotInsertable(id) => write!(
+                f,
+                "`{id}` cannot go inside an edge: it needs an input and a way out"
+            ),
+            EditError::AlreadyConnected(id) => write!(
+                f,
+                "`{id}` is already connected: only an unconnected node drops into an edge"
+            ),
         }
     }
 }
@@ -216,6 +231,37 @@ impl Editor {
 
     /// Connects `from`'s `port` to `to`; returns the new edge's index.
     pub fn connect(&mut self, from: &str, port: &str, to: &str) -> Result<usize, EditError> {
+        let edge = self.check_edge(from, port, to, None)?;
+        self.edit(None, |wf| wf.edges.push(edge));
+        Ok(self.workflow.edges.len() - 1)
+    }
+
+    /// Points the edge at `index` from `from`'s `port` to `to` instead (its end or its start
+    /// dragged elsewhere), keeping its place in the list; one undo step.
+    pub fn reconnect(
+        &mut self,
+        index: usize,
+        from: &str,
+        port: &str,
+        to: &str,
+    ) -> Result<(), EditError> {
+        if index >= self.workflow.edges.len() {
+            return Err(EditError::UnknownEdge(index));
+        }
+        let edge = self.check_edge(from, port, to, Some(index))?;
+        self.edit(None, |wf| wf.edges[index] = edge);
+        Ok(())
+    }
+
+    /// The edge `from`/`port` → `to`, if the workflow may have it (ignoring the edge at
+    /// `except`, the one being changed).
+    fn check_edge(
+        &self,
+        from: &str,
+        port: &str,
+        to: &str,
+        except: Option<usize>,
+    ) -> Result<Edge, EditError> {
         let source = self
             .workflow
             .node(from)
@@ -241,26 +287,208 @@ impl Editor {
             to: to.to_owned(),
             port: port.to_owned(),
         };
-        if self.workflow.edges.contains(&edge) {
+        let taken = self
+            .workflow
+            .edges
+            .iter()
+            .enumerate()
+            .any(|(i, e)| Some(i) != except && *e == edge);
+        if taken {
             return Err(EditError::DuplicateEdge);
         }
-        self.edit(None, |wf| wf.edges.push(edge));
-        Ok(self.workflow.edges.len() - 1)
+        Ok(edge)
+    }
+
+    /// Ends a drag that dropped the unconnected node `id` on the edge at `index`: `a → b`
+    /// becomes `a → id → b`, leaving `id` by its `next` port (or its first). The move and
+    /// the insert are one undo step; refused, the move alone is.
+    pub fn drop_into_edge(
+        &mut self,
+        before: Workflow,
+        index: usize,
+        id: &str,
+    ) -> Result<(), EditError> {
+        let split = match self.workflow.node(id) {
+            None => Err(EditError::UnknownNode(id.to_owned())),
+            Some(_)
+                if self
+                    .workflow
+                    .edges
+                    .iter()
+                    .any(|e| e.from == id || e.to == id) =>
+            {
+                Err(EditError::AlreadyConnected(id.to_owned()))
+            }
+            Some(node) => self.split_edge(index, &node.clone()),
+        };
+        if let Ok((first, second)) = &split {
+            self.workflow.edges[index] = first.clone();
+            self.workflow.edges.insert(index + 1, second.clone());
+            make_room(&mut self.workflow, id);
+        }
+        self.end_gesture(before);
+        split.map(drop)
+    }
+
+    /// Adds a node of `type_name` at `at` inside the edge at `index` (a palette type dropped
+    /// on an edge), as one undo step; returns its id.
+    pub fn add_node_into_edge(
+        &mut self,
+        type_name: &str,
+        at: (f64, f64),
+        index: usize,
+    ) -> Result<String, EditError> {
+        let id = self.fresh_id(type_name);
+        let mut node = new_node(type_name, &id)?;
+        node.position = Some(Position {
+            x: at.0.round(),
+            y: at.1.round(),
+        });
+        let (first, second) = self.split_edge(index, &node)?;
+        self.edit(None, |wf| {
+            wf.nodes.push(node);
+            wf.edges[index] = first;
+            wf.edges.insert(index + 1, second);
+            make_room(wf, &id);
+        });
+        Ok(id)
+    }
+
+    /// The two edges that replace the edge at `index` once `node` sits inside it.
+    fn split_edge(&self, index: usize, node: &Node) -> Result<(Edge, Edge), EditError> {
+        let edge = self
+            .workflow
+            .edges
+            .get(index)
+            .cloned()
+            .ok_or(EditError::UnknownEdge(index))?;
+        let ports = node.kind.ports();
+        let out = ports
+            .iter()
+            .find(|(p, _)| *p == "next")
+            .or(ports.first())
+            .map(|(p, _)| (*p).to_owned());
+        let Some(out) = out.filter(|_| node.type_name() != "start") else {
+            return Err(EditError::NotInsertable(node.id.clone()));
+        };
+        Ok((
+            Edge {
+                to: node.id.clone(),
+                ..edge.clone()
+            },
+            Edge {
+                from: node.id.clone(),
+                port: out,
+                to: edge.to,
+            },
+        ))
     }
 
     /// Deletes a node and every edge touching it (and `on_cancel` if it named it).
     pub fn remove_node(&mut self, id: &str) -> Result<(), EditError> {
-        if self.workflow.node(id).is_none() {
-            return Err(EditError::UnknownNode(id.to_owned()));
+        self.remove_nodes(&[id.to_owned()])
+    }
+
+    /// Deletes the nodes `ids` and every edge touching them, as one undo step.
+    pub fn remove_nodes(&mut self, ids: &[String]) -> Result<(), EditError> {
+        if let Some(id) = ids.iter().find(|id| self.workflow.node(id).is_none()) {
+            return Err(EditError::UnknownNode(id.clone()));
         }
         self.edit(None, |wf| {
-            wf.nodes.retain(|n| n.id != id);
-            wf.edges.retain(|e| e.from != id && e.to != id);
-            if wf.on_cancel.as_deref() == Some(id) {
+            wf.nodes.retain(|n| !ids.contains(&n.id));
+            wf.edges
+                .retain(|e| !ids.contains(&e.from) && !ids.contains(&e.to));
+            if wf.on_cancel.as_ref().is_some_and(|c| ids.contains(c)) {
                 wf.on_cancel = None;
             }
         });
         Ok(())
+    }
+
+    /// Moves the nodes of `origin` (each with where it was when the drag began) by `by`,
+    /// during a gesture, without an undo step.
+    pub fn move_nodes_live(&mut self, origin: &[(String, (f64, f64))], by: (f64, f64)) {
+        for (id, (x, y)) in origin {
+            self.move_node_live(id, (x + by.0, y + by.1));
+        }
+    }
+
+    /// Adds copies of `clip`'s nodes and the edges among them, their box's top-left corner at
+    /// `at`, each under an id no node has yet (`charge` → `charge_2`); one undo step.
+    /// Returns the new ids.
+    pub fn paste(&mut self, clip: &Clip, at: (f64, f64)) -> Vec<String> {
+        let mut nodes = clip.nodes.clone();
+        // Nodes that come without a position (hand-written text) get one in a row.
+        let mut x = 0.0;
+        for n in &mut nodes {
+            if n.position.is_none() {
+                n.position = Some(Position { x, y: 0.0 });
+                x += 220.0;
+            }
+        }
+        let corner = nodes
+            .iter()
+            .filter_map(|n| n.position)
+            .fold((f64::INFINITY, f64::INFINITY), |c, p| {
+                (c.0.min(p.x), c.1.min(p.y))
+            });
+        let mut renamed = Vec::new();
+        for n in &mut nodes {
+            let taken = |c: &str| {
+                self.workflow.node(c).is_some() || renamed.iter().any(|(_, new)| new == c)
+            };
+            let id = unique_id(&n.id, taken);
+            renamed.push((n.id.clone(), id.clone()));
+            n.id = id;
+            if let Some(p) = &mut n.position {
+                p.x = (p.x - corner.0 + at.0).round();
+                p.y = (p.y - corner.1 + at.1).round();
+            }
+        }
+        let new_id = |old: &str| {
+            renamed
+                .iter()
+                .find(|(o, _)| o == old)
+                .map(|(_, n)| n.clone())
+        };
+        let edges: Vec<Edge> = clip
+            .edges
+            .iter()
+            .filter_map(|e| {
+                Some(Edge {
+                    from: new_id(&e.from)?,
+                    to: new_id(&e.to)?,
+                    port: e.port.clone(),
+                })
+            })
+            .collect();
+        let ids = nodes.iter().map(|n| n.id.clone()).collect();
+        self.edit(None, |wf| {
+            wf.nodes.extend(nodes);
+            wf.edges.extend(edges);
+        });
+        ids
+    }
+
+    /// Copies the nodes `ids` (and the edges among them) two grid steps down and right, as
+    /// one undo step; returns the copies' ids.
+    pub fn duplicate(&mut self, ids: &[String]) -> Vec<String> {
+        let Some(clip) = Clip::of(&self.workflow, ids) else {
+            return Vec::new();
+        };
+        let corner = clip
+            .nodes
+            .iter()
+            .filter_map(|n| n.position)
+            .fold((f64::INFINITY, f64::INFINITY), |c, p| {
+                (c.0.min(p.x), c.1.min(p.y))
+            });
+        let corner = if corner.0.is_finite() {
+            corner
+        } else {
+            (0.0, 0.0)
+        };
+        self.paste(&clip, (corner.0 + 2.0 * GRID, corner.1 + 2.0 * GRID))
     }
 
     /// Deletes the edge at `index`.
@@ -339,6 +567,49 @@ impl Editor {
     /// Replaces the whole workflow (an import) as one undo step.
     pub fn replace(&mut self, workflow: Workflow) {
         self.edit(None, |wf| *wf = workflow);
+    }
+}
+
+/// Places node `id`, just put inside an edge `a → id → b`, a column right of `a` on its row,
+/// and moves `b` and every node after it right as far as needed to make room, so an insert
+/// leaves a tidy chain rather than a card on top of the others (as n8n does).
+fn make_room(wf: &mut Workflow, id: &str) {
+    let step = NODE_W + COLUMN_GAP;
+    let (Some(a), Some(b)) = (
+        wf.edges.iter().find(|e| e.to == id).map(|e| e.from.clone()),
+        wf.edges.iter().find(|e| e.from == id).map(|e| e.to.clone()),
+    ) else {
+        return;
+    };
+    let at = |wf: &Workflow, n: &str| wf.node(n).and_then(|n| n.position);
+    let (Some(pa), Some(pb)) = (at(wf, &a), at(wf, &b)) else {
+        return;
+    };
+    let mine = Position {
+        x: pa.x + step,
+        y: pa.y,
+    };
+    let push = (mine.x + step - pb.x).max(0.0);
+    // `b` and whatever follows it, but never back to `a` or the new node (a loop).
+    let mut after = vec![b];
+    let mut i = 0;
+    while let Some(n) = after.get(i).cloned() {
+        for e in wf.edges.iter().filter(|e| e.from == n) {
+            if e.to != a && e.to != id && !after.contains(&e.to) {
+                after.push(e.to.clone());
+            }
+        }
+        i += 1;
+    }
+    for n in &mut wf.nodes {
+        if n.id == id {
+            n.position = Some(mine);
+        } else if push > 0.0
+            && after.contains(&n.id)
+            && let Some(p) = &mut n.position
+        {
+            p.x += push;
+        }
     }
 }
 
@@ -638,6 +909,157 @@ mod tests {
             ed.rename_node("charge", "a b"),
             Err(EditError::InvalidId("a b".into()))
         );
+    }
+
+    /// start → a → end, laid out in a row.
+    fn chain() -> Editor {
+        let mut ed = editor();
+        ed.add_node("start", (0.0, 0.0)).unwrap();
+        ed.add_node("timer", (200.0, 0.0)).unwrap();
+        ed.add_node("end", (400.0, 0.0)).unwrap();
+        ed.connect("start", "next", "timer").unwrap();
+        ed.connect("timer", "next", "end").unwrap();
+        ed
+    }
+
+    fn edges(ed: &Editor) -> Vec<String> {
+        ed.workflow()
+            .edges
+            .iter()
+            .map(|e| format!("{}-{}-{}", e.from, e.port, e.to))
+            .collect()
+    }
+
+    #[test]
+    fn several_nodes_move_and_go_together_in_one_step() {
+        let mut ed = chain();
+        let before = ed.begin_gesture();
+        let origin = vec![
+            ("start".to_owned(), (0.0, 0.0)),
+            ("timer".to_owned(), (200.0, 0.0)),
+        ];
+        ed.move_nodes_live(&origin, (10.0, 20.0));
+        ed.move_nodes_live(&origin, (40.0, 60.0));
+        ed.end_gesture(before);
+        let at = |ed: &Editor, id: &str| ed.workflow().node(id).unwrap().position.unwrap();
+        assert_eq!(at(&ed, "timer"), Position { x: 240.0, y: 60.0 });
+        assert_eq!(at(&ed, "end"), Position { x: 400.0, y: 0.0 });
+        assert!(ed.undo());
+        assert_eq!(at(&ed, "start"), Position { x: 0.0, y: 0.0 });
+        ed.workflow.on_cancel = Some("timer".into());
+        ed.remove_nodes(&["timer".into(), "end".into()]).unwrap();
+        assert_eq!(ed.workflow().nodes.len(), 1);
+        assert!(ed.workflow().edges.is_empty() && ed.workflow().on_cancel.is_none());
+        assert!(ed.undo());
+        assert_eq!(ed.workflow().nodes.len(), 3, "one step brings both back");
+        assert_eq!(edges(&ed).len(), 2);
+        assert_eq!(
+            ed.remove_nodes(&["timer".into(), "nope".into()]),
+            Err(EditError::UnknownNode("nope".into()))
+        );
+        assert_eq!(ed.workflow().nodes.len(), 3, "nothing removed");
+    }
+
+    #[test]
+    fn paste_renames_copies_and_keeps_their_edges() {
+        let mut ed = chain();
+        let clip = Clip::of(ed.workflow(), &["timer".into(), "end".into()]).unwrap();
+        let ids = ed.paste(&clip, (1000.0, 500.0));
+        assert_eq!(ids, ["timer_2", "end_2"]);
+        assert!(edges(&ed).contains(&"timer_2-next-end_2".to_owned()));
+        assert_eq!(edges(&ed).len(), 3, "the edge from start stays out");
+        let p = ed.workflow().node("end_2").unwrap().position.unwrap();
+        assert_eq!((p.x, p.y), (1200.0, 500.0), "relative places kept");
+        // Into another workflow: ids that are free there stay.
+        let mut other = editor();
+        other.add_node("start", (0.0, 0.0)).unwrap();
+        let ids = other.paste(&Clip::from_text(&clip.to_text()).unwrap(), (0.0, 0.0));
+        assert_eq!(ids, ["timer", "end"]);
+        assert_eq!(edges(&other), ["timer-next-end"]);
+        assert!(other.undo());
+        assert_eq!(other.workflow().nodes.len(), 1, "a paste is one step");
+        // Duplicate: beside the originals, with fresh ids.
+        let ids = ed.duplicate(&["start".into(), "timer".into()]);
+        assert_eq!(ids, ["start_2", "timer_3"]);
+        let p = ed.workflow().node("timer_3").unwrap().position.unwrap();
+        assert_eq!((p.x, p.y), (240.0, 40.0));
+        assert!(edges(&ed).contains(&"start_2-next-timer_3".to_owned()));
+    }
+
+    #[test]
+    fn a_node_dropped_on_an_edge_goes_inside_it() {
+        let mut ed = chain();
+        let id = ed.add_node_into_edge("http", (300.0, 0.0), 1).unwrap();
+        assert_eq!(id, "http");
+        assert_eq!(
+            edges(&ed),
+            ["start-next-timer", "timer-next-http", "http-next-end"]
+        );
+        assert!(
+            is_valid(&validate(ed.workflow())),
+            "{:?}",
+            validate(ed.workflow())
+        );
+        assert!(ed.undo());
+        assert_eq!(edges(&ed), ["start-next-timer", "timer-next-end"]);
+        assert!(ed.workflow().node("http").is_none(), "one step");
+        // An existing unconnected node dragged onto an edge, leaving by its first port.
+        ed.add_node("approval", (0.0, 300.0)).unwrap();
+        let before = ed.begin_gesture();
+        ed.move_node_live("approval", (100.0, 0.0));
+        ed.drop_into_edge(before, 0, "approval").unwrap();
+        assert_eq!(
+            edges(&ed),
+            [
+                "start-next-approval",
+                "approval-approved-timer",
+                "timer-next-end"
+            ]
+        );
+        assert!(ed.undo());
+        assert_eq!(edges(&ed), ["start-next-timer", "timer-next-end"]);
+        let p = ed.workflow().node("approval").unwrap().position.unwrap();
+        assert_eq!(
+            (p.x, p.y),
+            (0.0, 300.0),
+            "the move and the insert are one step"
+        );
+        assert!(ed.redo());
+        let before = ed.begin_gesture();
+        assert_eq!(
+            ed.drop_into_edge(before, 2, "approval"),
+            Err(EditError::AlreadyConnected("approval".into()))
+        );
+        assert_eq!(
+            ed.add_node_into_edge("end", (0.0, 0.0), 0),
+            Err(EditError::NotInsertable("end_2".into()))
+        );
+        assert_eq!(
+            ed.add_node_into_edge("timer", (0.0, 0.0), 9),
+            Err(EditError::UnknownEdge(9))
+        );
+    }
+
+    #[test]
+    fn an_edge_end_dragged_elsewhere_changes_its_target_or_port() {
+        let mut ed = chain();
+        ed.add_node("http", (0.0, 300.0)).unwrap();
+        ed.reconnect(1, "timer", "next", "http").unwrap();
+        assert_eq!(edges(&ed), ["start-next-timer", "timer-next-http"]);
+        ed.reconnect(1, "timer", "next", "http").unwrap();
+        ed.connect("http", "next", "end").unwrap();
+        ed.reconnect(2, "http", "error", "end").unwrap();
+        assert_eq!(edges(&ed)[2], "http-error-end");
+        assert_eq!(
+            ed.reconnect(2, "http", "next", "start"),
+            Err(EditError::IntoStart)
+        );
+        assert_eq!(
+            ed.reconnect(1, "http", "error", "end"),
+            Err(EditError::DuplicateEdge)
+        );
+        assert!(ed.undo());
+        assert_eq!(edges(&ed)[2], "http-next-end");
     }
 
     #[test]

@@ -44,26 +44,77 @@ pub fn input_point(kind: &NodeKind, at: (f64, f64)) -> (f64, f64) {
     (at.0, at.1 + node_height(kind) / 2.0)
 }
 
-/// An edge's SVG path: a horizontal S-curve from a port to an input. An edge that goes back
-/// left leaves and enters with short fixed bends, so it loops close to its nodes.
-pub fn edge_path(from: (f64, f64), to: (f64, f64)) -> String {
+/// An edge's cubic curve (start, two control points, end): a horizontal S-curve from a port
+/// to an input. An edge that goes back left leaves and enters with short fixed bends, so it
+/// loops close to its nodes.
+pub fn edge_curve(from: (f64, f64), to: (f64, f64)) -> [(f64, f64); 4] {
     let dx = if to.0 >= from.0 {
         ((to.0 - from.0) / 2.0).max(48.0)
     } else {
         64.0 + (to.1 - from.1).abs().min(240.0) / 6.0
     };
+    [from, (from.0 + dx, from.1), (to.0 - dx, to.1), to]
+}
+
+/// An edge's SVG path (see [`edge_curve`]).
+pub fn edge_path(from: (f64, f64), to: (f64, f64)) -> String {
+    let [a, b, c, d] = edge_curve(from, to);
     format!(
         "M{:.1} {:.1} C{:.1} {:.1} {:.1} {:.1} {:.1} {:.1}",
-        from.0,
-        from.1,
-        from.0 + dx,
-        from.1,
-        to.0 - dx,
-        to.1,
-        to.0,
-        to.1
+        a.0, a.1, b.0, b.1, c.0, c.1, d.0, d.1
     )
 }
+
+/// The point at `t` (0..=1) along an edge's curve.
+pub fn edge_point(from: (f64, f64), to: (f64, f64), t: f64) -> (f64, f64) {
+    let [a, b, c, d] = edge_curve(from, to);
+    let u = 1.0 - t;
+    let mix = |a: f64, b: f64, c: f64, d: f64| {
+        u * u * u * a + 3.0 * u * u * t * b + 3.0 * u * t * t * c + t * t * t * d
+    };
+    (mix(a.0, b.0, c.0, d.0), mix(a.1, b.1, c.1, d.1))
+}
+
+/// How far `p` is from an edge's curve (measured at 32 points along it): what a node dropped
+/// on an edge is tested with.
+pub fn distance_to_edge(p: (f64, f64), from: (f64, f64), to: (f64, f64)) -> f64 {
+    (0..=32)
+        .map(|i| {
+            let q = edge_point(from, to, f64::from(i) / 32.0);
+            (q.0 - p.0).hypot(q.1 - p.1)
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// The step of the snapping grid, the same as the canvas's dotted background.
+pub const GRID: f64 = 20.0;
+
+/// `p` on the nearest grid point.
+pub fn snap(p: (f64, f64)) -> (f64, f64) {
+    ((p.0 / GRID).round() * GRID, (p.1 / GRID).round() * GRID)
+}
+
+/// How far to pan the view this frame while a drag holds the pointer at `p` (view pixels)
+/// in a `w`×`h` view: nothing in the middle, faster the closer the pointer is to a border
+/// (within [`AUTO_PAN_ZONE`]), so a node or an edge can be dragged past what is shown.
+pub fn auto_pan(p: (f64, f64), w: f64, h: f64) -> (f64, f64) {
+    let axis = |v: f64, size: f64| {
+        let speed = |depth: f64| (depth / AUTO_PAN_ZONE).clamp(0.0, 1.0) * AUTO_PAN_SPEED;
+        if v < AUTO_PAN_ZONE {
+            speed(AUTO_PAN_ZONE - v)
+        } else if v > size - AUTO_PAN_ZONE {
+            -speed(v - (size - AUTO_PAN_ZONE))
+        } else {
+            0.0
+        }
+    };
+    (axis(p.0, w), axis(p.1, h))
+}
+
+/// The band along the view's border where a drag pans the view.
+pub const AUTO_PAN_ZONE: f64 = 40.0;
+/// The fastest auto-pan, in view pixels per frame.
+const AUTO_PAN_SPEED: f64 = 14.0;
 
 /// An axis-aligned rectangle on the canvas.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -77,6 +128,16 @@ pub struct Rect {
 impl Rect {
     pub fn contains(&self, p: (f64, f64)) -> bool {
         p.0 >= self.x && p.0 <= self.x + self.w && p.1 >= self.y && p.1 <= self.y + self.h
+    }
+
+    /// The rectangle with corners `a` and `b`, in any order (a rubber band).
+    pub fn from_corners(a: (f64, f64), b: (f64, f64)) -> Rect {
+        Rect {
+            x: a.0.min(b.0),
+            y: a.1.min(b.1),
+            w: (a.0 - b.0).abs(),
+            h: (a.1 - b.1).abs(),
+        }
     }
 
     pub fn overlaps(&self, other: &Rect) -> bool {
@@ -283,6 +344,25 @@ mod tests {
         assert_eq!(v.k, 0.6);
         assert_eq!(v.x, 24.0);
         assert!(Viewport::fit(Some(r), 800.0, 600.0).k < 0.6);
+    }
+
+    #[test]
+    fn snapping_auto_pan_and_edge_distance() {
+        assert_eq!(snap((29.0, -11.0)), (20.0, -20.0));
+        assert_eq!(auto_pan((400.0, 300.0), 800.0, 600.0), (0.0, 0.0));
+        let (dx, dy) = auto_pan((2.0, 300.0), 800.0, 600.0);
+        assert!(
+            dx > 10.0 && dy == 0.0,
+            "near the left: the view moves right"
+        );
+        let (dx, dy) = auto_pan((799.0, 599.0), 800.0, 600.0);
+        assert!(dx < -10.0 && dy < -10.0);
+        let (a, b) = ((0.0, 0.0), (200.0, 0.0));
+        assert!(distance_to_edge((100.0, 3.0), a, b) < 4.0);
+        assert!(distance_to_edge((100.0, 60.0), a, b) > 50.0);
+        assert_eq!(edge_point(a, b, 0.5), (100.0, 0.0));
+        let r = Rect::from_corners((10.0, 50.0), (0.0, 20.0));
+        assert_eq!((r.x, r.y, r.w, r.h), (0.0, 20.0, 10.0, 30.0));
     }
 
     #[test]

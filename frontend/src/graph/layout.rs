@@ -9,7 +9,7 @@ use shared::model::Workflow;
 use super::geometry::{NODE_W, node_height};
 
 /// The horizontal distance between two columns (room for the port labels and the curves).
-const COLUMN_GAP: f64 = 96.0;
+pub const COLUMN_GAP: f64 = 96.0;
 /// The vertical distance between two nodes of a column.
 const ROW_GAP: f64 = 36.0;
 /// Where the first column and the tallest column start.
@@ -220,6 +220,54 @@ mod tests {
         assert!(at["big"].0 < at["a"].0);
         assert_eq!(at["a"].0, at["b"].0);
         assert!(at["a"].0 < at["done"].0);
+        no_overlaps(&wf, &at);
+    }
+
+    /// An example from `examples/`, without its positions.
+    fn example(text: &str) -> Workflow {
+        let mut wf: Workflow = serde_json::from_str(text).unwrap();
+        for n in &mut wf.nodes {
+            n.position = None;
+        }
+        wf
+    }
+
+    #[test]
+    fn the_examples_read_left_to_right_with_branches_apart() {
+        let wf = example(include_str!("../../../examples/order-process.json"));
+        let at = auto_layout(&wf);
+        let chain = ["start", "charge", "fulfil", "confirm", "inventory", "done"];
+        for pair in chain.windows(2) {
+            assert!(at[pair[0]].0 < at[pair[1]].0, "{pair:?}");
+        }
+        // The refund path is a second row under the main one, not appended to it.
+        assert!(at["refund"].0 < at["fulfil"].0);
+        assert!(at["refund"].1 > at["charge"].1);
+        assert!(at["refunded"].0 > at["refund"].0);
+        no_overlaps(&wf, &at);
+
+        let wf = example(include_str!("../../../examples/expense-approval.json"));
+        let at = auto_layout(&wf);
+        // Each of the approval's three ways out gets a row of its own.
+        let rows: HashSet<i64> = ["pay", "tell_rejected", "escalate"]
+            .iter()
+            .map(|id| at[*id].1 as i64)
+            .collect();
+        assert_eq!(rows.len(), 3);
+        assert!(at["big"].0 < at["approve"].0 && at["approve"].0 < at["tell_rejected"].0);
+        no_overlaps(&wf, &at);
+
+        let wf = example(include_str!("../../../examples/enrichment-fanout.json"));
+        let at = auto_layout(&wf);
+        let column: HashSet<i64> = ["company", "geo", "risk"]
+            .iter()
+            .map(|id| at[*id].0 as i64)
+            .collect();
+        assert_eq!(
+            column.len(),
+            1,
+            "parallel branches share a column, one above the other"
+        );
         no_overlaps(&wf, &at);
     }
 

@@ -6,8 +6,12 @@
 //! - [`GraphView`]: the read-only view for a run's page, decorated per node by [`NodeDecor`].
 //! - [`scene`]: the SVG drawing both views share; [`look`]: colours, icons, summaries;
 //!   [`geometry`]: sizes, ports, curves, the viewport; [`hit`]: what a pointer landed on.
+//! - [`describe`]: the words assistive technology reads for nodes and edges.
 //! - [`editor`]: the designer's editing state (edits and the undo stack), free of the DOM.
+//! - [`clip`]: copied nodes as clipboard JSON.
 
+pub mod clip;
+pub mod describe;
 pub mod editor;
 pub mod geometry;
 pub mod hit;

@@ -1,7 +1,7 @@
-//! Draws a workflow: its edges as curves with arrows and its nodes as cards (type, label,
-//! summary, labelled output ports). Both the designer's canvas and the read-only
-//! [`super::GraphView`] put this inside their own `<svg>`, so a node looks the same in both.
-//! Gestures are not handled here: the hosts find what was hit by the `data-node`,
+//! Draws a workflow: its edges as curves with arrows (labelled when they leave by a port other
+//! than `next`) and its nodes as cards (type, label, summary, labelled output ports). Both the
+//! designer's canvas and the read-only [`super::GraphView`] put this inside their own `<svg>`,
+//! so a node looks the same in both. Gestures are not handled here: the hosts find what was hit by the `data-node`,
 //! `data-port` and `data-edge` attributes this draws.
 
 use std::collections::HashMap;
@@ -10,9 +10,11 @@ use leptos::prelude::*;
 use shared::Severity;
 use shared::model::{Node, Workflow};
 
-use super::geometry::{NODE_W, edge_path, input_point, node_height, port_offsets, port_point};
-use super::look;
+use super::geometry::{
+    NODE_W, edge_path, edge_point, input_point, node_height, port_offsets, port_point,
+};
 use super::{NodeDecor, Progress};
+use super::{describe, look};
 
 /// Findings to outline: the worst severity per node id and per edge index.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -34,6 +36,8 @@ pub struct SceneInput {
     /// A class per edge, by index (a run's page marks the path the run took); may be shorter
     /// than the edges, or empty.
     pub edge_class: Signal<Vec<&'static str>>,
+    /// Whether each node takes keyboard focus (the designer: its host handles the keys).
+    pub focusable: bool,
 }
 
 /// The arrowhead every edge ends in; put once inside each `<svg>`.
@@ -66,6 +70,7 @@ pub fn Scene(input: SceneInput) -> impl IntoView {
         selected_edge,
         flags,
         edge_class,
+        focusable,
     } = input;
     let edges = move || {
         let selected = selected_edge.get();
@@ -82,6 +87,15 @@ pub fn Scene(input: SceneInput) -> impl IntoView {
                         let a = port_point(&from.kind, *at.get(&e.from)?, &e.port);
                         let b = input_point(&to.kind, *at.get(&e.to)?);
                         let d = edge_path(a, b);
+                        // A port other than `next` names the way it goes (`error`, `approved`).
+                        let label = (e.port != "next").then(|| {
+                            let (x, y) = edge_point(a, b, 0.5);
+                            view! {
+                                <text class="wf-edge-label" x=x y=y - 6.0 text-anchor="middle">
+                                    {e.port.clone()}
+                                </text>
+                            }
+                        });
                         let mut class = format!(
                             "wf-edge{}{}",
                             if selected == Some(i) { " selected" } else { "" },
@@ -99,6 +113,7 @@ pub fn Scene(input: SceneInput) -> impl IntoView {
                             >
                                 <path class="wf-edge-hit" d=d.clone()></path>
                                 <path class="wf-edge-line" d=d marker-end="url(#wf-arrow)"></path>
+                                {label}
                             </g>
                         })
                     })
@@ -106,15 +121,41 @@ pub fn Scene(input: SceneInput) -> impl IntoView {
             })
         })
     };
-    let ids = move || workflow.with(|wf| wf.nodes.iter().map(|n| n.id.clone()).collect::<Vec<_>>());
+    // In reading order (left to right, then top to bottom), which is also the keyboard's
+    // Tab order through the nodes.
+    let ids = move || {
+        workflow.with(|wf| {
+            positions.with(|at| {
+                let mut ids: Vec<(String, (f64, f64))> = wf
+                    .nodes
+                    .iter()
+                    .map(|n| (n.id.clone(), at.get(&n.id).copied().unwrap_or_default()))
+                    .collect();
+                ids.sort_by(|a, b| reading_order(a.1, b.1));
+                ids.into_iter().map(|(id, _)| id).collect::<Vec<_>>()
+            })
+        })
+    };
     view! {
-        <g class="wf-edges">{edges}</g>
+        // The edges are listed by each node's description (and, in the designer, in a list
+        // beside the canvas): their curves are decoration to a screen reader.
+        <g class="wf-edges" aria-hidden="true">{edges}</g>
         <g class="wf-nodes">
             <For each=ids key=|id| id.clone() let:id>
-                <NodeCard id workflow positions decor selected_node flags />
+                <NodeCard id workflow positions decor selected_node flags focusable />
             </For>
         </g>
     }
+}
+
+/// Left to right by column (nodes within half a card's width of each other share one), then
+/// top to bottom.
+fn reading_order(a: (f64, f64), b: (f64, f64)) -> std::cmp::Ordering {
+    let column = |x: f64| (x / (NODE_W / 2.0)).floor() as i64;
+    column(a.0)
+        .cmp(&column(b.0))
+        .then(a.1.total_cmp(&b.1))
+        .then(a.0.total_cmp(&b.0))
 }
 
 fn flag_class(severity: Option<&Severity>) -> &'static str {
@@ -135,6 +176,7 @@ fn NodeCard(
     decor: Signal<HashMap<String, NodeDecor>>,
     selected_node: Signal<Option<String>>,
     flags: Signal<Flags>,
+    focusable: bool,
 ) -> impl IntoView {
     let node = {
         let id = id.clone();
@@ -174,9 +216,26 @@ fn NodeCard(
             )
         }
     };
+    let label = {
+        let id = id.clone();
+        move || {
+            let flag = flags.with(|f| f.nodes.get(&id).copied());
+            workflow.with(|wf| describe::node(wf, &id, flag))
+        }
+    };
     view! {
-        <g class=class data-testid=format!("node-{id}") data-node=id.clone() transform=transform>
-            {move || node.get().map(|n| card(&n, my_decor.get()))}
+        <g
+            class=class
+            data-testid=format!("node-{id}")
+            data-node=id.clone()
+            transform=transform
+            role="group"
+            aria-roledescription="node"
+            aria-label=label
+            tabindex=focusable.then_some("0")
+        >
+            // The description above says all this; the drawing's words would repeat it.
+            <g aria-hidden="true">{move || node.get().map(|n| card(&n, my_decor.get()))}</g>
         </g>
     }
 }

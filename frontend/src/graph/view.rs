@@ -129,6 +129,7 @@ pub fn GraphView(
         selected_edge: Signal::derive(|| None),
         flags: Signal::derive(Flags::default),
         edge_class: edge_class.unwrap_or_else(|| Signal::derive(Vec::new)),
+        focusable: false,
     };
     let far = move || viewport.with(|v| v.k < FAR_SCALE);
     let tiny = move || viewport.with(|v| v.k < TINY_SCALE);

@@ -13,9 +13,18 @@ use shared::api::ApiErrorBody;
 use crate::access::{safe_next, use_access};
 use crate::api;
 use crate::components::token_prompt::TokenPrompt;
+use crate::pages::runs::query::encode;
 
 /// Where "Sign in with SSO" goes: the server's OpenID Connect redirect.
 const SSO_PATH: &str = "/api/auth/oidc/login";
+
+/// "Sign in with SSO"'s address, coming back to `next` (a path [`safe_next`] let through).
+fn sso_href(next: &str) -> String {
+    match next {
+        "/" => SSO_PATH.to_owned(),
+        next => format!("{SSO_PATH}?return_to={}", encode(next)),
+    }
+}
 
 #[component]
 pub fn Login() -> impl IntoView {
@@ -27,6 +36,7 @@ pub fn Login() -> impl IntoView {
     let go_next = move || navigate.with_value(|go| go(&next(), Default::default()));
     let signed_in = Callback::new(move |me: Me| {
         access.me.set(Some(me));
+        crate::pages::inbox::badge::caller_changed();
         go_next();
     });
     let go_on = Callback::new(move |()| {
@@ -109,7 +119,12 @@ pub fn Login() -> impl IntoView {
                     }}
                     <div class="login-actions">
                         <Show when=sso>
-                            <a class="btn" href=SSO_PATH rel="external" data-testid="login-sso">
+                            <a
+                                class="btn"
+                                href=move || sso_href(&next())
+                                rel="external"
+                                data-testid="login-sso"
+                            >
                                 "Sign in with SSO"
                             </a>
                         </Show>

@@ -3,19 +3,19 @@
 
 pub mod admin;
 pub mod designer;
-pub mod home;
 pub mod inbox;
 pub mod login;
 pub mod not_found;
 pub mod run;
 pub mod runs;
 pub mod schedules;
+pub mod start;
 pub mod workflows;
 
 /// A page with a fixed path: what the top bar and in-page links point at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
-    /// The definition validator.
+    /// The start page: what needs attention, recent workflows, the template gallery.
     Home,
     /// Stored workflow definitions, and the designer below them.
     Workflows,
@@ -54,7 +54,7 @@ impl Page {
     /// The name shown in navigation and headings.
     pub fn title(self) -> &'static str {
         match self {
-            Page::Home => "Home",
+            Page::Home => "Start",
             Page::Workflows => "Workflows",
             Page::Runs => "Runs",
             Page::Schedules => "Schedules",

@@ -24,6 +24,7 @@ pub fn Workflows() -> impl IntoView {
         server::list()
     });
     let importing = RwSignal::new(false);
+    let may_not_edit = crate::access::denied(crate::access::Action::Edit);
     let action_error = RwSignal::new(None::<String>);
     let rows = move || match list.get() {
         None => view! {
@@ -83,7 +84,15 @@ pub fn Workflows() -> impl IntoView {
                     <p class="lede">"Every saved workflow with its latest version and its last run."</p>
                 </div>
                 <div class="card-actions">
-                    <button class="btn" data-testid="import-button" on:click=move |_| importing.set(true)>
+                    <button
+                        class="btn"
+                        data-testid="import-button"
+                        disabled=move || may_not_edit.get().is_some()
+                        title=crate::access::title_unless(may_not_edit, || {
+                            "Import a definition from a file or pasted text"
+                        })
+                        on:click=move |_| importing.set(true)
+                    >
                         "Import…"
                     </button>
                     <a class="btn btn-primary" href=designer::path(NEW) data-testid="new-workflow">
@@ -276,7 +285,7 @@ fn Preview(name: String) -> impl IntoView {
 }
 
 /// `just now`, `5 min ago`, `3 h ago`, `2 d ago`.
-fn ago(now_ms: i64, then_ms: i64) -> String {
+pub(crate) fn ago(now_ms: i64, then_ms: i64) -> String {
     let secs = (now_ms - then_ms).max(0) / 1000;
     match secs {
         0..60 => "just now".to_owned(),

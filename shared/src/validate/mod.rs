@@ -129,5 +129,36 @@ pub fn validate(wf: &Workflow) -> Vec<Diagnostic> {
     out
 }
 
+/// The ids of the nodes that have surely run whenever node `id` runs, in definition order:
+/// exactly those whose `nodes.X` its templates may read without a `reference_not_dominating`
+/// finding (the rule [`validate`] applies). Empty for an unknown node, one on a cycle, or an
+/// oversized definition; the findings about the rest of the graph are not this answer's job.
+pub fn ran_before(wf: &Workflow, id: &str) -> Vec<String> {
+    if !parse::check_size(wf.nodes.len(), wf.edges.len()).is_empty() {
+        return Vec::new();
+    }
+    let mut ignored = Vec::new();
+    let index = parse::check_nodes(wf, &mut ignored);
+    let Some(&i) = index.get(id) else {
+        return Vec::new();
+    };
+    let start = paths::check_start(wf, &index, &mut ignored);
+    let graph = graph::Graph::build(wf, index, &mut ignored);
+    let cyclic = graph.check_cycles(&mut ignored);
+    if cyclic[i] {
+        return Vec::new();
+    }
+    let paths = paths::Paths::check(&graph, start, &mut ignored);
+    let before = references::Before::new(&graph, &paths, &cyclic);
+    wf.nodes
+        .iter()
+        .enumerate()
+        .filter(|&(x, _)| before.ran(x, i))
+        .map(|(_, n)| n.id.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod ran_before_tests;
 #[cfg(test)]
 mod tests;

@@ -22,29 +22,13 @@ use crate::template;
 /// Reports templates that do not parse and reads of nodes that may not have run.
 pub(super) fn check(g: &Graph<'_>, paths: &Paths, cyclic: &[bool], out: &mut Vec<Diagnostic>) {
     let wf = g.wf;
-    let acyclic = !cyclic.iter().any(|c| *c);
-    let doms_main = paths.start.map(|s| DomTree::new(g, s));
-    let doms_cancel = paths.cancel_root.map(|c| DomTree::new(g, c));
-    let forced = forced(g);
-    let must_main = paths
-        .start
-        .filter(|_| acyclic)
-        .map(|s| must_run(g, s, &forced));
-    let must_cancel = paths
-        .cancel_root
-        .filter(|_| acyclic)
-        .map(|c| must_run(g, c, &forced));
+    let before = Before::new(g, paths, cyclic);
     for (i, node) in wf.nodes.iter().enumerate() {
         let refs = node_refs(node, out);
         if refs.is_empty() || cyclic[i] {
             continue;
         }
         let in_cancel = paths.cancel.contains(&i);
-        let (doms, must) = if in_cancel {
-            (&doms_cancel, &must_cancel)
-        } else {
-            (&doms_main, &must_main)
-        };
         for r in refs {
             let Some(&x) = g.index.get(r.as_str()) else {
                 out.push(
@@ -59,8 +43,7 @@ pub(super) fn check(g: &Graph<'_>, paths: &Paths, cyclic: &[bool], out: &mut Vec
                 );
                 continue;
             };
-            let dominated = doms.as_ref().is_some_and(|d| x != i && d.dominates(x, i));
-            if dominated || must.as_ref().is_some_and(|m| m[i].contains(x)) {
+            if before.ran(x, i) {
                 continue;
             }
             if in_cancel && paths.main.contains(&x) {
@@ -75,6 +58,49 @@ pub(super) fn check(g: &Graph<'_>, paths: &Paths, cyclic: &[bool], out: &mut Vec
                 );
             }
         }
+    }
+}
+
+/// Which nodes have surely run whenever a node runs: the rule every `nodes.X` read is held
+/// to, and what the designer offers a template to read ([`super::ran_before`]).
+pub(super) struct Before {
+    doms_main: Option<DomTree>,
+    doms_cancel: Option<DomTree>,
+    must_main: Option<Vec<FixedBitSet>>,
+    must_cancel: Option<Vec<FixedBitSet>>,
+    /// The nodes on the cancel path, which are judged from `on_cancel` rather than `start`.
+    cancel: BTreeSet<usize>,
+}
+
+impl Before {
+    pub(super) fn new(g: &Graph<'_>, paths: &Paths, cyclic: &[bool]) -> Before {
+        let acyclic = !cyclic.iter().any(|c| *c);
+        let forced = forced(g);
+        Before {
+            doms_main: paths.start.map(|s| DomTree::new(g, s)),
+            doms_cancel: paths.cancel_root.map(|c| DomTree::new(g, c)),
+            must_main: paths
+                .start
+                .filter(|_| acyclic)
+                .map(|s| must_run(g, s, &forced)),
+            must_cancel: paths
+                .cancel_root
+                .filter(|_| acyclic)
+                .map(|c| must_run(g, c, &forced)),
+            cancel: paths.cancel.clone(),
+        }
+    }
+
+    /// True when node `x` has surely run whenever node `i` runs: `x` dominates `i`, or a
+    /// fan-out forced `x` before `i` joined (positions in `nodes`).
+    pub(super) fn ran(&self, x: usize, i: usize) -> bool {
+        let (doms, must) = if self.cancel.contains(&i) {
+            (&self.doms_cancel, &self.must_cancel)
+        } else {
+            (&self.doms_main, &self.must_main)
+        };
+        let dominated = doms.as_ref().is_some_and(|d| x != i && d.dominates(x, i));
+        dominated || must.as_ref().is_some_and(|m| m[i].contains(x))
     }
 }
 

@@ -18,7 +18,7 @@ use super::round::Round;
 use super::{Driver, Error};
 use crate::engine::decide::{Input, Origin};
 use crate::engine::effect::Effect;
-use crate::engine::event::{ChildStatus, Parent};
+use crate::engine::event::{ChildStatus, Parent, TestRun};
 use crate::engine::state::{Plan, RunState, RunStatus};
 use crate::store;
 
@@ -33,6 +33,11 @@ pub(in crate::engine::driver) enum Follow {
         workflow: String,
         version: Option<i64>,
         input: Value,
+        /// Who started the parent: a child runs on their behalf, so the self-approval rule
+        /// (SPEC §7) follows them into it.
+        by: Option<String>,
+        /// The parent is a test run, so the child is one too (hidden, pruned with it).
+        test: bool,
     },
     Cancel {
         run: String,
@@ -48,6 +53,16 @@ pub(in crate::engine::driver) enum Follow {
         output: Value,
         error: Option<String>,
     },
+}
+
+/// A child to start, as its parent's effect asked.
+struct Child {
+    parent: Parent,
+    run: String,
+    version: Option<i64>,
+    input: Value,
+    by: Option<String>,
+    test: bool,
 }
 
 impl Follow {
@@ -72,6 +87,8 @@ impl Follow {
                 workflow,
                 version,
                 input,
+                by: run.started_by.clone(),
+                test: run.test.is_some(),
             }),
             Effect::CancelChild { run: child } => Some(Follow::Cancel {
                 run: child,
@@ -112,9 +129,18 @@ impl Driver {
                     workflow,
                     version,
                     input,
+                    by,
+                    test,
                 } => {
-                    self.start_child(parent, run, &workflow, version, input, round)
-                        .await?
+                    let child = Child {
+                        parent,
+                        run,
+                        version,
+                        input,
+                        by,
+                        test,
+                    };
+                    self.start_child(child, &workflow, round).await?
                 }
                 Follow::Cancel { run, reason } => {
                     let input = Input::Cancel {
@@ -169,13 +195,18 @@ impl Driver {
     /// input does not match its schema) is reported to the parent as failed.
     async fn start_child(
         &mut self,
-        parent: Parent,
-        run: String,
+        child: Child,
         workflow: &str,
-        version: Option<i64>,
-        input: Value,
         round: &mut Round,
     ) -> Result<(), store::Error> {
+        let Child {
+            parent,
+            run,
+            version,
+            input,
+            by,
+            test,
+        } = child;
         let refused = match self.child_plan(workflow, version, round).await? {
             Err(why) => Some(why),
             Ok(plan) => {
@@ -196,6 +227,8 @@ impl Driver {
                             &input,
                             Origin {
                                 parent: Some(parent.clone()),
+                                by,
+                                test: test.then(TestRun::default),
                                 ..Origin::default()
                             },
                             round,

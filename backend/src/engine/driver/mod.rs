@@ -38,7 +38,7 @@ use super::plans::Plans;
 use super::state::{NodeStatus, Plan, RunState};
 use crate::clock::Clock;
 use crate::store::{self, Batch, RunRow, Store, TimerRow};
-use shared::event::Trigger;
+use shared::event::{TestRun, Trigger};
 
 /// Why the engine did not take a command.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +73,8 @@ pub struct Committed {
     pub status: String,
     /// The run waits for a person after the commit (SPEC §6 `needs=person`).
     pub needs_person: bool,
+    /// A test run: the runs feed leaves it out unless asked.
+    pub test: bool,
     pub events: Vec<Recorded>,
 }
 
@@ -103,6 +105,8 @@ pub(crate) enum Command {
         redrive: Option<Arc<Redrive>>,
         /// Who started it through the API (SPEC §7).
         by: Option<String>,
+        /// A test run's stubs and stop (SPEC §6 "Test runs").
+        test: Option<TestRun>,
         reply: oneshot::Sender<Result<Started, Error>>,
     },
     Input {
@@ -235,6 +239,7 @@ impl Link {
             trigger,
             redrive: None,
             by: None,
+            test: None,
             reply,
         })
         .await?;
@@ -268,16 +273,17 @@ impl Link {
     }
 
     /// Starts a redrive, like [`Engine::start_redrive`], for a shell that must not keep the
-    /// engine alive (bulk batches).
+    /// engine alive (bulk batches, which pass who made the batch).
     pub async fn start_redrive(
         &self,
         run_id: String,
         plan: Arc<Plan>,
         input: Value,
         redrive: Redrive,
+        by: Option<String>,
     ) -> Result<Started, Error> {
         let (reply, rx) = oneshot::channel();
-        self.send(start_command(run_id, plan, input, redrive, None, reply))
+        self.send(start_command(run_id, plan, input, redrive, by, reply))
             .await?;
         rx.await.map_err(|_| Error::Stopped)?
     }
@@ -367,16 +373,17 @@ impl Engine {
         self.start_as(run_id, plan, input, None, by).await
     }
 
-    /// Starts a run that records what started it (a schedule's fire); idempotent by
-    /// `run_id` like [`Engine::start_run`].
+    /// Starts a run that records what started it (a schedule's fire) and who asked for it
+    /// (trigger now, backfill); idempotent by `run_id` like [`Engine::start_run`].
     pub async fn start_triggered(
         &self,
         run_id: String,
         plan: Arc<Plan>,
         input: Value,
         trigger: Option<Trigger>,
+        by: Option<String>,
     ) -> Result<Started, Error> {
-        self.start_as(run_id, plan, input, trigger, None).await
+        self.start_as(run_id, plan, input, trigger, by).await
     }
 
     async fn start_as(
@@ -396,6 +403,34 @@ impl Engine {
                 trigger,
                 redrive: None,
                 by,
+                test: None,
+                reply,
+            })
+            .await
+            .map_err(|_| Error::Stopped)?;
+        rx.await.map_err(|_| Error::Stopped)?
+    }
+
+    /// Starts a test run (SPEC §6 "Test runs") of a plan stored under its hidden name: its
+    /// stubbed nodes complete with their stubs, and it stops after `test.until`.
+    pub async fn start_test(
+        &self,
+        run_id: String,
+        plan: Arc<Plan>,
+        input: Value,
+        test: TestRun,
+        by: Option<String>,
+    ) -> Result<Started, Error> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Start {
+                run_id,
+                plan,
+                input,
+                trigger: None,
+                redrive: None,
+                by,
+                test: Some(test),
                 reply,
             })
             .await
@@ -501,6 +536,7 @@ fn start_command(
         trigger: None,
         redrive: Some(Arc::new(redrive)),
         by,
+        test: None,
         reply,
     }
 }
@@ -508,7 +544,7 @@ fn start_command(
 fn run_row(s: &RunState) -> RunRow {
     RunRow {
         id: s.id.clone(),
-        workflow: s.plan.workflow.name.clone(),
+        workflow: s.plan.name.clone(),
         version: s.plan.version,
         status: s.status.as_str().to_owned(),
         input: s.input.clone(),
@@ -520,5 +556,6 @@ fn run_row(s: &RunState) -> RunRow {
         redrive_of: s.redrive_of.as_ref().map(|r| r.run.clone()),
         parent_run: s.parent.as_ref().map(|p| p.run.clone()),
         needs_person: s.needs_person(),
+        test: s.test.is_some(),
     }
 }

@@ -151,6 +151,7 @@ impl Driver {
                 trigger,
                 redrive,
                 by,
+                test,
                 ..
             } => {
                 let origin = Origin {
@@ -158,6 +159,7 @@ impl Driver {
                     trigger: *trigger,
                     redrive: redrive.clone(),
                     by: by.clone(),
+                    test: test.clone(),
                 };
                 Outcome::Start(self.start(run_id, plan, input, origin, round).await)
             }
@@ -296,12 +298,13 @@ impl Driver {
         }
         let fresh = RunState::new(run_id.to_owned(), plan.clone(), input.clone());
         let start = Input::Start {
-            workflow: plan.workflow.name.clone(),
+            workflow: plan.name.clone(),
             version: plan.version,
             parent: origin.parent,
             trigger: origin.trigger,
             redrive: origin.redrive,
             by: origin.by,
+            test: origin.test,
         };
         let d = decide_owned(fresh, start, round.now).map_err(|refused| refused.0)?;
         round.touch(run_id, 0, true);
@@ -507,7 +510,8 @@ impl Driver {
             if listening && !w.events.is_empty() {
                 let c = super::Committed {
                     run_id: w.row.id,
-                    workflow: s.plan.workflow.name.clone(),
+                    workflow: s.plan.name.clone(),
+                    test: s.test.is_some(),
                     status: s.status.as_str().to_owned(),
                     needs_person: w.row.needs_person,
                     events: w.events,

@@ -71,7 +71,7 @@ async fn started(dir: &tempfile::TempDir) -> (super::Driver, Store) {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("w.db").display());
     let store = Store::open(&url).await.expect("store");
     store
-        .save_workflow("fan", &fan_out(), 0)
+        .save_workflow("fan", &fan_out(), 0, Default::default())
         .await
         .expect("save");
     let (_engine, link, pending): (Engine, _, _) = Engine::new(store.clone(), Clock::sim(1_000));
@@ -86,6 +86,7 @@ async fn started(dir: &tempfile::TempDir) -> (super::Driver, Store) {
         reply,
         redrive: None,
         by: None,
+        test: None,
     };
     let outcomes = driver.round(std::slice::from_ref(&start)).await;
     assert!(matches!(

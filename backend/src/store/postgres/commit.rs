@@ -135,6 +135,7 @@ impl Postgres {
                 workflow: w.row.workflow.clone(),
                 status: w.row.status.clone(),
                 needs_person: w.row.needs_person,
+                test: w.row.test,
                 from: w.events.first()?.seq,
                 to: w.events.last()?.seq,
             })

@@ -28,8 +28,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row};
 
 use super::{
-    Error, Result, RunFilter, RunRow, StoredWorkflow, TimerRow, WorkflowSummary, json_text,
-    parse_json,
+    Error, Result, RunFilter, RunRow, SaveNote, StoredWorkflow, TimerRow, VersionRow,
+    WorkflowSummary, json_text, parse_json,
 };
 use crate::clock::Millis;
 use shared::event::Recorded;
@@ -64,6 +64,9 @@ pub struct Appended {
     /// The run waits for a person after the commit (absent in a notice of an older process).
     #[serde(default)]
     pub needs_person: bool,
+    /// A test run (the runs feed leaves it out unless asked).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
     /// The first and last `seq` of the commit.
     pub from: i64,
     pub to: i64,
@@ -111,6 +114,7 @@ impl Postgres {
         name: &str,
         definition: &Value,
         now: Millis,
+        note: SaveNote<'_>,
     ) -> Result<(i64, bool)> {
         let mut tx = self.pool.begin().await?;
         // Serialises saves of one name across processes.
@@ -136,12 +140,14 @@ impl Postgres {
         }
         let version = latest.map_or(1, |(v, _)| v + 1);
         sqlx::query(
-            "insert into workflows (name, version, definition, created_at) values ($1, $2, $3, $4)",
+            "insert into workflows (name, version, definition, created_at, saved_by, message) values ($1, $2, $3, $4, $5, $6)",
         )
         .bind(name)
         .bind(version)
         .bind(json_text(definition))
         .bind(now)
+        .bind(note.by)
+        .bind(note.message)
         .execute(&mut *tx)
         .await?;
         sqlx::query("insert into workflow_names (name, latest, archived) values ($1, $2, 0) on conflict (name) do update set latest = excluded.latest, archived = 0")
@@ -151,6 +157,29 @@ impl Postgres {
             .await?;
         tx.commit().await?;
         Ok((version, true))
+    }
+
+    pub(super) async fn save_test_definition(
+        &self,
+        name: &str,
+        definition: &Value,
+        now: Millis,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "insert into workflows (name, version, definition, created_at) values ($1, 1, $2, $3)",
+        )
+        .bind(name)
+        .bind(json_text(definition))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("insert into workflow_names (name, latest, archived) values ($1, 1, 1)")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub(super) async fn workflow(
@@ -176,6 +205,44 @@ impl Postgres {
             })
         })
         .transpose()
+    }
+
+    pub(super) async fn versions(
+        &self,
+        name: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Option<Vec<VersionRow>>> {
+        let known: Option<i64> =
+            sqlx::query_scalar("select latest from workflow_names where name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+        if known.is_none() {
+            return Ok(None);
+        }
+        let rows = sqlx::query(
+            "select version, created_at, saved_by, message, \
+               coalesce(json_array_length(definition::json -> 'nodes'), 0)::bigint as nodes \
+             from workflows where name = $1 and ($2::bigint is null or version < $2) order by version desc limit $3",
+        )
+        .bind(name)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(VersionRow {
+                    version: r.try_get("version")?,
+                    saved_at: r.try_get("created_at")?,
+                    saved_by: r.try_get("saved_by")?,
+                    message: r.try_get("message")?,
+                    nodes: r.try_get("nodes")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
     }
 
     pub(super) async fn list_workflows(&self) -> Result<Vec<WorkflowSummary>> {
@@ -359,6 +426,13 @@ fn push_input_match(q: &mut sqlx::QueryBuilder<sqlx::Postgres>, m: &super::Input
 }
 super::bulk::bulk_sql!(Postgres, sqlx::Postgres, begin_tx, true);
 super::retention::retention_sql!(Postgres, sqlx::Postgres, begin_tx);
+impl Postgres {
+    /// Where audit rows are written: the one pool.
+    fn audit_pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
 super::people::people_sql!(Postgres, sqlx::Postgres, PgRow, begin_tx);
 
 impl Postgres {

@@ -289,6 +289,93 @@ async fn whoever_started_a_run_may_not_decide_it_unless_allowed() {
     );
 }
 
+/// A run started on a person's behalf is theirs for the self-approval rule: a bulk redrive
+/// they asked for, a schedule they triggered, a child of a run they started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_started_on_someones_behalf_are_theirs_for_self_approval() {
+    let weft = closed(&[]).await;
+    weft.put_workflow(&pay("strict", json!({}))).await;
+    let mut yearly = pay("yearly", json!({}));
+    yearly["triggers"] = json!({"schedules": [{"cron": "0 0 1 1 *", "input": {"amount": 3}}]});
+    weft.put_workflow(&yearly).await;
+    weft.put_workflow(&json!({
+        "name": "outer",
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "child", "type": "subflow", "workflow": "strict", "input": {"amount": 9}},
+            {"id": "done", "type": "end"}
+        ],
+        "edges": [{"from": "start", "to": "child"}, {"from": "child", "to": "done"}]
+    }))
+    .await;
+    let callers = people(&weft, &[("sam", "operator"), ("ann", "approver")]).await;
+    let [sam, ann] = &callers[..] else {
+        unreachable!()
+    };
+    let yes = json!({"decision": "approve"});
+    let refused = |(status, _, why): (u16, Value, String)| {
+        assert_eq!(status, 403, "{why}");
+        assert!(why.contains("self-approval"), "{why}");
+    };
+
+    // A bulk redrive sam asked for: the new run is his.
+    let first = start_as(&weft, sam, "strict").await;
+    let cancelled = sam
+        .post(&weft, &format!("/api/runs/{first}/cancel"), &json!({}))
+        .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    weft.wait_for(&first, "cancelled").await;
+    let batch = sam
+        .post(
+            &weft,
+            "/api/runs/bulk",
+            &json!({"action": "redrive", "filter": {"ids": [first]}}),
+        )
+        .await;
+    assert_eq!(batch.status, 202, "{}", batch.body);
+    let redriven = run_at(&weft, &first, "/redriven_by/0").await;
+    weft.wait_node(&redriven, "pay", "waiting").await;
+    assert_eq!(
+        run_started_by(&weft.events(&redriven).await).as_deref(),
+        Some("sam")
+    );
+    refused(decide(&weft, sam, &redriven, yes.clone()).await);
+
+    // "Trigger now" by sam.
+    let fired = sam
+        .post(
+            &weft,
+            "/api/workflows/yearly/schedules/0/trigger",
+            &json!({}),
+        )
+        .await;
+    assert_eq!(fired.status, 201, "{}", fired.body);
+    let fired = fired.body["run_id"].as_str().expect("run_id").to_owned();
+    weft.wait_node(&fired, "pay", "waiting").await;
+    refused(decide(&weft, sam, &fired, yes.clone()).await);
+
+    // A child of sam's run: the approval inside it is his request too.
+    let outer = sam
+        .post(&weft, "/api/workflows/outer/runs", &json!({"input": {}}))
+        .await;
+    assert_eq!(outer.status, 201, "{}", outer.body);
+    let outer = outer.body["id"].as_str().expect("id").to_owned();
+    let child = run_at(&weft, &outer, "/nodes/child/children/0/run").await;
+    weft.wait_node(&child, "pay", "waiting").await;
+    assert_eq!(
+        run_started_by(&weft.events(&child).await).as_deref(),
+        Some("sam")
+    );
+    refused(decide(&weft, sam, &child, yes.clone()).await);
+
+    // Someone else decides each of them.
+    for run in [&redriven, &fired, &child] {
+        let (status, body, _) = decide(&weft, ann, run, yes.clone()).await;
+        assert_eq!(status, 200, "{run}: {body}");
+    }
+    weft.wait_for(&outer, "completed").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_default_decision_is_taken_at_the_timeout() {
     let weft = closed(&[HOOKS]).await;
@@ -315,8 +402,104 @@ async fn the_default_decision_is_taken_at_the_timeout() {
     let decided = node_events(&events, "approval_decided", "pay");
     assert_eq!(decided.len(), 1);
     assert_eq!(decided[0]["data"]["default"], json!(true));
-    assert!(decided[0]["data"].get("by").is_none(), "{:?}", decided[0]);
+    assert_eq!(
+        decided[0]["data"].get("by"),
+        Some(&Value::Null),
+        "{:?}",
+        decided[0]
+    );
     assert!(!types(&events).contains(&"node_failed"));
+}
+
+/// Two escalation steps with notices, both past due at once: each step's notice goes out under
+/// its own key, a 503 is tried again after its backoff, and each is recorded once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_escalation_step_sends_its_notice_retried_until_answered() {
+    let target = Target::spawn().await;
+    target.rule("/first", crate::helpers::Rule::FailFirst(2, 503));
+    let weft = closed(&[HOOKS]).await;
+    weft.put_workflow(&pay(
+        "steps",
+        json!({
+            "timeout": "6h",
+            "escalate": [
+                {"after": "1h", "approvers": {"roles": ["admin"]}, "notify": target.url("/first")},
+                {"after": "2h", "approvers": {"users": ["ann"]}, "notify": target.url("/second")}
+            ]
+        }),
+    ))
+    .await;
+    let run = weft.start_run("steps", json!({"amount": 1})).await;
+    weft.wait_node(&run, "pay", "waiting").await;
+    weft.advance("3h").await;
+    wait_posts(&target, "/first", 1).await;
+    weft.advance("2s").await;
+    wait_posts(&target, "/first", 2).await;
+    weft.advance("4s").await;
+    wait_posts(&target, "/second", 1).await;
+    let events = loop_until(&weft, &run, |events| {
+        node_events(events, "approval_notified", "pay").len() == 4
+    })
+    .await;
+    let notices: Vec<(u64, Option<u64>, bool)> = node_events(&events, "approval_notified", "pay")
+        .iter()
+        .map(|e| {
+            (
+                e["data"]["step"].as_u64().expect("step"),
+                e["data"]["status"].as_u64(),
+                e["data"]["again"].is_i64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        notices,
+        vec![
+            (0, Some(503), true),
+            (0, Some(503), true),
+            (0, Some(200), false),
+            (1, Some(200), false)
+        ]
+    );
+    assert_eq!(node_events(&events, "approval_escalated", "pay").len(), 2);
+    let keys = |path| {
+        target
+            .seen_at(path)
+            .iter()
+            .map(|s| s.key.clone().unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys("/first"), vec![format!("{run}/pay/escalate/0"); 3]);
+    assert_eq!(keys("/second"), vec![format!("{run}/pay/escalate/1")]);
+    assert_eq!(
+        weft.run(&run).await["nodes"]["pay"]["status"],
+        json!("waiting")
+    );
+}
+
+/// Waits until `target` has had `n` requests at `path`.
+async fn wait_posts(target: &Target, path: &str, n: usize) {
+    let deadline = std::time::Instant::now() + crate::helpers::WAIT;
+    while target.seen_at(path).len() < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{path} had {} requests, not {n}",
+            target.seen_at(path).len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// Waits until `run`'s history passes `done`; the history then.
+async fn loop_until(weft: &Weft, run: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + crate::helpers::WAIT;
+    loop {
+        let events = weft.events(run).await;
+        if done(&events) {
+            return events;
+        }
+        assert!(std::time::Instant::now() < deadline, "{events:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -406,6 +589,22 @@ async fn an_escalation_notice_survives_a_kill_and_is_recorded_once() {
         .await;
     assert_eq!(status, 200);
     weft.wait_for(&run, "completed").await;
+}
+
+/// Waits until `run`'s detail has a string at `pointer` (a run id it links to); that string.
+async fn run_at(weft: &Weft, run: &str, pointer: &str) -> String {
+    let deadline = std::time::Instant::now() + crate::helpers::WAIT;
+    loop {
+        let detail = weft.run(run).await;
+        if let Some(id) = detail.pointer(pointer).and_then(Value::as_str) {
+            return id.to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing at {pointer} in {detail:#}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }
 
 /// Waits until `run`'s history has an event of type `ty`; the history then.

@@ -40,11 +40,24 @@ async fn every_change_is_audited() {
     ok(&weft, &format!("/api/runs/{other}/resume"), json!({})).await;
     ok(&weft, &format!("/api/runs/{other}/cancel"), json!({})).await;
     weft.wait_for(&other, "cancelled").await;
+    // Dry runs change nothing, so they leave no row.
+    ok(
+        &weft,
+        &format!("/api/runs/{other}/redrive"),
+        json!({"dry_run": true}),
+    )
+    .await;
     ok(&weft, &format!("/api/runs/{other}/redrive"), json!({})).await;
     ok(
         &weft,
         "/api/runs/bulk",
         json!({"action": "cancel", "filter": {"workflow": "g"}, "dry_run": true}),
+    )
+    .await;
+    ok(
+        &weft,
+        "/api/runs/bulk",
+        json!({"action": "cancel", "filter": {"workflow": "g"}}),
     )
     .await;
     let (status, body) = weft.delete("/api/workflows/g").await;
@@ -116,7 +129,7 @@ async fn every_change_is_audited() {
         assert_eq!(row["target"], *target, "{row}");
         assert!(row["at"].as_i64().is_some_and(|t| t > 0), "{row}");
     }
-    // Each change once, and the first run's start.
+    // Each change once (no dry run), and the first run's start.
     assert_eq!(rows.len(), expected.len() + 1, "{log:#}");
     assert_eq!(find("key.created", "ok")["details"]["role"], "operator");
     assert_eq!(

@@ -56,6 +56,9 @@ async fn a_revoked_key_is_refused() {
     assert_eq!(status, 204, "{body}");
     let refused = caller.get(&weft, "/api/runs").await;
     assert_eq!((refused.status, refused.message()), (401, "key revoked"));
+    // `me` is open to anyone, but a key sent on purpose hears it is dead.
+    let me = caller.get(&weft, "/api/auth/me").await;
+    assert_eq!((me.status, me.message()), (401, "key revoked"));
     let (again, _) = weft.delete(&format!("/api/keys/{id}")).await;
     assert_eq!(again, 404);
     let listed = weft.get_ok("/api/keys").await;

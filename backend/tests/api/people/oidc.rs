@@ -488,6 +488,38 @@ async fn groups_map_to_roles() {
     );
 }
 
+/// A user is bound to the provider's subject at the first sign-in: another account that
+/// calls itself by the same name (a `preferred_username` anyone may set) is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_account_with_the_same_name_is_refused() {
+    let accounts = json!({
+        "alice": {"preferred_username": "alice", "weft_role": "approver"},
+        "mallory": {"preferred_username": "Alice", "weft_role": "approver"},
+    });
+    let Some(idp) = Idp::start(accounts).await else {
+        return;
+    };
+    let weft = weft_with(&idp, &[]).await;
+    let first = sign_in(&idp, &weft, "", Back::AsIs)
+        .await
+        .session()
+        .expect("signed in");
+    assert_eq!(me(&weft, &first).await["user"], "alice");
+    idp.sign_in_next("mallory").await;
+    let landing = sign_in(&idp, &weft, "", Back::AsIs).await;
+    assert_eq!(landing.status, 403, "{}", landing.body);
+    assert!(landing.session().is_none(), "{:?}", landing.cookies);
+    assert!(
+        landing.body.contains("another single sign-on user"),
+        "{}",
+        landing.body
+    );
+    // alice herself still comes in.
+    idp.sign_in_next("alice").await;
+    let again = sign_in(&idp, &weft, "", Back::AsIs).await;
+    assert!(again.session().is_some(), "{}", again.body);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claim_that_names_no_role_is_refused() {
     let accounts = json!({
@@ -505,7 +537,7 @@ async fn a_claim_that_names_no_role_is_refused() {
         landing.body.contains("bob may not use Weft")
             && landing
                 .body
-                .contains("`weft_role` claim names no Weft role"),
+                .contains("<code>weft_role</code> claim names no Weft role"),
         "a clear page: {}",
         landing.body
     );

@@ -88,6 +88,94 @@ async fn repeated_failures_are_slowed_down() {
     assert_eq!(heard.status, 200, "{}", heard.body);
 }
 
+/// Attempts at once are counted before any password is checked: twenty wrong ones race, five
+/// are heard, and the throttle is audited once. Successes do not count against the address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_at_once_are_each_counted_and_successes_are_not() {
+    let weft = closed(&[]).await;
+    add_user(&weft, "alice", "approver", "pw-alice").await;
+    add_user(&weft, "bob", "approver", "pw-bob").await;
+    let attempt = |name: &'static str, password: &'static str| {
+        let weft = &weft;
+        async move {
+            Caller::Nobody
+                .post(
+                    weft,
+                    "/api/auth/login",
+                    &json!({"name": name, "password": password}),
+                )
+                .await
+                .status
+        }
+    };
+    let mut statuses =
+        futures_util::future::join_all((0..20).map(|_| attempt("alice", "wrong"))).await;
+    statuses.sort_unstable();
+    assert_eq!(
+        (
+            statuses.iter().filter(|s| **s == 401).count(),
+            statuses.iter().filter(|s| **s == 429).count()
+        ),
+        (5, 15),
+        "{statuses:?}"
+    );
+    let audit = weft.get_ok("/api/audit?action=login").await;
+    let reasons: Vec<&str> = audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["details"]["reason"].as_str())
+        .collect();
+    assert_eq!(
+        (
+            reasons.iter().filter(|r| **r == "throttled").count(),
+            reasons.len()
+        ),
+        (1, 6),
+        "{audit:#}"
+    );
+    // The same address signing in successfully more often than its limit (20) is fine.
+    for i in 0..25 {
+        assert_eq!(attempt("bob", "pw-bob").await, 200, "sign-in {i}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_password_ends_the_users_sessions_and_reserved_names_are_refused() {
+    let weft = closed(&[]).await;
+    add_user(&weft, "alice", "approver", "pw-alice").await;
+    let alice = Caller::Session(login(&weft, "alice", "pw-alice").await.0);
+    assert_eq!(alice.get(&weft, "/api/runs").await.status, 200);
+    let (status, body) = weft
+        .patch("/api/users/alice", &json!({"role": "operator"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        alice.get(&weft, "/api/runs").await.status,
+        200,
+        "a new role keeps the session"
+    );
+    let (status, body) = weft
+        .patch("/api/users/alice", &json!({"password": "pw-alice-2"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let after = alice.get(&weft, "/api/runs").await;
+    assert_eq!(
+        (after.status, after.message()),
+        (401, "session expired: sign in again")
+    );
+    login(&weft, "alice", "pw-alice-2").await;
+    for name in ["token", "local"] {
+        let (status, body) = weft
+            .post(
+                "/api/users",
+                &json!({"name": name, "role": "viewer", "password": "pw-x-12345"}),
+            )
+            .await;
+        assert_eq!(status, 422, "{name}: {body}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_ends_the_session() {
     let weft = closed(&[]).await;

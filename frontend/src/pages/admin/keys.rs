@@ -101,7 +101,7 @@ fn KeyRow(key: ApiKey, refresh: Callback<()>) -> impl IntoView {
             let _ = busy.try_set(false);
             let _ = confirming.try_set(false);
             match answer {
-                Ok(()) => refresh.run(()),
+                Ok(()) => drop(refresh.try_run(())),
                 Err(e) => drop(error.try_set(Some(e.error.message))),
             }
         });
@@ -189,7 +189,7 @@ fn CreateKey(on_created: Callback<()>) -> impl IntoView {
                 Ok(key) => {
                     let _ = name.try_set(String::new());
                     let _ = created.try_set(Some(key));
-                    on_created.run(());
+                    let _ = on_created.try_run(());
                 }
                 Err(e) => drop(error.try_set(Some(e.error.message))),
             }

@@ -126,7 +126,7 @@ fn UserRow(user: User, refresh: Callback<()>) -> impl IntoView {
                 let _ = busy.try_set(false);
                 let _ = confirming.try_set(false);
                 match answer {
-                    Ok(()) => refresh.run(()),
+                    Ok(()) => drop(refresh.try_run(())),
                     Err(e) => drop(error.try_set(Some(e.error.message))),
                 }
             });
@@ -224,7 +224,7 @@ fn AddUser(on_added: Callback<()>) -> impl IntoView {
                 Ok(_) => {
                     let _ = name.try_set(String::new());
                     let _ = password.try_set(String::new());
-                    on_added.run(());
+                    let _ = on_added.try_run(());
                 }
                 Err(e) => drop(error.try_set(Some(e.error.message))),
             }

@@ -8,6 +8,7 @@ use shared::api::WorkflowSummary;
 use shared::model::Workflow;
 use shared::validate::{Severity, check_children};
 
+use super::test_run::TestRuns;
 use super::unparsed::{self, UnparsedFields};
 use crate::graph::editor::Editor;
 
@@ -17,8 +18,40 @@ pub(super) enum Selection {
     /// Nothing: the inspector shows the workflow's settings.
     None,
     Node(String),
+    /// Two or more nodes (shift-click, a rubber band, Ctrl+A): moved, copied and deleted
+    /// together.
+    Nodes(Vec<String>),
     /// An edge, by index.
     Edge(usize),
+}
+
+impl Selection {
+    /// The selection of the nodes `ids`: nothing, one node, or several.
+    pub(super) fn of_nodes(mut ids: Vec<String>) -> Selection {
+        ids.dedup();
+        match ids.len() {
+            0 => Selection::None,
+            1 => Selection::Node(ids.remove(0)),
+            _ => Selection::Nodes(ids),
+        }
+    }
+
+    /// The selected nodes' ids (none for an edge).
+    pub(super) fn nodes(&self) -> Vec<String> {
+        match self {
+            Selection::Node(id) => vec![id.clone()],
+            Selection::Nodes(ids) => ids.clone(),
+            Selection::None | Selection::Edge(_) => Vec::new(),
+        }
+    }
+
+    pub(super) fn has_node(&self, id: &str) -> bool {
+        match self {
+            Selection::Node(n) => n == id,
+            Selection::Nodes(ids) => ids.iter().any(|n| n == id),
+            Selection::None | Selection::Edge(_) => false,
+        }
+    }
 }
 
 /// The state every part of the page shares.
@@ -46,6 +79,34 @@ pub(super) struct Ctx {
     pub(super) server_findings: RwSignal<Option<Vec<Diagnostic>>>,
     /// A refused edit's message, shown over the canvas until the next gesture.
     pub(super) notice: RwSignal<Option<String>>,
+    /// Asks the canvas to fit the graph in view (after an auto-layout).
+    pub(super) fit: Trigger,
+    /// Whether nodes snap to the grid when placed and moved (remembered in this browser).
+    pub(super) snap: RwSignal<bool>,
+    /// Whether the palette and the side panel (inspector, findings) are shown (remembered).
+    pub(super) palette_open: RwSignal<bool>,
+    pub(super) side_open: RwSignal<bool>,
+    /// What the live region (`announce`) says now: validation and save results, and what a
+    /// key did on the canvas.
+    pub(super) said: RwSignal<String>,
+    /// The test-run panel and the last test run's results (canvas states, inspector).
+    pub(super) test: TestRuns,
+}
+
+/// A designer preference kept in `localStorage` (`"1"` or `"0"`), `default` when unset.
+fn remembered(key: &'static str, default: bool) -> RwSignal<bool> {
+    let storage = || web_sys::window()?.local_storage().ok().flatten();
+    let stored = storage()
+        .and_then(|s| s.get_item(key).ok().flatten())
+        .map(|v| v == "1");
+    let signal = RwSignal::new(stored.unwrap_or(default));
+    Effect::new(move |_| {
+        let on = signal.get();
+        if let Some(s) = storage() {
+            let _ = s.set_item(key, if on { "1" } else { "0" });
+        }
+    });
+    signal
 }
 
 /// Whether `known` has workflow `name` (and, when pinned, that version of it: versions run
@@ -88,6 +149,12 @@ impl Ctx {
             unparsed,
             server_findings: RwSignal::new(None),
             notice: RwSignal::new(None),
+            fit: Trigger::new(),
+            snap: remembered("weft.designer.snap", false),
+            palette_open: remembered("weft.designer.palette", true),
+            side_open: remembered("weft.designer.side", true),
+            said: RwSignal::new(String::new()),
+            test: TestRuns::new(),
         }
     }
 
@@ -112,6 +179,7 @@ impl Ctx {
             .with_untracked(|wf| match self.selection.get_untracked() {
                 Selection::None => true,
                 Selection::Node(id) => wf.node(&id).is_some(),
+                Selection::Nodes(ids) => ids.iter().all(|id| wf.node(id).is_some()),
                 // Edges are selected by index, and a jump can put another edge there.
                 Selection::Edge(_) => false,
             });
@@ -121,13 +189,25 @@ impl Ctx {
         self.generation.update(|g| *g += 1);
     }
 
-    /// Deletes the selected node or edge.
+    /// Selects every node (Ctrl+A).
+    pub(super) fn select_all(self) {
+        let ids = self
+            .workflow
+            .with_untracked(|wf| wf.nodes.iter().map(|n| n.id.clone()).collect());
+        self.selection.set(Selection::of_nodes(ids));
+    }
+
+    /// Deletes the selected nodes (as one undo step) or edge.
     pub(super) fn delete_selection(self) {
         let result = match self.selection.get_untracked() {
             Selection::None => return,
             Selection::Node(id) => self
                 .editor
                 .try_update(|e| e.remove_node(&id))
+                .map(|r| r.map(drop)),
+            Selection::Nodes(ids) => self
+                .editor
+                .try_update(|e| e.remove_nodes(&ids))
                 .map(|r| r.map(drop)),
             Selection::Edge(i) => self
                 .editor

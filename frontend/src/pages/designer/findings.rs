@@ -60,9 +60,18 @@ fn row(ctx: Ctx, finding: Diagnostic) -> impl IntoView {
         (None, None) => None,
     };
     let clickable = target.is_some();
-    let select = move |_| {
+    let select = move || {
         if let Some(target) = target.clone() {
             ctx.selection.set(target);
+        }
+    };
+    let on_key = {
+        let select = select.clone();
+        move |ev: leptos::ev::KeyboardEvent| {
+            if matches!(ev.key().as_str(), "Enter" | " ") {
+                ev.prevent_default();
+                select();
+            }
         }
     };
     view! {
@@ -70,7 +79,12 @@ fn row(ctx: Ctx, finding: Diagnostic) -> impl IntoView {
             class=format!("finding finding-{severity}")
             class:clickable=clickable
             data-testid="finding"
-            on:click=select
+            // A finding that names a node or an edge is reached with Tab and selects it with
+            // Enter, as a click does.
+            tabindex=clickable.then_some("0")
+            title=clickable.then_some("Select what this is about (Enter)")
+            on:click=move |_| select()
+            on:keydown=on_key
         >
             <span class="severity">{severity}</span>
             <div class="finding-body">

@@ -7,20 +7,34 @@
 //! # Layout
 //! - [`Designer`]: the route; `Workbench` loads, `Editing` is the page once loaded.
 //! - `ctx`: the state every part of the page shares (`Ctx`), and what is selected.
-//! - `canvas`: the palette and the SVG canvas with its gestures.
+//! - `canvas`: the palette and the SVG canvas with its gestures, keys and panel toggles;
+//!   `menu`: its context menu; `minimap`: the graph small, to move the view;
+//!   `clipboard`: copy and paste of nodes as JSON.
 //! - `inspector`: the forms for the selected node and for the workflow's settings.
 //! - `findings`: the validator's findings, and a 422's.
+//! - `keys`: the canvas from the keyboard, and what screen readers read of it; `announce`:
+//!   the live region that says validation and save results.
+//! - `history`: the saved versions, one read-only or two diffed on the canvas, a restore.
 //! - [`draft`]: unsaved work in `localStorage`; `leave`: asking before leaving it;
 //!   `unparsed`: JSON fields whose text does not parse yet (errors until it does);
 //!   [`server`]: the typed workflow calls.
+//! - `test_run`: the Test panel (a test run of the graph as drawn, with stubs) and its
+//!   results on the canvas and in the inspector.
 
+mod announce;
 mod canvas;
+mod clipboard;
 mod ctx;
 pub mod draft;
 mod findings;
+mod history;
 mod inspector;
+mod keys;
 mod leave;
+mod menu;
+mod minimap;
 pub mod server;
+mod test_run;
 mod unparsed;
 
 use leptos::ev;
@@ -38,6 +52,7 @@ use crate::graph::editor::{Editor, blank, place};
 use crate::graph::layout;
 use crate::pages::Page;
 use ctx::{Ctx, Selection};
+use history::{History, history_button, history_panel};
 use server::SaveError;
 
 /// The route segment of the designer for a workflow that has never been saved.
@@ -234,6 +249,9 @@ fn Editing(
     let dirty = Memo::new(move |_| base.with(|b| ctx.workflow.with(|w| w != b)));
     let run_open = RwSignal::new(false);
     let goto = RwSignal::new(None::<String>);
+    let history = History::new();
+    // What the next save says about itself (kept in the history); cleared once saved.
+    let message = RwSignal::new(String::new());
 
     // Unsaved work lives in the browser until it is saved.
     Effect::new({
@@ -261,7 +279,12 @@ fn Editing(
 
     // What keeps Save from saving: the errors the browser already sees (the server would
     // refuse them), said on the button and when Ctrl+S is pressed anyway.
+    let may_not_save = crate::access::denied(crate::access::Action::Edit);
+    let may_not_run = crate::access::denied(crate::access::Action::Operate);
     let blocked = Memo::new(move |_| {
+        if let Some(why) = may_not_save.get() {
+            return Some(why.to_owned());
+        }
         let errors = ctx
             .findings
             .with(|f| f.iter().filter(|d| d.is_error()).count());
@@ -309,8 +332,10 @@ fn Editing(
                         return;
                     }
                 }
-                match server::save(&wf).await {
+                let note = message.get_untracked();
+                match server::save(&wf, Some(&note)).await {
                     Ok(saved) => {
+                        message.try_set(String::new());
                         base.set(wf);
                         version.set(Some(saved.version));
                         ctx.server_findings.set(None);
@@ -335,6 +360,15 @@ fn Editing(
     let keys = window_event_listener(ev::keydown, move |ev: ev::KeyboardEvent| {
         let key = ev.key().to_lowercase();
         let ctrl = ev.ctrl_key() || ev.meta_key();
+        // The history is read-only: the editor's keys wait until it is closed.
+        if history.is_open_untracked() {
+            if key == "escape" {
+                history.close();
+            } else if ctrl && key == "s" {
+                ev.prevent_default();
+            }
+            return;
+        }
         if ctrl && key == "s" {
             ev.prevent_default();
             save.run(());
@@ -433,8 +467,25 @@ fn Editing(
         .into_any(),
     }
     };
+    let save_said = Signal::derive(move || match status.get() {
+        SaveStatus::Idle | SaveStatus::Saving => None,
+        SaveStatus::Saved(v) => Some(format!("Saved as version {v}")),
+        SaveStatus::Rejected => Some("The server refused the save: see the findings".to_owned()),
+        SaveStatus::Failed(message) => Some(format!("Not saved: {message}")),
+    });
     let can_run =
         move || version.get().is_some() && ctx.workflow.with(|w| valid_workflow_name(&w.name));
+    // A restored version is the saved state: the editor starts from it.
+    let on_restored = Callback::new(move |(wf, v): (Workflow, i64)| {
+        let wf = with_positions(wf);
+        base.set(wf.clone());
+        version.set(Some(v));
+        ctx.editor.update(|e| e.replace(wf));
+        ctx.server_findings.set(None);
+        restored.set(false);
+        ctx.after_history();
+        status.set(SaveStatus::Saved(v));
+    });
 
     view! {
         <div class="designer-toolbar">
@@ -451,7 +502,8 @@ fn Editing(
                 </span>
             </Show>
             {status_view}
-            <div class="designer-actions">
+            <div class="designer-actions" class:history-open=move || history.is_open()>
+                {history_button(history, route.clone(), version)}
                 <button
                     class="btn btn-icon"
                     title="Undo (Ctrl+Z)"
@@ -476,7 +528,10 @@ fn Editing(
                     class="btn"
                     title="Lay the graph out left to right"
                     data-testid="auto-layout"
-                    on:click=move |_| ctx.editor.update(Editor::auto_layout)
+                    on:click=move |_| {
+                        ctx.editor.update(Editor::auto_layout);
+                        ctx.fit.notify();
+                    }
                 >
                     "Auto-layout"
                 </button>
@@ -486,13 +541,42 @@ fn Editing(
                 {problems}
                 <button
                     class="btn"
+                    data-testid="test-button"
+                    title=crate::access::title_unless(may_not_save, || "Test the graph as drawn, with stubbed steps")
+                    disabled=move || may_not_save.get().is_some()
+                    aria-pressed=move || ctx.test.open.get().to_string()
+                    on:click=move |_| ctx.test.open.update(|o| *o = !*o)
+                >
+                    "Test"
+                </button>
+                <button
+                    class="btn"
                     data-testid="run-button"
-                    title=move || if version.get().is_some() { "Start a run of the saved version" } else { "Save the workflow first" }
-                    disabled=move || !can_run()
+                    title=crate::access::title_unless(may_not_run, move || match version.get() {
+                        Some(_) => "Start a run of the saved version",
+                        None => "Save the workflow first",
+                    })
+                    disabled=move || !can_run() || may_not_run.get().is_some()
                     on:click=move |_| run_open.set(true)
                 >
                     "▶ Run"
                 </button>
+                <input
+                    class="input save-message"
+                    type="text"
+                    maxlength="500"
+                    placeholder="What changed? (optional)"
+                    aria-label="Save message (optional), kept in the history"
+                    data-testid="save-message"
+                    prop:value=move || message.get()
+                    on:input=move |ev| message.set(event_target_value(&ev))
+                    on:keydown=move |ev: ev::KeyboardEvent| {
+                        if ev.key() == "Enter" {
+                            ev.prevent_default();
+                            save.run(());
+                        }
+                    }
+                />
                 <button
                     class="btn btn-primary"
                     title=move || blocked.get().unwrap_or_else(|| "Save (Ctrl+S)".to_owned())
@@ -512,13 +596,18 @@ fn Editing(
                 </button>
             </div>
         </Show>
-        <div class="designer-body">
+        <div class="designer-body" class:history-open=move || history.is_open()>
             {canvas::workspace(ctx)}
-            <aside class="designer-side">
-                {inspector::inspector(ctx)}
-                {findings::findings(ctx)}
-            </aside>
+            <Show when=move || ctx.side_open.get()>
+                <aside class="designer-side">
+                    {test_run::panel(ctx)}
+                    {inspector::inspector(ctx)}
+                    {findings::findings(ctx)}
+                </aside>
+            </Show>
         </div>
+        {announce::region(ctx, save_said)}
+        {history_panel(history, route.clone(), version, dirty, may_not_save, on_restored)}
         <StartRun
             open=run_open
             workflow=Signal::derive(move || Some(ctx.workflow.with(|w| w.name.clone())))
@@ -527,8 +616,9 @@ fn Editing(
     }
 }
 
-/// Whether a key press is typing into a form field (which keeps Delete and Ctrl+Z).
-fn in_text_field(ev: &ev::KeyboardEvent) -> bool {
+/// Whether a key press (or a copy or paste) is in a form field (which keeps Delete, Ctrl+Z,
+/// Ctrl+C and Ctrl+V for its text).
+fn in_text_field(ev: &web_sys::Event) -> bool {
     ev.target()
         .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
         .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use shared::Diagnostic;
 use shared::api::{
-    ApiErrorBody, ArchivedWorkflow, RunSummary, SavedWorkflow, StartRun, WorkflowList,
+    ApiErrorBody, ArchivedWorkflow, RunSummary, SavedWorkflow, StartRun, VersionList, WorkflowList,
     WorkflowVersion,
 };
 use shared::model::Workflow;
@@ -48,8 +48,13 @@ pub enum SaveError {
     Failed(ApiErrorBody),
 }
 
-pub async fn save(workflow: &Workflow) -> Result<SavedWorkflow, SaveError> {
-    let url = format!("/api/workflows/{}", segment(&workflow.name));
+/// Saves `workflow` as its next version, with `message` (said at save, kept in its history).
+pub async fn save(workflow: &Workflow, message: Option<&str>) -> Result<SavedWorkflow, SaveError> {
+    let mut url = format!("/api/workflows/{}", segment(&workflow.name));
+    if let Some(message) = message.map(str::trim).filter(|m| !m.is_empty()) {
+        url.push_str("?message=");
+        url.push_str(&segment(message));
+    }
     api::put_json(&url, workflow).await.map_err(|e| {
         let findings = e
             .error
@@ -62,6 +67,24 @@ pub async fn save(workflow: &Workflow) -> Result<SavedWorkflow, SaveError> {
             None => SaveError::Failed(e),
         }
     })
+}
+
+/// One page of a workflow's versions, newest first, older than `before` when given.
+pub async fn versions(name: &str, before: Option<i64>) -> api::Result<VersionList> {
+    let mut url = format!("/api/workflows/{}/versions", segment(name));
+    if let Some(before) = before {
+        url.push_str(&format!("?before={before}"));
+    }
+    api::get_json(&url).await
+}
+
+/// One saved version with its definition.
+pub async fn version(name: &str, version: i64) -> api::Result<WorkflowVersion> {
+    api::get_json(&format!(
+        "/api/workflows/{}/versions/{version}",
+        segment(name)
+    ))
+    .await
 }
 
 /// Archives a workflow (`DELETE`); its runs keep their version.

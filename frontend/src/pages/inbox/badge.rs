@@ -1,8 +1,9 @@
 //! The top bar's "Inbox" link with the count of approvals the caller may decide, read every
-//! [`super::REFRESH`] and when the window regains focus. The inbox page refreshes it too
-//! (after each load and decision), so the count follows what the page shows.
+//! [`super::REFRESH`], when the window regains focus, and at once when someone signs in or
+//! out ([`caller_changed`]; an answer read for the one before is dropped). The inbox page
+//! refreshes it too (after each load and decision), so the count follows what the page shows.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use leptos::ev;
 use leptos::prelude::*;
@@ -18,6 +19,8 @@ thread_local! {
     static COUNT: ArcRwSignal<Option<usize>> = ArcRwSignal::new(None);
     /// Whether a read is under way, so a burst of triggers sends one call.
     static READING: RefCell<bool> = const { RefCell::new(false) };
+    /// Who the count is for, as a number that moves on at each sign-in or sign-out.
+    static CALLER: Cell<u64> = const { Cell::new(0) };
 }
 
 fn count() -> ArcRwSignal<Option<usize>> {
@@ -35,11 +38,24 @@ pub fn refresh_count() {
     if READING.with(|r| r.replace(true)) {
         return;
     }
+    let caller = CALLER.get();
     spawn_local(async move {
         let answer = api::peek_json::<ApprovalList>("/api/approvals?mine=true").await;
+        if CALLER.get() != caller {
+            return;
+        }
         READING.with(|r| *r.borrow_mut() = false);
         count().set(answer.ok().map(|list| list.approvals.len()));
     });
+}
+
+/// Someone else is signed in now (the login page and "Sign out" say so): forget the count
+/// and read theirs.
+pub fn caller_changed() {
+    CALLER.set(CALLER.get() + 1);
+    READING.with(|r| *r.borrow_mut() = false);
+    count().set(None);
+    refresh_count();
 }
 
 /// The link, for the top bar's navigation: `<InboxLink />`.

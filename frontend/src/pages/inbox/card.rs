@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 use shared::api::PendingApproval;
 
 use super::deadline;
-use super::form::{self, Errors, FormFields};
+use super::form::{self, Errors, FILL_IN, FormFields};
 use crate::pages::run::format;
 use crate::pages::run::json::JsonPre;
 
@@ -24,6 +24,14 @@ pub fn ApprovalCard(
     let errors = RwSignal::new(Errors::new());
     let comment = RwSignal::new(String::new());
     let card_error = RwSignal::new(None::<String>);
+    // The card's "fill in" note goes once the last marked field is put right.
+    Effect::new(move |_| {
+        if errors.with(Errors::is_empty)
+            && card_error.with_untracked(|c| c.as_deref() == Some(FILL_IN))
+        {
+            card_error.set(None);
+        }
+    });
     // `Some(true)` while an approve is sent, `Some(false)` a reject.
     let busy = RwSignal::new(None::<bool>);
     let is_busy = Signal::derive(move || busy.get().is_some());
@@ -44,7 +52,7 @@ pub fn ApprovalCard(
             Ok(data) => data,
             Err(problems) => {
                 errors.set(problems);
-                card_error.set(Some("Fill in the fields marked above.".to_owned()));
+                card_error.set(Some(FILL_IN.to_owned()));
                 return;
             }
         };
@@ -54,21 +62,25 @@ pub fn ApprovalCard(
         let text = comment.get_untracked();
         let comment = (!text.trim().is_empty()).then_some(text);
         spawn_local(async move {
-            let answer = super::decide(&p.run_id, &p.node, approve, comment, data).await;
-            if busy.try_set(None).is_none() {
-                // The card is gone (the page left or the list dropped it).
-            }
+            let answer =
+                crate::pages::run::wire::decide(&p.run_id, &p.node, approve, comment, data).await;
+            // The card may be gone by now (the page left, or a refresh dropped it): then
+            // only the list is told, and only if it is still there.
+            let _ = busy.try_set(None);
             match answer {
-                Ok(_) => on_decided.run((p, approve)),
+                Ok(_) => drop(on_decided.try_run((p, approve))),
                 Err(e) => {
-                    let (by_field, rest) = stored_fields
-                        .with_value(|f| form::server_errors(f, e.error.details.as_ref()));
-                    errors.set(by_field);
+                    let Some((by_field, rest)) = stored_fields
+                        .try_with_value(|f| form::server_errors(f, e.error.details.as_ref()))
+                    else {
+                        return;
+                    };
+                    let _ = errors.try_set(by_field);
                     let mut message = e.error.message;
                     for r in rest {
                         message.push_str(&format!(" {r}"));
                     }
-                    card_error.set(Some(message));
+                    let _ = card_error.try_set(Some(message));
                 }
             }
         });

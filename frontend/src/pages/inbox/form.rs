@@ -202,6 +202,9 @@ pub fn initial_values(fields: &[Field]) -> HashMap<String, String> {
 /// What each field's problem is, by field name.
 pub type Errors = BTreeMap<String, String>;
 
+/// What a card says when [`build`] refused its fields.
+pub const FILL_IN: &str = "Fill in the fields marked above.";
+
 /// The `data` to send from the typed `values`, or each field's problem. No fields: `null`.
 /// An empty optional field is left out.
 pub fn build(fields: &[Field], values: &HashMap<String, String>) -> Result<Value, Errors> {

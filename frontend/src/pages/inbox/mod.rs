@@ -20,12 +20,11 @@ use std::time::Duration;
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::Value;
-use shared::api::{ApprovalDecided, ApprovalList, Decision, PendingApproval};
+use shared::api::{ApprovalList, PendingApproval};
 
 pub use badge::InboxLink;
 
-use crate::api::{self, Result};
+use crate::api;
 use crate::components::load_error::LoadError;
 use crate::pages::run::format;
 
@@ -38,27 +37,6 @@ const NOTICE: Duration = Duration::from_secs(8);
 /// A card's identity: its run and node.
 fn key(p: &PendingApproval) -> (String, String) {
     (p.run_id.clone(), p.node.clone())
-}
-
-/// `POST /api/runs/{id}/approvals/{node}` with the form's `data`.
-pub async fn decide(
-    run: &str,
-    node: &str,
-    approve: bool,
-    comment: Option<String>,
-    data: Value,
-) -> Result<ApprovalDecided> {
-    let body = Decision {
-        decision: if approve { "approve" } else { "reject" }.to_owned(),
-        comment,
-        data,
-    };
-    let encode = |s: &str| String::from(js_sys::encode_uri_component(s));
-    api::post_json(
-        &format!("/api/runs/{}/approvals/{}", encode(run), encode(node)),
-        &body,
-    )
-    .await
 }
 
 #[component]

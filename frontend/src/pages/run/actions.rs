@@ -15,6 +15,7 @@ use super::state::{NodeStatus, RunState};
 use super::wire;
 use crate::access::{Action, denied, title_unless};
 use crate::api;
+use crate::pages::inbox::form::{self, FormFields};
 
 /// Every waiting approval and signal node of the run, each with its controls.
 #[component]
@@ -47,7 +48,12 @@ pub fn WaitingActions(
                 let run = run.clone();
                 match item {
                     (node, Waiting::Approval) => {
-                        view! { <ApprovalCard run node state on_conflict /> }.into_any()
+                        let form = workflow
+                            .with_value(|wf| match &wf.node(&node)?.kind {
+                                NodeKind::Approval(a) => a.form.clone(),
+                                _ => None,
+                            });
+                        view! { <ApprovalCard run node form state on_conflict /> }.into_any()
                     }
                     (node, Waiting::Signal(name)) => {
                         view! { <SignalCard run node name on_conflict /> }.into_any()
@@ -78,7 +84,7 @@ pub(super) fn settle<T>(
     // callers' own signals are touched with `try_` for the same reason.
     match result {
         Ok(_) => drop(error.try_set(None)),
-        Err(body) if body.error.code == "conflict" => conflict.run(body.error.message),
+        Err(body) if body.error.code == "conflict" => drop(conflict.try_run(body.error.message)),
         Err(body) => drop(error.try_set(Some(body.error.message))),
     }
 }
@@ -87,12 +93,18 @@ pub(super) fn settle<T>(
 fn ApprovalCard(
     run: String,
     node: String,
+    /// The node's `form` (a JSON Schema), rendered above the comment.
+    form: Option<Value>,
     state: RwSignal<RunState>,
     on_conflict: Callback<String>,
 ) -> impl IntoView {
     let comment = RwSignal::new(String::new());
     let sending = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let fields = form::fields(form.as_ref());
+    let values = RwSignal::new(form::initial_values(&fields));
+    let errors = RwSignal::new(form::Errors::new());
+    let stored_fields = StoredValue::new(fields.clone());
     let prompt = {
         let node = node.clone();
         move || state.with(|s| s.node(&node).prompt).unwrap_or_default()
@@ -100,13 +112,28 @@ fn ApprovalCard(
     let decide = {
         let (run, node) = (run.clone(), node.clone());
         move |approve: bool| {
+            let data = match stored_fields.with_value(|f| form::build(f, &values.get_untracked())) {
+                Ok(data) => data,
+                Err(problems) => {
+                    errors.set(problems);
+                    error.set(Some(form::FILL_IN.to_owned()));
+                    return;
+                }
+            };
+            errors.set(form::Errors::new());
             let (run, node) = (run.clone(), node.clone());
             let text = comment.get_untracked().trim().to_owned();
             sending.set(true);
             leptos::task::spawn_local(async move {
                 let comment = (!text.is_empty()).then_some(text);
-                let result = wire::decide(&run, &node, approve, comment).await;
+                let result = wire::decide(&run, &node, approve, comment, data).await;
                 let _ = sending.try_set(false);
+                if let Err(e) = &result
+                    && let Some((by_field, _)) = stored_fields
+                        .try_with_value(|f| form::server_errors(f, e.error.details.as_ref()))
+                {
+                    let _ = errors.try_set(by_field);
+                }
                 settle(result, error, on_conflict);
             });
         }
@@ -122,6 +149,21 @@ fn ApprovalCard(
                 <span class="muted">"is waiting for a decision"</span>
             </div>
             <p class="action-prompt" data-testid="approval-prompt">{prompt}</p>
+            {(!fields.is_empty())
+                .then(|| {
+                    view! {
+                        <fieldset class="inbox-form" data-testid="approval-form">
+                            <legend>"Form"</legend>
+                            <FormFields
+                                fields=fields.clone()
+                                values
+                                errors
+                                disabled=sending
+                                prefix=format!("run-{node}")
+                            />
+                        </fieldset>
+                    }
+                })}
             <textarea
                 class="input"
                 rows="2"

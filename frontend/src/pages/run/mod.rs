@@ -177,6 +177,7 @@ fn Console(head: RunDetail, workflow: Workflow, log: Vec<RunEvent>) -> impl Into
     };
     let start_open = RwSignal::new(false);
     let offline = live::offline();
+    let may_not_start = crate::access::denied(crate::access::Action::Operate);
     let rerun_input = Signal::derive(move || state.with(|s| s.input.clone()));
     let rerun_workflow = Signal::stored(Some(workflow_name.clone()));
     // Replay: the moment shown (the first k events), `None` for the run as it stands.
@@ -210,8 +211,11 @@ fn Console(head: RunDetail, workflow: Workflow, log: Vec<RunEvent>) -> impl Into
                     <button
                         class="btn"
                         data-testid="run-again"
-                        disabled=move || offline.get()
-                        title=live::title_when(offline, "Start a new run of this workflow with this input")
+                        disabled=move || offline.get() || may_not_start.get().is_some()
+                        title=crate::access::title_unless(
+                            may_not_start,
+                            live::title_when(offline, "Start a new run of this workflow with this input"),
+                        )
                         on:click=move |_| start_open.set(true)
                     >
                         "Run again"

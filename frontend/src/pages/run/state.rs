@@ -87,7 +87,7 @@ impl RunState {
                 self.cancel_requested = true;
                 self.cancel_reason = reason.clone();
             }
-            Event::RunCompleted { output } => {
+            Event::RunCompleted { output, .. } => {
                 self.finish(RunStatus::Completed, at);
                 self.output = Some(output.clone());
             }

@@ -72,12 +72,13 @@ pub async fn decide(
     node: &str,
     approve: bool,
     comment: Option<String>,
+    data: Value,
 ) -> Result<ApprovalDecided> {
     let decision = if approve { "approve" } else { "reject" };
     let body = Decision {
         decision: decision.to_owned(),
         comment,
-        data: Value::Null,
+        data,
     };
     api::post_json(
         &format!("/api/runs/{}/approvals/{}", encode(run), encode(node)),

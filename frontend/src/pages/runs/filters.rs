@@ -20,6 +20,13 @@ pub fn Views(query: Memo<ListQuery>, apply: Callback<ListQuery>) -> impl IntoVie
         apply.run(q.with_filters(f));
     };
     let needs = move || query.with(|q| q.filters.needs_person);
+    let tests = move || query.with(|q| q.filters.test);
+    let show_tests = move |on: bool| {
+        let q = query.get_untracked();
+        let mut f = q.filters.clone();
+        f.test = on;
+        apply.run(q.with_filters(f));
+    };
     view! {
         <div class="run-views" role="group" aria-label="Which runs">
             <button
@@ -42,6 +49,15 @@ pub fn Views(query: Memo<ListQuery>, apply: Callback<ListQuery>) -> impl IntoVie
             >
                 "Needs a person"
             </button>
+            <label class="run-view-toggle" title="Test runs from the designer are hidden unless shown; they go a day after they began">
+                <input
+                    type="checkbox"
+                    data-testid="show-test-runs"
+                    prop:checked=tests
+                    on:change=move |ev| show_tests(event_target_checked(&ev))
+                />
+                "Show test runs"
+            </label>
         </div>
     }
 }
@@ -113,6 +129,7 @@ pub fn FilterForm(
         let q = query.get_untracked();
         let keep = Filters {
             needs_person: q.filters.needs_person,
+            test: q.filters.test,
             ..Filters::default()
         };
         apply.run(q.with_filters(keep));
@@ -202,7 +219,7 @@ pub fn FilterForm(
             <div class="filter-buttons">
                 <button type="submit" class="btn btn-primary" data-testid="filter-search">"Search"</button>
                 <button type="button" class="btn" data-testid="filter-clear" on:click=clear
-                    disabled=move || query.with(|q| Filters { needs_person: false, ..q.filters.clone() }.is_empty())>
+                    disabled=move || query.with(|q| Filters { needs_person: false, test: false, ..q.filters.clone() }.is_empty())>
                     "Clear all"
                 </button>
             </div>

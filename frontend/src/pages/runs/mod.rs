@@ -152,6 +152,7 @@ pub fn Runs() -> impl IntoView {
 
     let names = LocalResource::new(server::workflow_names);
     let start_open = RwSignal::new(false);
+    let may_not_start = crate::access::denied(crate::access::Action::Operate);
     let start_workflow = Signal::derive(move || workflow.get());
 
     let newer = move |_| {
@@ -182,7 +183,13 @@ pub fn Runs() -> impl IntoView {
                     <h1>"Runs"</h1>
                     <p class="lede">"Newest first. Statuses change here as the runs move."</p>
                 </div>
-                <button class="btn btn-primary" data-testid="start-run" on:click=move |_| start_open.set(true)>
+                <button
+                    class="btn btn-primary"
+                    data-testid="start-run"
+                    disabled=move || may_not_start.get().is_some()
+                    title=crate::access::title_unless(may_not_start, || "Start a run of any workflow")
+                    on:click=move |_| start_open.set(true)
+                >
                     "Start run"
                 </button>
             </div>

@@ -29,6 +29,9 @@ pub struct Filters {
     /// Input fields that must equal a value: (`customer.id`, `c-17`). The server reads the
     /// value as JSON when it parses (`42`, `"42"`), else as text.
     pub input: Vec<(String, String)>,
+    /// Test runs too (`test=true`; SPEC §6 "Test runs"): the server leaves them out unless
+    /// asked.
+    pub test: bool,
 }
 
 impl Filters {
@@ -40,7 +43,9 @@ impl Filters {
     /// Whether the live feed alone can tell if a new run belongs to this list: it says a
     /// run's workflow and status, nothing else.
     pub fn feed_can_judge(&self) -> bool {
+        // The feed leaves test runs out.
         !self.needs_person
+            && !self.test
             && self.id_prefix.is_none()
             && self.created_after.is_none()
             && self.created_before.is_none()
@@ -64,6 +69,9 @@ impl Filters {
         }
         for (path, value) in &self.input {
             pairs.push((format!("input.{path}"), value.clone()));
+        }
+        if self.test {
+            pairs.push(("test".to_owned(), "true".to_owned()));
         }
         pairs
     }
@@ -106,6 +114,7 @@ impl ListQuery {
                 "workflow" => f.workflow = Some(value),
                 "status" => f.status = RunStatus::parse(&value),
                 "needs" => f.needs_person = value == "person",
+                "test" => f.test = value == "true",
                 "id_prefix" => f.id_prefix = Some(value),
                 "created_after" => f.created_after = Some(value),
                 "created_before" => f.created_before = Some(value),
@@ -291,6 +300,17 @@ fn hex(b: &u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_runs_are_asked_for_only_when_shown() {
+        let q = ListQuery::from_search("workflow=order&test=true");
+        assert!(q.filters.test);
+        assert!(q.api_query().contains("test=true"), "{}", q.api_query());
+        assert!(!q.filters.feed_can_judge(), "the feed leaves test runs out");
+        let q = ListQuery::from_search("workflow=order");
+        assert!(!q.filters.test);
+        assert!(!q.api_query().contains("test="), "{}", q.api_query());
+    }
 
     #[test]
     fn a_query_string_reads_into_filters_and_writes_back_the_same() {

@@ -107,7 +107,16 @@ pub fn RunRow(
                     {words}
                 </span>
             </td>
-            <td class="workflow-cell"><a href=href.clone() class="run-link">{run.workflow.clone()}</a></td>
+            <td class="workflow-cell">
+                // A test run's workflow is a hidden name (`<name>~test~<run id>`): its
+                // definition's name reads better, the badge says the rest.
+                <a href=href.clone() class="run-link">
+                    {run.workflow.split("~test~").next().unwrap_or_default().to_owned()}
+                </a>
+                {run.test.then(|| view! {
+                    <span class="badge badge-test" title="A test run from the designer" data-testid="run-row-test">"test"</span>
+                })}
+            </td>
             <td class="muted">{format!("v{}", run.version)}</td>
             <td class="id-cell">
                 <a href=href class="run-id" data-testid="run-id"><code>{run.id.clone()}</code></a>

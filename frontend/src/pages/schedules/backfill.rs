@@ -192,7 +192,7 @@ fn BackfillDialog(
             match call.await {
                 Ok(r) => {
                     phase.set(Phase::Done(r));
-                    done.run(());
+                    let _ = done.try_run(());
                 }
                 Err(e) => phase.set(Phase::Failed(e.error.message)),
             }

@@ -8,6 +8,7 @@ use serde_json::Value;
 use shared::model::{MapNode, NodeKind, SubflowNode, defaults};
 
 use super::{DurationField, JsonField, TextField, edit, non_empty};
+use crate::components::expression::{Expression, Field};
 use crate::pages::designer::{self as designer, Ctx};
 
 /// A whole number typed into a field: `Ok(None)` when blank, `Err` with what is wrong.
@@ -228,8 +229,10 @@ fn set_map(kind: &mut NodeKind, workflow: Option<String>, version: Option<Option
 pub(super) fn subflow_fields(ctx: Ctx, id: String, s: SubflowNode) -> impl IntoView {
     let (i1, i2) = (id.clone(), id.clone());
     view! {
-        <ChildTarget ctx id=id workflow=s.workflow.clone() version=s.version set=set_subflow />
-        <JsonField label="Input (template)" testid="field-input" value=s.input.clone() hint="The child's input, e.g. \"{{ input }}\". Optional." on_input={move |v: Option<Value>| edit(ctx, &i1, "input", |n| if let NodeKind::Subflow(s) = &mut n.kind { s.input = v })} />
+        <ChildTarget ctx id=id.clone() workflow=s.workflow.clone() version=s.version set=set_subflow />
+        <Expression workflow=ctx.workflow node=id.clone() field=Field::SubflowInput>
+            <JsonField label="Input (template)" testid="field-input" value=s.input.clone() hint="The child's input, e.g. \"{{ input }}\". Optional." on_input={move |v: Option<Value>| edit(ctx, &i1, "input", |n| if let NodeKind::Subflow(s) = &mut n.kind { s.input = v })} />
+        </Expression>
         <DurationField label="Timeout" testid="field-timeout" value=s.timeout.clone() placeholder="waits for the child" on_input={move |v| edit(ctx, &i2, "timeout", |n| if let NodeKind::Subflow(s) = &mut n.kind { s.timeout = v })} />
         <p class="field-hint">"Its output is the child's output. A child that fails, is cancelled or times out takes the " <code>"error"</code> " port."</p>
     }
@@ -239,9 +242,13 @@ pub(super) fn subflow_fields(ctx: Ctx, id: String, s: SubflowNode) -> impl IntoV
 pub(super) fn map_fields(ctx: Ctx, id: String, m: MapNode) -> impl IntoView {
     let (i1, i2, i3, i4) = (id.clone(), id.clone(), id.clone(), id.clone());
     view! {
-        <JsonField label="Items (template giving a list)" testid="field-items" value=Some(m.items.clone()) required=true hint="e.g. \"{{ input.lines }}\"" on_input={move |v: Option<Value>| edit(ctx, &i1, "items", |n| if let (NodeKind::Map(m), Some(v)) = (&mut n.kind, v) { m.items = v })} />
-        <ChildTarget ctx id=id workflow=m.workflow.clone() version=m.version set=set_map />
-        <JsonField label="Input per item (template)" testid="field-input" value=m.input.clone() hint="Reads item and index; default: the item itself." on_input={move |v: Option<Value>| edit(ctx, &i2, "input", |n| if let NodeKind::Map(m) = &mut n.kind { m.input = v })} />
+        <Expression workflow=ctx.workflow node=id.clone() field=Field::MapItems>
+            <JsonField label="Items (template giving a list)" testid="field-items" value=Some(m.items.clone()) required=true hint="e.g. \"{{ input.lines }}\"" on_input={move |v: Option<Value>| edit(ctx, &i1, "items", |n| if let (NodeKind::Map(m), Some(v)) = (&mut n.kind, v) { m.items = v })} />
+        </Expression>
+        <ChildTarget ctx id=id.clone() workflow=m.workflow.clone() version=m.version set=set_map />
+        <Expression workflow=ctx.workflow node=id.clone() field=Field::MapInput>
+            <JsonField label="Input per item (template)" testid="field-input" value=m.input.clone() hint="Reads item and index; default: the item itself." on_input={move |v: Option<Value>| edit(ctx, &i2, "input", |n| if let NodeKind::Map(m) = &mut n.kind { m.input = v })} />
+        </Expression>
         <div class="field-row">
             <NumberField label="At once" testid="field-max-concurrency" value=m.max_concurrency min=1 placeholder=defaults::MAX_CONCURRENCY.to_string() on_input={move |v: Option<i64>| edit(ctx, &i3, "max_concurrency", |n| if let NodeKind::Map(m) = &mut n.kind { m.max_concurrency = v })} />
             <NumberField label="Failures tolerated" testid="field-tolerated" value=m.tolerated_failures min=0 placeholder="0".to_owned() on_input={move |v: Option<i64>| edit(ctx, &i4, "tolerated_failures", |n| if let NodeKind::Map(m) = &mut n.kind { m.tolerated_failures = v })} />

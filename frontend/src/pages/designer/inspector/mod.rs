@@ -1,4 +1,5 @@
-//! The inspector: a form for the selected node (one per node type), the selected edge, or,
+//! The inspector: a form for the selected node (one per node type), the selected edge, what
+//! can be done to several selected nodes, or,
 //! with nothing selected, the workflow's own settings. Every input checks itself as you type
 //! (durations, JSON, ids, names) and writes to the model at once, so the validator's findings
 //! follow each keystroke; keystrokes in one field make one undo step.
@@ -7,10 +8,12 @@
 //! # Layout
 //! - this module: the dispatch on the selection, the self-checking inputs the forms share,
 //!   and the edge panel.
-//! - `node`: the form of each node type (`children`: those of `subflow` and `map`); `retry`: the retry policy and its schedule;
+//! - `node`: the form of each node type (`children`: those of `subflow` and `map`;
+//!   `approval`: who decides, escalation, the decision form with its preview); `retry`: the retry policy and its schedule;
 //!   `workflow`: the workflow's own settings, with the webhook's URL and `curl` example;
 //!   `schedules`: its cron schedules, each with its next fire times.
 
+mod approval;
 mod children;
 mod node;
 mod retry;
@@ -28,6 +31,8 @@ use crate::components::code_text::code_spans;
 /// The form for whatever is selected, drawn again when the selection changes or the model
 /// jumps (undo, redo).
 pub(super) fn inspector(ctx: Ctx) -> impl IntoView {
+    let name = ctx.workflow.with_untracked(|w| w.name.clone());
+    provide_context(crate::components::expression::Sample::load(name));
     // Keyed by the selection and the generation: a new key draws a new form from the model,
     // where a redraw in place would leave stale text in inputs the person typed into.
     let key = Memo::new(move |_| (ctx.generation.get(), ctx.selection.get()));
@@ -38,13 +43,34 @@ pub(super) fn inspector(ctx: Ctx) -> impl IntoView {
             None => ().into_any(),
         },
         Selection::Edge(i) => view! { <EdgePanel ctx index=i /> }.into_any(),
+        Selection::Nodes(ids) => view! { <ManyPanel ctx count=ids.len() /> }.into_any(),
     };
     view! {
         <section class="inspector" data-testid="inspector">
+            {super::test_run::node_result(ctx)}
             <For each=move || [key.get()] key=Clone::clone let:key>
                 {form(key.1)}
             </For>
         </section>
+    }
+}
+
+/// Several selected nodes: what can be done to them together.
+#[component]
+fn ManyPanel(ctx: Ctx, count: usize) -> impl IntoView {
+    view! {
+        <div class="inspector-head">
+            <div>
+                <h2 data-testid="inspector-title">{format!("{count} nodes selected")}</h2>
+                <span class="muted">
+                    "Drag one to move them all; Ctrl+C copies them with the edges among them, "
+                    "Ctrl+D duplicates them. Shift-click adds or removes a node."
+                </span>
+            </div>
+            <button class="btn btn-small btn-danger" data-testid="delete-selected" title="Delete (Del)" on:click=move |_| ctx.delete_selection()>
+                "Delete"
+            </button>
+        </div>
     }
 }
 

@@ -6,8 +6,10 @@ use leptos::prelude::*;
 use serde_json::Value;
 use shared::model::{DurationText, HttpNode, Node, NodeKind, defaults};
 
+use super::approval::approval_fields;
 use super::retry::retry_fields;
 use super::{DurationField, FormOf, JsonField, NodeFindings, TextField, edit, non_empty};
+use crate::components::expression::{Expression, Field};
 use crate::graph::look;
 use crate::pages::designer::{Ctx, Selection};
 
@@ -102,23 +104,29 @@ fn settings(ctx: Ctx, node: &Node) -> AnyView {
         }
         .into_any(),
         NodeKind::End(end) => {
+            let output = end.output.clone();
             let on_output = move |v: Option<Value>| edit(ctx, &id, "output", |n| {
                 if let NodeKind::End(e) = &mut n.kind {
                     e.output = v;
                 }
             });
             view! {
-                <JsonField label="Output (template)" testid="field-output" value=end.output.clone() hint="The run's output. Optional." on_input=on_output />
+                <Expression workflow=ctx.workflow node=node.id.clone() field=Field::Output>
+                    <JsonField label="Output (template)" testid="field-output" value=output hint="The run's output. Optional." on_input=on_output />
+                </Expression>
             }
             .into_any()
         }
         NodeKind::Http(http) => http_fields(ctx, id, http.clone()).into_any(),
         NodeKind::Task(task) => {
             let (i1, i2, i3, i4, i5) = (id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
+            let input = task.input.clone();
             view! {
                 <TextField label="Queue" testid="field-queue" value=task.queue.clone() on_input={move |v: String| edit(ctx, &i1, "queue", |n| if let NodeKind::Task(t) = &mut n.kind { t.queue = v })} />
                 <TextField label="Activity" testid="field-activity" value=task.activity.clone() on_input={move |v: String| edit(ctx, &i2, "activity", |n| if let NodeKind::Task(t) = &mut n.kind { t.activity = v })} />
-                <JsonField label="Input (template)" testid="field-input" value=task.input.clone() on_input={move |v: Option<Value>| edit(ctx, &i3, "input", |n| if let NodeKind::Task(t) = &mut n.kind { t.input = v })} />
+                <Expression workflow=ctx.workflow node=id.clone() field=Field::TaskInput>
+                    <JsonField label="Input (template)" testid="field-input" value=input on_input={move |v: Option<Value>| edit(ctx, &i3, "input", |n| if let NodeKind::Task(t) = &mut n.kind { t.input = v })} />
+                </Expression>
                 <div class="field-row">
                     <DurationField label="Timeout per attempt" testid="field-timeout" value=task.timeout.clone() placeholder=defaults::TASK_TIMEOUT_TEXT on_input={move |v| edit(ctx, &i4, "timeout", |n| if let NodeKind::Task(t) = &mut n.kind { t.timeout = v })} />
                     <DurationField label="Heartbeat timeout" testid="field-heartbeat" value=task.heartbeat_timeout.clone() placeholder="none" on_input={move |v| edit(ctx, &i5, "heartbeat", |n| if let NodeKind::Task(t) = &mut n.kind { t.heartbeat_timeout = v })} />
@@ -127,28 +135,7 @@ fn settings(ctx: Ctx, node: &Node) -> AnyView {
             }
             .into_any()
         }
-        NodeKind::Approval(a) => {
-            let (i1, i2) = (id.clone(), id.clone());
-            view! {
-                <label class="field">
-                    <span class="field-label">"Prompt (template)"</span>
-                    <textarea
-                        class="input"
-                        data-testid="field-prompt"
-                        rows="3"
-                        on:input=move |ev| {
-                            let v = event_target_value(&ev);
-                            edit(ctx, &i1, "prompt", |n| if let NodeKind::Approval(a) = &mut n.kind { a.prompt = v });
-                        }
-                    >
-                        {a.prompt.clone()}
-                    </textarea>
-                </label>
-                <DurationField label="Timeout" testid="field-timeout" value=a.timeout.clone() placeholder="waits forever" on_input={move |v| edit(ctx, &i2, "timeout", |n| if let NodeKind::Approval(a) = &mut n.kind { a.timeout = v })} />
-                <p class="field-hint">"Ports: " <code>"approved"</code> ", " <code>"rejected"</code> " and, with a timeout, " <code>"timeout"</code> "."</p>
-            }
-            .into_any()
-        }
+        NodeKind::Approval(a) => approval_fields(ctx, id.clone(), a.clone()).into_any(),
         NodeKind::Signal(s) => {
             let (i1, i2) = (id.clone(), id.clone());
             view! {
@@ -161,14 +148,24 @@ fn settings(ctx: Ctx, node: &Node) -> AnyView {
             <DurationField label="Wait for" testid="field-duration" value=Some(t.duration.clone()) required=true on_input={move |v: Option<DurationText>| edit(ctx, &id, "duration", |n| if let NodeKind::Timer(t) = &mut n.kind { t.duration = v.unwrap_or(DurationText(String::new())) })} />
         }
         .into_any(),
-        NodeKind::Condition(c) => view! {
-            <TextField label="Condition (expression)" testid="field-expr" value=c.expr.clone() hint="MiniJinja, judged by truthiness, e.g. input.amount > 100" on_input={move |v: String| edit(ctx, &id, "expr", |n| if let NodeKind::Condition(c) = &mut n.kind { c.expr = v })} />
+        NodeKind::Condition(c) => {
+            let expr = c.expr.clone();
+            view! {
+                <Expression workflow=ctx.workflow node=id.clone() field=Field::Expr>
+                    <TextField label="Condition (expression)" testid="field-expr" value=expr hint="MiniJinja, judged by truthiness, e.g. input.amount > 100" on_input={move |v: String| edit(ctx, &id, "expr", |n| if let NodeKind::Condition(c) = &mut n.kind { c.expr = v })} />
+                </Expression>
+            }
+            .into_any()
         }
-        .into_any(),
-        NodeKind::Transform(t) => view! {
-            <JsonField label="Output (template)" testid="field-output" value=Some(t.output.clone()) required=true on_input={move |v: Option<Value>| edit(ctx, &id, "output", |n| if let (NodeKind::Transform(t), Some(v)) = (&mut n.kind, v) { t.output = v })} />
+        NodeKind::Transform(t) => {
+            let output = t.output.clone();
+            view! {
+                <Expression workflow=ctx.workflow node=id.clone() field=Field::Output>
+                    <JsonField label="Output (template)" testid="field-output" value=Some(output) required=true on_input={move |v: Option<Value>| edit(ctx, &id, "output", |n| if let (NodeKind::Transform(t), Some(v)) = (&mut n.kind, v) { t.output = v })} />
+                </Expression>
+            }
+            .into_any()
         }
-        .into_any(),
         NodeKind::Subflow(s) => super::children::subflow_fields(ctx, id, s.clone()).into_any(),
         NodeKind::Map(m) => super::children::map_fields(ctx, id, m.clone()).into_any(),
     }
@@ -208,33 +205,39 @@ fn http_fields(ctx: Ctx, id: String, http: HttpNode) -> impl IntoView {
                         .map(|m| view! { <option value=m selected=m == method>{m}</option> })}
                 </select>
             </label>
-            <TextField label="URL (template)" testid="field-url" value=http.request.url.clone() placeholder="https://…" on_input={move |v: String| edit(ctx, &i2, "url", |n| if let NodeKind::Http(h) = &mut n.kind { h.request.url = v })} />
+            <Expression workflow=ctx.workflow node=id.clone() field=Field::Url>
+                <TextField label="URL (template)" testid="field-url" value=http.request.url.clone() placeholder="https://…" on_input={move |v: String| edit(ctx, &i2, "url", |n| if let NodeKind::Http(h) = &mut n.kind { h.request.url = v })} />
+            </Expression>
         </div>
-        <label class="field">
-            <span class="field-label">"Headers"</span>
-            <textarea
-                class="input code-input"
-                class:invalid=move || headers_error.get().is_some()
-                data-testid="field-headers"
-                rows="2"
-                placeholder="Content-Type: application/json"
-                spellcheck="false"
-                on:input=move |ev| {
-                    match parse_headers(&event_target_value(&ev)) {
-                        Ok(h) => {
-                            headers_error.set(None);
-                            edit(ctx, &i3, "headers", |n| if let NodeKind::Http(x) = &mut n.kind { x.request.headers = h });
+        <Expression workflow=ctx.workflow node=id.clone() field=Field::Headers>
+            <label class="field">
+                <span class="field-label">"Headers"</span>
+                <textarea
+                    class="input code-input"
+                    class:invalid=move || headers_error.get().is_some()
+                    data-testid="field-headers"
+                    rows="2"
+                    placeholder="Content-Type: application/json"
+                    spellcheck="false"
+                    on:input=move |ev| {
+                        match parse_headers(&event_target_value(&ev)) {
+                            Ok(h) => {
+                                headers_error.set(None);
+                                edit(ctx, &i3, "headers", |n| if let NodeKind::Http(x) = &mut n.kind { x.request.headers = h });
+                            }
+                            Err(e) => headers_error.set(Some(e)),
                         }
-                        Err(e) => headers_error.set(Some(e)),
                     }
-                }
-            >
-                {headers_text}
-            </textarea>
-            <span class="field-hint">"One " <code>"Name: value"</code> " a line; values are templates."</span>
-            {move || headers_error.get().map(|e| view! { <span class="field-error" data-testid="field-error">{e}</span> })}
-        </label>
-        <JsonField label="Body (template)" testid="field-body" value=http.request.body.clone() hint="Sent as JSON. Optional." on_input={move |v: Option<Value>| edit(ctx, &i4, "body", |n| if let NodeKind::Http(h) = &mut n.kind { h.request.body = v })} />
+                >
+                    {headers_text}
+                </textarea>
+                <span class="field-hint">"One " <code>"Name: value"</code> " a line; values are templates."</span>
+                {move || headers_error.get().map(|e| view! { <span class="field-error" data-testid="field-error">{e}</span> })}
+            </label>
+        </Expression>
+        <Expression workflow=ctx.workflow node=id.clone() field=Field::Body>
+            <JsonField label="Body (template)" testid="field-body" value=http.request.body.clone() hint="Sent as JSON. Optional." on_input={move |v: Option<Value>| edit(ctx, &i4, "body", |n| if let NodeKind::Http(h) = &mut n.kind { h.request.body = v })} />
+        </Expression>
         <DurationField label="Timeout per attempt" testid="field-timeout" value=http.timeout.clone() placeholder=defaults::HTTP_TIMEOUT_TEXT on_input={move |v| edit(ctx, &i5, "timeout", |n| if let NodeKind::Http(h) = &mut n.kind { h.timeout = v })} />
         {retry_fields(ctx, id, http.retry.clone())}
     }
