@@ -431,16 +431,19 @@ async fn each_escalation_step_sends_its_notice_retried_until_answered() {
     .await;
     let run = weft.start_run("steps", json!({"amount": 1})).await;
     weft.wait_node(&run, "pay", "waiting").await;
+    // Each answer is recorded (its retry due from the clock of then) before the clock moves.
+    let notices = |n: usize| {
+        move |events: &[Value]| node_events(events, "approval_notified", "pay").len() == n
+    };
     weft.advance("3h").await;
     wait_posts(&target, "/first", 1).await;
+    loop_until(&weft, &run, notices(1)).await;
     weft.advance("2s").await;
     wait_posts(&target, "/first", 2).await;
+    loop_until(&weft, &run, notices(2)).await;
     weft.advance("4s").await;
     wait_posts(&target, "/second", 1).await;
-    let events = loop_until(&weft, &run, |events| {
-        node_events(events, "approval_notified", "pay").len() == 4
-    })
-    .await;
+    let events = loop_until(&weft, &run, notices(4)).await;
     let notices: Vec<(u64, Option<u64>, bool)> = node_events(&events, "approval_notified", "pay")
         .iter()
         .map(|e| {
