@@ -11,7 +11,8 @@
 
 use crate::clock::Millis;
 
-/// Which runs a bulk action is for; every set field must match.
+/// Which runs a bulk action is for; every set field must match, and a filter without `ids`
+/// leaves test runs out, as the runs list does.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BulkFilter {
     pub workflow: Option<String>,
@@ -61,6 +62,10 @@ macro_rules! bulk_sql {
             }
             if let Some(t) = f.created_before {
                 q.push(" and created_at < ").push_bind(t);
+            }
+            // Test runs are the designer's (SPEC §6): a filter sweeps them in only by id.
+            if f.ids.is_none() {
+                q.push(" and test = ").push_bind(false);
             }
             if let Some(ids) = &f.ids {
                 q.push(" and id in (");

@@ -146,6 +146,21 @@ async fn test_runs_stay_out_of_lists_and_the_feed_unless_asked() {
     assert!(all["runs"][0].get("test").is_none());
     let (status, body) = weft.get("/api/runs?test=maybe").await;
     assert_eq!(status, 400, "{body}");
+    // A bulk action's filter leaves them out too, unless it names them by id.
+    for (filter, matched) in [
+        (json!({"status": "completed"}), 1),
+        (json!({"ids": [test]}), 1),
+        (json!({"ids": [test, normal]}), 2),
+    ] {
+        let (status, dry) = weft
+            .post(
+                "/api/runs/bulk",
+                &json!({"action": "cancel", "filter": filter, "dry_run": true}),
+            )
+            .await;
+        assert_eq!(status, 200, "{dry}");
+        assert_eq!(dry["matched"], matched, "{filter}");
+    }
 
     // The hidden definition is no workflow anyone lists or starts.
     let workflows = weft.get_ok("/api/workflows").await;
