@@ -4,8 +4,8 @@
 //! text is the same; a macro stamps it out for each database's row and connection types,
 //! which keeps the database modules free of generic trait bounds.
 
-/// Defines `run_row`, `recorded`, `list_runs_query`, `append_log` and `write_timers` in the
-/// calling module for
+/// Defines `run_row`, `version_row`, `recorded`, `list_runs_query`, `append_log` and
+/// `write_timers` in the calling module for
 /// database `$db` with row type `$row` and connection type `$conn`.
 macro_rules! common_sql {
     ($db:ty, $row:ty, $conn:ty) => {
@@ -26,6 +26,17 @@ macro_rules! common_sql {
                 parent_run: r.try_get("parent_run")?,
                 needs_person: r.try_get("needs_person")?,
                 test: r.try_get("test")?,
+            })
+        }
+
+        fn version_row(r: $row) -> super::Result<super::VersionRow> {
+            use sqlx::Row;
+            Ok(super::VersionRow {
+                version: r.try_get("version")?,
+                saved_at: r.try_get("created_at")?,
+                saved_by: r.try_get("saved_by")?,
+                message: r.try_get("message")?,
+                nodes: r.try_get("nodes")?,
             })
         }
 

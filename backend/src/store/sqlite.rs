@@ -205,15 +205,7 @@ impl Sqlite {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(|r| {
-                Ok(VersionRow {
-                    version: r.try_get("version")?,
-                    saved_at: r.try_get("created_at")?,
-                    saved_by: r.try_get("saved_by")?,
-                    message: r.try_get("message")?,
-                    nodes: r.try_get("nodes")?,
-                })
-            })
+            .map(version_row)
             .collect::<Result<Vec<_>>>()
             .map(Some)
     }
