@@ -231,18 +231,12 @@ impl Link {
         input: Value,
         trigger: Option<Trigger>,
     ) -> Result<Started, Error> {
-        let (reply, done) = oneshot::channel();
-        self.send(Command::Start {
-            run_id,
-            plan,
-            input,
+        let origin = Origin {
             trigger,
-            redrive: None,
-            by: None,
-            test: None,
-            reply,
-        })
-        .await?;
+            ..Origin::default()
+        };
+        let (cmd, done) = start_command(run_id, plan, input, origin);
+        self.send(cmd).await?;
         done.await.map_err(|_| Error::Stopped)?
     }
 
@@ -282,10 +276,14 @@ impl Link {
         redrive: Redrive,
         by: Option<String>,
     ) -> Result<Started, Error> {
-        let (reply, rx) = oneshot::channel();
-        self.send(start_command(run_id, plan, input, redrive, by, reply))
-            .await?;
-        rx.await.map_err(|_| Error::Stopped)?
+        let origin = Origin {
+            redrive: Some(redrive),
+            by,
+            ..Origin::default()
+        };
+        let (cmd, done) = start_command(run_id, plan, input, origin);
+        self.send(cmd).await?;
+        done.await.map_err(|_| Error::Stopped)?
     }
 
     /// Fires due timers; returns how many could not be (they stay in the store).
@@ -370,7 +368,11 @@ impl Engine {
         input: Value,
         by: Option<String>,
     ) -> Result<Started, Error> {
-        self.start_as(run_id, plan, input, None, by).await
+        let origin = Origin {
+            by,
+            ..Origin::default()
+        };
+        self.start_with(run_id, plan, input, origin).await
     }
 
     /// Starts a run that records what started it (a schedule's fire) and who asked for it
@@ -383,32 +385,12 @@ impl Engine {
         trigger: Option<Trigger>,
         by: Option<String>,
     ) -> Result<Started, Error> {
-        self.start_as(run_id, plan, input, trigger, by).await
-    }
-
-    async fn start_as(
-        &self,
-        run_id: String,
-        plan: Arc<Plan>,
-        input: Value,
-        trigger: Option<Trigger>,
-        by: Option<String>,
-    ) -> Result<Started, Error> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Command::Start {
-                run_id,
-                plan,
-                input,
-                trigger,
-                redrive: None,
-                by,
-                test: None,
-                reply,
-            })
-            .await
-            .map_err(|_| Error::Stopped)?;
-        rx.await.map_err(|_| Error::Stopped)?
+        let origin = Origin {
+            trigger,
+            by,
+            ..Origin::default()
+        };
+        self.start_with(run_id, plan, input, origin).await
     }
 
     /// Starts a test run (SPEC §6 "Test runs") of a plan stored under its hidden name: its
@@ -421,21 +403,12 @@ impl Engine {
         test: TestRun,
         by: Option<String>,
     ) -> Result<Started, Error> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Command::Start {
-                run_id,
-                plan,
-                input,
-                trigger: None,
-                redrive: None,
-                by,
-                test: Some(test),
-                reply,
-            })
-            .await
-            .map_err(|_| Error::Stopped)?;
-        rx.await.map_err(|_| Error::Stopped)?
+        let origin = Origin {
+            test: Some(test),
+            by,
+            ..Origin::default()
+        };
+        self.start_with(run_id, plan, input, origin).await
     }
 
     /// Starts a run that redrives a finished one (SPEC §6): its first decision completes the
@@ -448,12 +421,25 @@ impl Engine {
         redrive: Redrive,
         by: Option<String>,
     ) -> Result<Started, Error> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(start_command(run_id, plan, input, redrive, by, reply))
-            .await
-            .map_err(|_| Error::Stopped)?;
-        rx.await.map_err(|_| Error::Stopped)?
+        let origin = Origin {
+            redrive: Some(redrive),
+            by,
+            ..Origin::default()
+        };
+        self.start_with(run_id, plan, input, origin).await
+    }
+
+    /// Sends a start and waits for the run's first commit.
+    async fn start_with(
+        &self,
+        run_id: String,
+        plan: Arc<Plan>,
+        input: Value,
+        origin: Origin,
+    ) -> Result<Started, Error> {
+        let (cmd, done) = start_command(run_id, plan, input, origin);
+        self.tx.send(cmd).await.map_err(|_| Error::Stopped)?;
+        done.await.map_err(|_| Error::Stopped)?
     }
 
     /// Feeds an input to a run and waits until its events are durable.
@@ -521,24 +507,35 @@ fn has_inflight(s: &RunState) -> bool {
 }
 
 /// The command that starts a redrive.
+/// What a start carries besides its run, plan and input: what started it (a schedule's
+/// fire, a redrive or a test run; at most one) and who asked for it.
+#[derive(Default)]
+struct Origin {
+    trigger: Option<Trigger>,
+    redrive: Option<Redrive>,
+    test: Option<TestRun>,
+    by: Option<String>,
+}
+
+/// The driver's command for a start, and where its answer will come.
 fn start_command(
     run_id: String,
     plan: Arc<Plan>,
     input: Value,
-    redrive: Redrive,
-    by: Option<String>,
-    reply: oneshot::Sender<Result<Started, Error>>,
-) -> Command {
-    Command::Start {
+    origin: Origin,
+) -> (Command, oneshot::Receiver<Result<Started, Error>>) {
+    let (reply, done) = oneshot::channel();
+    let cmd = Command::Start {
         run_id,
         plan,
         input,
-        trigger: None,
-        redrive: Some(Arc::new(redrive)),
-        by,
-        test: None,
+        trigger: origin.trigger,
+        redrive: origin.redrive.map(Arc::new),
+        by: origin.by,
+        test: origin.test,
         reply,
-    }
+    };
+    (cmd, done)
 }
 
 fn run_row(s: &RunState) -> RunRow {
