@@ -48,8 +48,9 @@ export default defineConfig({
     screenshot: 'only-on-failure',
   },
   webServer: [
-    // No token, whatever the shell that started the suite has.
-    server(PORT, database, { WEFT_API_TOKEN: '' }),
+    // No token, whatever the shell that started the suite has; one secret, whose name the
+    // designer offers (designer_expressions.spec.ts).
+    server(PORT, database, { WEFT_API_TOKEN: '', WEFT_SECRET_SHIPPING_KEY: 'e2e-shipping-key' }),
     // The same program with an API token, for token.spec.ts.
     server(TOKEN_PORT, `${database}.token.db`, { WEFT_API_TOKEN: API_TOKEN }),
   ],

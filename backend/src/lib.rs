@@ -87,6 +87,9 @@ pub struct Services {
     /// `WEFT_HOOK_SECRET_*`: the keys webhooks check their signatures with, apart from the
     /// `WEFT_SECRET_*` values templates render, so no template can read them.
     pub hook_keys: engine::activity::Secrets,
+    /// The names (never the values) of the `WEFT_SECRET_*` secrets, sorted: the designer
+    /// offers them in templates (`GET /api/secrets`).
+    pub secret_names: Vec<String>,
     /// The token, session settings and the open-mode check (`access`).
     pub access: access::Access,
     /// The `Host`s the server answers for (`--allowed-hosts`, `api::guard`).
@@ -288,6 +291,7 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
         engine: engine.engine,
         cluster: engine.cluster,
         hook_keys: engine::activity::Secrets::hook_keys_from_env(),
+        secret_names: secrets.names(),
         access,
         allowed_hosts,
         schedules: engine.schedules,

@@ -114,6 +114,12 @@ test('autocomplete offers exactly the nodes that surely ran before, by keyboard'
   await page.keyboard.type('{{ ');
   await expect(url).toHaveAttribute('aria-expanded', 'true');
   await expect(offered(page)).toHaveText(['input', 'nodes', 'run', 'secrets']);
+  // The secrets' names come from the server (`GET /api/secrets`, never a value): no node
+  // reads one yet.
+  await page.keyboard.type('secrets.');
+  await expect(offered(page)).toHaveText(['SHIPPING_KEY']);
+  await page.keyboard.press('Escape');
+  for (let i = 0; i < 'secrets.'.length; i++) await page.keyboard.press('Backspace');
   await page.keyboard.type('nodes.');
   await expect(offered(page)).toHaveText(['start', 'check', 'merge']);
   await page.keyboard.press('Escape');

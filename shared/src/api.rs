@@ -237,6 +237,14 @@ pub struct WorkflowVersion {
     pub definition: Value,
 }
 
+/// `GET /api/secrets` → the names templates may read as `secrets.NAME` (never their values).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SecretNames {
+    /// Sorted.
+    pub names: Vec<String>,
+}
+
 /// `GET /api/workflows/{name}/versions` → one page of a workflow's versions, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

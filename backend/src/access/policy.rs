@@ -84,6 +84,8 @@ pub const TABLE: &[(Method, &str, Rule)] = &[
         "/api/test-runs",
         change(Editor, "test_run.started", "test-runs"),
     ),
+    // Names only, for whoever writes templates.
+    (Method::GET, "/api/secrets", read(Editor)),
     (Method::GET, "/api/runs", read(Viewer)),
     (Method::GET, "/api/runs/stream", read(Viewer)),
     (Method::GET, "/api/runs/{id}", read(Viewer)),

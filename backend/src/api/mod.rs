@@ -17,6 +17,7 @@ mod openapi;
 mod operate;
 mod runs;
 mod schedules;
+mod secrets;
 mod session;
 mod streams;
 mod tasks;
@@ -87,6 +88,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(workflows::get_workflow_version))
         .routes(routes!(runs::create_run))
         .routes(routes!(test_runs::create_test_run))
+        .routes(routes!(secrets::secret_names))
         .routes(routes!(runs::list_runs))
         .routes(routes!(runs::get_run))
         .routes(routes!(runs::run_events))

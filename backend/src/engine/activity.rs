@@ -60,6 +60,13 @@ impl Secrets {
         Secrets(Arc::new(map))
     }
 
+    /// The names, sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.0.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
     }

@@ -57,6 +57,7 @@ pub(crate) async fn start_server_with(
         engine: running.engine,
         cluster: running.cluster,
         hook_keys: Secrets::default(),
+        secret_names: Vec::new(),
         access: backend::access::Access::new(
             None,
             std::time::Duration::from_secs(12 * 3600),

@@ -1,7 +1,7 @@
 //! Secrets stay secret with workers too (SPEC §7): a `task` node's input carries the secret
 //! it reads to the worker, and a worker that echoes it back in its output or its failure
 //! message has `***` recorded instead, in the node's output and error, the events, the
-//! stream and the server's log.
+//! stream and the server's log. The designer may learn the secrets' names, never a value.
 
 use serde_json::{Value, json};
 
@@ -86,4 +86,29 @@ async fn a_worker_that_echoes_a_secret_has_it_masked_everywhere() {
         !weft.log().contains(SECRET),
         "the secret is in the server's log"
     );
+}
+
+/// The designer offers `secrets.NAME` from `GET /api/secrets`: the names, sorted, to an
+/// editor; never a value, and nothing to a viewer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_editor_reads_the_secrets_names_and_never_their_values() {
+    let weft = super::closed(&[
+        ("WEFT_SECRET_TOKEN", SECRET),
+        ("WEFT_SECRET_API_KEY", "second-secret-value"),
+        ("WEFT_HOOK_SECRET_ORDERS", "a-webhook-key"),
+    ])
+    .await;
+    let editor = super::make_key(&weft, "designer", "editor").await.0;
+    let got = super::Caller::Bearer(editor)
+        .get(&weft, "/api/secrets")
+        .await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    // Webhook keys are no template's to read, so they are not offered.
+    assert_eq!(got.body, json!({"names": ["API_KEY", "TOKEN"]}));
+    let viewer = super::make_key(&weft, "reader", "viewer").await.0;
+    let got = super::Caller::Bearer(viewer)
+        .get(&weft, "/api/secrets")
+        .await;
+    assert_eq!(got.status, 403, "{}", got.body);
+    assert!(got.message().contains("`editor`"), "{}", got.body);
 }

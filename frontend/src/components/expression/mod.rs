@@ -22,7 +22,7 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
-use shared::api::{RunDetail, RunList};
+use shared::api::{RunDetail, RunList, SecretNames};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, HtmlInputElement, HtmlTextAreaElement};
 
@@ -34,11 +34,13 @@ use crate::api;
 use shared::model::Workflow;
 
 /// The sample every preview renders with: the input as typed JSON text (from the last run's
-/// input when there is one), and that run's node outputs.
+/// input when there is one), and that run's node outputs; and the server's secret names,
+/// which the suggestions offer.
 #[derive(Clone, Copy)]
 pub struct Sample {
     text: RwSignal<String>,
     run: RwSignal<Option<SampleRun>>,
+    secrets: RwSignal<Vec<String>>,
 }
 
 impl Sample {
@@ -47,7 +49,14 @@ impl Sample {
         let sample = Sample {
             text: RwSignal::new("{}".to_owned()),
             run: RwSignal::new(None),
+            secrets: RwSignal::new(Vec::new()),
         };
+        // Names only; a role below editor is refused them and offers the workflow's own.
+        spawn_local(async move {
+            if let Ok(known) = api::peek_json::<SecretNames>("/api/secrets").await {
+                sample.secrets.try_set(known.names);
+            }
+        });
         if !name.is_empty() {
             spawn_local(async move {
                 let url = format!("/api/runs?workflow={name}&limit=1");
@@ -196,8 +205,13 @@ pub fn Expression(
                 .and_then(|s| s.text.with_untracked(|t| serde_json::from_str(t).ok()))
                 .unwrap_or(Value::Null);
             let run = sample.and_then(|s| s.run.get_untracked());
+            let secrets = sample
+                .map(|s| s.secrets.get_untracked())
+                .unwrap_or_default();
             node_id.with_value(|node| {
-                workflow.with_untracked(|wf| preview::scope(wf, node, field, &input, run.as_ref()))
+                workflow.with_untracked(|wf| {
+                    preview::scope(wf, node, field, &input, run.as_ref(), &secrets)
+                })
             })
         }
     };

@@ -87,10 +87,10 @@ fn reads_secrets(kind: &NodeKind) -> bool {
     matches!(kind, NodeKind::Http(_) | NodeKind::Task(_))
 }
 
-/// The secret names the workflow's templates read anywhere (the browser knows no others:
-/// their values live in the server's environment).
-fn secret_names(wf: &Workflow) -> Vec<String> {
-    let mut names = BTreeSet::new();
+/// The secret names the server has (`GET /api/secrets`, empty for a role that may not read
+/// them) and those the workflow's templates read anywhere; never a value.
+fn secret_names(wf: &Workflow, server: &[String]) -> Vec<String> {
+    let mut names: BTreeSet<String> = server.iter().cloned().collect();
     for node in &wf.nodes {
         for (_, value) in node.kind.templates() {
             if let SecretReads::Names(n) = template::secret_reads(&value) {
@@ -102,13 +102,14 @@ fn secret_names(wf: &Workflow) -> Vec<String> {
 }
 
 /// What a template of `field` in node `id` may read: `input` as the schema declares it and
-/// the sample input has it.
+/// the sample input has it; `secrets` the server's secret names.
 pub(crate) fn scope(
     wf: &Workflow,
     id: &str,
     field: Field,
     sample: &Value,
     run: Option<&SampleRun>,
+    secrets: &[String],
 ) -> Scope {
     let mut input = Fields::of_schema(wf.input_schema.as_ref().unwrap_or(&Value::Null));
     input.merge(Fields::of_value(sample));
@@ -126,7 +127,9 @@ pub(crate) fn scope(
     Scope {
         input,
         nodes,
-        secrets: kind.filter(|k| reads_secrets(k)).map(|_| secret_names(wf)),
+        secrets: kind
+            .filter(|k| reads_secrets(k))
+            .map(|_| secret_names(wf, secrets)),
         item: field == Field::MapInput,
         filters: template::filters(),
     }
@@ -271,10 +274,18 @@ mod tests {
     #[test]
     fn scope_follows_the_graph_and_the_node_kind() {
         let wf = wf();
-        let s = scope(&wf, "h", Field::Url, &json!({"extra": {"deep": 1}}), None);
+        let server = ["API".to_owned(), "KEY".to_owned()];
+        let s = scope(
+            &wf,
+            "h",
+            Field::Url,
+            &json!({"extra": {"deep": 1}}),
+            None,
+            &server,
+        );
         let ids: Vec<&str> = s.nodes.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(ids, ["start", "t"]);
-        assert_eq!(s.secrets, Some(vec!["KEY".to_owned()]));
+        assert_eq!(s.secrets, Some(vec!["API".to_owned(), "KEY".to_owned()]));
         assert!(!s.item);
         assert_eq!(
             s.input,
@@ -282,7 +293,10 @@ mod tests {
                 &json!({"properties": {"n": {}, "extra": {"properties": {"deep": {}}}}})
             )
         );
-        let s = scope(&wf, "m", Field::MapInput, &json!({}), None);
+        // Without the server's list, the names the workflow already reads.
+        let s = scope(&wf, "h", Field::Url, &json!({}), None, &[]);
+        assert_eq!(s.secrets, Some(vec!["KEY".to_owned()]));
+        let s = scope(&wf, "m", Field::MapInput, &json!({}), None, &server);
         assert_eq!(s.secrets, None);
         assert!(s.item);
     }
