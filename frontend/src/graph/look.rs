@@ -123,6 +123,37 @@ fn pinned(workflow: &str, version: Option<i64>) -> String {
     }
 }
 
+/// A card's label as semantic zoom shows it far out: at most two lines of [`FAR_LINE`]
+/// characters, broken between words (`Charge` / `the card`), the second cut short if need
+/// be; one line when it fits or its first word does not.
+pub fn far_lines(title: &str) -> Vec<String> {
+    if title.chars().count() <= FAR_LINE {
+        return vec![title.to_owned()];
+    }
+    let mut first = String::new();
+    let mut words = title.split_whitespace().peekable();
+    while let Some(w) = words.peek() {
+        let len = first.chars().count() + usize::from(!first.is_empty()) + w.chars().count();
+        if len > FAR_LINE {
+            break;
+        }
+        if !first.is_empty() {
+            first.push(' ');
+        }
+        first.push_str(w);
+        words.next();
+    }
+    if first.is_empty() {
+        return vec![short(title, FAR_LINE)];
+    }
+    let rest: Vec<&str> = words.collect();
+    vec![first, short(&rest.join(" "), FAR_LINE)]
+}
+
+/// The characters of one line of a far label: what a card holds at the designer's smallest
+/// labelled zoom.
+const FAR_LINE: usize = 9;
+
 /// `summary` cut to [`SUMMARY_MAX`] characters.
 pub fn short(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -160,6 +191,18 @@ mod tests {
 
     fn node(value: serde_json::Value) -> Node {
         serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn far_labels_break_between_words_into_two_lines_at_most() {
+        assert_eq!(far_lines("Fan out"), ["Fan out"]);
+        assert_eq!(far_lines("Charge the card"), ["Charge", "the card"]);
+        assert_eq!(far_lines("Send confirmation"), ["Send", "confirma…"]);
+        assert_eq!(
+            far_lines("Ship it to the customer"),
+            ["Ship it", "to the c…"]
+        );
+        assert_eq!(far_lines("Notification"), ["Notifica…"]);
     }
 
     #[test]

@@ -256,6 +256,9 @@ fn card(node: &Node, decor: NodeDecor) -> impl IntoView + use<> {
         ty.to_uppercase()
     };
     let summary = look::summary(node);
+    let far = look::far_lines(&title);
+    // Two lines sit either side of the card's middle.
+    let far_first_dy = if far.len() > 1 { "-0.6em" } else { "0" };
     let tooltip = format!("{} ({ty}): {summary}", node.id);
     let has_input = ty != "start";
     let ports = port_offsets(&node.kind)
@@ -301,7 +304,14 @@ fn card(node: &Node, decor: NodeDecor) -> impl IntoView + use<> {
             text-anchor="middle"
             dominant-baseline="central"
         >
-            {look::short(&title, 9)}
+            {far
+                .into_iter()
+                .enumerate()
+                .map(|(i, line)| {
+                    let dy = if i == 0 { far_first_dy } else { "1.2em" };
+                    view! { <tspan x=NODE_W / 2.0 dy=dy>{line}</tspan> }
+                })
+                .collect_view()}
         </text>
         <text class="wf-node-summary" x="10" y=h - 10.0>
             {look::short(&summary, look::SUMMARY_MAX)}

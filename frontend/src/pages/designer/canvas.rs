@@ -1021,7 +1021,7 @@ pub(super) fn workspace(ctx: Ctx) -> impl IntoView {
                 <input
                     class="input palette-search"
                     type="search"
-                    placeholder="Search nodes"
+                    placeholder="Search"
                     aria-label="Search node types (Enter adds the first)"
                     data-testid="palette-search"
                     prop:value=move || query.get()
