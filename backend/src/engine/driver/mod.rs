@@ -506,7 +506,6 @@ fn has_inflight(s: &RunState) -> bool {
     !s.status.is_finished() && s.nodes.iter().any(|n| n.status == NodeStatus::Running)
 }
 
-/// The command that starts a redrive.
 /// What a start carries besides its run, plan and input: what started it (a schedule's
 /// fire, a redrive or a test run; at most one) and who asked for it.
 #[derive(Default)]
